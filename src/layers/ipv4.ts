@@ -1,0 +1,238 @@
+/**
+ * IPv4 (RFC 791). Scapy's names and defaults: version 4, id 1, ttl 64, dst 127.0.0.1. ihl,
+ * len, chksum and proto are computed when unset; src follows dst's route at send time, and
+ * for a loopback dst it is 127.0.0.1 (what the route would say), so builds stay deterministic.
+ */
+import { finishChecksum, sumWords } from '../wire/checksum.js';
+import { formatIPv4, writeIPv4 } from '../wire/addr.js';
+import { usageError } from '../wire/errors.js';
+import type { FieldSpec } from './field.js';
+import { computedInt, intField } from './field.js';
+import { Layer, type BuildContext, type DecodeContext, type Decoded } from './layer.js';
+import { boundLayer, boundValue, registerLayer } from './registry.js';
+import { checkIPOption, ipOptionsLength, readIPOptions, writeIPOption, type IPOption } from './ipv4-options.js';
+
+export interface IPv4Fields {
+  version: number;
+  ihl: number;
+  tos: number;
+  len: number;
+  id: number;
+  /** Bits MF (1), DF (2), evil (4); also 'DF', 'MF+DF'. */
+  flags: number | string;
+  frag: number;
+  ttl: number;
+  proto: number;
+  chksum: number;
+  src: string;
+  dst: string;
+  options: IPOption[];
+}
+
+export const IP_FLAG_NAMES = ['MF', 'DF', 'evil'] as const;
+
+const ipv4Fields: readonly FieldSpec[] = [
+  intField('version', 4, 4),
+  computedInt('ihl', 4),
+  intField('tos', 8, 0, { hex: true }),
+  computedInt('len', 16),
+  intField('id', 16, 1),
+  { name: 'flags', kind: 'flags', bits: 3, default: 0, flagLetters: 'MF,DF,evil' },
+  intField('frag', 13, 0),
+  intField('ttl', 8, 64),
+  computedInt('proto', 8),
+  computedInt('chksum', 16, { hex: true }),
+  { name: 'src', kind: 'ipv4', computed: true },
+  { name: 'dst', kind: 'ipv4', default: '127.0.0.1' },
+  { name: 'options', kind: 'options', default: [] },
+];
+
+/** Parses IP flags given as a number, 'DF', 'MF+DF' or 'MF DF'. */
+export function parseIPFlags(value: number | string): number {
+  if (typeof value === 'number') return value;
+  let bits = 0;
+  for (const part of value.split(/[+|, ]+/).filter(Boolean)) {
+    const i = IP_FLAG_NAMES.indexOf(part as (typeof IP_FLAG_NAMES)[number]);
+    if (i < 0) throw usageError(`unknown IP flag '${part}': IP flags are MF, DF and evil (e.g. flags='DF')`);
+    bits |= 1 << i;
+  }
+  return bits;
+}
+
+export class IPv4Layer extends Layer<IPv4Fields> {
+  static readonly layerName: string = 'IP';
+  static readonly fieldSpecs = ipv4Fields;
+
+  protected override normalize(fields: Partial<IPv4Fields>): Partial<IPv4Fields> {
+    super.normalize(fields);
+    if (fields.flags !== undefined) fields.flags = parseIPFlags(fields.flags);
+    if (fields.options !== undefined) fields.options = fields.options.map(checkIPOption);
+    return fields;
+  }
+
+  get dst(): string {
+    return this.fields.dst ?? '127.0.0.1';
+  }
+
+  /** The source as built: given, else 127.0.0.1 toward loopback, else 0.0.0.0 until the sender fills it from the route. */
+  get src(): string {
+    if (this.fields.src !== undefined) return this.fields.src;
+    return this.dst.startsWith('127.') ? '127.0.0.1' : '0.0.0.0';
+  }
+
+  private optionBytes(): number {
+    const opts = this.fields.options;
+    if (!opts || opts.length === 0) return 0;
+    return (ipOptionsLength(opts) + 3) & ~3;
+  }
+
+  /** The header length in 32-bit words as written: given, else computed from the options. */
+  ihlValue(): number {
+    return this.fields.ihl ?? 5 + this.optionBytes() / 4;
+  }
+
+  headerLength(): number {
+    return 20 + this.optionBytes();
+  }
+
+  encode(out: Buffer, off: number, payloadLength: number, ctx: BuildContext, index: number): void {
+    const f = this.fields;
+    const headerLength = 20 + this.optionBytes();
+    out[off] = (((f.version ?? 4) & 15) << 4) | (this.ihlValue() & 15);
+    out[off + 1] = (f.tos ?? 0) & 0xff;
+    out.writeUInt16BE((f.len ?? headerLength + payloadLength) & 0xffff, off + 2);
+    out.writeUInt16BE((f.id ?? 1) & 0xffff, off + 4);
+    const flags = (f.flags as number | undefined) ?? 0;
+    out.writeUInt16BE((((flags & 7) << 13) | ((f.frag ?? 0) & 0x1fff)) & 0xffff, off + 6);
+    out[off + 8] = (f.ttl ?? 64) & 0xff;
+    out[off + 9] = (f.proto ?? this.protoFromAbove(ctx, index)) & 0xff;
+    out[off + 10] = 0;
+    out[off + 11] = 0;
+    writeIPv4(this.src, out, off + 12);
+    writeIPv4(this.dst, out, off + 16);
+    if (f.options && f.options.length > 0) {
+      let p = off + 20;
+      for (const opt of f.options) p = writeIPOption(opt, out, p);
+      out.fill(0, p, off + headerLength);
+    }
+    const sum = f.chksum ?? finishChecksum(sumWords(out, off, off + headerLength));
+    out.writeUInt16BE(sum & 0xffff, off + 10);
+  }
+
+  private protoFromAbove(ctx: BuildContext, index: number): number {
+    const upper = ctx.layers[index + 1];
+    if (!upper) return 0;
+    return boundValue(this.layerClass, upper.layerClass, 'proto') ?? 0;
+  }
+
+  /**
+   * The pseudo-header sum for an upper-layer checksum, as Scapy computes it: the length is
+   * len minus the header when len is given (so a lying len is honoured), and with one source
+   * route option the destination is the route's last hop.
+   */
+  pseudoSum(out: Buffer, off: number, upperProto: number, upperLength: number): number {
+    let length = upperLength;
+    if (this.fields.len !== undefined) length = Math.max(this.fields.len - 4 * this.ihlValue(), 0);
+    let sum = sumWords(out, off + 12, off + 16);
+    const routes = (this.fields.options ?? []).filter((o) => o.name === 'IPOption_LSRR' || o.name === 'IPOption_SSRR');
+    const lastHop = routes.length === 1 && 'routers' in routes[0]! ? routes[0].routers?.at(-1) : undefined;
+    if (lastHop !== undefined) {
+      const dst = Buffer.alloc(4);
+      writeIPv4(lastHop, dst, 0);
+      sum += sumWords(dst, 0, 4);
+    } else sum += sumWords(out, off + 16, off + 20);
+    return sum + upperProto + (length & 0xffff);
+  }
+
+  /** Sum of the addresses as they were on the wire, kept by decode for checksum verdicts above. */
+  private wireAddressSum: number | undefined;
+
+  /** Pseudo-header sum for verifying a dissected upper layer's checksum. */
+  pseudoSumDecoded(upperProto: number, upperLength: number): number {
+    return (this.wireAddressSum ?? 0) + upperProto + (upperLength & 0xffff);
+  }
+
+  static decode(buf: Buffer, off: number, end: number, ctx: DecodeContext): Decoded {
+    const layer = new this();
+    const avail = end - off;
+    if (avail < 20) {
+      layer.readPartial(buf, off, end);
+      layer.truncatedTo = avail;
+      layer.addProblem(avail < 1 ? '[|ip]' : `truncated-ip - ${20 - avail} bytes missing!`);
+      return { layer, payloadStart: end, payloadEnd: end };
+    }
+    const v = buf[off]!;
+    const ihl = v & 15;
+    const f = layer.fields;
+    f.version = v >> 4;
+    f.ihl = ihl;
+    f.tos = buf[off + 1]!;
+    f.len = buf.readUInt16BE(off + 2);
+    f.id = buf.readUInt16BE(off + 4);
+    const fragWord = buf.readUInt16BE(off + 6);
+    f.flags = fragWord >> 13;
+    f.frag = fragWord & 0x1fff;
+    f.ttl = buf[off + 8]!;
+    f.proto = buf[off + 9]!;
+    f.chksum = buf.readUInt16BE(off + 10);
+    f.src = formatIPv4(buf, off + 12);
+    f.dst = formatIPv4(buf, off + 16);
+    layer.wireAddressSum = sumWords(buf, off + 12, off + 20);
+    let headerEnd = off + 20;
+    if (ihl < 5) layer.addProblem(`bad-hlen ${ihl * 4}`);
+    else if (off + ihl * 4 > end) {
+      layer.addProblem(`bad-hlen ${ihl * 4}`);
+      layer.truncatedTo = avail;
+      f.options = [];
+      return { layer, payloadStart: end, payloadEnd: end };
+    } else if (ihl > 5) {
+      headerEnd = off + ihl * 4;
+      const problems: string[] = [];
+      f.options = readIPOptions(buf, off + 20, headerEnd, problems);
+      for (const p of problems) layer.addProblem(p);
+      // Bytes the options list does not account for (zero padding) are rebuilt as padding.
+    }
+    if (f.options === undefined) f.options = [];
+    if (ihl >= 5) layer.checksumValid = ctx.quoted && off + ihl * 4 > end ? undefined : finishChecksum(sumWords(buf, off, headerEnd)) === 0;
+    let payloadEnd = off + f.len;
+    if (f.len < headerEnd - off) {
+      layer.addProblem(`bad-len ${f.len}`);
+      payloadEnd = end;
+    } else if (payloadEnd > end) {
+      if (!ctx.quoted) layer.addProblem(`truncated-ip - ${payloadEnd - end} bytes missing!`);
+      payloadEnd = end;
+    }
+    let next = undefined;
+    if (f.frag === 0) next = boundLayer(layer.layerClass, 'proto', f.proto);
+    return { layer, payloadStart: headerEnd, payloadEnd, next };
+  }
+
+  /** Reads what there is of a header cut off before 20 bytes. */
+  private readPartial(buf: Buffer, off: number, end: number): void {
+    const f = this.fields;
+    const n = end - off;
+    if (n >= 1) {
+      f.version = buf[off]! >> 4;
+      f.ihl = buf[off]! & 15;
+    }
+    if (n >= 2) f.tos = buf[off + 1];
+    if (n >= 4) f.len = buf.readUInt16BE(off + 2);
+    if (n >= 6) f.id = buf.readUInt16BE(off + 4);
+    if (n >= 8) {
+      f.flags = buf.readUInt16BE(off + 6) >> 13;
+      f.frag = buf.readUInt16BE(off + 6) & 0x1fff;
+    }
+    if (n >= 9) f.ttl = buf[off + 8];
+    if (n >= 10) f.proto = buf[off + 9];
+    if (n >= 12) f.chksum = buf.readUInt16BE(off + 10);
+    if (n >= 16) f.src = formatIPv4(buf, off + 12);
+  }
+}
+
+/** The IP header an ICMP error quotes (Scapy's IPerror): an IP whose payload may be cut short. */
+export class IPerrorLayer extends IPv4Layer {
+  static override readonly layerName: string = 'IPerror';
+}
+
+registerLayer(IPv4Layer, 'IPv4');
+registerLayer(IPerrorLayer);

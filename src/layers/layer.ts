@@ -1,0 +1,144 @@
+/**
+ * The base of every protocol layer. A layer holds the fields the user set (or the dissector
+ * read); anything unset is a default or is computed when the packet is built.
+ *
+ * Each layer file follows one order (gopacket's): field table, class with encode (header
+ * length, header bytes, checksum fix-up), decode (static), and its bindings to the layers
+ * around it.
+ */
+import { usageError, didYouMean } from '../wire/errors.js';
+import type { FieldSpec } from './field.js';
+
+/** What a layer's encoder may ask about the stack it is built in. */
+export interface BuildContext {
+  /** The layers of the packet being built, outermost first. */
+  readonly layers: readonly Layer[];
+  /** Byte offset of each layer's header in the output. */
+  readonly offsets: readonly number[];
+}
+
+/** What decode returns: the layer, where its payload lies, and which class decodes it. */
+export interface Decoded {
+  layer: Layer;
+  /** Offset of the first payload byte. */
+  payloadStart: number;
+  /** End of this layer's payload; bytes beyond it (up to the buffer end) are Padding. */
+  payloadEnd: number;
+  /** The class for the payload, or undefined to fall back to the registry, then Raw. */
+  next?: LayerClass | undefined;
+}
+
+export interface DecodeContext {
+  /** Layers decoded so far, outermost first. */
+  readonly below: readonly Layer[];
+  /** Inside an ICMP error: quoted headers are partial by nature, and decode leniently. */
+  readonly quoted: boolean;
+}
+
+export interface LayerClass<L extends Layer = Layer> {
+  new (fields?: Record<string, unknown>): L;
+  readonly layerName: string;
+  readonly fieldSpecs: readonly FieldSpec[];
+  /** Reads one header at buf[off, end). Never throws: defects go to layer.problems. */
+  decode(buf: Buffer, off: number, end: number, ctx: DecodeContext): Decoded;
+}
+
+export abstract class Layer<F extends object = Record<string, unknown>> {
+  /** Fields set by the user or read by the dissector. Unset fields are defaulted or computed. */
+  fields: Partial<F>;
+  /** Defects the dissector found in this header, in tcpdump's words where tcpdump has some. */
+  problems: string[] | undefined;
+  /** After dissection: whether the checksum this layer carries is right (undefined: none, or not checkable). */
+  checksumValid: boolean | undefined;
+  /**
+   * Set by the dissector when the bytes ended inside this header: only this many header bytes
+   * are built, so a cut-off packet (an ICMP error's quote) rebuilds to the bytes it came from.
+   */
+  truncatedTo: number | undefined;
+
+  constructor(fields?: Partial<F>) {
+    this.fields = fields ? this.normalize({ ...fields }) : ({} as Partial<F>);
+  }
+
+  get layerClass(): LayerClass {
+    return this.constructor as unknown as LayerClass;
+  }
+
+  get name(): string {
+    return this.layerClass.layerName;
+  }
+
+  /**
+   * Checks field names and converts friendly inputs (flag strings, names) to stored values.
+   * Subclasses extend it; unknown names are a usage error that suggests the nearest field.
+   */
+  protected normalize(fields: Partial<F>): Partial<F> {
+    const specs = this.layerClass.fieldSpecs;
+    for (const key of Object.keys(fields)) {
+      if (!specs.some((s) => s.name === key)) {
+        throw usageError(
+          `unknown field '${key}' for ${this.name}${didYouMean(key, specs.map((s) => s.name))}; fields are: ${specs.map((s) => s.name).join(', ')}`,
+        );
+      }
+      if ((fields as Record<string, unknown>)[key] === undefined) delete (fields as Record<string, unknown>)[key];
+    }
+    return fields;
+  }
+
+  /** The value a field has in the built packet when it is not computed: given, else default. */
+  get<K extends keyof F & string>(name: K): F[K] {
+    const v = this.fields[name];
+    if (v !== undefined) return v as F[K];
+    return this.layerClass.fieldSpecs.find((s) => s.name === name)?.default as F[K];
+  }
+
+  /** Sets a field (undefined unsets it, so it is computed again); returns the layer for chaining. */
+  set<K extends keyof F & string>(name: K, value: F[K] | undefined): this {
+    this.fields = this.normalize({ ...this.fields, [name]: value });
+    return this;
+  }
+
+  /** Whether the user (or dissector) gave this field. */
+  has(name: keyof F & string): boolean {
+    return this.fields[name] !== undefined;
+  }
+
+  /** A copy of this layer with its own field object (lists inside are copied one level). */
+  clone(): this {
+    const copy = Object.create(Object.getPrototypeOf(this)) as this;
+    copy.fields = {} as Partial<F>;
+    for (const [k, v] of Object.entries(this.fields)) {
+      (copy.fields as Record<string, unknown>)[k] = Array.isArray(v) ? v.slice() : v;
+    }
+    copy.problems = this.problems?.slice();
+    copy.checksumValid = this.checksumValid;
+    copy.truncatedTo = this.truncatedTo;
+    return copy;
+  }
+
+  /** Size of this layer's own header (with options and padding) in the built bytes. */
+  abstract headerLength(ctx: BuildContext, index: number): number;
+
+  /**
+   * Writes this layer's header at out[off]; `payloadLength` counts every byte after the header
+   * except trailing Padding. Checksums that cover the payload are left for fixChecksum.
+   */
+  abstract encode(out: Buffer, off: number, payloadLength: number, ctx: BuildContext, index: number): void;
+
+  /** Fills a checksum that covers the payload, after every inner layer is final. */
+  fixChecksum?(out: Buffer, off: number, end: number, ctx: BuildContext, index: number): void;
+
+  /** Whether this layer's bytes go at the very end, outside every length and checksum (Padding). */
+  get isTrailer(): boolean {
+    return false;
+  }
+
+  protected addProblem(problem: string): void {
+    (this.problems ??= []).push(problem);
+  }
+}
+
+/** Records a dissection defect on a layer from outside its class (decoders of other layers). */
+export function noteProblem(layer: Layer, problem: string): void {
+  (layer.problems ??= []).push(problem);
+}

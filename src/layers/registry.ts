@@ -1,0 +1,83 @@
+/**
+ * Which layer follows which: one table that binds a lower layer's type field (IP proto, IPv6
+ * nh, Ether type) to the layer above, used both ways. Building fills the lower field from the
+ * upper layer; dissecting picks the upper layer from the lower field. A new protocol is one
+ * file in layers/ plus its bind() lines.
+ */
+import type { LayerClass } from './layer.js';
+
+interface Binding {
+  readonly lower: LayerClass;
+  readonly upper: LayerClass;
+  readonly field: string;
+  readonly value: number;
+}
+
+const bindings: Binding[] = [];
+const byName = new Map<string, LayerClass>();
+/** lower class -> field -> value -> upper class, for the dissector's hot path. */
+const decodeIndex = new Map<LayerClass, Map<string, Map<number, LayerClass>>>();
+
+export function registerLayer(cls: LayerClass, ...aliases: string[]): void {
+  byName.set(cls.layerName, cls);
+  for (const alias of aliases) byName.set(alias, cls);
+}
+
+/** Declares that `upper` sits on `lower` when lower[field] === value. The first binding of a value wins for decoding. */
+export function bind(lower: LayerClass, upper: LayerClass, field: string, value: number): void {
+  bindings.push({ lower, upper, field, value });
+  let fields = decodeIndex.get(lower);
+  if (!fields) decodeIndex.set(lower, (fields = new Map()));
+  let values = fields.get(field);
+  if (!values) fields.set(field, (values = new Map()));
+  if (!values.has(value)) values.set(value, upper);
+  buildCache.clear();
+}
+
+function isSubclass(child: LayerClass, parent: LayerClass): boolean {
+  return child === parent || Object.prototype.isPrototypeOf.call(parent, child);
+}
+
+/** The value lower[field] takes when `upper` is stacked on it, or undefined when unbound. */
+export function boundValue(lower: LayerClass, upper: LayerClass, field: string): number | undefined {
+  const key = `${field}`;
+  let perUpper = buildCache.get(lower);
+  if (!perUpper) buildCache.set(lower, (perUpper = new Map()));
+  let perField = perUpper.get(upper);
+  if (!perField) perUpper.set(upper, (perField = new Map()));
+  if (perField.has(key)) return perField.get(key);
+  const value = findBoundValue(lower, upper, field);
+  perField.set(key, value);
+  return value;
+}
+
+/** Memo of boundValue: building looks the same pairs up for every packet. */
+const buildCache = new Map<LayerClass, Map<LayerClass, Map<string, number | undefined>>>();
+
+function findBoundValue(lower: LayerClass, upper: LayerClass, field: string): number | undefined {
+  // Exact pairs first, then bindings inherited through subclasses (IPerror binds like IP).
+  for (const b of bindings) if (b.lower === lower && b.upper === upper && b.field === field) return b.value;
+  for (const b of bindings) {
+    if (b.field === field && isSubclass(lower, b.lower) && isSubclass(upper, b.upper)) return b.value;
+  }
+  return undefined;
+}
+
+/** The class bound above `lower` for lower[field] === value, looking through lower's parents too. */
+export function boundLayer(lower: LayerClass, field: string, value: number): LayerClass | undefined {
+  let cls: LayerClass | null = lower;
+  while (cls && cls.layerName) {
+    const hit = decodeIndex.get(cls)?.get(field)?.get(value);
+    if (hit) return hit;
+    cls = Object.getPrototypeOf(cls) as LayerClass | null;
+  }
+  return undefined;
+}
+
+export function layerByName(name: string): LayerClass | undefined {
+  return byName.get(name);
+}
+
+export function layerNames(): string[] {
+  return [...byName.keys()];
+}

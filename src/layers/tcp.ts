@@ -1,0 +1,216 @@
+/**
+ * TCP (RFC 9293). Scapy's names and defaults: sport 20, dport 80, flags 'S', window 8192.
+ * dataofs and chksum are computed when unset; the checksum covers the pseudo-header of the
+ * IPv4 or IPv6 layer below. Options live in tcp-options.ts.
+ */
+import { finishChecksum, sumWords } from '../wire/checksum.js';
+import { usageError } from '../wire/errors.js';
+import type { FieldSpec } from './field.js';
+import { computedInt, intField } from './field.js';
+import { Layer, type BuildContext, type DecodeContext, type Decoded } from './layer.js';
+import { bind, registerLayer } from './registry.js';
+import { IPerrorLayer, IPv4Layer } from './ipv4.js';
+import { checkTCPOptions, readTCPOptions, tcpOptionsLength, writeTCPOptions, type TCPOption } from './tcp-options.js';
+
+export interface TCPFields {
+  sport: number;
+  dport: number;
+  seq: number;
+  ack: number;
+  dataofs: number;
+  reserved: number;
+  /** Letters F S R P A U E C N (Scapy's), e.g. 'SA', or the 9-bit number. */
+  flags: number | string;
+  window: number;
+  chksum: number;
+  urgptr: number;
+  options: TCPOption[];
+}
+
+/** Flag letters from the least significant bit: FIN SYN RST PSH ACK URG ECE CWR NS. */
+export const TCP_FLAG_LETTERS = 'FSRPAUECN';
+
+export const TCPFlag = { F: 0x01, S: 0x02, R: 0x04, P: 0x08, A: 0x10, U: 0x20, E: 0x40, C: 0x80, N: 0x100 } as const;
+
+const tcpFields: readonly FieldSpec[] = [
+  intField('sport', 16, 20),
+  intField('dport', 16, 80),
+  intField('seq', 32, 0),
+  intField('ack', 32, 0),
+  computedInt('dataofs', 4),
+  intField('reserved', 3, 0),
+  { name: 'flags', kind: 'flags', bits: 9, default: TCPFlag.S, flagLetters: TCP_FLAG_LETTERS },
+  intField('window', 16, 8192),
+  computedInt('chksum', 16, { hex: true }),
+  intField('urgptr', 16, 0),
+  { name: 'options', kind: 'options', default: [] },
+];
+
+/** 'SA' -> 0x12. Unknown letters are a usage error that lists the valid ones. */
+export function parseTCPFlags(value: number | string): number {
+  if (typeof value === 'number') return value;
+  let bits = 0;
+  for (const letter of value) {
+    const i = TCP_FLAG_LETTERS.indexOf(letter.toUpperCase());
+    if (i < 0) throw usageError(`unknown TCP flag '${letter}' in '${value}': flags are F S R P A U E C N (e.g. flags='SA')`);
+    bits |= 1 << i;
+  }
+  return bits;
+}
+
+/** 0x12 -> 'SA', in Scapy's letter order. */
+export function formatTCPFlags(bits: number): string {
+  let s = '';
+  for (let i = 0; i < TCP_FLAG_LETTERS.length; i++) if (bits & (1 << i)) s += TCP_FLAG_LETTERS[i];
+  return s;
+}
+
+/** A layer below that can sum a pseudo-header for us (IPv4, IPv6). */
+interface PseudoHeaderSource {
+  pseudoSum(out: Buffer, off: number, upperProto: number, upperLength: number, ctx: BuildContext, index: number): number;
+}
+
+/**
+ * The checksum of an upper-layer segment at out[off, end) under the network layer below it.
+ * Returns undefined when no IPv4 or IPv6 layer lies directly below (Scapy leaves it zero then).
+ */
+export function upperLayerChecksum(out: Buffer, off: number, end: number, ctx: BuildContext, index: number, proto: number): number | undefined {
+  for (let i = index - 1; i >= 0; i--) {
+    const below = ctx.layers[i] as unknown as Partial<PseudoHeaderSource> & Layer;
+    if (typeof below.pseudoSum === 'function') {
+      const sum = below.pseudoSum(out, ctx.offsets[i]!, proto, end - off, ctx, i) + sumWords(out, off, end);
+      return finishChecksum(sum);
+    }
+    // IPv6 extension headers sit between; anything else means no network layer below.
+    if (!('isExtensionHeader' in below)) return undefined;
+  }
+  return undefined;
+}
+
+export class TCPLayer extends Layer<TCPFields> {
+  static readonly layerName: string = 'TCP';
+  static readonly fieldSpecs = tcpFields;
+
+  protected override normalize(fields: Partial<TCPFields>): Partial<TCPFields> {
+    super.normalize(fields);
+    if (fields.flags !== undefined) fields.flags = parseTCPFlags(fields.flags);
+    if (fields.options !== undefined) fields.options = checkTCPOptions(fields.options);
+    return fields;
+  }
+
+  /** The flags as a number (set, dissected, or the default SYN). */
+  get flagBits(): number {
+    return (this.fields.flags as number | undefined) ?? TCPFlag.S;
+  }
+
+  private optionBytes(): number {
+    const opts = this.fields.options;
+    if (!opts || opts.length === 0) return 0;
+    return (tcpOptionsLength(opts) + 3) & ~3;
+  }
+
+  headerLength(): number {
+    return 20 + this.optionBytes();
+  }
+
+  encode(out: Buffer, off: number): void {
+    const f = this.fields;
+    const optionBytes = this.optionBytes();
+    out.writeUInt16BE((f.sport ?? 20) & 0xffff, off);
+    out.writeUInt16BE((f.dport ?? 80) & 0xffff, off + 2);
+    out.writeUInt32BE((f.seq ?? 0) >>> 0, off + 4);
+    out.writeUInt32BE((f.ack ?? 0) >>> 0, off + 8);
+    const dataofs = f.dataofs ?? 5 + optionBytes / 4;
+    const flags = this.flagBits;
+    out[off + 12] = ((dataofs & 15) << 4) | (((f.reserved ?? 0) & 7) << 1) | ((flags >> 8) & 1);
+    out[off + 13] = flags & 0xff;
+    out.writeUInt16BE((f.window ?? 8192) & 0xffff, off + 14);
+    out.writeUInt16BE((f.chksum ?? 0) & 0xffff, off + 16);
+    out.writeUInt16BE((f.urgptr ?? 0) & 0xffff, off + 18);
+    if (optionBytes > 0) writeTCPOptions(f.options!, out, off + 20, off + 20 + optionBytes);
+  }
+
+  override fixChecksum(out: Buffer, off: number, end: number, ctx: BuildContext, index: number): void {
+    if (this.fields.chksum !== undefined) return;
+    const sum = upperLayerChecksum(out, off, end, ctx, index, 6);
+    if (sum !== undefined) out.writeUInt16BE(sum, off + 16);
+  }
+
+  static decode(buf: Buffer, off: number, end: number, ctx: DecodeContext): Decoded {
+    const layer = new this();
+    const f = layer.fields;
+    const avail = end - off;
+    if (avail < 20) {
+      // An ICMP error quotes 8 bytes: ports and sequence number are there, and are what matters.
+      if (avail >= 2) f.sport = buf.readUInt16BE(off);
+      if (avail >= 4) f.dport = buf.readUInt16BE(off + 2);
+      if (avail >= 8) f.seq = buf.readUInt32BE(off + 4);
+      if (avail >= 12) f.ack = buf.readUInt32BE(off + 8);
+      if (avail >= 13) {
+        f.dataofs = buf[off + 12]! >> 4;
+        f.reserved = (buf[off + 12]! >> 1) & 7;
+      }
+      if (avail >= 14) f.flags = ((buf[off + 12]! & 1) << 8) | buf[off + 13]!;
+      if (avail >= 16) f.window = buf.readUInt16BE(off + 14);
+      if (avail >= 18) f.chksum = buf.readUInt16BE(off + 16);
+      layer.truncatedTo = avail;
+      if (!ctx.quoted) layer.addProblem('[|tcp]');
+      return { layer, payloadStart: end, payloadEnd: end };
+    }
+    f.sport = buf.readUInt16BE(off);
+    f.dport = buf.readUInt16BE(off + 2);
+    f.seq = buf.readUInt32BE(off + 4);
+    f.ack = buf.readUInt32BE(off + 8);
+    const b12 = buf[off + 12]!;
+    const dataofs = b12 >> 4;
+    f.dataofs = dataofs;
+    f.reserved = (b12 >> 1) & 7;
+    f.flags = ((b12 & 1) << 8) | buf[off + 13]!;
+    f.window = buf.readUInt16BE(off + 14);
+    f.chksum = buf.readUInt16BE(off + 16);
+    f.urgptr = buf.readUInt16BE(off + 18);
+    let headerEnd = off + 20;
+    if (dataofs < 5) {
+      layer.addProblem(`bad hdr length ${dataofs * 4} - too short, < 20`);
+      f.options = [];
+    } else if (off + dataofs * 4 > end) {
+      layer.addProblem(`bad hdr length ${dataofs * 4} - too long, > ${avail}`);
+      // Keep what there is of the options region verbatim, so the bytes rebuild.
+      f.options = avail > 20 ? [['bytes', Buffer.from(buf.subarray(off + 20, end))]] : [];
+      headerEnd = end;
+    } else {
+      headerEnd = off + dataofs * 4;
+      if (dataofs > 5) {
+        const problems: string[] = [];
+        f.options = readTCPOptions(buf, off + 20, headerEnd, problems);
+        for (const p of problems) layer.addProblem(p);
+      } else f.options = [];
+    }
+    if (!ctx.quoted) layer.checksumValid = verifyUpperChecksum(buf, off, end, ctx, 6);
+    return { layer, payloadStart: headerEnd, payloadEnd: end };
+  }
+}
+
+/** Whether the checksum at the usual place sums to zero with the pseudo-header of the layer below. */
+export function verifyUpperChecksum(buf: Buffer, off: number, end: number, ctx: DecodeContext, proto: number): boolean | undefined {
+  for (let i = ctx.below.length - 1; i >= 0; i--) {
+    const below = ctx.below[i] as Layer & { pseudoSumDecoded?: (proto: number, length: number) => number };
+    if (typeof below.pseudoSumDecoded === 'function') {
+      return finishChecksum(below.pseudoSumDecoded(proto, end - off) + sumWords(buf, off, end)) === 0;
+    }
+    if (!('isExtensionHeader' in below)) return undefined;
+  }
+  return undefined;
+}
+
+/** The TCP header an ICMP error quotes (Scapy's TCPerror). */
+export class TCPerrorLayer extends TCPLayer {
+  static override readonly layerName: string = 'TCPerror';
+}
+
+registerLayer(TCPLayer);
+registerLayer(TCPerrorLayer);
+
+// TCP is protocol 6 over IPv4, and over the IP header an ICMP error quotes.
+bind(IPv4Layer, TCPLayer, 'proto', 6);
+bind(IPerrorLayer, TCPerrorLayer, 'proto', 6);

@@ -1,0 +1,210 @@
+/**
+ * A packet is a stack of layers, outermost first: IP/TCP/Raw. Composition reads top-down
+ * (`IP(...).add(TCP(...))`), and building fills in whatever the user left unset: lengths,
+ * header lengths, option padding, checksums and the type fields that bind layers together.
+ */
+import { usageError, didYouMean } from '../wire/errors.js';
+import type { BuildContext, Layer, LayerClass } from '../layers/layer.js';
+import { layerNames } from '../layers/registry.js';
+import { RawLayer } from '../layers/raw.js';
+
+/** Something a layer can be looked up by: its factory (TCP), its class, or its name ('TCP'). */
+export type LayerKey<L extends Layer = Layer> = LayerFactory<L> | LayerClass<L> | string;
+
+/** What `add` accepts: packets, single layers, or bytes and strings (which become Raw). */
+export type Addable = Packet | Layer | Buffer | Uint8Array | string;
+
+/** Hooks filled by show/ (which sits above packet/) so that imports keep pointing down. */
+export const packetHooks: {
+  summary?: (p: Packet) => string;
+  show?: (p: Packet) => string;
+  command?: (p: Packet) => string;
+  hexdump?: (p: Packet) => string;
+} = {};
+
+export class Packet {
+  readonly layers: Layer[];
+  /** Capture time in microseconds since the epoch, when the packet came off the wire or a file. */
+  time: number | undefined;
+
+  constructor(layers: Layer[] = []) {
+    this.layers = layers;
+    this.time = undefined;
+  }
+
+  /**
+   * A new packet: this one with `others` stacked on top. Layers are shared, not copied
+   * (use clone() to diverge).
+   */
+  add(...others: Addable[]): Packet {
+    const layers = this.layers.slice();
+    for (const other of others) {
+      if (other instanceof Packet) layers.push(...other.layers);
+      else if (typeof other === 'string' || other instanceof Uint8Array) {
+        const bytes = typeof other === 'string' ? Buffer.from(other, 'latin1') : Buffer.from(other);
+        layers.push(new RawLayer({ load: bytes }));
+      } else layers.push(other);
+    }
+    return new Packet(layers);
+  }
+
+  /** The first layer of the given kind (or of a subclass of it), or undefined. */
+  getLayer<L extends Layer>(key: LayerKey<L>, nth = 0): L | undefined {
+    let seen = 0;
+    for (const layer of this.layers) {
+      if (matchesKey(layer, key) && seen++ === nth) return layer as L;
+    }
+    return undefined;
+  }
+
+  /** Like getLayer, but a missing layer is an error naming what the packet does have. */
+  layer<L extends Layer>(key: LayerKey<L>): L {
+    const found = this.getLayer(key);
+    if (!found) throw usageError(`packet has no ${keyName(key)} layer; it has ${this.layers.map((l) => l.name).join('/') || 'no layers'}`);
+    return found;
+  }
+
+  hasLayer(key: LayerKey): boolean {
+    return this.getLayer(key) !== undefined;
+  }
+
+  /** A deep copy whose fields can be changed without touching this packet. */
+  clone(): Packet {
+    const copy = new Packet(this.layers.map((l) => l.clone()));
+    copy.time = this.time;
+    return copy;
+  }
+
+  /** The wire bytes, with every unset length, checksum and binding computed. */
+  bytes(): Buffer {
+    return buildPacket(this.layers);
+  }
+
+  get length(): number {
+    return this.bytes().length;
+  }
+
+  /** One line, as `tcpdump -nn` prints it. */
+  summary(): string {
+    return hook('summary')(this);
+  }
+
+  /** Every field of every layer, computed values included (Scapy's show2). */
+  show(): string {
+    return hook('show')(this);
+  }
+
+  /** The packet in the text form, which packet() parses back. */
+  command(): string {
+    return hook('command')(this);
+  }
+
+  hexdump(): string {
+    return hook('hexdump')(this);
+  }
+
+  toString(): string {
+    return packetHooks.summary ? this.summary() : this.layers.map((l) => l.name).join('/');
+  }
+}
+
+function hook<K extends keyof typeof packetHooks>(name: K): NonNullable<(typeof packetHooks)[K]> {
+  const fn = packetHooks[name];
+  if (!fn) throw new Error(`${name}() needs the display module: import from 'synack', not from its internals`);
+  return fn as NonNullable<(typeof packetHooks)[K]>;
+}
+
+function matchesKey(layer: Layer, key: LayerKey): boolean {
+  if (typeof key === 'string') {
+    if (layer.name === key) return true;
+    // Subclass names match their parent's (IPerror is an IP): walk the class chain.
+    let cls = Object.getPrototypeOf(layer.layerClass) as LayerClass | null;
+    while (cls && cls.layerName) {
+      if (cls.layerName === key) return true;
+      cls = Object.getPrototypeOf(cls) as LayerClass | null;
+    }
+    return false;
+  }
+  const cls = 'layerClass' in key && typeof key === 'function' && (key as LayerFactory).isFactory ? (key as LayerFactory).layerClass : (key as LayerClass);
+  return layer instanceof cls;
+}
+
+function keyName(key: LayerKey): string {
+  if (typeof key === 'string') {
+    return layerNames().includes(key) ? key : `${key}${didYouMean(key, layerNames())}`;
+  }
+  return (key as LayerClass).layerName;
+}
+
+/**
+ * Builds bytes in three passes: header sizes (inner to outer, so each knows its payload size),
+ * headers (outer to inner), then checksums (inner to outer, so an ICMP error's checksum covers
+ * the final bytes of the header it quotes).
+ */
+export function buildPacket(layers: readonly Layer[]): Buffer {
+  const n = layers.length;
+  const offsets = new Array<number>(n);
+  const ctx: BuildContext = { layers, offsets };
+  const sizes = new Array<number>(n);
+  let counted = 0;
+  let trailer = 0;
+  for (let i = 0; i < n; i++) {
+    const full = layers[i]!.headerLength(ctx, i);
+    const cut = layers[i]!.truncatedTo;
+    const size = cut !== undefined && cut < full ? cut : full;
+    sizes[i] = size;
+    if (layers[i]!.isTrailer) trailer += size;
+    else counted += size;
+  }
+  const out = Buffer.allocUnsafe(counted + trailer);
+  // Counted layers first, in order; trailers (Padding) go after all of them.
+  let off = 0;
+  for (let i = 0; i < n; i++) {
+    if (layers[i]!.isTrailer) continue;
+    offsets[i] = off;
+    off += sizes[i]!;
+  }
+  for (let i = 0; i < n; i++) {
+    if (!layers[i]!.isTrailer) continue;
+    offsets[i] = off;
+    off += sizes[i]!;
+  }
+  for (let i = 0; i < n; i++) {
+    const layer = layers[i]!;
+    const payloadLength = layer.isTrailer ? 0 : counted - offsets[i]! - sizes[i]!;
+    if (layer.truncatedTo !== undefined && layer.truncatedTo === sizes[i]) {
+      // A header cut off on the wire: build it whole aside, keep the bytes that were there.
+      const whole = Buffer.alloc(layer.headerLength(ctx, i));
+      layer.encode(whole, 0, payloadLength, ctx, i);
+      whole.copy(out, offsets[i]!, 0, sizes[i]!);
+    } else layer.encode(out, offsets[i]!, payloadLength, ctx, i);
+  }
+  for (let i = n - 1; i >= 0; i--) {
+    const layer = layers[i]!;
+    if (layer.fixChecksum && !layer.isTrailer && layer.truncatedTo === undefined) {
+      layer.fixChecksum(out, offsets[i]!, counted, ctx, i);
+    }
+  }
+  return out;
+}
+
+/** A layer's constructor that needs no `new` and returns a one-layer Packet: IP({dst}). */
+export interface LayerFactory<L extends Layer = Layer, F extends object = Record<string, unknown>> {
+  (fields?: Partial<F>): Packet;
+  readonly layerClass: LayerClass<L>;
+  readonly layerName: string;
+  readonly isFactory: true;
+}
+
+export function layerFactory<L extends Layer<F>, F extends object>(
+  cls: LayerClass<L> & (new (fields?: Partial<F>) => L),
+): LayerFactory<L, F> {
+  const factory = ((fields?: Partial<F>) => new Packet([new cls(fields)])) as LayerFactory<L, F>;
+  Object.defineProperties(factory, {
+    layerClass: { value: cls },
+    layerName: { value: cls.layerName },
+    isFactory: { value: true },
+    name: { value: cls.layerName },
+  });
+  return factory;
+}

@@ -1,0 +1,117 @@
+/**
+ * Address text forms: IPv4 dotted quads, IPv6 (through ipaddr.js, which knows every RFC 4291
+ * spelling), and Ethernet MACs. Parsers throw a usage error naming the bad text; formatters
+ * never throw.
+ */
+import ipaddr from 'ipaddr.js';
+import { usageError } from './errors.js';
+
+const IPV4_RE = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
+
+export function isIPv4(text: string): boolean {
+  const m = IPV4_RE.exec(text);
+  return m !== null && m.slice(1).every((o) => Number(o) <= 255);
+}
+
+export function isIPv6(text: string): boolean {
+  return text.includes(':') && ipaddr.IPv6.isValid(text);
+}
+
+/** Writes a dotted quad at buf[off..off+4). */
+export function writeIPv4(text: string, buf: Uint8Array, off: number): void {
+  const m = IPV4_RE.exec(text);
+  if (m === null) throw usageError(`bad IPv4 address '${text}': expected four numbers 0-255 like 127.0.0.1`);
+  for (let i = 0; i < 4; i++) {
+    const octet = Number(m[i + 1]);
+    if (octet > 255) throw usageError(`bad IPv4 address '${text}': ${octet} is more than 255`);
+    buf[off + i] = octet;
+  }
+}
+
+export function parseIPv4(text: string): Buffer {
+  const out = Buffer.alloc(4);
+  writeIPv4(text, out, 0);
+  return out;
+}
+
+export function formatIPv4(buf: Uint8Array, off = 0): string {
+  return `${buf[off]}.${buf[off + 1]}.${buf[off + 2]}.${buf[off + 3]}`;
+}
+
+export function writeIPv6(text: string, buf: Uint8Array, off: number): void {
+  let parsed: ipaddr.IPv6;
+  try {
+    parsed = ipaddr.IPv6.parse(text);
+  } catch {
+    throw usageError(`bad IPv6 address '${text}': expected a form like ::1 or 2001:db8::1`);
+  }
+  const bytes = parsed.toByteArray();
+  for (let i = 0; i < 16; i++) buf[off + i] = bytes[i]!;
+}
+
+export function parseIPv6(text: string): Buffer {
+  const out = Buffer.alloc(16);
+  writeIPv6(text, out, 0);
+  return out;
+}
+
+/**
+ * IPv6 text as inet_ntop(3) writes it, which is what tcpdump and Scapy print: the longest run
+ * of two or more zero groups becomes '::', and IPv4-mapped or -compatible addresses end in a
+ * dotted quad.
+ */
+export function formatIPv6(buf: Uint8Array, off = 0): string {
+  const groups: number[] = [];
+  for (let i = 0; i < 8; i++) groups.push((buf[off + 2 * i]! << 8) | buf[off + 2 * i + 1]!);
+  let bestStart = -1;
+  let bestLength = 0;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLength) {
+      bestStart = i;
+      bestLength = j - i;
+    }
+    i = j;
+  }
+  if (bestLength < 2) bestStart = -1;
+  // glibc prints ::a.b.c.d and ::ffff:a.b.c.d with a dotted tail.
+  const dottedTail =
+    bestStart === 0 && (bestLength === 6 || (bestLength === 5 && groups[5] === 0xffff));
+  const parts: string[] = [];
+  const last = dottedTail ? 6 : 8;
+  for (let i = 0; i < last; i++) {
+    if (i === bestStart) {
+      parts.push(i === 0 ? ':' : '');
+      i += bestLength - 1;
+      if (i === last - 1) parts.push('');
+      continue;
+    }
+    parts.push(groups[i]!.toString(16));
+  }
+  let text = parts.join(':');
+  if (dottedTail) text += (text.endsWith(':') ? '' : ':') + formatIPv4(buf, off + 12);
+  return text;
+}
+
+const MAC_RE = /^([0-9a-fA-F]{1,2})[:-]([0-9a-fA-F]{1,2})[:-]([0-9a-fA-F]{1,2})[:-]([0-9a-fA-F]{1,2})[:-]([0-9a-fA-F]{1,2})[:-]([0-9a-fA-F]{1,2})$/;
+
+export function writeMAC(text: string, buf: Uint8Array, off: number): void {
+  const m = MAC_RE.exec(text);
+  if (m === null) throw usageError(`bad MAC address '${text}': expected six hex bytes like 00:11:22:33:44:55`);
+  for (let i = 0; i < 6; i++) buf[off + i] = parseInt(m[i + 1]!, 16);
+}
+
+const HEX2 = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+export function formatMAC(buf: Uint8Array, off = 0): string {
+  return `${HEX2[buf[off]!]}:${HEX2[buf[off + 1]!]}:${HEX2[buf[off + 2]!]}:${HEX2[buf[off + 3]!]}:${HEX2[buf[off + 4]!]}:${HEX2[buf[off + 5]!]}`;
+}
+
+export function isLoopbackV4(text: string): boolean {
+  return text.startsWith('127.');
+}
