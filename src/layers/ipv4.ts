@@ -98,12 +98,18 @@ export class IPv4Layer extends Layer<IPv4Fields> {
   encode(out: Buffer, off: number, payloadLength: number, ctx: BuildContext, index: number): void {
     const f = this.fields;
     const headerLength = 20 + this.optionBytes();
+    const len = (f.len ?? headerLength + payloadLength) & 0xffff;
+    const id = (f.id ?? 1) & 0xffff;
+    const flags = (f.flags as number | undefined) ?? 0;
+    const fragWord = ((flags & 7) << 13) | ((f.frag ?? 0) & 0x1fff);
     out[off] = (((f.version ?? 4) & 15) << 4) | (this.ihlValue() & 15);
     out[off + 1] = (f.tos ?? 0) & 0xff;
-    out.writeUInt16BE((f.len ?? headerLength + payloadLength) & 0xffff, off + 2);
-    out.writeUInt16BE((f.id ?? 1) & 0xffff, off + 4);
-    const flags = (f.flags as number | undefined) ?? 0;
-    out.writeUInt16BE((((flags & 7) << 13) | ((f.frag ?? 0) & 0x1fff)) & 0xffff, off + 6);
+    out[off + 2] = len >>> 8;
+    out[off + 3] = len & 0xff;
+    out[off + 4] = id >>> 8;
+    out[off + 5] = id & 0xff;
+    out[off + 6] = fragWord >>> 8;
+    out[off + 7] = fragWord & 0xff;
     out[off + 8] = (f.ttl ?? 64) & 0xff;
     out[off + 9] = (f.proto ?? this.protoFromAbove(ctx, index)) & 0xff;
     out[off + 10] = 0;
@@ -115,8 +121,9 @@ export class IPv4Layer extends Layer<IPv4Fields> {
       for (const opt of f.options) p = writeIPOption(opt, out, p);
       out.fill(0, p, off + headerLength);
     }
-    const sum = f.chksum ?? finishChecksum(sumWords(out, off, off + headerLength));
-    out.writeUInt16BE(sum & 0xffff, off + 10);
+    const sum = (f.chksum ?? finishChecksum(sumWords(out, off, off + headerLength))) & 0xffff;
+    out[off + 10] = sum >>> 8;
+    out[off + 11] = sum & 0xff;
   }
 
   private protoFromAbove(ctx: BuildContext, index: number): number {

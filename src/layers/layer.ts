@@ -74,8 +74,9 @@ export abstract class Layer<F extends object = Record<string, unknown>> {
    */
   protected normalize(fields: Partial<F>): Partial<F> {
     const specs = this.layerClass.fieldSpecs;
-    for (const key of Object.keys(fields)) {
-      if (!specs.some((s) => s.name === key)) {
+    const names = fieldNameSet(specs);
+    for (const key in fields) {
+      if (!names.has(key)) {
         throw usageError(
           `unknown field '${key}' for ${this.name}${didYouMean(key, specs.map((s) => s.name))}; fields are: ${specs.map((s) => s.name).join(', ')}`,
         );
@@ -136,6 +137,15 @@ export abstract class Layer<F extends object = Record<string, unknown>> {
   protected addProblem(problem: string): void {
     (this.problems ??= []).push(problem);
   }
+}
+
+const nameSets = new WeakMap<readonly FieldSpec[], Set<string>>();
+
+/** The names in a field table, as a Set made once per table: normalize() runs for every layer built. */
+function fieldNameSet(specs: readonly FieldSpec[]): Set<string> {
+  let names = nameSets.get(specs);
+  if (!names) nameSets.set(specs, (names = new Set(specs.map((s) => s.name))));
+  return names;
 }
 
 /** Records a dissection defect on a layer from outside its class (decoders of other layers). */

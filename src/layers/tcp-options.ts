@@ -42,19 +42,23 @@ function asBytes(v: unknown): Buffer | undefined {
 
 /** Validates a list given by a user: unknown names fail with the nearest valid one. */
 export function checkTCPOptions(options: readonly TCPOption[]): TCPOption[] {
-  return options.map((opt) => {
+  for (const opt of options) checkTCPOption(opt);
+  return options as TCPOption[];
+}
+
+function checkTCPOption(opt: TCPOption): void {
+  {
     if (!Array.isArray(opt) || (opt as readonly unknown[]).length === 0) throw usageError(`bad TCP option ${JSON.stringify(opt)}: write it as ['MSS', 1460]`);
     const [name] = opt;
     if (typeof name === 'number') {
       if (!Number.isInteger(name) || name < 0 || name > 255) throw usageError(`bad TCP option kind ${name}: kinds are 0-255`);
       if (name > 1 && asBytes(opt[1]) === undefined) throw usageError(`TCP option kind ${name} needs its value as bytes, e.g. [${name}, Buffer.from([1, 2])]`);
-      return opt;
+      return;
     }
     if (!(name in TCP_OPTION_KINDS) && name !== 'bytes') {
       throw usageError(`unknown TCP option '${String(name)}'${didYouMean(String(name), Object.keys(TCP_OPTION_KINDS))}; or give [kind, bytes]`);
     }
-    return opt;
-  });
+  }
 }
 
 /** The value bytes of one option (without kind and length), or null for the one-byte kinds. */
@@ -163,8 +167,16 @@ export function writeTCPOptions(options: readonly TCPOption[], out: Buffer, off:
     } else if (name === 'Timestamp' && Array.isArray(value)) {
       out[off] = 8;
       out[off + 1] = 10;
-      out.writeUInt32BE((value as readonly number[])[0]! >>> 0, off + 2);
-      out.writeUInt32BE((value as readonly number[])[1]! >>> 0, off + 6);
+      const val = (value as readonly number[])[0]! >>> 0;
+      const ecr = (value as readonly number[])[1]! >>> 0;
+      out[off + 2] = val >>> 24;
+      out[off + 3] = (val >>> 16) & 0xff;
+      out[off + 4] = (val >>> 8) & 0xff;
+      out[off + 5] = val & 0xff;
+      out[off + 6] = ecr >>> 24;
+      out[off + 7] = (ecr >>> 16) & 0xff;
+      out[off + 8] = (ecr >>> 8) & 0xff;
+      out[off + 9] = ecr & 0xff;
       off += 10;
     } else if (name === 'EOL' || name === 0) {
       out[off++] = 0;

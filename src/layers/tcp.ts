@@ -46,15 +46,20 @@ const tcpFields: readonly FieldSpec[] = [
   { name: 'options', kind: 'options', default: [] },
 ];
 
+const parsedFlags = new Map<string, number>();
+
 /** 'SA' -> 0x12. Unknown letters are a usage error that lists the valid ones. */
 export function parseTCPFlags(value: number | string): number {
   if (typeof value === 'number') return value;
+  const known = parsedFlags.get(value);
+  if (known !== undefined) return known;
   let bits = 0;
   for (const letter of value) {
     const i = TCP_FLAG_LETTERS.indexOf(letter.toUpperCase());
     if (i < 0) throw usageError(`unknown TCP flag '${letter}' in '${value}': flags are F S R P A U E C N (e.g. flags='SA')`);
     bits |= 1 << i;
   }
+  if (parsedFlags.size < 1024) parsedFlags.set(value, bits);
   return bits;
 }
 
@@ -103,30 +108,47 @@ export class TCPLayer extends Layer<TCPFields> {
     return (this.fields.flags as number | undefined) ?? TCPFlag.S;
   }
 
-  private optionBytes(): number {
-    const opts = this.fields.options;
-    if (!opts || opts.length === 0) return 0;
-    return (tcpOptionsLength(opts) + 3) & ~3;
-  }
+  /** Padded option bytes, measured by headerLength() and reused by encode() in the same build. */
+  private measuredOptionBytes = 0;
 
   headerLength(): number {
-    return 20 + this.optionBytes();
+    const opts = this.fields.options;
+    this.measuredOptionBytes = !opts || opts.length === 0 ? 0 : (tcpOptionsLength(opts) + 3) & ~3;
+    return 20 + this.measuredOptionBytes;
   }
 
   encode(out: Buffer, off: number): void {
     const f = this.fields;
-    const optionBytes = this.optionBytes();
-    out.writeUInt16BE((f.sport ?? 20) & 0xffff, off);
-    out.writeUInt16BE((f.dport ?? 80) & 0xffff, off + 2);
-    out.writeUInt32BE((f.seq ?? 0) >>> 0, off + 4);
-    out.writeUInt32BE((f.ack ?? 0) >>> 0, off + 8);
+    const optionBytes = this.measuredOptionBytes;
+    const sport = (f.sport ?? 20) & 0xffff;
+    const dport = (f.dport ?? 80) & 0xffff;
+    const seq = (f.seq ?? 0) >>> 0;
+    const ack = (f.ack ?? 0) >>> 0;
+    out[off] = sport >>> 8;
+    out[off + 1] = sport & 0xff;
+    out[off + 2] = dport >>> 8;
+    out[off + 3] = dport & 0xff;
+    out[off + 4] = seq >>> 24;
+    out[off + 5] = (seq >>> 16) & 0xff;
+    out[off + 6] = (seq >>> 8) & 0xff;
+    out[off + 7] = seq & 0xff;
+    out[off + 8] = ack >>> 24;
+    out[off + 9] = (ack >>> 16) & 0xff;
+    out[off + 10] = (ack >>> 8) & 0xff;
+    out[off + 11] = ack & 0xff;
     const dataofs = f.dataofs ?? 5 + optionBytes / 4;
     const flags = this.flagBits;
     out[off + 12] = ((dataofs & 15) << 4) | (((f.reserved ?? 0) & 7) << 1) | ((flags >> 8) & 1);
     out[off + 13] = flags & 0xff;
-    out.writeUInt16BE((f.window ?? 8192) & 0xffff, off + 14);
-    out.writeUInt16BE((f.chksum ?? 0) & 0xffff, off + 16);
-    out.writeUInt16BE((f.urgptr ?? 0) & 0xffff, off + 18);
+    const window = (f.window ?? 8192) & 0xffff;
+    const chksum = (f.chksum ?? 0) & 0xffff;
+    const urgptr = (f.urgptr ?? 0) & 0xffff;
+    out[off + 14] = window >>> 8;
+    out[off + 15] = window & 0xff;
+    out[off + 16] = chksum >>> 8;
+    out[off + 17] = chksum & 0xff;
+    out[off + 18] = urgptr >>> 8;
+    out[off + 19] = urgptr & 0xff;
     if (optionBytes > 0) writeTCPOptions(f.options!, out, off + 20, off + 20 + optionBytes);
   }
 
