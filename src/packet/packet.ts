@@ -7,6 +7,7 @@ import { usageError, didYouMean } from '../wire/errors.js';
 import type { BuildContext, Layer, LayerClass } from '../layers/layer.js';
 import { layerNames } from '../layers/registry.js';
 import { RawLayer } from '../layers/raw.js';
+import { FieldSet } from '../layers/field-set.js';
 
 /** Something a layer can be looked up by: its factory (TCP), its class, or its name ('TCP'). */
 export type LayerKey<L extends Layer = Layer> = LayerFactory<L> | LayerClass<L> | string;
@@ -26,6 +27,8 @@ export class Packet {
   readonly layers: Layer[];
   /** Capture time in microseconds since the epoch, when the packet came off the wire or a file. */
   time: number | undefined;
+  /** The same capture time in nanoseconds since the epoch, when the source had that precision (pcap files). */
+  timeNs?: bigint;
 
   constructor(layers: Layer[] = []) {
     this.layers = layers;
@@ -72,6 +75,7 @@ export class Packet {
   clone(): Packet {
     const copy = new Packet(this.layers.map((l) => l.clone()));
     copy.time = this.time;
+    if (this.timeNs !== undefined) copy.timeNs = this.timeNs;
     return copy;
   }
 
@@ -149,6 +153,7 @@ export function buildPacket(layers: readonly Layer[]): Buffer {
   let counted = 0;
   let trailer = 0;
   for (let i = 0; i < n; i++) {
+    if (layers[i]!.hasSets) throw unexpandedSetError(layers[i]!);
     const full = layers[i]!.headerLength(ctx, i);
     const cut = layers[i]!.truncatedTo;
     const size = cut !== undefined && cut < full ? cut : full;
@@ -186,6 +191,15 @@ export function buildPacket(layers: readonly Layer[]): Buffer {
     }
   }
   return out;
+}
+
+/** Why a layer holding a set of values (dport=[22, 80]) cannot become one packet's bytes. Cold path. */
+function unexpandedSetError(layer: Layer): Error {
+  const names = Object.keys(layer.fields).filter((k) => (layer.fields as Record<string, unknown>)[k] instanceof FieldSet);
+  return usageError(
+    `${layer.name} ${names.join(', ')} holds a set of values, so the packet stands for many packets: ` +
+      `expand it with expand(p) or packets(p), or give it to send/sr, which expand sets`,
+  );
 }
 
 /** A layer's constructor that needs no `new` and returns a one-layer Packet: IP({dst}). */

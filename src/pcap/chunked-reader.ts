@@ -1,0 +1,94 @@
+/**
+ * The file side of reading: fills buffers from a file and hands them to the format's parser.
+ * Shared by the async and the synchronous readers, which differ only in how they call read().
+ *
+ * Buffers are never reused once a record points into them: records are zero-copy slices, and a
+ * buffer that holds one is retired, with the unparsed tail (part of one record) copied to the
+ * start of a fresh buffer. Memory is therefore one chunk plus whatever records the caller keeps.
+ */
+import { notACaptureFile, truncatedCapture } from './errors.js';
+import { PcapParser, isPcapMagic } from './pcap-reader.js';
+import { PCAPNG_SHB_TYPE, PcapngParser } from './pcapng-reader.js';
+import type { InterfaceListener, PcapRecord, RecordParser } from './record.js';
+
+export const DEFAULT_CHUNK_SIZE = 256 * 1024;
+
+export class ChunkedReader {
+  /** Where the next read() should put its bytes. */
+  buf: Buffer;
+  readAt = 0;
+  /** Set once the file is exhausted (or damaged): stop reading. */
+  done = false;
+  /** Thrown by the caller after it has passed on the records of the last step. */
+  error: Error | undefined;
+
+  private readonly file: string;
+  private readonly chunkSize: number;
+  private readonly onInterface: InterfaceListener | undefined;
+  private parser: RecordParser | undefined;
+  /** buf[start, readAt) is read but not parsed; `base` is the file offset of buf[0]. */
+  private start = 0;
+  private base = 0;
+  /** True when a record handed out points into buf, so buf must not be written again. */
+  private pinned = false;
+
+  constructor(file: string, chunkSize = DEFAULT_CHUNK_SIZE, onInterface?: InterfaceListener) {
+    this.file = file;
+    this.chunkSize = Math.max(4096, chunkSize);
+    this.onInterface = onInterface;
+    this.buf = Buffer.allocUnsafeSlow(this.chunkSize);
+  }
+
+  /** How many bytes the next read should ask for (at buf[readAt]). Makes room first. */
+  readLength(): number {
+    const leftover = this.readAt - this.start;
+    const needed = Math.max(this.parser?.needed ?? 4, leftover + 1);
+    const room = this.buf.length - this.readAt;
+    if (!this.pinned && room >= Math.min(needed, this.chunkSize / 4) && this.buf.length - this.start >= needed) return room;
+    // A fresh buffer, big enough for the record waiting to be completed.
+    const size = Math.max(this.chunkSize, needed + this.chunkSize / 2);
+    const fresh = this.pinned || size > this.buf.length ? Buffer.allocUnsafeSlow(size) : this.buf;
+    this.buf.copy(fresh, 0, this.start, this.readAt);
+    this.buf = fresh;
+    this.base += this.start;
+    this.readAt = leftover;
+    this.start = 0;
+    this.pinned = false;
+    return this.buf.length - this.readAt;
+  }
+
+  /** Takes `bytesRead` new bytes at buf[readAt] (0 = end of file); returns the records completed. */
+  advance(bytesRead: number): PcapRecord[] {
+    this.readAt += bytesRead;
+    const atEnd = bytesRead === 0;
+    const records: PcapRecord[] = [];
+    if (!this.parser) {
+      if (this.readAt - this.start < 4 && !atEnd) return records;
+      this.parser = this.chooseParser();
+      if (!this.parser) return records;
+    }
+    this.start = this.parser.parse(this.buf, this.start, this.readAt, this.base, records);
+    if (records.length > 0) this.pinned = true;
+    if (this.parser.error) {
+      this.error = this.parser.error;
+      this.done = true;
+    } else if (atEnd) {
+      this.done = true;
+      const left = this.readAt - this.start;
+      if (left > 0) this.error = truncatedCapture(this.file, this.base + this.start, this.parser.neededWhat, this.parser.needed, left);
+    }
+    return records;
+  }
+
+  private chooseParser(): RecordParser | undefined {
+    const head = this.buf.subarray(this.start, this.readAt);
+    if (head.length >= 4) {
+      const word = head.readUInt32BE(0);
+      if (isPcapMagic(word)) return new PcapParser(this.file, this.onInterface);
+      if (word === PCAPNG_SHB_TYPE) return new PcapngParser(this.file, this.onInterface);
+    }
+    this.error = notACaptureFile(this.file, Buffer.from(head.subarray(0, 8)));
+    this.done = true;
+    return undefined;
+  }
+}

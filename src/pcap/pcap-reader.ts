@@ -1,0 +1,129 @@
+/**
+ * Classic pcap (libpcap's savefile format): a 24-byte file header, then records of a 16-byte
+ * header (seconds, micro- or nanoseconds, captured length, original length) and the bytes.
+ * The magic number tells byte order and timestamp unit:
+ *   a1b2c3d4 microseconds, a1b23c4d nanoseconds, a1b2cd34 Kuznetzov's patched format (microseconds,
+ *   8 more bytes per record header). Read in the writer's byte order, a swapped magic means the
+ *   other byte order.
+ */
+import { corruptCapture } from './errors.js';
+import { PcapRecord, type CaptureFormat, type CaptureInterface, type InterfaceListener, type RecordParser } from './record.js';
+
+export const PCAP_MAGIC_MICRO = 0xa1b2c3d4;
+export const PCAP_MAGIC_NANO = 0xa1b23c4d;
+export const PCAP_MAGIC_KUZNETZOV = 0xa1b2cd34;
+
+const FILE_HEADER_LENGTH = 24;
+/** libpcap's largest snapshot length for ordinary link types; a record claiming more is damage. */
+const MAX_PLAUSIBLE_CAPLEN = 262144;
+/** Even when the header's snaplen allows more, a record beyond this is damage, not data. */
+const HARD_CAPLEN_LIMIT = 64 * 1024 * 1024;
+
+/** True when the first four bytes (read big-endian) are a pcap magic in either byte order. */
+export function isPcapMagic(firstWordBE: number): boolean {
+  return pcapMagicInfo(firstWordBE) !== undefined;
+}
+
+function pcapMagicInfo(word: number): { bigEndian: boolean; nano: boolean; recordHeader: number } | undefined {
+  const swapped = ((word & 0xff) << 24 | (word & 0xff00) << 8 | (word >>> 8) & 0xff00 | word >>> 24) >>> 0;
+  for (const [magic, bigEndian] of [[word, true], [swapped, false]] as const) {
+    if (magic === PCAP_MAGIC_MICRO) return { bigEndian, nano: false, recordHeader: 16 };
+    if (magic === PCAP_MAGIC_NANO) return { bigEndian, nano: true, recordHeader: 16 };
+    if (magic === PCAP_MAGIC_KUZNETZOV) return { bigEndian, nano: false, recordHeader: 24 };
+  }
+  return undefined;
+}
+
+export class PcapParser implements RecordParser {
+  needed = FILE_HEADER_LENGTH;
+  neededWhat = 'file header';
+  error: Error | undefined;
+
+  private readonly file: string;
+  private readonly onInterface: InterfaceListener | undefined;
+  private headerRead = false;
+  private littleEndian = true;
+  /** Multiplier from the file's fraction unit to nanoseconds (1000 or 1). */
+  private fractionToNanos = 1000;
+  private fractionLimit = 1_000_000;
+  private recordHeader = 16;
+  private linkType = 1;
+  private maxCaplen = MAX_PLAUSIBLE_CAPLEN;
+
+  constructor(file: string, onInterface?: InterfaceListener) {
+    this.file = file;
+    this.onInterface = onInterface;
+  }
+
+  parse(buf: Buffer, off: number, end: number, base: number, out: PcapRecord[]): number {
+    if (!this.headerRead) {
+      if (end - off < FILE_HEADER_LENGTH) {
+        this.needed = FILE_HEADER_LENGTH;
+        this.neededWhat = 'file header';
+        return off;
+      }
+      this.readFileHeader(buf, off);
+      off += FILE_HEADER_LENGTH;
+    }
+    const le = this.littleEndian;
+    const recordHeader = this.recordHeader;
+    const toNanos = this.fractionToNanos;
+    const fractionLimit = this.fractionLimit;
+    const linkType = this.linkType;
+    const maxCaplen = this.maxCaplen;
+    while (end - off >= recordHeader) {
+      let seconds: number, fraction: number, caplen: number, origLen: number;
+      if (le) {
+        seconds = buf.readUInt32LE(off);
+        fraction = buf.readUInt32LE(off + 4);
+        caplen = buf.readUInt32LE(off + 8);
+        origLen = buf.readUInt32LE(off + 12);
+      } else {
+        seconds = buf.readUInt32BE(off);
+        fraction = buf.readUInt32BE(off + 4);
+        caplen = buf.readUInt32BE(off + 8);
+        origLen = buf.readUInt32BE(off + 12);
+      }
+      if (caplen > maxCaplen) {
+        this.error = corruptCapture(this.file, base + off,
+          `the packet record claims ${caplen} captured bytes, more than the largest plausible ${maxCaplen}`);
+        return off;
+      }
+      const dataStart = off + recordHeader;
+      const next = dataStart + caplen;
+      if (next > end) {
+        this.needed = recordHeader + caplen;
+        this.neededWhat = 'packet record';
+        return off;
+      }
+      if (fraction >= fractionLimit) {
+        // Some writers overflow the fraction; carry it rather than print 1.1000000.
+        seconds += Math.floor(fraction / fractionLimit);
+        fraction %= fractionLimit;
+      }
+      out.push(new PcapRecord(buf.subarray(dataStart, next), origLen, seconds, fraction * toNanos, linkType, 0, base + off));
+      off = next;
+    }
+    this.needed = recordHeader;
+    this.neededWhat = 'packet record';
+    return off;
+  }
+
+  private readFileHeader(buf: Buffer, off: number): void {
+    const info = pcapMagicInfo(buf.readUInt32BE(off))!;
+    this.headerRead = true;
+    this.littleEndian = !info.bigEndian;
+    this.fractionToNanos = info.nano ? 1 : 1000;
+    this.fractionLimit = info.nano ? 1_000_000_000 : 1_000_000;
+    this.recordHeader = info.recordHeader;
+    const u16 = (o: number) => (info.bigEndian ? buf.readUInt16BE(off + o) : buf.readUInt16LE(off + o));
+    const u32 = (o: number) => (info.bigEndian ? buf.readUInt32BE(off + o) : buf.readUInt32LE(off + o));
+    const snaplen = u32(16);
+    // The upper bits of the link type field carry FCS information (LT_FCS_*), not the type.
+    this.linkType = u32(20) & 0x03ffffff;
+    this.maxCaplen = Math.min(Math.max(snaplen, MAX_PLAUSIBLE_CAPLEN), HARD_CAPLEN_LIMIT);
+    const iface: CaptureInterface = { index: 0, linkType: this.linkType, snaplen, precisionDigits: info.nano ? 9 : 6 };
+    const format: CaptureFormat = { format: 'pcap', bigEndian: info.bigEndian, version: `${u16(4)}.${u16(6)}` };
+    this.onInterface?.(iface, format);
+  }
+}
