@@ -1,0 +1,629 @@
+/**
+ * ICMPv6 (RFC 4443) and neighbor discovery (RFC 4861), with Scapy's class and field names: the
+ * checksum is `cksum` here, echo payload is `data`. Dissection picks the class by the type
+ * byte (ICMPv6Unknown for types without a class of their own); an error message quotes the
+ * packet that caused it as IPerror6 and the transport's error class (TCPerror, UDPerror).
+ * Neighbor discovery options follow NS/NA as layers of their own, as in Scapy.
+ *
+ * The checksum covers the IPv6 pseudo-header (next header 58) of the nearest IPv6 header
+ * below, through any extension headers; with none below it stays zero, as Scapy leaves it.
+ */
+import { finishChecksum, sumWords } from '../wire/checksum.js';
+import { formatIPv6, formatMAC, writeMAC } from '../wire/addr.js';
+import type { FieldSpec } from './field.js';
+import { computedInt, intField } from './field.js';
+import { Layer, noteProblem, type BuildContext, type DecodeContext, type Decoded, type LayerClass } from './layer.js';
+import { bind, registerLayer } from './registry.js';
+import { RawLayer, toBytes } from './raw.js';
+import { IPerror6Layer, IPv6Layer, ipv6Bytes, ipv6Text, sameIPv6, type IPv6Overload } from './ipv6.js';
+import { verifyUpperChecksum } from './tcp.js';
+
+export interface ICMPv6HeaderFields {
+  type: number;
+  code: number;
+  cksum: number;
+}
+
+function headerSpecs(type: number): FieldSpec[] {
+  return [intField('type', 8, type), intField('code', 8, 0), computedInt('cksum', 16, { hex: true })];
+}
+
+/** A class's fixed part: its size and the byte each field starts at (for headers cut off). */
+interface Shape {
+  readonly size: number;
+  readonly starts: Readonly<Record<string, number>>;
+}
+
+const HEADER_STARTS = { type: 0, code: 1, cksum: 2 };
+
+/**
+ * What every ICMPv6 message shares: type, code, checksum. Not a message of its own: decoding
+ * through this class dispatches on the type byte.
+ */
+export class ICMPv6Layer<F extends ICMPv6HeaderFields = ICMPv6HeaderFields> extends Layer<F> {
+  static readonly layerName: string = 'ICMPv6';
+  static readonly fieldSpecs: readonly FieldSpec[] = headerSpecs(1);
+  static readonly shape: Shape = { size: 4, starts: HEADER_STARTS };
+
+  /** Set on dissection inside an error's quote: a quoted message answers the one it quotes. */
+  inQuote: boolean | undefined;
+
+  get isICMPv6(): true {
+    return true;
+  }
+
+  /** Whether this is an error message (its payload quotes the offending packet). */
+  get isError(): boolean {
+    return false;
+  }
+
+  get icmpType(): number {
+    return this.fields.type ?? (this.layerClass.fieldSpecs[0]!.default as number);
+  }
+
+  get icmpCode(): number {
+    return this.fields.code ?? 0;
+  }
+
+  override clone(): this {
+    const copy = super.clone();
+    copy.inQuote = this.inQuote;
+    return copy;
+  }
+
+  /** Bytes after type, code and checksum. */
+  protected bodyLength(): number {
+    return 0;
+  }
+
+  /** Writes the bytes after the checksum; `off` is the start of the ICMPv6 header. */
+  protected encodeBody(_out: Buffer, _off: number): void {}
+
+  /** Reads the fields after the checksum from buf[off + 4, end); `off` is the start of the header. */
+  protected decodeBody(_buf: Buffer, _off: number, _end: number): void {}
+
+  /** Where the payload starts and which class decodes it, once the fixed part is read. */
+  protected payloadAfter(_buf: Buffer, off: number, end: number): { start: number; next?: LayerClass; quotes?: boolean } {
+    return { start: Math.min(off + (this.layerClass as unknown as typeof ICMPv6Layer).shape.size, end) };
+  }
+
+  headerLength(): number {
+    return 4 + this.bodyLength();
+  }
+
+  encode(out: Buffer, off: number): void {
+    out[off] = this.icmpType & 0xff;
+    out[off + 1] = this.icmpCode & 0xff;
+    out.writeUInt16BE((this.fields.cksum ?? 0) & 0xffff, off + 2);
+    this.encodeBody(out, off);
+  }
+
+  override fixChecksum(out: Buffer, off: number, end: number, ctx: BuildContext, index: number): void {
+    if (this.fields.cksum !== undefined) return;
+    // Scapy's in6_chksum looks down through whatever lies between for the nearest IPv6 header.
+    for (let i = index - 1; i >= 0; i--) {
+      const below = ctx.layers[i];
+      if (below instanceof IPv6Layer) {
+        const sum = below.pseudoSum(out, ctx.offsets[i]!, 58, end - off, ctx, i) + sumWords(out, off, end);
+        out.writeUInt16BE(finishChecksum(sum), off + 2);
+        return;
+      }
+    }
+  }
+
+  static decode(buf: Buffer, off: number, end: number, ctx: DecodeContext): Decoded {
+    const cls = this === ICMPv6Layer ? icmpv6ClassFor(buf[off] ?? 0) : this;
+    return decodeMessage(cls, buf, off, end, ctx);
+  }
+
+  /** This message's part of the request/reply hash; most messages add nothing (Scapy's default). */
+  hashret(): string {
+    return '';
+  }
+
+  /**
+   * Scapy's _ICMPv6.answers: a message quoted in an error answers a sent message of the same
+   * type and code. Replies that answer requests override this.
+   */
+  answers(other: Layer): boolean {
+    return this.inQuote === true && other instanceof ICMPv6Layer && other.icmpType === this.icmpType && other.icmpCode === this.icmpCode;
+  }
+}
+
+type ICMPv6Class = typeof ICMPv6Layer & LayerClass<ICMPv6Layer>;
+
+function decodeMessage(cls: ICMPv6Class, buf: Buffer, off: number, end: number, ctx: DecodeContext): Decoded {
+  const layer = new cls() as ICMPv6Layer;
+  if (ctx.quoted) layer.inQuote = true;
+  const { size, starts } = cls.shape;
+  const avail = end - off;
+  if (avail < size) {
+    // Cut off inside the fixed part: read it as if zero-padded and drop the fields that begin
+    // past the cut, so the header rebuilds to exactly the bytes there were.
+    const whole = Buffer.alloc(size);
+    buf.copy(whole, 0, off, end);
+    readFixed(layer, whole, 0, size);
+    for (const [name, start] of Object.entries(starts)) {
+      if (start >= avail) delete (layer.fields as Record<string, unknown>)[name];
+    }
+    layer.truncatedTo = Math.max(avail, 0);
+    if (!ctx.quoted) noteProblem(layer, '[|icmp6]');
+    return { layer, payloadStart: end, payloadEnd: end };
+  }
+  readFixed(layer, buf, off, end);
+  if (!ctx.quoted) layer.checksumValid = verifyUpperChecksum(buf, off, end, ctx, 58);
+  const after = (layer as unknown as { payloadAfter: ICMPv6Layer['payloadAfter'] }).payloadAfter.call(layer, buf, off, end);
+  const result: Decoded = { layer, payloadStart: after.start, payloadEnd: end, next: after.next };
+  if (after.quotes) result.quotes = true;
+  return result;
+}
+
+function readFixed(layer: ICMPv6Layer, buf: Buffer, off: number, end: number): void {
+  const f = layer.fields as Partial<ICMPv6HeaderFields>;
+  f.type = buf[off]!;
+  f.code = buf[off + 1]!;
+  f.cksum = buf.readUInt16BE(off + 2);
+  (layer as unknown as { decodeBody: ICMPv6Layer['decodeBody'] }).decodeBody.call(layer, buf, off, end);
+}
+
+// ---------------------------------------------------------------------------------------------
+// ICMPv6Unknown: any type without a class of its own; the rest of the message is msgbody.
+
+export interface ICMPv6UnknownFields extends ICMPv6HeaderFields {
+  msgbody: Buffer | string;
+}
+
+export class ICMPv6UnknownLayer extends ICMPv6Layer<ICMPv6UnknownFields> {
+  static override readonly layerName: string = 'ICMPv6Unknown';
+  static override readonly fieldSpecs: readonly FieldSpec[] = [...headerSpecs(1), { name: 'msgbody', kind: 'bytes', default: Buffer.alloc(0) }];
+  static override readonly shape: Shape = { size: 4, starts: HEADER_STARTS };
+
+  protected override bodyLength(): number {
+    return toBytes(this.fields.msgbody).length;
+  }
+
+  protected override encodeBody(out: Buffer, off: number): void {
+    toBytes(this.fields.msgbody).copy(out, off + 4);
+  }
+
+  protected override decodeBody(buf: Buffer, off: number, end: number): void {
+    this.fields.msgbody = Buffer.from(buf.subarray(off + 4, end));
+  }
+
+  protected override payloadAfter(_buf: Buffer, _off: number, end: number): { start: number } {
+    return { start: end };
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors (RFC 4443 §3): four bytes of their own, then as much of the offending packet as fits.
+
+abstract class ICMPv6ErrorBase<F extends ICMPv6HeaderFields> extends ICMPv6Layer<F> {
+  override get isError(): boolean {
+    return true;
+  }
+
+  protected override payloadAfter(_buf: Buffer, off: number): { start: number; next: LayerClass; quotes: boolean } {
+    return { start: off + 8, next: IPerror6Layer, quotes: true };
+  }
+}
+
+export interface ICMPv6DestUnreachFields extends ICMPv6HeaderFields {
+  /** Length of the quote in 8-byte units (RFC 4884); Scapy leaves it 0. */
+  length: number;
+  unused: number;
+}
+
+const ERROR_STARTS = { ...HEADER_STARTS, length: 4, unused: 5 };
+
+/** Destination unreachable (1) and time exceeded (3) share a body: length, 24 unused bits. */
+abstract class ICMPv6LengthError extends ICMPv6ErrorBase<ICMPv6DestUnreachFields> {
+  static override readonly shape: Shape = { size: 8, starts: ERROR_STARTS };
+
+  protected override bodyLength(): number {
+    return 4;
+  }
+
+  protected override encodeBody(out: Buffer, off: number): void {
+    out.writeUInt32BE(((((this.fields.length ?? 0) & 0xff) << 24) | ((this.fields.unused ?? 0) & 0xffffff)) >>> 0, off + 4);
+  }
+
+  protected override decodeBody(buf: Buffer, off: number): void {
+    this.fields.length = buf[off + 4]!;
+    this.fields.unused = buf.readUIntBE(off + 5, 3);
+  }
+}
+
+const lengthErrorSpecs = (type: number): FieldSpec[] => [
+  ...headerSpecs(type),
+  intField('length', 8, 0),
+  intField('unused', 24, 0, { hex: true }),
+];
+
+export class ICMPv6DestUnreachLayer extends ICMPv6LengthError {
+  static override readonly layerName: string = 'ICMPv6DestUnreach';
+  static override readonly fieldSpecs: readonly FieldSpec[] = lengthErrorSpecs(1);
+}
+
+export class ICMPv6TimeExceededLayer extends ICMPv6LengthError {
+  static override readonly layerName: string = 'ICMPv6TimeExceeded';
+  static override readonly fieldSpecs: readonly FieldSpec[] = lengthErrorSpecs(3);
+}
+
+export type ICMPv6TimeExceededFields = ICMPv6DestUnreachFields;
+
+export interface ICMPv6PacketTooBigFields extends ICMPv6HeaderFields {
+  mtu: number;
+}
+
+export class ICMPv6PacketTooBigLayer extends ICMPv6ErrorBase<ICMPv6PacketTooBigFields> {
+  static override readonly layerName: string = 'ICMPv6PacketTooBig';
+  static override readonly fieldSpecs: readonly FieldSpec[] = [...headerSpecs(2), intField('mtu', 32, 1280)];
+  static override readonly shape: Shape = { size: 8, starts: { ...HEADER_STARTS, mtu: 4 } };
+
+  protected override bodyLength(): number {
+    return 4;
+  }
+
+  protected override encodeBody(out: Buffer, off: number): void {
+    out.writeUInt32BE((this.fields.mtu ?? 1280) >>> 0, off + 4);
+  }
+
+  protected override decodeBody(buf: Buffer, off: number): void {
+    this.fields.mtu = buf.readUInt32BE(off + 4);
+  }
+}
+
+export interface ICMPv6ParamProblemFields extends ICMPv6HeaderFields {
+  /** Offset of the offending byte in the quoted packet; Scapy's default points at its next header. */
+  ptr: number;
+}
+
+export class ICMPv6ParamProblemLayer extends ICMPv6ErrorBase<ICMPv6ParamProblemFields> {
+  static override readonly layerName: string = 'ICMPv6ParamProblem';
+  static override readonly fieldSpecs: readonly FieldSpec[] = [...headerSpecs(4), intField('ptr', 32, 6)];
+  static override readonly shape: Shape = { size: 8, starts: { ...HEADER_STARTS, ptr: 4 } };
+
+  protected override bodyLength(): number {
+    return 4;
+  }
+
+  protected override encodeBody(out: Buffer, off: number): void {
+    out.writeUInt32BE((this.fields.ptr ?? 6) >>> 0, off + 4);
+  }
+
+  protected override decodeBody(buf: Buffer, off: number): void {
+    this.fields.ptr = buf.readUInt32BE(off + 4);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Echo (RFC 4443 §4): id, seq, then data to the end of the message.
+
+export interface ICMPv6EchoFields extends ICMPv6HeaderFields {
+  id: number;
+  seq: number;
+  data: Buffer | string;
+}
+
+const echoSpecs = (type: number): FieldSpec[] => [
+  ...headerSpecs(type),
+  intField('id', 16, 0, { hex: true }),
+  intField('seq', 16, 0, { hex: true }),
+  { name: 'data', kind: 'bytes', default: Buffer.alloc(0) },
+];
+
+export class ICMPv6EchoRequestLayer extends ICMPv6Layer<ICMPv6EchoFields> {
+  static override readonly layerName: string = 'ICMPv6EchoRequest';
+  static override readonly fieldSpecs: readonly FieldSpec[] = echoSpecs(128);
+  static override readonly shape: Shape = { size: 8, starts: { ...HEADER_STARTS, id: 4, seq: 6, data: 8 } };
+
+  get data(): Buffer {
+    return toBytes(this.fields.data);
+  }
+
+  protected override bodyLength(): number {
+    return 4 + this.data.length;
+  }
+
+  protected override encodeBody(out: Buffer, off: number): void {
+    out.writeUInt16BE((this.fields.id ?? 0) & 0xffff, off + 4);
+    out.writeUInt16BE((this.fields.seq ?? 0) & 0xffff, off + 6);
+    this.data.copy(out, off + 8);
+  }
+
+  protected override decodeBody(buf: Buffer, off: number, end: number): void {
+    this.fields.id = buf.readUInt16BE(off + 4);
+    this.fields.seq = buf.readUInt16BE(off + 6);
+    this.fields.data = Buffer.from(buf.subarray(off + 8, end));
+  }
+
+  protected override payloadAfter(_buf: Buffer, _off: number, end: number): { start: number } {
+    return { start: end };
+  }
+
+  /** Echoes hash by id and sequence number. */
+  override hashret(): string {
+    const id = this.fields.id ?? 0;
+    const seq = this.fields.seq ?? 0;
+    return String.fromCharCode(id >> 8, id & 0xff, seq >> 8, seq & 0xff);
+  }
+}
+
+export class ICMPv6EchoReplyLayer extends ICMPv6EchoRequestLayer {
+  static override readonly layerName: string = 'ICMPv6EchoReply';
+  static override readonly fieldSpecs: readonly FieldSpec[] = echoSpecs(129);
+
+  /** A reply answers the request with its id, sequence number and data (Scapy compares data too). */
+  override answers(other: Layer): boolean {
+    return (
+      other instanceof ICMPv6EchoRequestLayer &&
+      (this.fields.id ?? 0) === (other.fields.id ?? 0) &&
+      (this.fields.seq ?? 0) === (other.fields.seq ?? 0) &&
+      this.data.equals(other.data)
+    );
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Neighbor discovery (RFC 4861 §4.3, §4.4): solicitation and advertisement, options after.
+
+/** NS and NA go to all-nodes with hop limit 255 unless the IPv6 header below says otherwise (Scapy's overload). */
+const ND_OVERLOAD: IPv6Overload = { dst: 'ff02::1', hlim: 255 };
+
+export interface ICMPv6ND_NSFields extends ICMPv6HeaderFields {
+  res: number;
+  tgt: string;
+}
+
+/** Both carry a target after 32 bits of their own, and options after that. */
+abstract class ICMPv6NDBase<F extends ICMPv6HeaderFields & { tgt: string }> extends ICMPv6Layer<F> {
+  static readonly ipv6Overload: IPv6Overload = ND_OVERLOAD;
+
+  protected override normalize(fields: Partial<F>): Partial<F> {
+    super.normalize(fields);
+    if (fields.tgt !== undefined) ipv6Bytes(fields.tgt);
+    return fields;
+  }
+
+  get tgt(): string {
+    return this.fields.tgt ?? '::';
+  }
+
+  protected override bodyLength(): number {
+    return 20;
+  }
+
+  protected encodeTarget(out: Buffer, off: number): void {
+    ipv6Bytes(this.tgt).copy(out, off + 8);
+  }
+
+  protected override payloadAfter(buf: Buffer, off: number, end: number): { start: number; next?: LayerClass } {
+    return { start: off + 24, next: ndOptionClass(buf, off + 24, end) };
+  }
+
+  /** Neighbor discovery hashes by target (the request goes to a multicast group). */
+  override hashret(): string {
+    return formatIPv6(ipv6Bytes(this.tgt));
+  }
+}
+
+export class ICMPv6ND_NSLayer extends ICMPv6NDBase<ICMPv6ND_NSFields> {
+  static override readonly layerName: string = 'ICMPv6ND_NS';
+  static override readonly fieldSpecs: readonly FieldSpec[] = [...headerSpecs(135), intField('res', 32, 0), { name: 'tgt', kind: 'ipv6', default: '::' }];
+  static override readonly shape: Shape = { size: 24, starts: { ...HEADER_STARTS, res: 4, tgt: 8 } };
+
+  protected override encodeBody(out: Buffer, off: number): void {
+    out.writeUInt32BE((this.fields.res ?? 0) >>> 0, off + 4);
+    this.encodeTarget(out, off);
+  }
+
+  protected override decodeBody(buf: Buffer, off: number): void {
+    this.fields.res = buf.readUInt32BE(off + 4);
+    this.fields.tgt = ipv6Text(buf, off + 8);
+  }
+}
+
+export interface ICMPv6ND_NAFields extends ICMPv6HeaderFields {
+  /** Router flag (default 1, as in Scapy). */
+  R: number;
+  /** Solicited flag. */
+  S: number;
+  /** Override flag (default 1, as in Scapy). */
+  O: number;
+  res: number;
+  tgt: string;
+}
+
+export class ICMPv6ND_NALayer extends ICMPv6NDBase<ICMPv6ND_NAFields> {
+  static override readonly layerName: string = 'ICMPv6ND_NA';
+  static override readonly fieldSpecs: readonly FieldSpec[] = [
+    ...headerSpecs(136),
+    intField('R', 1, 1),
+    intField('S', 1, 0),
+    intField('O', 1, 1),
+    intField('res', 29, 0, { hex: true }),
+    { name: 'tgt', kind: 'ipv6', default: '::' },
+  ];
+  static override readonly shape: Shape = { size: 24, starts: { ...HEADER_STARTS, R: 4, S: 4, O: 4, res: 4, tgt: 8 } };
+
+  protected override encodeBody(out: Buffer, off: number): void {
+    const f = this.fields;
+    const word = (((f.R ?? 1) & 1) << 31) | (((f.S ?? 0) & 1) << 30) | (((f.O ?? 1) & 1) << 29) | ((f.res ?? 0) & 0x1fffffff);
+    out.writeUInt32BE(word >>> 0, off + 4);
+    this.encodeTarget(out, off);
+  }
+
+  protected override decodeBody(buf: Buffer, off: number): void {
+    const word = buf.readUInt32BE(off + 4);
+    this.fields.R = word >>> 31;
+    this.fields.S = (word >>> 30) & 1;
+    this.fields.O = (word >>> 29) & 1;
+    this.fields.res = word & 0x1fffffff;
+    this.fields.tgt = ipv6Text(buf, off + 8);
+  }
+
+  /** An advertisement answers the solicitation for its target. */
+  override answers(other: Layer): boolean {
+    return other instanceof ICMPv6ND_NSLayer && sameIPv6(this.tgt, other.tgt);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Neighbor discovery options (RFC 4861 §4.6), each a layer as in Scapy, chained by type.
+
+export interface ICMPv6NDOptLLAddrFields {
+  type: number;
+  /** In 8-byte units; Scapy writes 1 and does not compute it. */
+  len: number;
+  lladdr: string;
+}
+
+export class ICMPv6NDOptSrcLLAddrLayer extends Layer<ICMPv6NDOptLLAddrFields> {
+  static readonly layerName: string = 'ICMPv6NDOptSrcLLAddr';
+  static readonly fieldSpecs: readonly FieldSpec[] = [intField('type', 8, 1), intField('len', 8, 1), { name: 'lladdr', kind: 'mac', default: '00:00:00:00:00:00' }];
+
+  protected override normalize(fields: Partial<ICMPv6NDOptLLAddrFields>): Partial<ICMPv6NDOptLLAddrFields> {
+    super.normalize(fields);
+    if (fields.lladdr !== undefined) writeMAC(fields.lladdr, Buffer.alloc(6), 0);
+    return fields;
+  }
+
+  headerLength(): number {
+    return 8;
+  }
+
+  encode(out: Buffer, off: number): void {
+    out[off] = (this.fields.type ?? (this.layerClass.fieldSpecs[0]!.default as number)) & 0xff;
+    out[off + 1] = (this.fields.len ?? 1) & 0xff;
+    writeMAC(this.fields.lladdr ?? '00:00:00:00:00:00', out, off + 2);
+  }
+
+  static decode(buf: Buffer, off: number, end: number, ctx: DecodeContext): Decoded {
+    const layer = new this();
+    const f = layer.fields;
+    const avail = end - off;
+    const whole = avail < 8 ? Buffer.alloc(8) : buf;
+    const base = avail < 8 ? 0 : off;
+    if (avail < 8) buf.copy(whole, 0, off, end);
+    f.type = whole[base]!;
+    if (avail >= 2) f.len = whole[base + 1]!;
+    if (avail >= 3) f.lladdr = formatMAC(whole, base + 2);
+    if (avail < 8) {
+      layer.truncatedTo = Math.max(avail, 0);
+      if (!ctx.quoted) layer.addProblem('[|icmp6]');
+      return { layer, payloadStart: end, payloadEnd: end };
+    }
+    // Scapy reads 8 bytes whatever len says; what follows is the next option.
+    return { layer, payloadStart: off + 8, payloadEnd: end, next: ndOptionClass(buf, off + 8, end) };
+  }
+
+  hashret(): string {
+    return '';
+  }
+
+  answers(other: Layer): boolean {
+    return other.layerClass === this.layerClass;
+  }
+}
+
+export class ICMPv6NDOptDstLLAddrLayer extends ICMPv6NDOptSrcLLAddrLayer {
+  static override readonly layerName: string = 'ICMPv6NDOptDstLLAddr';
+  static override readonly fieldSpecs: readonly FieldSpec[] = [intField('type', 8, 2), intField('len', 8, 1), { name: 'lladdr', kind: 'mac', default: '00:00:00:00:00:00' }];
+}
+
+export interface ICMPv6NDOptUnknownFields {
+  type: number;
+  len: number;
+  data: Buffer | string;
+}
+
+/**
+ * Any other option: type, length, data. Building computes len as Scapy does (the data length
+ * plus 2, in bytes, not the 8-byte units of the RFC); dissection reads the RFC's units.
+ */
+export class ICMPv6NDOptUnknownLayer extends Layer<ICMPv6NDOptUnknownFields> {
+  static readonly layerName: string = 'ICMPv6NDOptUnknown';
+  static readonly fieldSpecs: readonly FieldSpec[] = [intField('type', 8, 0), computedInt('len', 8), { name: 'data', kind: 'bytes', default: Buffer.alloc(0) }];
+
+  headerLength(): number {
+    return 2 + toBytes(this.fields.data).length;
+  }
+
+  encode(out: Buffer, off: number): void {
+    const data = toBytes(this.fields.data);
+    out[off] = (this.fields.type ?? 0) & 0xff;
+    out[off + 1] = (this.fields.len ?? data.length + 2) & 0xff;
+    data.copy(out, off + 2);
+  }
+
+  static decode(buf: Buffer, off: number, end: number, ctx: DecodeContext): Decoded {
+    const layer = new this();
+    const f = layer.fields;
+    const avail = end - off;
+    f.type = buf[off]!;
+    if (avail < 2) {
+      layer.truncatedTo = Math.max(avail, 0);
+      if (!ctx.quoted) layer.addProblem('[|icmp6]');
+      return { layer, payloadStart: end, payloadEnd: end };
+    }
+    f.len = buf[off + 1]!;
+    let optionEnd = off + 8 * f.len;
+    if (f.len === 0 || optionEnd > end) {
+      if (!ctx.quoted) layer.addProblem(`bad option length ${f.len}`);
+      optionEnd = end;
+    }
+    f.data = Buffer.from(buf.subarray(off + 2, optionEnd));
+    return { layer, payloadStart: optionEnd, payloadEnd: end, next: ndOptionClass(buf, optionEnd, end) };
+  }
+
+  hashret(): string {
+    return '';
+  }
+
+  answers(other: Layer): boolean {
+    return other.layerClass === this.layerClass;
+  }
+}
+
+/** The class for the option at buf[off]: by type, or Raw for a lone byte (as Scapy). */
+function ndOptionClass(buf: Buffer, off: number, end: number): LayerClass | undefined {
+  if (end - off <= 1) return end > off ? RawLayer : undefined;
+  const type = buf[off]!;
+  if (type === 1) return ICMPv6NDOptSrcLLAddrLayer;
+  if (type === 2) return ICMPv6NDOptDstLLAddrLayer;
+  return ICMPv6NDOptUnknownLayer;
+}
+
+const CLASS_BY_TYPE = new Map<number, ICMPv6Class>([
+  [1, ICMPv6DestUnreachLayer as unknown as ICMPv6Class],
+  [2, ICMPv6PacketTooBigLayer as unknown as ICMPv6Class],
+  [3, ICMPv6TimeExceededLayer as unknown as ICMPv6Class],
+  [4, ICMPv6ParamProblemLayer as unknown as ICMPv6Class],
+  [128, ICMPv6EchoRequestLayer as unknown as ICMPv6Class],
+  [129, ICMPv6EchoReplyLayer as unknown as ICMPv6Class],
+  [135, ICMPv6ND_NSLayer as unknown as ICMPv6Class],
+  [136, ICMPv6ND_NALayer as unknown as ICMPv6Class],
+]);
+
+/** The message class for an ICMPv6 type byte. */
+export function icmpv6ClassFor(type: number): ICMPv6Class {
+  return CLASS_BY_TYPE.get(type) ?? (ICMPv6UnknownLayer as unknown as ICMPv6Class);
+}
+
+registerLayer(ICMPv6UnknownLayer);
+registerLayer(ICMPv6DestUnreachLayer);
+registerLayer(ICMPv6PacketTooBigLayer);
+registerLayer(ICMPv6TimeExceededLayer);
+registerLayer(ICMPv6ParamProblemLayer);
+registerLayer(ICMPv6EchoRequestLayer);
+registerLayer(ICMPv6EchoReplyLayer);
+registerLayer(ICMPv6ND_NSLayer);
+registerLayer(ICMPv6ND_NALayer);
+registerLayer(ICMPv6NDOptSrcLLAddrLayer);
+registerLayer(ICMPv6NDOptDstLLAddrLayer);
+registerLayer(ICMPv6NDOptUnknownLayer);
+
+// ICMPv6 is next header 58 for every message class (they all derive from ICMPv6Layer, whose
+// decode dispatches on the type byte), over IPv6 and over a quoted IPerror6 alike.
+bind(IPv6Layer, ICMPv6Layer as unknown as LayerClass, 'nh', 58);
