@@ -2,15 +2,44 @@
  * synack's public API: layers to compose, packet() for the text form, dissect() for bytes.
  */
 import './packet/link-types.js';
+import './show/index.js';
 
 export { Packet, buildPacket, type LayerFactory, type LayerKey } from './packet/packet.js';
 export { dissect, type LinkType } from './packet/dissect.js';
+export { packet } from './packet/text/index.js';
+export { expand, packets, count as packetCount } from './packet/sets.js';
+export { fuzz, type FuzzOptions } from './packet/fuzz.js';
 export * from './packet/factories.js';
 export { Layer } from './layers/layer.js';
 export { IPv4Layer, IPerrorLayer, type IPv4Fields } from './layers/ipv4.js';
 export { TCPLayer, TCPerrorLayer, TCPFlag, formatTCPFlags, parseTCPFlags, type TCPFields } from './layers/tcp.js';
 export type { TCPOption } from './layers/tcp-options.js';
 export type { IPOption } from './layers/ipv4-options.js';
+export { IPv6Layer, IPerror6Layer, type IPv6Fields } from './layers/ipv6.js';
+export {
+  IPv6ExtHdrHopByHopLayer, IPv6ExtHdrRoutingLayer, IPv6ExtHdrFragmentLayer, IPv6ExtHdrDestOptLayer,
+  type IPv6OptionsHeaderFields, type IPv6ExtHdrRoutingFields, type IPv6ExtHdrFragmentFields,
+} from './layers/ipv6-ext.js';
+export type { IPv6ExtOption } from './layers/ipv6-ext-options.js';
+export {
+  ICMPv6Layer, ICMPv6UnknownLayer, ICMPv6DestUnreachLayer, ICMPv6PacketTooBigLayer, ICMPv6TimeExceededLayer,
+  ICMPv6ParamProblemLayer, ICMPv6EchoRequestLayer, ICMPv6EchoReplyLayer, ICMPv6ND_NSLayer, ICMPv6ND_NALayer,
+  ICMPv6NDOptSrcLLAddrLayer, ICMPv6NDOptDstLLAddrLayer, ICMPv6NDOptUnknownLayer,
+} from './layers/icmpv6.js';
 export { RawLayer, PaddingLayer } from './layers/raw.js';
+export { EtherLayer, type EtherFields } from './layers/ether.js';
+export { ARPLayer, ARP_OPS, type ARPFields, type ARPAddress } from './layers/arp.js';
+export { CookedLinuxLayer, CookedLinuxV2Layer, type CookedLinuxFields, type CookedLinuxV2Fields } from './layers/sll.js';
+export { LoopbackLayer, type LoopbackFields } from './layers/loopback.js';
+export { UDPLayer, UDPerrorLayer, type UDPFields } from './layers/udp.js';
+export { ICMPLayer, ICMPerrorLayer, ICMP_TYPES, ICMP_CODES, type ICMPFields } from './layers/icmp.js';
 export { SynackError } from './wire/errors.js';
 export { internetChecksum } from './wire/checksum.js';
+export {
+  readPcap, readPcapBatches, readPcapSync, readPcapBatchesSync, readPackets, readPacketsSync, recordToPacket,
+  PcapRecord, CaptureFileError, formatEpoch, type ReadOptions, type CaptureInterface, type CaptureFormat, type InterfaceListener,
+} from './pcap/read.js';
+export { writePcap, PcapWriter, type PcapWriterOptions, type PcapTimestamp } from './pcap/pcap-writer.js';
+export { linkTypeDescription, linkTypeNumber } from './pcap/link-type-names.js';
+export { send, sendp, sniff, Sniffer, sr, sr1, type SendOptions, type SniffOptions, type SrOptions, type SrResult, type Answer, type PacketInput } from './sr/index.js';
+export { createPrinter, type Printer, type PrinterOptions, type CapturedFrame } from './show/index.js';

@@ -2,6 +2,8 @@
  * The synack command: one file per command under src/cli/, assembled here.
  */
 import { Command, CommanderError } from 'commander';
+import '../index.js';
+import { registerDemo } from './demo.js';
 import { registerGuard } from './guard.js';
 import { EXIT_USAGE, reportError } from './run.js';
 
@@ -12,6 +14,7 @@ export function buildProgram(): Command {
     .showSuggestionAfterError(true)
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(text.split('\n')[0] + '\n') });
+  registerDemo(program);
   registerGuard(program);
   return program;
 }

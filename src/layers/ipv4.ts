@@ -234,11 +234,46 @@ export class IPv4Layer extends Layer<IPv4Fields> {
     if (n >= 12) f.chksum = buf.readUInt16BE(off + 10);
     if (n >= 16) f.src = formatIPv4(buf, off + 12);
   }
+
+  /**
+   * The part of the direction-free match key this header gives (Scapy's hashret): the two
+   * addresses in a fixed order, so a probe and its reply land in the same bucket, and proto.
+   */
+  hashret(): string {
+    const a = this.src;
+    const b = this.dst;
+    return (a < b ? a + '>' + b : b + '>' + a) + '/' + (this.fields.proto ?? 0);
+  }
+
+  /**
+   * Whether this header (a reply) answers `other` (what we sent): addressed back to the
+   * sender, from the destination (unless that was broadcast or multicast), same protocol.
+   * ICMP errors never get here: the matcher (sr/match.ts) compares their quoted headers.
+   */
+  answers(other: unknown): boolean {
+    if (!(other instanceof IPv4Layer)) return false;
+    if (this.dst !== other.src) return false;
+    if (this.src !== other.dst && !isGroupAddressV4(other.dst)) return false;
+    return (this.fields.proto ?? 0) === (other.fields.proto ?? 0);
+  }
+}
+
+/** Multicast (224/4) or limited broadcast: replies come from someone else's address. */
+function isGroupAddressV4(addr: string): boolean {
+  if (addr === '255.255.255.255') return true;
+  const first = parseInt(addr, 10);
+  return first >= 224 && first <= 239;
 }
 
 /** The IP header an ICMP error quotes (Scapy's IPerror): an IP whose payload may be cut short. */
 export class IPerrorLayer extends IPv4Layer {
   static override readonly layerName: string = 'IPerror';
+
+  /** A quoted header answers the header it quotes: same addresses, same direction, same protocol. */
+  override answers(other: unknown): boolean {
+    if (!(other instanceof IPv4Layer)) return false;
+    return this.src === other.src && this.dst === other.dst && (this.fields.proto ?? 0) === (other.fields.proto ?? 0);
+  }
 }
 
 registerLayer(IPv4Layer, 'IPv4');

@@ -8,6 +8,7 @@
  */
 import { usageError, didYouMean } from '../wire/errors.js';
 import type { FieldSpec } from './field.js';
+import { isSetValue, toFieldSet, type FieldSet } from './field-set.js';
 
 /** What a layer's encoder may ask about the stack it is built in. */
 export interface BuildContext {
@@ -26,6 +27,8 @@ export interface Decoded {
   payloadEnd: number;
   /** The class for the payload, or undefined to fall back to the registry, then Raw. */
   next?: LayerClass | undefined;
+  /** Set by ICMP and ICMPv6 errors: every layer after this one is a quoted packet (ctx.quoted). */
+  quotes?: boolean;
 }
 
 export interface DecodeContext {
@@ -55,9 +58,19 @@ export abstract class Layer<F extends object = Record<string, unknown>> {
    * are built, so a cut-off packet (an ICMP error's quote) rebuilds to the bytes it came from.
    */
   truncatedTo: number | undefined;
+  /**
+   * Whether some field holds a set of values (a list, range or CIDR block): the layer stands for
+   * many packets and must be expanded (packet/sets.ts) before it is built. A flag, so building
+   * a packet without sets checks one boolean per layer and never walks the fields.
+   */
+  hasSets: boolean;
+  /** Sets normalize() took aside, so that subclass conversions (flag letters) see only scalars. */
+  private setsAside: Record<string, FieldSet> | undefined;
 
   constructor(fields?: Partial<F>) {
-    this.fields = fields ? this.normalize({ ...fields }) : ({} as Partial<F>);
+    this.hasSets = false;
+    this.setsAside = undefined;
+    this.fields = fields ? this.restoreSets(this.normalize({ ...fields })) : ({} as Partial<F>);
   }
 
   get layerClass(): LayerClass {
@@ -74,14 +87,32 @@ export abstract class Layer<F extends object = Record<string, unknown>> {
    */
   protected normalize(fields: Partial<F>): Partial<F> {
     const specs = this.layerClass.fieldSpecs;
-    const names = fieldNameSet(specs);
+    const byName = fieldsByName(specs);
+    const values = fields as Record<string, unknown>;
     for (const key in fields) {
-      if (!names.has(key)) {
+      const spec = byName.get(key);
+      if (spec === undefined) {
         throw usageError(
           `unknown field '${key}' for ${this.name}${didYouMean(key, specs.map((s) => s.name))}; fields are: ${specs.map((s) => s.name).join(', ')}`,
         );
       }
-      if ((fields as Record<string, unknown>)[key] === undefined) delete (fields as Record<string, unknown>)[key];
+      const value = values[key];
+      if (value === undefined) delete values[key];
+      else if (typeof value !== 'number' && isSetValue(spec, value)) {
+        (this.setsAside ??= {})[key] = toFieldSet(spec, value, this.name);
+        delete values[key];
+      }
+    }
+    return fields;
+  }
+
+  /** Puts the sets normalize() took aside back into the fields, and notes whether there are any. */
+  private restoreSets(fields: Partial<F>): Partial<F> {
+    const aside = this.setsAside;
+    this.hasSets = aside !== undefined;
+    if (aside !== undefined) {
+      this.setsAside = undefined;
+      Object.assign(fields, aside);
     }
     return fields;
   }
@@ -95,7 +126,8 @@ export abstract class Layer<F extends object = Record<string, unknown>> {
 
   /** Sets a field (undefined unsets it, so it is computed again); returns the layer for chaining. */
   set<K extends keyof F & string>(name: K, value: F[K] | undefined): this {
-    this.fields = this.normalize({ ...this.fields, [name]: value });
+    this.setsAside = undefined;
+    this.fields = this.restoreSets(this.normalize({ ...this.fields, [name]: value }));
     return this;
   }
 
@@ -114,6 +146,8 @@ export abstract class Layer<F extends object = Record<string, unknown>> {
     copy.problems = this.problems?.slice();
     copy.checksumValid = this.checksumValid;
     copy.truncatedTo = this.truncatedTo;
+    copy.hasSets = this.hasSets;
+    copy.setsAside = undefined;
     return copy;
   }
 
@@ -139,13 +173,18 @@ export abstract class Layer<F extends object = Record<string, unknown>> {
   }
 }
 
-const nameSets = new WeakMap<readonly FieldSpec[], Set<string>>();
+const specMaps = new WeakMap<readonly FieldSpec[], Map<string, FieldSpec>>();
 
-/** The names in a field table, as a Set made once per table: normalize() runs for every layer built. */
-function fieldNameSet(specs: readonly FieldSpec[]): Set<string> {
-  let names = nameSets.get(specs);
-  if (!names) nameSets.set(specs, (names = new Set(specs.map((s) => s.name))));
-  return names;
+/** A field table by name, made once per table: normalize() runs for every layer built. */
+function fieldsByName(specs: readonly FieldSpec[]): Map<string, FieldSpec> {
+  let byName = specMaps.get(specs);
+  if (!byName) {
+    // A name listed once per condition (ICMP's 16- or 32-bit unused) maps to its widest variant.
+    byName = new Map();
+    for (const s of specs) if ((byName.get(s.name)?.bits ?? -1) < (s.bits ?? 0)) byName.set(s.name, s);
+    specMaps.set(specs, byName);
+  }
+  return byName;
 }
 
 /** Records a dissection defect on a layer from outside its class (decoders of other layers). */

@@ -211,6 +211,55 @@ export class TCPLayer extends Layer<TCPFields> {
     if (!ctx.quoted) layer.checksumValid = verifyUpperChecksum(buf, off, end, ctx, 6);
     return { layer, payloadStart: headerEnd, payloadEnd: end };
   }
+
+  /** The part of the direction-free match key this header gives (Scapy's hashret): sport ^ dport. */
+  hashret(): string {
+    return 'p' + (((this.fields.sport ?? 20) ^ (this.fields.dport ?? 80)) & 0xffff);
+  }
+
+  /**
+   * Whether this segment (a reply) answers `other` (a segment we sent). Scapy's rules, with
+   * its flaw fixed: the sent ack number is compared with our seq only when the sent segment
+   * carries the ACK flag. Without ACK the ack field means nothing, and RFC 9293 has a closed
+   * port answer with seq 0 (a FIN, Null or Xmas probe carrying a stray ack still matches).
+   * Sequence distances are taken modulo 2^32. `otherAbove` (the layers above the sent
+   * segment) gives its payload length; the matcher walks the layers (sr/match.ts).
+   */
+  answers(other: unknown, _selfAbove: readonly Layer[] = [], otherAbove: readonly Layer[] = []): boolean {
+    if (!(other instanceof TCPLayer)) return false;
+    const mine = this.flagBits;
+    const theirs = other.flagBits;
+    // A RST is never answered.
+    if (theirs & TCPFlag.R) return false;
+    if (mine & TCPFlag.S) {
+      // A SYN answers only as a SYN-ACK, and only a SYN.
+      if (!(mine & TCPFlag.A) || !(theirs & TCPFlag.S)) return false;
+    }
+    if ((this.fields.sport ?? 20) !== (other.fields.dport ?? 80) || (this.fields.dport ?? 80) !== (other.fields.sport ?? 20)) return false;
+    if (theirs & TCPFlag.A && seqDistance(other.fields.ack ?? 0, this.fields.seq ?? 0) > 2) return false;
+    // A RST without ACK acknowledges nothing (its seq was checked above when it could be).
+    if (mine & TCPFlag.R && !(mine & TCPFlag.A)) return true;
+    const sentLength = payloadLength(otherAbove);
+    // The ack covers what we sent, plus one for SYN and for FIN.
+    return seqDistance(this.fields.ack ?? 0, other.fields.seq ?? 0) <= 2 + sentLength;
+  }
+}
+
+/** |a - b| on the 32-bit sequence circle. */
+function seqDistance(a: number, b: number): number {
+  const d = (a - b) >>> 0;
+  return d > 0x7fffffff ? 0x100000000 - d : d;
+}
+
+/** Bytes of payload (Raw loads, not Padding) in the layers above a segment. */
+function payloadLength(above: readonly Layer[]): number {
+  let length = 0;
+  for (const layer of above) {
+    if (layer.isTrailer) continue;
+    const load = (layer.fields as { load?: Buffer | string }).load;
+    if (load !== undefined) length += load.length;
+  }
+  return length;
 }
 
 /** Whether the checksum at the usual place sums to zero with the pseudo-header of the layer below. */
@@ -228,6 +277,19 @@ export function verifyUpperChecksum(buf: Buffer, off: number, end: number, ctx: 
 /** The TCP header an ICMP error quotes (Scapy's TCPerror). */
 export class TCPerrorLayer extends TCPLayer {
   static override readonly layerName: string = 'TCPerror';
+
+  /**
+   * A quoted header answers the segment it quotes: same ports in the same direction, and the
+   * same seq and ack where the quote is long enough to hold them.
+   */
+  override answers(other: unknown): boolean {
+    if (!(other instanceof TCPLayer)) return false;
+    const f = this.fields;
+    if (f.sport !== (other.fields.sport ?? 20) || f.dport !== (other.fields.dport ?? 80)) return false;
+    if (f.seq !== undefined && f.seq !== (other.fields.seq ?? 0)) return false;
+    if (f.ack !== undefined && f.ack !== (other.fields.ack ?? 0)) return false;
+    return true;
+  }
 }
 
 registerLayer(TCPLayer);

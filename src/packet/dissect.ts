@@ -47,6 +47,8 @@ export function dissectLayers(buf: Buffer, off: number, end: number, cls: LayerC
       (decoded.layer.problems ??= []).push(`${current.layerName} decode failed: ${(err as Error).message}`);
     }
     layers.push(decoded.layer);
+    // After an ICMP error's header, the rest is the packet it quotes: partial by nature.
+    if (decoded.quotes) ctx.quoted = true;
     const payloadEnd = Math.min(Math.max(decoded.payloadEnd, decoded.payloadStart), end);
     if (payloadEnd < end) (paddings ??= []).push(Buffer.from(buf.subarray(payloadEnd, end)));
     if (decoded.payloadStart <= off && decoded.payloadStart < payloadEnd) break;

@@ -5,6 +5,19 @@
 import { IPerrorLayer, IPv4Layer } from '../layers/ipv4.js';
 import { PaddingLayer, RawLayer } from '../layers/raw.js';
 import { TCPerrorLayer, TCPLayer } from '../layers/tcp.js';
+import { EtherLayer } from '../layers/ether.js';
+import { ARPLayer } from '../layers/arp.js';
+import { CookedLinuxLayer, CookedLinuxV2Layer } from '../layers/sll.js';
+import { LoopbackLayer } from '../layers/loopback.js';
+import { UDPerrorLayer, UDPLayer } from '../layers/udp.js';
+import { ICMPerrorLayer, ICMPLayer } from '../layers/icmp.js';
+import { IPerror6Layer, IPv6Layer } from '../layers/ipv6.js';
+import { IPv6ExtHdrDestOptLayer, IPv6ExtHdrFragmentLayer, IPv6ExtHdrHopByHopLayer, IPv6ExtHdrRoutingLayer } from '../layers/ipv6-ext.js';
+import {
+  ICMPv6DestUnreachLayer, ICMPv6EchoReplyLayer, ICMPv6EchoRequestLayer, ICMPv6ND_NALayer, ICMPv6ND_NSLayer,
+  ICMPv6NDOptDstLLAddrLayer, ICMPv6NDOptSrcLLAddrLayer, ICMPv6NDOptUnknownLayer, ICMPv6PacketTooBigLayer,
+  ICMPv6ParamProblemLayer, ICMPv6TimeExceededLayer, ICMPv6UnknownLayer,
+} from '../layers/icmpv6.js';
 import { layerFactory } from './packet.js';
 
 export const IP = layerFactory(IPv4Layer);
@@ -13,3 +26,30 @@ export const TCP = layerFactory(TCPLayer);
 export const TCPerror = layerFactory(TCPerrorLayer);
 export const Raw = layerFactory(RawLayer);
 export const Padding = layerFactory(PaddingLayer);
+export const Ether = layerFactory(EtherLayer);
+export const ARP = layerFactory(ARPLayer);
+export const CookedLinux = layerFactory(CookedLinuxLayer);
+export const CookedLinuxV2 = layerFactory(CookedLinuxV2Layer);
+export const Loopback = layerFactory(LoopbackLayer);
+export const UDP = layerFactory(UDPLayer);
+export const UDPerror = layerFactory(UDPerrorLayer);
+export const ICMP = layerFactory(ICMPLayer);
+export const ICMPerror = layerFactory(ICMPerrorLayer);
+export const IPv6 = layerFactory(IPv6Layer);
+export const IPerror6 = layerFactory(IPerror6Layer);
+export const IPv6ExtHdrHopByHop = layerFactory(IPv6ExtHdrHopByHopLayer);
+export const IPv6ExtHdrRouting = layerFactory(IPv6ExtHdrRoutingLayer);
+export const IPv6ExtHdrFragment = layerFactory(IPv6ExtHdrFragmentLayer);
+export const IPv6ExtHdrDestOpt = layerFactory(IPv6ExtHdrDestOptLayer);
+export const ICMPv6Unknown = layerFactory(ICMPv6UnknownLayer);
+export const ICMPv6DestUnreach = layerFactory(ICMPv6DestUnreachLayer);
+export const ICMPv6PacketTooBig = layerFactory(ICMPv6PacketTooBigLayer);
+export const ICMPv6TimeExceeded = layerFactory(ICMPv6TimeExceededLayer);
+export const ICMPv6ParamProblem = layerFactory(ICMPv6ParamProblemLayer);
+export const ICMPv6EchoRequest = layerFactory(ICMPv6EchoRequestLayer);
+export const ICMPv6EchoReply = layerFactory(ICMPv6EchoReplyLayer);
+export const ICMPv6ND_NS = layerFactory(ICMPv6ND_NSLayer);
+export const ICMPv6ND_NA = layerFactory(ICMPv6ND_NALayer);
+export const ICMPv6NDOptSrcLLAddr = layerFactory(ICMPv6NDOptSrcLLAddrLayer);
+export const ICMPv6NDOptDstLLAddr = layerFactory(ICMPv6NDOptDstLLAddrLayer);
+export const ICMPv6NDOptUnknown = layerFactory(ICMPv6NDOptUnknownLayer);

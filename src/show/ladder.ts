@@ -51,8 +51,11 @@ export function ladderLabels(entries: readonly LadderEntry[], absolute = false):
     const length = raw && raw.name === 'Raw' ? raw.load.length : 0;
     const rel = (n: number, b: number | undefined): number => (absolute || b === undefined ? n : (n - b) >>> 0);
     const flags = tcp.flagBits;
-    let label = `[${tcpdumpFlags(flags)}] seq ${rel(seq, base[e.direction])}`;
-    if (length > 0) label = `[${tcpdumpFlags(flags)}] seq ${rel(seq, base[e.direction])}:${rel(seq + length, base[e.direction])}`;
+    // As tcpdump: a bare ACK shows no seq; data shows the range it covers.
+    const bareAck = length === 0 && (flags & 0x07) === 0;
+    let label = `[${tcpdumpFlags(flags)}]`;
+    if (length > 0) label += ` seq ${rel(seq, base[e.direction])}:${rel(seq + length, base[e.direction])}`;
+    else if (!bareAck) label += ` seq ${rel(seq, base[e.direction])}`;
     if (flags & 0x10) label += ` ack ${rel(tcp.get('ack'), base[other])}`;
     if (length > 0) label += ` len ${length}`;
     return label;

@@ -110,7 +110,8 @@ export class Conversation {
   tsRecent = 0;
   sackPermitted = false;
 
-  private readonly started = performance.now();
+  /** When the first segment left: trace times count from it (not from the guard's set-up). */
+  private started: number | undefined;
   private readonly tsBase = Math.floor(Math.random() * 0x7fffffff);
   private readonly inbox: Packet[] = [];
   private readonly waiters = new Set<Waiter>();
@@ -144,6 +145,7 @@ export class Conversation {
 
   /** Milliseconds since the conversation began. */
   now(): number {
+    this.started ??= performance.now();
     return performance.now() - this.started;
   }
 

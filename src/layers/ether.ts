@@ -1,0 +1,113 @@
+/**
+ * Ethernet II (IEEE 802.3 with an EtherType). Scapy's names and defaults: dst, src, type.
+ * Scapy resolves an unset dst by ARP and an unset src from the route's interface; layer code
+ * never touches the system, so here they default to broadcast and all-zero, and the sender
+ * fills them in when it knows better. type is the binding of the layer above, else 0x9000
+ * (Scapy's default, the "loopback" configuration-testing type).
+ */
+import { formatMAC, writeMAC } from '../wire/addr.js';
+import type { FieldSpec } from './field.js';
+import { Layer, type BuildContext, type DecodeContext, type Decoded, type LayerClass } from './layer.js';
+import { bind, boundLayer, boundValue, registerLayer } from './registry.js';
+import { IPv4Layer } from './ipv4.js';
+import { CookedLinuxLayer, CookedLinuxV2Layer } from './sll.js';
+import { LoopbackLayer } from './loopback.js';
+import { forgetFieldsPast, zeroFilledHeader } from './partial.js';
+
+export interface EtherFields {
+  dst: string;
+  src: string;
+  type: number;
+}
+
+export const ETHER_BROADCAST = 'ff:ff:ff:ff:ff:ff';
+export const ETHER_ZERO = '00:00:00:00:00:00';
+/** Scapy's Ether type when nothing above is bound to it. */
+const UNBOUND_ETHER_TYPE = 0x9000;
+const ETHER_HEADER = 14;
+const ETHER_FIELD_STARTS = { dst: 0, src: 6, type: 12 };
+
+const etherFields: readonly FieldSpec[] = [
+  { name: 'dst', kind: 'mac', default: ETHER_BROADCAST },
+  { name: 'src', kind: 'mac', default: ETHER_ZERO },
+  { name: 'type', kind: 'int', bits: 16, default: UNBOUND_ETHER_TYPE, computed: true, hex: true },
+];
+
+export class EtherLayer extends Layer<EtherFields> {
+  static readonly layerName: string = 'Ether';
+  static readonly fieldSpecs = etherFields;
+
+  headerLength(): number {
+    return ETHER_HEADER;
+  }
+
+  /** The type as built on top of `upper`: given, else the binding, else 0x9000. */
+  typeValue(ctx: BuildContext, index: number): number {
+    if (this.fields.type !== undefined) return this.fields.type;
+    const upper = ctx.layers[index + 1];
+    if (!upper || upper.isTrailer) return UNBOUND_ETHER_TYPE;
+    return boundValue(this.layerClass, upper.layerClass, 'type') ?? UNBOUND_ETHER_TYPE;
+  }
+
+  encode(out: Buffer, off: number, _payloadLength: number, ctx: BuildContext, index: number): void {
+    writeMAC(this.fields.dst ?? ETHER_BROADCAST, out, off);
+    writeMAC(this.fields.src ?? ETHER_ZERO, out, off + 6);
+    out.writeUInt16BE(this.typeValue(ctx, index) & 0xffff, off + 12);
+  }
+
+  static decode(buf: Buffer, off: number, end: number, ctx: DecodeContext): Decoded {
+    const layer = new this();
+    const f = layer.fields;
+    const avail = end - off;
+    const whole = avail >= ETHER_HEADER;
+    const b = whole ? buf : zeroFilledHeader(buf, off, end, ETHER_HEADER);
+    const o = whole ? off : 0;
+    f.dst = formatMAC(b, o);
+    f.src = formatMAC(b, o + 6);
+    f.type = b.readUInt16BE(o + 12);
+    if (!whole) {
+      forgetFieldsPast(f, ETHER_FIELD_STARTS, avail);
+      layer.truncatedTo = avail;
+      if (!ctx.quoted) layer.addProblem('[|ether]');
+      return { layer, payloadStart: end, payloadEnd: end };
+    }
+    // A type of 1500 or less is an 802.3 length (LLC follows); no layer binds there, so Raw.
+    return { layer, payloadStart: off + ETHER_HEADER, payloadEnd: end, next: boundLayer(layer.layerClass, 'type', f.type) };
+  }
+
+  /**
+   * Matching key (Scapy's hashret without the type): a sent frame often leaves type to the
+   * binding, so only the layers above discriminate. Direction-free by construction.
+   */
+  hashret(): string {
+    return '';
+  }
+
+  /** Whether this received frame can answer `other` (a sent frame): same type when both are known. */
+  answers(other: Layer): boolean {
+    if (!(other instanceof EtherLayer)) return false;
+    const mine = this.fields.type;
+    const theirs = other.fields.type;
+    return mine === undefined || theirs === undefined || mine === theirs;
+  }
+}
+
+registerLayer(EtherLayer);
+
+// IPv4 is EtherType 0x0800 (ARP binds itself in arp.ts).
+bind(EtherLayer, IPv4Layer, 'type', 0x0800);
+
+/**
+ * Binds every link layer written here to IPv6: Ether type 0x86dd, both Linux cooked
+ * captures' proto 0x86dd, and the loopback families. Building writes 10 (Linux's AF_INET6),
+ * as Scapy on Linux does, for byte-exact builds; dissecting also reads the BSD values 24, 28
+ * and 30 (OpenBSD/NetBSD, FreeBSD, Darwin) that captures from those systems carry.
+ * ipv6.ts calls it with its class, so the link layers need not import IPv6 and no cycle forms.
+ */
+export function bindIPv6Above(ipv6: LayerClass): void {
+  bind(EtherLayer, ipv6, 'type', 0x86dd);
+  bind(CookedLinuxLayer, ipv6, 'proto', 0x86dd);
+  bind(CookedLinuxV2Layer, ipv6, 'proto', 0x86dd);
+  // The first binding is the one building uses.
+  for (const family of [10, 24, 28, 30]) bind(LoopbackLayer, ipv6, 'type', family);
+}

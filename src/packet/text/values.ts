@@ -1,0 +1,284 @@
+/**
+ * Gives the parsed text form its meaning: layer calls become layers (through their own
+ * constructors, so validation is shared with the TypeScript API), Python literals become the
+ * values each field kind takes, option calls become option objects, and tuples or lists in
+ * number and address fields become packet sets.
+ */
+import type { FieldSpec } from '../../layers/field.js';
+import { FieldSet } from '../../layers/field-set.js';
+import { IP_OPTION_VARIANTS, checkIPOption, readIPOptions, type IPOption } from '../../layers/ipv4-options.js';
+import { IPV6_EXT_OPTION_VARIANTS, checkIPv6ExtOption, type IPv6ExtOption } from '../../layers/ipv6-ext-options.js';
+import type { Layer, LayerClass } from '../../layers/layer.js';
+import { RawLayer } from '../../layers/raw.js';
+import { layerByName, layerNames } from '../../layers/registry.js';
+import { isIPv4, isIPv6 } from '../../wire/addr.js';
+import { SynackError, didYouMean } from '../../wire/errors.js';
+import { dissectLayers } from '../dissect.js';
+import { textError } from './lexer.js';
+import type { Keyword, Node } from './parser.js';
+
+/** Calls that make option objects rather than layers: name -> how to check the object. */
+const OPTION_MAKERS = new Map<string, (opt: Record<string, unknown>) => unknown>();
+for (const name of Object.keys(IP_OPTION_VARIANTS)) OPTION_MAKERS.set(name, (o) => checkIPOption(o as unknown as IPOption));
+for (const name of Object.keys(IPV6_EXT_OPTION_VARIANTS)) OPTION_MAKERS.set(name, (o) => checkIPv6ExtOption(o as unknown as IPv6ExtOption));
+
+const CONSTANTS: Record<string, unknown> = { None: null, True: 1, False: 0 };
+
+/** The layers one node of the expression stands for (a call with raw bytes can dissect to several). */
+export function layersOf(node: Node): Layer[] {
+  if (node.type === 'str' || node.type === 'bytes' || node.type === 'repeat') {
+    return [new RawLayer({ load: toBuffer(node) })];
+  }
+  if (node.type !== 'call') throw textError(node.column, 'expected a layer like TCP() or a payload string');
+  const cls = layerByName(node.name);
+  if (!cls) {
+    if (OPTION_MAKERS.has(node.name)) throw textError(node.column, `${node.name}() is an option, not a layer: put it in the options list, e.g. IP(options=[${node.name}()])`);
+    throw textError(node.column, `unknown layer '${node.name}'${didYouMean(node.name, layerNames())}`);
+  }
+  if (node.args.length > 1) throw textError(node.args[1]!.column, `${node.name}() takes at most one value without a name (bytes to dissect); name the fields: field=value`);
+  const fields: Record<string, unknown> = {};
+  for (const kw of node.kwargs) fields[kw.name] = fieldValue(cls, kw);
+  const layer = construct(cls, fields, node);
+  if (node.args.length === 0) return [layer];
+  // IP(b'E\x00...') dissects the bytes from this layer on, as Scapy does; named fields override the first layer's.
+  const buf = toBuffer(node.args[0]!);
+  const layers = dissectLayers(buf, 0, buf.length, cls, false);
+  if (layers.length === 0) return [layer];
+  Object.assign(layers[0]!.fields, layer.fields);
+  layers[0]!.hasSets ||= layer.hasSets;
+  return layers;
+}
+
+/**
+ * The spec of a field. A name can appear more than once with different widths, each under its
+ * own condition (ICMP's unused is 16 or 32 bits by type): the widest one bounds the value.
+ */
+function specOf(cls: LayerClass, kw: Keyword): FieldSpec {
+  let spec: FieldSpec | undefined;
+  for (const s of cls.fieldSpecs) if (s.name === kw.name && (!spec || (s.bits ?? 0) > (spec.bits ?? 0))) spec = s;
+  if (!spec) {
+    const names = cls.fieldSpecs.map((s) => s.name);
+    throw textError(kw.column, `unknown field '${kw.name}' for ${cls.layerName}${didYouMean(kw.name, names)}; fields are: ${names.join(', ')}`);
+  }
+  return spec;
+}
+
+/** A field's value as its kind takes it; tuples and lists in number and address fields make sets. */
+function fieldValue(cls: LayerClass, kw: Keyword): unknown {
+  const spec = specOf(cls, kw);
+  const node = kw.value;
+  const where = `${cls.layerName} ${spec.name}`;
+  if (node.type === 'name' && node.name === 'None') return undefined;
+  switch (spec.kind) {
+    case 'int':
+    case 'flags': {
+      if (node.type === 'tuple') return new FieldSet(spec.kind, [rangeOf(node, spec, where)], true);
+      if (node.type === 'list') {
+        if (node.items.length === 0) throw textError(node.column, `${where}: an empty list makes no packets`);
+        return node.items.map((item) => (item.type === 'tuple' ? rangeOf(item, spec, where) : scalarOf(item, spec, where)));
+      }
+      return scalarOf(node, spec, where);
+    }
+    case 'ipv4':
+    case 'ipv6':
+    case 'mac': {
+      if (node.type === 'list') {
+        if (node.items.length === 0) throw textError(node.column, `${where}: an empty list makes no packets`);
+        return node.items.map((item) => addressOf(item, spec, where));
+      }
+      return addressOf(node, spec, where);
+    }
+    case 'bytes':
+      return toBuffer(node, where);
+    default:
+      return plain(node);
+  }
+}
+
+function scalarOf(node: Node, spec: FieldSpec, where: string): number | string {
+  if (node.type === 'int') {
+    const max = 2 ** (spec.bits ?? 32) - 1;
+    if (node.value < 0 || node.value > max) throw textError(node.column, `${where} takes 0 to ${max}${spec.hex ? ` (0x${max.toString(16)})` : ''}, not ${node.value}`);
+    return node.value;
+  }
+  if (node.type === 'name' && node.name in CONSTANTS && node.name !== 'None') return CONSTANTS[node.name] as number;
+  // Flag letters, and names a layer may accept for a number (left for its constructor to judge).
+  if (node.type === 'str') return node.value;
+  throw textError(node.column, `${where} takes a number${spec.kind === 'flags' ? " or flag letters like 'SA'" : ''}, not ${describe(node)}`);
+}
+
+/** (low, high): an inclusive range, Scapy's way of writing one in a set. */
+function rangeOf(node: Node & { type: 'tuple' }, spec: FieldSpec, where: string): [number, number] {
+  const [lo, hi] = node.items;
+  if (node.items.length !== 2 || lo!.type !== 'int' || hi!.type !== 'int') {
+    throw textError(node.column, `${where}: a range is a pair of numbers (low, high), like (1000, 1010)`);
+  }
+  const low = scalarOf(lo!, spec, where) as number;
+  const high = scalarOf(hi!, spec, where) as number;
+  if (low > high) throw textError(node.column, `${where}: range (${low}, ${high}) runs backwards; write (${high}, ${low})`);
+  return [low, high];
+}
+
+function addressOf(node: Node, spec: FieldSpec, where: string): string {
+  if (node.type !== 'str') throw textError(node.column, `${where} takes an address in quotes, like '${example(spec)}', not ${describe(node)}`);
+  const text = node.value;
+  const [addr, prefix] = text.split('/');
+  const ok = spec.kind === 'ipv4' ? isIPv4(addr!) : spec.kind === 'ipv6' ? isIPv6(addr!) : MAC_RE.test(text);
+  if (!ok) {
+    const kind = spec.kind === 'ipv4' ? 'IPv4' : spec.kind === 'ipv6' ? 'IPv6' : 'MAC';
+    throw textError(node.column, `bad ${kind} address '${text}' for ${where}: write it like '${example(spec)}' (host names are not looked up)`);
+  }
+  if (prefix !== undefined && spec.kind === 'mac') throw textError(node.column, `${where}: MAC addresses take no prefix length`);
+  return text;
+}
+
+const MAC_RE = /^[0-9a-fA-F]{1,2}([:-][0-9a-fA-F]{1,2}){5}$/;
+
+function example(spec: FieldSpec): string {
+  return spec.kind === 'ipv4' ? '127.0.0.1' : spec.kind === 'ipv6' ? '::1' : '00:11:22:33:44:55';
+}
+
+/** Python's str and bytes as bytes: text is UTF-8 encoded, as Scapy's bytes_encode does. */
+function toBuffer(node: Node, where = 'a payload'): Buffer {
+  switch (node.type) {
+    case 'bytes':
+      return node.value;
+    case 'str':
+      return Buffer.from(node.value, 'utf8');
+    case 'repeat': {
+      const { bytes, times } = repetition(node);
+      return Buffer.from(toBuffer(bytes, where).toString('latin1').repeat(times), 'latin1');
+    }
+    default:
+      throw textError(node.column, `${where} takes bytes like b'\\x01\\x02' or a string, not ${describe(node)}`);
+  }
+}
+
+/** 'A'*100 or 100*'A': which side is the string, and how many times. */
+function repetition(node: Node & { type: 'repeat' }): { bytes: Node; times: number } {
+  const [bytes, count] = node.times.type === 'int' ? [node.value, node.times] : [node.times, node.value];
+  if (count.type !== 'int' || count.value < 0) throw textError(node.column, "'*' repeats a string or bytes a number of times, like b'A'*100");
+  if (count.value > 1 << 20) throw textError(node.column, `repeating ${count.value} times makes too large a value`);
+  return { bytes, times: count.value };
+}
+
+/** Values with no field kind to guide them (options lists, address lists): Python's shapes as JS's. */
+function plain(node: Node): unknown {
+  switch (node.type) {
+    case 'int':
+      return node.value;
+    case 'str':
+      return node.value;
+    case 'bytes':
+      return node.value;
+    case 'repeat': {
+      const { bytes, times } = repetition(node);
+      if (bytes.type === 'str') return bytes.value.repeat(times);
+      return toBuffer(node);
+    }
+    case 'tuple':
+    case 'list':
+      return node.items.map(plain);
+    case 'name':
+      if (node.name in CONSTANTS) return CONSTANTS[node.name];
+      throw textError(node.column, `unknown name '${node.name}'${didYouMean(node.name, [...Object.keys(CONSTANTS), ...OPTION_MAKERS.keys()])}: strings need quotes`);
+    case 'call':
+      return optionOf(node);
+  }
+}
+
+/** IPOption_RR(routers=['10.0.0.1']) -> {name: 'IPOption_RR', routers: [...]}, checked by the option's own module. */
+function optionOf(node: Node & { type: 'call' }): unknown {
+  const check = OPTION_MAKERS.get(node.name);
+  if (!check) {
+    const hint = layerByName(node.name) ? ' (a layer cannot go inside a field)' : didYouMean(node.name, OPTION_MAKERS.keys());
+    throw textError(node.column, `unknown option '${node.name}'${hint}`);
+  }
+  if (node.args.length > 0) {
+    const arg = node.args[0]!;
+    if (node.args.length > 1 || !node.name.startsWith('IPOption') || arg.type !== 'bytes') {
+      throw textError(arg.column, `${node.name}() takes named fields, like ${node.name}(${firstField(node.name)}=...)`);
+    }
+    // IPOption(b'\x94\x04\x00\x00'): the bytes of one option, read as the dissector would.
+    const read = readIPOptions(arg.value, 0, arg.value.length, []);
+    if (read.length !== 1) throw textError(arg.column, `${node.name}(): the bytes hold ${read.length} options, not one`);
+    return read[0];
+  }
+  const opt: Record<string, unknown> = { name: node.name };
+  for (const kw of node.kwargs) {
+    const v = kw.value.type === 'name' && kw.value.name === 'None' ? undefined : plain(kw.value);
+    if (v !== undefined) opt[kw.name] = v;
+  }
+  try {
+    return check(opt);
+  } catch (err) {
+    const bad = node.kwargs.find((kw) => err instanceof Error && err.message.includes(`'${kw.name}'`));
+    throw rethrow(err, bad?.column ?? node.column);
+  }
+}
+
+function firstField(name: string): string {
+  const fields = (IP_OPTION_VARIANTS as Record<string, { fields: readonly string[] }>)[name]?.fields ??
+    (IPV6_EXT_OPTION_VARIANTS as Record<string, { fields: readonly string[] }>)[name]?.fields ?? [];
+  return fields.at(-1) ?? 'field';
+}
+
+/**
+ * Makes the layer through its constructor. A constructor's error (a bad flag letter) is blamed
+ * on the field that causes it, found by trying the fields one at a time: that runs only on the
+ * error path.
+ */
+function construct(cls: LayerClass, fields: Record<string, unknown>, node: Node & { type: 'call' }): Layer {
+  let layer: Layer;
+  try {
+    layer = new cls(fields);
+  } catch (err) {
+    throw rethrow(err, blame(cls, fields, node));
+  }
+  // A string given for a number field that the layer did not turn into one (an enum name it does not know).
+  for (const kw of node.kwargs) {
+    const spec = cls.fieldSpecs.find((s) => s.name === kw.name)!;
+    const stored = (layer.fields as Record<string, unknown>)[kw.name];
+    if (spec.kind === 'int' && typeof stored === 'string') {
+      throw textError(kw.value.column, `${cls.layerName} ${kw.name} takes a number, not '${stored}'`);
+    }
+  }
+  return layer;
+}
+
+function blame(cls: LayerClass, fields: Record<string, unknown>, node: Node & { type: 'call' }): number {
+  for (const kw of node.kwargs) {
+    try {
+      new cls({ [kw.name]: fields[kw.name] });
+    } catch {
+      return kw.value.column;
+    }
+  }
+  return node.column;
+}
+
+function rethrow(err: unknown, column: number): Error {
+  if (err instanceof SynackError) return textError(column, err.message);
+  return err as Error;
+}
+
+function describe(node: Node): string {
+  switch (node.type) {
+    case 'int':
+      return String(node.value);
+    case 'str':
+      return `'${node.value}'`;
+    case 'bytes':
+      return 'bytes';
+    case 'name':
+      return `'${node.name}'`;
+    case 'tuple':
+      return 'a tuple';
+    case 'list':
+      return 'a list';
+    case 'call':
+      return `${node.name}()`;
+    case 'repeat':
+      return 'a repetition';
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * One captured frame to one tcpdump line (without the timestamp): picks the link printer by
+ * pcap link type and turns a read past the captured bytes into tcpdump's ` [|proto]`.
+ */
+import { PrintContext, TRUNCATED, TRUNCATED_CHECK } from './context.js';
+import { printEther, printNull, printRawIP, printSLL } from './link.js';
+import { printIPv4 } from './ip.js';
+import { printIPv6 } from './ip6.js';
+import { printARP } from './arp.js';
+import { hexAsciiLines } from './hex.js';
+
+/** pcap LINKTYPE numbers this printer knows. */
+export const LINKTYPE = { NULL: 0, ETHERNET: 1, RAW: 101, LOOP: 108, LINUX_SLL: 113, IPV4: 228, IPV6: 229, LINUX_SLL2: 276 } as const;
+
+/**
+ * Prints data[0, caplen) of a frame `wireLength` long into c.s; returns the link header length
+ * for -x (0 after a truncation, when tcpdump dumps the whole frame).
+ */
+export function printFrame(c: PrintContext, data: Buffer, caplen: number, wireLength: number, linkType: number): number {
+  if (caplen === 0 || wireLength === 0 || wireLength < caplen) {
+    c.s = '[Invalid header:' + (caplen === 0 ? ' caplen==0' : '') + (wireLength === 0 ? (caplen === 0 ? ',' : '') + ' len==0' : wireLength < caplen ? ' len(' + wireLength + ') < caplen(' + caplen + ')' : '') + ']';
+    return -1;
+  }
+  c.b = data;
+  c.snapend = caplen;
+  c.s = '';
+  c.proto = '';
+  c.linkHeader = 0;
+  try {
+    switch (linkType) {
+      case LINKTYPE.ETHERNET:
+        return printEther(c, wireLength, caplen);
+      case LINKTYPE.RAW:
+        return printRawIP(c, 0, wireLength);
+      case LINKTYPE.IPV4:
+        printIPv4(c, 0, wireLength);
+        return 0;
+      case LINKTYPE.IPV6:
+        printIPv6(c, 0, wireLength);
+        return 0;
+      case LINKTYPE.NULL:
+        return printNull(c, wireLength, caplen, false);
+      case LINKTYPE.LOOP:
+        return printNull(c, wireLength, caplen, true);
+      case LINKTYPE.LINUX_SLL:
+        return printSLL(c, wireLength, caplen, false);
+      case LINKTYPE.LINUX_SLL2:
+        return printSLL(c, wireLength, caplen, true);
+      case -1:
+        if (!printARP(c, 0, wireLength)) c.s += hexAsciiLines(data, 0, caplen, '\n\t');
+        return 0;
+      default:
+        c.s += 'unsupported link type ' + linkType;
+        return 0;
+    }
+  } catch (err) {
+    if (err === TRUNCATED_CHECK) {
+      c.s += ' [|' + c.proto + ']';
+      return c.linkHeader;
+    }
+    if (err !== TRUNCATED) throw err;
+    c.s += ' [|' + c.proto + ']';
+    return 0;
+  }
+}

@@ -1,0 +1,111 @@
+/**
+ * IPv4 as tcpdump 4.99 prints it (print-ip.c): `IP ` (left out with -e), with -v the header in
+ * parentheses and the rest on an indented second line, then the protocol above; fragments
+ * after the first print `ip-proto-N`, and protocols with no printer `ip-proto-N length`.
+ */
+import { cksumResult, cksumShouldBe, DEC, sum16, TRUNCATED, type PrintContext } from './context.js';
+import { printTCP, type IPInfo } from './tcp.js';
+import { printUDP } from './udp.js';
+import { printICMP } from './icmp.js';
+import { IP_PROTO_NAMES } from './tables.js';
+import { printIPOptions } from './ip-options.js';
+
+const FRAG_FLAGS: readonly string[] = ['none', '+', 'DF', '+, DF', 'rsvd', '+, rsvd', 'DF, rsvd', '+, DF, rsvd'];
+const ECN = ['', ',ECT(1)', ',ECT(0)', ',CE'];
+
+export function printIPv4(c: PrintContext, off: number, length: number): void {
+  c.proto = 'ip';
+  const b = c.b;
+  const vhl = c.u8(off);
+  if (vhl >> 4 !== 4) {
+    if (vhl >> 4 === 6) c.s += 'IP6, wrong link-layer encapsulation';
+    else c.s += 'IP' + (vhl >> 4);
+    c.s += ' (invalid)';
+    return;
+  }
+  if (!c.opts.link) c.s += 'IP ';
+  c.need(off, 20);
+  if (length < 20) {
+    c.s += 'truncated-ip ' + length;
+    return;
+  }
+  const hlen = (vhl & 15) * 4;
+  if (hlen < 20) {
+    c.s += 'bad-hlen ' + hlen;
+    return;
+  }
+  let len = (b[off + 2]! << 8) | b[off + 3]!;
+  // tcpdump 4.99.3 says so, but goes on with the length the header claims.
+  if (len > length) c.s += 'truncated-ip - ' + (len - length) + ' bytes missing! ';
+  if (len < hlen) {
+    if (len) {
+      c.s += 'bad-len ' + len;
+      return;
+    }
+    // Length zero: tcpdump guesses a TSO send and uses the captured length.
+    len = length;
+  }
+  // The IP payload ends where the header says, whatever the link layer carried after it.
+  const savedSnapend = c.snapend;
+  if (off + len < c.snapend) c.snapend = off + len;
+  len -= hlen;
+  const fragWord = (b[off + 6]! << 8) | b[off + 7]!;
+  const proto = b[off + 9]!;
+  let truncated = false;
+  if (c.opts.verbose) {
+    const tos = b[off + 1]!;
+    c.s += '(tos 0x' + tos.toString(16) + ECN[tos & 3];
+    const ttl = b[off + 8]!;
+    if (ttl >= 1) c.s += ', ttl ' + DEC[ttl];
+    c.s += ', id ' + ((b[off + 4]! << 8) | b[off + 5]!) + ', offset ' + (fragWord & 0x1fff) * 8 + ', flags [' + FRAG_FLAGS[fragWord >> 13] + '], proto ' + IP_PROTO_NAMES[proto] + ' (' + DEC[proto] + ')';
+    c.s += ', length ' + ((b[off + 2]! << 8) | b[off + 3]!);
+    if (hlen > 20) {
+      c.s += ', options (';
+      truncated = !printIPOptions(c, off + 20, hlen - 20);
+      if (truncated) c.s += ' [truncated-option]';
+      c.s += ')';
+    }
+    if (off + hlen <= c.snapend) {
+      const sum = cksumResult(sum16(b, off, off + hlen));
+      if (sum !== 0) {
+        const field = (b[off + 10]! << 8) | b[off + 11]!;
+        c.s += ', bad cksum ' + field.toString(16) + ' (->' + cksumShouldBe(field, sum).toString(16) + ')!';
+      }
+    }
+    c.s += ')\n    ';
+    if (truncated) {
+      c.s += c.ipv4(off + 12) + ' > ' + c.ipv4(off + 16) + ':  [|ip]';
+      c.snapend = savedSnapend;
+      return;
+    }
+  }
+  if ((fragWord & 0x1fff) === 0) {
+    if (proto !== 6 && proto !== 17 && proto !== 132 && proto !== 33) c.s += c.ipv4(off + 12) + ' > ' + c.ipv4(off + 16) + ': ';
+    if (off + hlen > c.snapend) {
+      c.s += ' [remaining caplen(' + (c.snapend - off) + ') < header length(' + hlen + ')]';
+      throw TRUNCATED;
+    }
+    const ip: IPInfo = { version: 4, off, direct: true };
+    demux(c, off + hlen, len, ip, proto, (fragWord & 0x2000) !== 0);
+  } else {
+    c.s += c.ipv4(off + 12) + ' > ' + c.ipv4(off + 16) + ': ip-proto-' + DEC[proto];
+  }
+  c.snapend = savedSnapend;
+}
+
+/** ip_demux_print: the protocol above IPv4 (or a quoted IPv4 in an ICMP error). */
+function demux(c: PrintContext, off: number, length: number, ip: IPInfo, proto: number, fragmented: boolean): void {
+  switch (proto) {
+    case 6:
+      printTCP(c, off, length, ip, fragmented);
+      return;
+    case 17:
+      printUDP(c, off, length, ip, fragmented);
+      return;
+    case 1:
+      printICMP(c, off, length, ip, fragmented);
+      return;
+    default:
+      c.s += ' ip-proto-' + DEC[proto] + ' ' + length;
+  }
+}

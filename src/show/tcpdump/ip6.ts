@@ -1,0 +1,145 @@
+/**
+ * IPv6 as tcpdump 4.99 prints it (print-ip6.c): `IP6 ` (left out with -e), with -v the header
+ * in parentheses on the same line, then the next headers: fragment (`frag (0|1448) `), and
+ * the protocol above (TCP, UDP, ICMPv6, or `ip-proto-N length`).
+ */
+import { DEC, type PrintContext } from './context.js';
+import { IP_PROTO_NAMES } from './tables.js';
+import { printTCP, type IPInfo } from './tcp.js';
+import { printUDP } from './udp.js';
+import { printICMP6 } from './icmp6.js';
+import { printExtensionOptions } from './ip6-options.js';
+
+export function printIPv6(c: PrintContext, off: number, length: number): void {
+  c.proto = 'ip6';
+  c.need(off, 40);
+  if (length < 40) {
+    c.s += 'truncated-ip6 ' + length;
+    return;
+  }
+  const b = c.b;
+  if (!c.opts.link) c.s += 'IP6 ';
+  if (b[off]! >> 4 !== 6) {
+    c.s += 'version error: ' + (b[off]! >> 4) + ' != 6';
+    return;
+  }
+  let payloadLen = (b[off + 4]! << 8) | b[off + 5]!;
+  let len: number;
+  if (payloadLen !== 0) {
+    len = payloadLen + 40;
+    if (length < len) c.s += 'truncated-ip6 - ' + (len - length) + ' bytes missing!';
+  } else len = length + 40;
+  let nh = b[off + 6]!;
+  if (c.opts.verbose) {
+    const flow = c.u32(off);
+    c.s += '(';
+    if (flow & 0x0ff00000) c.s += 'class 0x' + ((flow & 0x0ff00000) >>> 20).toString(16).padStart(2, '0') + ', ';
+    if (flow & 0x000fffff) c.s += 'flowlabel 0x' + (flow & 0x000fffff).toString(16).padStart(5, '0') + ', ';
+    c.s += 'hlim ' + DEC[b[off + 7]!] + ', next-header ' + IP_PROTO_NAMES[nh] + ' (' + DEC[nh] + ') payload length: ' + payloadLen + ') ';
+  }
+  const savedSnapend = c.snapend;
+  if (off + len < c.snapend) c.snapend = off + len;
+  let cp = off;
+  let advance = 40;
+  let totalAdvance = 0;
+  let foundExtension = false;
+  let foundHBH = false;
+  let ph = 255;
+  let fragmented = false;
+  try {
+    while (cp < c.snapend && advance > 0) {
+      if (len < advance) {
+        c.s += ' [|' + c.proto + ']';
+        return;
+      }
+      cp += advance;
+      len -= advance;
+      totalAdvance += advance;
+      if (cp === off + 40 && nh !== 6 && nh !== 17 && nh !== 33 && nh !== 132) c.s += c.ipv6(off + 8) + ' > ' + c.ipv6(off + 24) + ': ';
+      switch (nh) {
+        case 0:
+        case 60: {
+          if (nh === 0) {
+            if (foundHBH) {
+              c.s += '[The Hop-by-Hop Options header was already found] (invalid)';
+              return;
+            }
+            if (ph !== 255) {
+              c.s += "[The Hop-by-Hop Options header don't follow the IPv6 header] (invalid)";
+              return;
+            }
+          }
+          const r = printExtensionOptions(c, cp, nh === 0);
+          if (nh === 0) {
+            if (r.jumbo !== undefined) payloadLen = r.jumbo;
+            if (payloadLen === 0 && r.jumbo === undefined) {
+              c.s += '[No valid Jumbo Payload Hop-by-Hop option found] (invalid)';
+              return;
+            }
+            foundHBH = true;
+          }
+          if (r.advance < 0) return;
+          advance = r.advance;
+          foundExtension = true;
+          nh = c.u8(cp);
+          break;
+        }
+        case 44: {
+          c.proto = 'frag6';
+          const offlg = c.u16(cp + 2);
+          const fragLen = 40 + c.u16(off + 4) - (cp - off) - 8;
+          if (c.opts.verbose) c.s += 'frag (0x' + c.u32(cp + 4).toString(16).padStart(8, '0') + ':' + (offlg & 0xfff8) + '|' + fragLen + ')';
+          else c.s += 'frag (' + (offlg & 0xfff8) + '|' + fragLen + ')';
+          if ((offlg & 0xfff8) !== 0) return;
+          c.s += ' ';
+          advance = 8;
+          if (c.snapend <= cp + advance) return;
+          foundExtension = true;
+          nh = c.u8(cp);
+          fragmented = true;
+          break;
+        }
+        default: {
+          if (payloadLen === 0) {
+            if (foundExtension) {
+              c.s += ' [|' + c.proto + ']';
+              return;
+            }
+            len = 40;
+            c.snapend = Math.min(c.snapend, off + len);
+            len -= totalAdvance;
+          }
+          const ip: IPInfo = { version: 6, off, direct: b[off + 6] === nh };
+          demux6(c, cp, len, ip, nh, fragmented);
+          return;
+        }
+      }
+      ph = nh;
+      c.proto = 'ip6';
+    }
+  } finally {
+    c.snapend = savedSnapend;
+  }
+}
+
+function demux6(c: PrintContext, off: number, length: number, ip: IPInfo, nh: number, fragmented: boolean): void {
+  switch (nh) {
+    case 6:
+      printTCP(c, off, length, ip, fragmented);
+      return;
+    case 17:
+      printUDP(c, off, length, ip, fragmented);
+      return;
+    case 58:
+      printICMP6(c, off, length, ip, fragmented);
+      return;
+    case 1:
+      c.s += '[ICMP requires IPv4] (invalid)';
+      return;
+    case 59:
+      c.s += 'no next header';
+      return;
+    default:
+      c.s += ' ip-proto-' + DEC[nh] + ' ' + length;
+  }
+}

@@ -1,0 +1,148 @@
+/**
+ * The link layers of pcap files as tcpdump prints them: Ethernet (without -e nothing of it is
+ * printed), raw IP, Linux cooked (SLL, SLL2) and BSD null/loopback. Each returns the link
+ * header length, which -x leaves out of the hex dump.
+ */
+import { HEX2, type PrintContext } from './context.js';
+import { ethertypeName } from './tables.js';
+import { printIPv4 } from './ip.js';
+import { printIPv6 } from './ip6.js';
+import { printARP } from './arp.js';
+import { hexAsciiLines } from './hex.js';
+
+function typeText(type: number): string {
+  return 'ethertype ' + ethertypeName(type) + ' (0x' + HEX2[type >> 8] + HEX2[type & 0xff] + ')';
+}
+
+/** ethertype_print: false when the type has no printer here. */
+function printEthertype(c: PrintContext, type: number, off: number, length: number): boolean {
+  switch (type) {
+    case 0x0800:
+      printIPv4(c, off, length);
+      return true;
+    case 0x86dd:
+      printIPv6(c, off, length);
+      return true;
+    case 0x0806:
+    case 0x8035:
+      return printARP(c, off, length);
+    default:
+      return false;
+  }
+}
+
+/** What tcpdump prints for bytes it cannot decode (the default printer, hex and ASCII). */
+function defaultPrint(c: PrintContext, off: number, caplen: number): void {
+  c.s += hexAsciiLines(c.b, off, Math.max(0, Math.min(caplen, c.snapend - off)), '\n\t');
+}
+
+export function printEther(c: PrintContext, length: number, caplen: number): number {
+  if (length < caplen) {
+    c.s += '[length ' + length + ' < caplen ' + caplen + '] (invalid)';
+    return length;
+  }
+  if (caplen < 14) {
+    c.s += ' [|ether]';
+    return caplen;
+  }
+  const e = c.opts.link;
+  if (e) c.s += c.mac(6) + ' > ' + c.mac(0) + ', ';
+  let p = 12;
+  let type = c.u16(p);
+  p += 2;
+  let len = length - 14;
+  let cap = caplen - 14;
+  let hdrlen = 14;
+  let printedLength = false;
+  while (type === 0x8100 || type === 0x9100 || type === 0x9200 || type === 0x88a8) {
+    if (cap < 4 || len < 4) {
+      c.s += ' [|vlan]';
+      return hdrlen + Math.min(cap, len);
+    }
+    if (e) {
+      const tag = c.u16(p);
+      c.s += typeText(type);
+      if (!printedLength) {
+        c.s += ', length ' + length + ': ';
+        printedLength = true;
+      } else c.s += ', ';
+      c.s += 'vlan ' + (tag & 0xfff) + ', p ' + (tag >> 13) + (tag & 0x1000 ? ', DEI' : '') + ', ';
+    }
+    type = c.u16(p + 2);
+    p += 4;
+    len -= 4;
+    cap -= 4;
+    hdrlen += 4;
+  }
+  if (type <= 1500) {
+    // 802.3 with LLC: not decoded here; tcpdump would print the LLC header.
+    if (e) c.s += '802.3' + (printedLength ? '' : ', length ' + Math.min(type, len) + ': ');
+    c.s += 'LLC, dsap/ssap unknown';
+    return hdrlen;
+  }
+  if (e) c.s += typeText(type) + (printedLength ? ', ' : ', length ' + length + ': ');
+  c.linkHeader = hdrlen;
+  if (!printEthertype(c, type, p, len)) {
+    if (!e) c.s += c.mac(6) + ' > ' + c.mac(0) + ', ' + typeText(type) + ', length ' + length + ': ';
+    defaultPrint(c, p, cap);
+  }
+  return hdrlen;
+}
+
+export function printRawIP(c: PrintContext, off: number, length: number): number {
+  const version = c.u8(off) >> 4;
+  if (version === 6) printIPv6(c, off, length);
+  else printIPv4(c, off, length);
+  return 0;
+}
+
+/** BSD loopback (null) and OpenBSD loop: a 4-byte address family, host or network order. */
+export function printNull(c: PrintContext, length: number, caplen: number, networkOrder: boolean): number {
+  if (caplen < 4) {
+    c.s += ' [|null]';
+    return caplen;
+  }
+  const b = c.b;
+  let family = networkOrder ? c.u32(0) : b.readUInt32LE(0);
+  if (!networkOrder && (family & 0xffff0000) !== 0) family = c.u32(0);
+  if (c.opts.link) c.s += (family === 2 ? 'AF IPv4' : family === 24 || family === 28 || family === 30 ? 'AF IPv6' : 'AF Unknown') + ' (' + family + '), length ' + length + ': ';
+  c.linkHeader = 4;
+  if (family === 2) printIPv4(c, 4, length - 4);
+  else if (family === 24 || family === 28 || family === 30 || family === 10) printIPv6(c, 4, length - 4);
+  else {
+    if (!c.opts.link) c.s += 'AF Unknown (' + family + '), length ' + length + ': ';
+    defaultPrint(c, 4, caplen - 4);
+  }
+  return 4;
+}
+
+const SLL_TYPES: Record<number, string> = { 0: 'In', 1: 'B', 2: 'M', 3: 'P', 4: 'Out' };
+
+/** Linux cooked capture v1 (16-byte header) and v2 (20-byte header). */
+export function printSLL(c: PrintContext, length: number, caplen: number, v2: boolean): number {
+  const hdr = v2 ? 20 : 16;
+  if (caplen < hdr) {
+    c.s += v2 ? ' [|sll2]' : ' [|sll]';
+    return caplen;
+  }
+  const pkttype = v2 ? c.u8(10) : c.u16(0);
+  const halen = v2 ? c.u8(11) : c.u16(4);
+  const addrOff = v2 ? 12 : 6;
+  const proto = v2 ? c.u16(0) : c.u16(14);
+  if (c.opts.link) {
+    if (v2) c.s += 'ifindex ' + c.u32(4) + ' ';
+    c.s += (SLL_TYPES[pkttype] ?? 'Unknown (' + pkttype + ')') + ' ';
+    if (halen > 0) {
+      let a = '';
+      for (let i = 0; i < Math.min(halen, 8); i++) a += (i ? ':' : '') + HEX2[c.u8(addrOff + i)];
+      c.s += a + ' ';
+    }
+    c.s += typeText(proto) + ', length ' + length + ': ';
+  }
+  c.linkHeader = hdr;
+  if (!printEthertype(c, proto, hdr, length - hdr)) {
+    if (!c.opts.link) c.s += typeText(proto) + ', length ' + length + ': ';
+    defaultPrint(c, hdr, caplen - hdr);
+  }
+  return hdr;
+}

@@ -1,0 +1,351 @@
+/**
+ * TCP as tcpdump 4.99 prints it (print-tcp.c): `Flags [S.], seq 1:4, ack 1, win 512, options
+ * [...], length 3`, relative sequence numbers per flow unless -S, checksum verdicts with -v.
+ */
+import { cksumResult, cksumShouldBe, DEC, HEX2, sum16, TRUNCATED, type PrintContext } from './context.js';
+import type { FlowEntry } from './tcp-flows.js';
+import { printTCPPayload } from './tcp-payload.js';
+
+/** Flags in tcpdump's letters, bit order F S R P . U E W; 'none' when no bit is set. */
+const FLAG_TEXT: readonly string[] = Array.from({ length: 256 }, (_, bits) => {
+  const letters = 'FSRP.UEW';
+  let s = '';
+  for (let i = 0; i < 8; i++) if (bits & (1 << i)) s += letters[i];
+  return s === '' ? 'none' : s;
+});
+
+const OPTION_NAMES: Record<number, string> = {
+  0: 'eol', 1: 'nop', 2: 'mss', 3: 'wscale', 4: 'sackOK', 5: 'sack', 6: 'echo', 7: 'echoreply', 8: 'TS',
+  11: 'cc', 12: 'ccnew', 13: '', 19: 'md5', 20: 'scps', 28: 'uto', 29: 'tcp-ao', 30: 'mptcp', 34: 'tfo', 254: 'exp',
+};
+const OPTION_TEXT: readonly string[] = Array.from({ length: 256 }, (_, k) => OPTION_NAMES[k] ?? 'unknown-' + k);
+
+const SYN = 0x02;
+const FIN = 0x01;
+const RST = 0x04;
+const ACK = 0x10;
+const URG = 0x20;
+
+/** Where the IP header that carries the segment is, for addresses and the pseudo-header. */
+export interface IPInfo {
+  version: 4 | 6;
+  /** Offset of the IP header. */
+  off: number;
+  /** Whether the IP header names this protocol directly (else only ports are printed). */
+  direct: boolean;
+}
+
+export function addressesAndPorts(c: PrintContext, ip: IPInfo, sport: string, dport: string): void {
+  if (ip.direct) {
+    if (ip.version === 4) c.s += c.ipv4(ip.off + 12) + '.' + sport + ' > ' + c.ipv4(ip.off + 16) + '.' + dport + ': ';
+    else c.s += c.ipv6(ip.off + 8) + '.' + sport + ' > ' + c.ipv6(ip.off + 24) + '.' + dport + ': ';
+  } else c.s += sport + ' > ' + dport + ': ';
+}
+
+function addressesOnly(c: PrintContext, ip: IPInfo): string {
+  return ip.version === 4 ? c.ipv4(ip.off + 12) + ' > ' + c.ipv4(ip.off + 16) + ':' : c.ipv6(ip.off + 8) + ' > ' + c.ipv6(ip.off + 24) + ':';
+}
+
+/** The IPv4 or IPv6 pseudo-header sum for an upper-layer checksum of `length` bytes. */
+export function pseudoSum(c: PrintContext, ip: IPInfo, proto: number, length: number): number {
+  const b = c.b;
+  if (ip.version === 4) return sum16(b, ip.off + 12, ip.off + 20) + proto + length;
+  return sum16(b, ip.off + 8, ip.off + 40) + proto + (length >>> 16) + (length & 0xffff);
+}
+
+export function printTCP(c: PrintContext, off: number, length: number, ip: IPInfo, fragmented: boolean): void {
+  c.proto = 'tcp';
+  if (!c.has(off, 4)) {
+    c.s += addressesOnly(c, ip) + ' [|tcp]';
+    return;
+  }
+  const b = c.b;
+  const sport = (b[off]! << 8) | b[off + 1]!;
+  const dport = (b[off + 2]! << 8) | b[off + 3]!;
+  addressesAndPorts(c, ip, String(sport), String(dport));
+  if (!c.has(off, 20)) {
+    c.s += ' [|tcp]';
+    return;
+  }
+  let hlen = (b[off + 12]! >> 4) * 4;
+  if (hlen < 20) {
+    c.s += 'tcp ' + ((length - hlen) >>> 0) + ' [bad hdr length ' + hlen + ' - too short, < 20]';
+    return;
+  }
+  let seq = c.u32(off + 4);
+  let ack = c.u32(off + 8);
+  const win = (b[off + 14]! << 8) | b[off + 15]!;
+  const urp = (b[off + 18]! << 8) | b[off + 19]!;
+  const flags = b[off + 13]!;
+  c.s += 'Flags [' + FLAG_TEXT[flags] + ']';
+
+  let rev = false;
+  let thseq = 0;
+  let thack = 0;
+  if (!c.opts.absolute && flags & ACK) {
+    let entry: FlowEntry | undefined;
+    let key4src = 0;
+    let key4dst = 0;
+    let port = 0;
+    let key6 = '';
+    if (ip.version === 4) {
+      const src = c.u32(ip.off + 12);
+      const dst = c.u32(ip.off + 16);
+      rev = sport > dport || (sport === dport && src > dst);
+      key4src = rev ? dst : src;
+      key4dst = rev ? src : dst;
+      port = rev ? ((dport << 16) | sport) >>> 0 : ((sport << 16) | dport) >>> 0;
+      entry = c.flows.lookup4(key4src, key4dst, port);
+    } else {
+      const src = b.toString('latin1', ip.off + 8, ip.off + 24);
+      const dst = b.toString('latin1', ip.off + 24, ip.off + 40);
+      rev = sport > dport || (sport === dport && src > dst);
+      key6 = rev ? dst + src + dport + ':' + sport : src + dst + sport + ':' + dport;
+      entry = c.flows.lookup6(key6);
+    }
+    if (!entry || flags & SYN) {
+      // A new conversation (or a SYN-ACK restarting one): this segment sets the bases, printed absolute.
+      entry = rev ? { ack: seq, seq: (ack - 1) >>> 0 } : { seq, ack: (ack - 1) >>> 0 };
+      if (ip.version === 4) c.flows.store4(key4src, key4dst, port, entry);
+      else c.flows.store6(key6, entry);
+    } else if (rev) {
+      seq = (seq - entry.ack) >>> 0;
+      ack = (ack - entry.seq) >>> 0;
+    } else {
+      seq = (seq - entry.seq) >>> 0;
+      ack = (ack - entry.ack) >>> 0;
+    }
+    thseq = entry.seq;
+    thack = entry.ack;
+  }
+
+  if (hlen > length) {
+    c.s += ' [bad hdr length ' + hlen + ' - too long, > ' + length + ']';
+    return;
+  }
+
+  if (c.opts.verbose && !fragmented && c.has(off, length)) {
+    const sum = cksumResult(pseudoSum(c, ip, 6, length) + sum16(b, off, off + length));
+    const field = (b[off + 16]! << 8) | b[off + 17]!;
+    c.s += ', cksum 0x' + HEX2[field >> 8] + HEX2[field & 0xff];
+    if (sum !== 0) {
+      const should = cksumShouldBe(field, sum);
+      c.s += ' (incorrect -> 0x' + HEX2[should >> 8] + HEX2[should & 0xff] + ')';
+    } else c.s += ' (correct)';
+  }
+
+  length -= hlen;
+  if (c.opts.verbose > 1 || length > 0 || flags & (SYN | FIN | RST)) {
+    c.s += ', seq ' + seq;
+    if (length > 0) c.s += ':' + ((seq + length) >>> 0);
+  }
+  if (flags & ACK) c.s += ', ack ' + ack;
+  c.s += ', win ' + win;
+  if (flags & URG) c.s += ', urg ' + urp;
+
+  if (hlen > 20 && !printOptions(c, off + 20, hlen - 20, rev, thseq, thack, off + hlen, length)) return;
+  c.s += ', length ' + length;
+  if (length === 0) return;
+  if (!c.has(off, hlen)) {
+    c.s += ' [remaining caplen(' + Math.max(0, c.snapend - off) + ') < header length(' + hlen + ')]';
+    throw TRUNCATED;
+  }
+  if (flags & RST && c.opts.verbose) return printRSTData(c, off + hlen, length);
+  printTCPPayload(c, off + hlen, length, sport, dport, flags);
+}
+
+/** Prints the option list; false when an option was bad (tcpdump then ends the line there). */
+function printOptions(c: PrintContext, cp: number, hlen: number, rev: boolean, thseq: number, thack: number, payload: number, payloadLength: number): boolean {
+  c.s += ', options [';
+  let first = true;
+  while (hlen > 0) {
+    if (!first) c.s += ',';
+    const opt = c.u8(cp++);
+    let len: number;
+    if (opt === 0 || opt === 1) len = 1;
+    else {
+      len = c.u8(cp++);
+      if (len < 2 || len > hlen) return bad(c, first);
+      hlen--;
+    }
+    hlen--;
+    let datalen = 0;
+    let check = 0;
+    c.s += OPTION_TEXT[opt];
+    switch (opt) {
+      case 2:
+        datalen = 2;
+        if ((check = lenCheck(c, cp, 2, hlen))) return optionsStop(c, check, first);
+        c.s += ' ' + c.u16(cp);
+        break;
+      case 3:
+        datalen = 1;
+        if ((check = lenCheck(c, cp, 1, hlen))) return optionsStop(c, check, first);
+        c.s += ' ' + DEC[c.u8(cp)];
+        break;
+      case 5:
+        datalen = len - 2;
+        if (datalen % 8 !== 0) c.s += ' invalid sack';
+        else {
+          c.s += ' ' + datalen / 8 + ' ';
+          for (let i = 0; i < datalen; i += 8) {
+            if ((check = lenCheck(c, cp, i + 4, hlen))) return optionsStop(c, check, first);
+            let s = c.u32(cp + i);
+            if ((check = lenCheck(c, cp, i + 8, hlen))) return optionsStop(c, check, first);
+            let e = c.u32(cp + i + 4);
+            if (rev) {
+              s = (s - thseq) >>> 0;
+              e = (e - thseq) >>> 0;
+            } else {
+              s = (s - thack) >>> 0;
+              e = (e - thack) >>> 0;
+            }
+            c.s += '{' + s + ':' + e + '}';
+          }
+        }
+        break;
+      case 6:
+      case 7:
+      case 11:
+      case 12:
+      case 13:
+        datalen = 4;
+        if ((check = lenCheck(c, cp, 4, hlen))) return optionsStop(c, check, first);
+        c.s += ' ' + c.u32(cp);
+        break;
+      case 8:
+        datalen = 8;
+        if ((check = lenCheck(c, cp, 8, hlen))) return optionsStop(c, check, first);
+        c.s += ' val ' + c.u32(cp) + ' ecr ' + c.u32(cp + 4);
+        break;
+      case 19:
+        datalen = 16;
+        if ((check = lenCheck(c, cp, 16, hlen))) return optionsStop(c, check, first);
+        // tcpdump (built with libcrypto) cannot check without -M: it says why, then the signature.
+        c.s += ' ' + (!c.has(payload, payloadLength) ? 'snaplen too short, ' : "shared secret not supplied with -M, ") + "can't check - ";
+        for (let i = 0; i < 16; i++) c.s += HEX2[c.u8(cp + i)];
+        break;
+      case 29:
+        datalen = len - 2;
+        if (datalen < 2) c.s += ' (invalid)';
+        else {
+          if ((check = lenCheck(c, cp, 1, hlen))) return optionsStop(c, check, first);
+          c.s += ' keyid ' + c.u8(cp);
+          if ((check = lenCheck(c, cp, 2, hlen))) return optionsStop(c, check, first);
+          c.s += ' rnextkeyid ' + c.u8(cp + 1);
+          if (datalen > 2) {
+            c.s += ' mac 0x';
+            for (let i = 2; i < datalen; i++) {
+              if ((check = lenCheck(c, cp, i + 1, hlen))) return optionsStop(c, check, first);
+              c.s += HEX2[c.u8(cp + i)];
+            }
+          }
+        }
+        break;
+      case 34:
+        datalen = len - 2;
+        if ((check = lenCheck(c, cp, datalen, hlen))) return optionsStop(c, check, first);
+        c.s += ' ';
+        fastOpen(c, cp, datalen, false);
+        break;
+      case 254: {
+        datalen = len - 2;
+        if ((check = lenCheck(c, cp, datalen, hlen))) return optionsStop(c, check, first);
+        if (datalen < 2) return bad(c, first);
+        const magic = c.u16(cp);
+        c.s += '-';
+        if (magic === 0xf989) fastOpen(c, cp + 2, datalen - 2, true);
+        else c.s += HEX2[magic >> 8] + HEX2[magic & 0xff];
+        break;
+      }
+      case 20:
+        datalen = 2;
+        if ((check = lenCheck(c, cp, 2, hlen))) return optionsStop(c, check, first);
+        c.s += ' cap ' + HEX2[c.u8(cp)] + ' id ' + c.u8(cp + 1);
+        break;
+      case 0:
+      case 1:
+      case 4:
+        break;
+      case 28: {
+        datalen = 2;
+        if ((check = lenCheck(c, cp, 2, hlen))) return optionsStop(c, check, first);
+        let uto = c.u16(cp);
+        c.s += ' 0x' + uto.toString(16);
+        uto = uto & 1 ? (uto >> 1) * 60 : uto >> 1;
+        c.s += ' ' + uto;
+        break;
+      }
+      default:
+        datalen = len - 2;
+        if (datalen) c.s += ' 0x';
+        for (let i = 0; i < datalen; i++) {
+          if ((check = lenCheck(c, cp, i + 1, hlen))) return optionsStop(c, check, first);
+          c.s += HEX2[c.u8(cp + i)];
+        }
+        break;
+    }
+    cp += datalen;
+    hlen -= datalen;
+    datalen++;
+    if (opt !== 0 && opt !== 1) datalen++;
+    if (datalen !== len) c.s += '[len ' + len + ']';
+    first = false;
+    if (opt === 0) break;
+  }
+  c.s += ']';
+  return true;
+}
+
+/** LENCHECK: 0 when l more option bytes are within the header and captured; 1 bad option; 2 cut short. */
+function lenCheck(c: PrintContext, cp: number, l: number, hlen: number): number {
+  if (l > hlen) return 1;
+  return c.has(cp, l) ? 0 : 2;
+}
+
+/** tcpdump's `bad:` and `trunc:` labels of the option loop: the line ends there. */
+function optionsStop(c: PrintContext, check: number, first: boolean): false {
+  if (check === 1) return bad(c, first);
+  c.s += first ? ' [|tcp]' : ' [|tcp]>';
+  return false;
+}
+
+/** tcpdump's `bad:` label in the option loop: the line ends, closing the list only if an option was printed. */
+function bad(c: PrintContext, first: boolean): false {
+  c.s += first ? '[bad opt]' : '[bad opt]]';
+  return false;
+}
+
+/** print_tcp_rst_data: with -v, the text a RST carries (RFC 1122 says it may explain the reset). */
+function printRSTData(c: PrintContext, off: number, length: number): void {
+  c.s += c.has(off, length) ? ' [RST' : ' [!RST';
+  if (length > 30) {
+    length = 30;
+    c.s += '+';
+  }
+  c.s += ' ';
+  for (let p = off; length > 0 && p < c.snapend; p++, length--) c.s += printChar(c.b[p]!);
+  c.s += ']';
+}
+
+/** fn_print_char: M- for bytes above 127, ^X for control characters. */
+export function printChar(ch: number): string {
+  let s = '';
+  if (ch > 0x7f) {
+    s = 'M-';
+    ch &= 0x7f;
+  }
+  if (ch < 0x20 || ch === 0x7f) return s + '^' + String.fromCharCode(ch ^ 0x40);
+  return s + String.fromCharCode(ch);
+}
+
+/** print_tcp_fastopen_option: `cookiereq`, ` cookie <hex>`, or ` (invalid)`. */
+function fastOpen(c: PrintContext, cp: number, datalen: number, experimental: boolean): void {
+  if (experimental) c.s += 'tfo';
+  if (datalen === 0) c.s += ' cookiereq';
+  else if (datalen % 2 !== 0 || datalen < 4 || datalen > 16) c.s += ' (invalid)';
+  else {
+    c.s += ' cookie ';
+    for (let i = 0; i < datalen; i++) c.s += HEX2[c.u8(cp + i)];
+  }
+}
