@@ -188,9 +188,11 @@ export class IPv4Layer extends Layer<IPv4Fields> {
     let headerEnd = off + 20;
     if (ihl < 5) layer.addProblem(`bad-hlen ${ihl * 4}`);
     else if (off + ihl * 4 > end) {
+      // The header claims more bytes than there are: keep what there is as options (cut off),
+      // so the packet rebuilds to exactly these bytes.
       layer.addProblem(`bad-hlen ${ihl * 4}`);
       layer.truncatedTo = avail;
-      f.options = [];
+      f.options = readIPOptions(buf, off + 20, end, []);
       return { layer, payloadStart: end, payloadEnd: end };
     } else if (ihl > 5) {
       headerEnd = off + ihl * 4;

@@ -199,6 +199,8 @@ export class TCPLayer extends Layer<TCPFields> {
       layer.addProblem(`bad hdr length ${dataofs * 4} - too long, > ${avail}`);
       // Keep what there is of the options region verbatim, so the bytes rebuild.
       f.options = avail > 20 ? [['bytes', Buffer.from(buf.subarray(off + 20, end))]] : [];
+      // Options are padded to 32 bits when built; the wire had fewer bytes than that.
+      if (avail % 4 !== 0) layer.truncatedTo = avail;
       headerEnd = end;
     } else {
       headerEnd = off + dataofs * 4;
