@@ -308,7 +308,7 @@ export class ICMPLayer extends Layer<ICMPFields> {
     }
     if (!ctx.quoted && !cutShortBelow(ctx)) layer.checksumValid = finishChecksum(sumWords(buf, off, end)) === 0;
     const headerEnd = off + full;
-    if (ICMP_ERROR_TYPES.has(type)) return { layer, payloadStart: headerEnd, payloadEnd: end, next: IPerrorLayer };
+    if (ICMP_ERROR_TYPES.has(type)) return { layer, payloadStart: headerEnd, payloadEnd: end, next: IPerrorLayer, quotes: true };
     return { layer, payloadStart: headerEnd, payloadEnd: end };
   }
 
