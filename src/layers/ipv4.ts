@@ -10,6 +10,7 @@ import type { FieldSpec } from './field.js';
 import { computedInt, intField } from './field.js';
 import { Layer, type BuildContext, type DecodeContext, type Decoded } from './layer.js';
 import { boundLayer, boundValue, registerLayer } from './registry.js';
+import { forgetFieldsPast, zeroFilledHeader } from './partial.js';
 import { checkIPOption, ipOptionsLength, readIPOptions, writeIPOption, type IPOption } from './ipv4-options.js';
 
 export interface IPv4Fields {
@@ -58,6 +59,9 @@ export function parseIPFlags(value: number | string): number {
   }
   return bits;
 }
+
+/** Where each field starts in the header, for cut-off headers. */
+const IPV4_FIELD_OFFSETS = { version: 0, ihl: 0, tos: 1, len: 2, id: 4, flags: 6, frag: 6, ttl: 8, proto: 9, chksum: 10, src: 12, dst: 16, options: 20 } as const;
 
 export class IPv4Layer extends Layer<IPv4Fields> {
   static readonly layerName: string = 'IP';
@@ -163,10 +167,16 @@ export class IPv4Layer extends Layer<IPv4Fields> {
     const layer = new this();
     const avail = end - off;
     if (avail < 20) {
-      layer.readPartial(buf, off, end);
-      layer.truncatedTo = avail;
-      layer.addProblem(avail < 1 ? '[|ip]' : `truncated-ip - ${20 - avail} bytes missing!`);
-      return { layer, payloadStart: end, payloadEnd: end };
+      // Read the cut header from a zero-filled copy, then forget the fields the cut left out:
+      // a field the cut splits keeps the bytes that were there, so the bytes rebuild exactly.
+      const whole = this.decode(zeroFilledHeader(buf, off, end, 20), 0, 20, { below: ctx.below, quoted: true }).layer as IPv4Layer;
+      whole.checksumValid = undefined;
+      whole.wireAddressSum = undefined;
+      forgetFieldsPast(whole.fields, IPV4_FIELD_OFFSETS, avail);
+      whole.truncatedTo = avail;
+      whole.problems = undefined;
+      whole.addProblem(avail < 1 ? '[|ip]' : `truncated-ip - ${20 - avail} bytes missing!`);
+      return { layer: whole, payloadStart: end, payloadEnd: end };
     }
     const v = buf[off]!;
     const ihl = v & 15;
@@ -216,26 +226,7 @@ export class IPv4Layer extends Layer<IPv4Fields> {
     return { layer, payloadStart: headerEnd, payloadEnd, next };
   }
 
-  /** Reads what there is of a header cut off before 20 bytes. */
-  private readPartial(buf: Buffer, off: number, end: number): void {
-    const f = this.fields;
-    const n = end - off;
-    if (n >= 1) {
-      f.version = buf[off]! >> 4;
-      f.ihl = buf[off]! & 15;
-    }
-    if (n >= 2) f.tos = buf[off + 1];
-    if (n >= 4) f.len = buf.readUInt16BE(off + 2);
-    if (n >= 6) f.id = buf.readUInt16BE(off + 4);
-    if (n >= 8) {
-      f.flags = buf.readUInt16BE(off + 6) >> 13;
-      f.frag = buf.readUInt16BE(off + 6) & 0x1fff;
-    }
-    if (n >= 9) f.ttl = buf[off + 8];
-    if (n >= 10) f.proto = buf[off + 9];
-    if (n >= 12) f.chksum = buf.readUInt16BE(off + 10);
-    if (n >= 16) f.src = formatIPv4(buf, off + 12);
-  }
+
 
   /**
    * The part of the direction-free match key this header gives (Scapy's hashret): the two

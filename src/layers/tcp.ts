@@ -10,6 +10,7 @@ import { computedInt, intField } from './field.js';
 import { Layer, type BuildContext, type DecodeContext, type Decoded } from './layer.js';
 import { bind, registerLayer } from './registry.js';
 import { IPerrorLayer, IPv4Layer } from './ipv4.js';
+import { forgetFieldsPast, zeroFilledHeader } from './partial.js';
 import { checkTCPOptions, readTCPOptions, tcpOptionsLength, writeTCPOptions, type TCPOption } from './tcp-options.js';
 
 export interface TCPFields {
@@ -92,6 +93,9 @@ export function upperLayerChecksum(out: Buffer, off: number, end: number, ctx: B
   return undefined;
 }
 
+/** Where each field starts in the header, for cut-off headers. */
+const TCP_FIELD_OFFSETS = { sport: 0, dport: 2, seq: 4, ack: 8, dataofs: 12, reserved: 12, flags: 12, window: 14, chksum: 16, urgptr: 18, options: 20 } as const;
+
 export class TCPLayer extends Layer<TCPFields> {
   static readonly layerName: string = 'TCP';
   static readonly fieldSpecs = tcpFields;
@@ -164,20 +168,15 @@ export class TCPLayer extends Layer<TCPFields> {
     const avail = end - off;
     if (avail < 20) {
       // An ICMP error quotes 8 bytes: ports and sequence number are there, and are what matters.
-      if (avail >= 2) f.sport = buf.readUInt16BE(off);
-      if (avail >= 4) f.dport = buf.readUInt16BE(off + 2);
-      if (avail >= 8) f.seq = buf.readUInt32BE(off + 4);
-      if (avail >= 12) f.ack = buf.readUInt32BE(off + 8);
-      if (avail >= 13) {
-        f.dataofs = buf[off + 12]! >> 4;
-        f.reserved = (buf[off + 12]! >> 1) & 7;
-      }
-      if (avail >= 14) f.flags = ((buf[off + 12]! & 1) << 8) | buf[off + 13]!;
-      if (avail >= 16) f.window = buf.readUInt16BE(off + 14);
-      if (avail >= 18) f.chksum = buf.readUInt16BE(off + 16);
-      layer.truncatedTo = avail;
-      if (!ctx.quoted) layer.addProblem('[|tcp]');
-      return { layer, payloadStart: end, payloadEnd: end };
+      // Read from a zero-filled copy, then forget the fields past the cut (split ones keep their bytes).
+      const whole = this.decode(zeroFilledHeader(buf, off, end, 20), 0, 20, { below: ctx.below, quoted: true }).layer as TCPLayer;
+      whole.checksumValid = undefined;
+      forgetFieldsPast(whole.fields, TCP_FIELD_OFFSETS, avail);
+      whole.truncatedTo = avail;
+      // Defects seen in the zero filling are not the packet's.
+      whole.problems = undefined;
+      if (!ctx.quoted) whole.addProblem('[|tcp]');
+      return { layer: whole, payloadStart: end, payloadEnd: end };
     }
     f.sport = buf.readUInt16BE(off);
     f.dport = buf.readUInt16BE(off + 2);

@@ -53,7 +53,10 @@ export interface CaptureRecordLike {
 export interface Printer {
   /** The text tcpdump prints for this frame, without the final newline (may span lines with -v or -x). */
   format(frame: CapturedFrame): string;
-  /** A record from the pcap reader; `nanoDigits` when the file has nanosecond precision. */
+  /**
+   * A record from the pcap reader. tcpdump prints microseconds even for nanosecond files
+   * (libpcap truncates) unless run with --nano: pass `nanoDigits` for that.
+   */
   formatRecord(rec: CaptureRecordLike, nanoDigits?: boolean): string;
   /** The same for a Packet (built to bytes; its `time`, in microseconds, is the timestamp). */
   formatPacket(p: Packet): string;

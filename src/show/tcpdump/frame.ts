@@ -4,8 +4,6 @@
  */
 import { PrintContext, TRUNCATED, TRUNCATED_CHECK } from './context.js';
 import { printEther, printNull, printRawIP, printSLL } from './link.js';
-import { printIPv4 } from './ip.js';
-import { printIPv6 } from './ip6.js';
 import { printARP } from './arp.js';
 import { hexAsciiLines } from './hex.js';
 
@@ -31,13 +29,11 @@ export function printFrame(c: PrintContext, data: Buffer, caplen: number, wireLe
       case LINKTYPE.ETHERNET:
         return printEther(c, wireLength, caplen);
       case LINKTYPE.RAW:
+      case LINKTYPE.IPV4:
+      case LINKTYPE.IPV6:
         return printRawIP(c, 0, wireLength);
       case LINKTYPE.IPV4:
-        printIPv4(c, 0, wireLength);
-        return 0;
       case LINKTYPE.IPV6:
-        printIPv6(c, 0, wireLength);
-        return 0;
       case LINKTYPE.NULL:
         return printNull(c, wireLength, caplen, false);
       case LINKTYPE.LOOP:

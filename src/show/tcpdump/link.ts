@@ -90,6 +90,7 @@ export function printEther(c: PrintContext, length: number, caplen: number): num
 }
 
 export function printRawIP(c: PrintContext, off: number, length: number): number {
+  if (c.opts.link) c.s += 'ip: ';
   const version = c.u8(off) >> 4;
   if (version === 6) printIPv6(c, off, length);
   else printIPv4(c, off, length);

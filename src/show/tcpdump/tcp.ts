@@ -69,7 +69,7 @@ export function printTCP(c: PrintContext, off: number, length: number, ip: IPInf
   }
   let hlen = (b[off + 12]! >> 4) * 4;
   if (hlen < 20) {
-    c.s += 'tcp ' + ((length - hlen) >>> 0) + ' [bad hdr length ' + hlen + ' - too short, < 20]';
+    c.s += ' tcp ' + ((length - hlen) >>> 0) + ' [bad hdr length ' + hlen + ' - too short, < 20]';
     return;
   }
   let seq = c.u32(off + 4);
