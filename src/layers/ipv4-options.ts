@@ -177,10 +177,16 @@ export function readIPOptions(buf: Buffer, off: number, end: number, problems: s
       off += 1;
       continue;
     }
-    const length = off + 1 < end ? buf[off + 1]! : 0;
+    if (off + 1 >= end) {
+      // A kind byte with no room for its length: keep it as a one-byte option of that kind.
+      problems.push(`option ${number} cut off`);
+      opts.push({ name: 'IPOption_NOP', ...header });
+      break;
+    }
+    const length = buf[off + 1]!;
     if (length < 2 || off + length > end) {
       problems.push(`bad option length ${length}`);
-      opts.push({ name: 'IPOption', ...header, ...(off + 1 < end ? { length } : {}), value: Buffer.from(buf.subarray(Math.min(off + 2, end), end)) });
+      opts.push({ name: 'IPOption', ...header, length, value: Buffer.from(buf.subarray(Math.min(off + 2, end), end)) });
       break;
     }
     const name = NAME_BY_NUMBER[number];

@@ -66,10 +66,19 @@ export function formatIPv4(buf: Uint8Array, off = 0): string {
   return `${buf[off]}.${buf[off + 1]}.${buf[off + 2]}.${buf[off + 3]}`;
 }
 
+/** '::1.2.3.4' -> '::102:304': ipaddr.js would read an IPv4-compatible tail as IPv4-mapped (::ffff:). */
+function hexTail(text: string): string {
+  const cut = text.lastIndexOf(':');
+  const tail = text.slice(cut + 1);
+  if (!tail.includes('.') || !isIPv4(tail)) return text;
+  const o = tail.split('.').map(Number) as [number, number, number, number];
+  return `${text.slice(0, cut + 1)}${((o[0] << 8) | o[1]).toString(16)}:${((o[2] << 8) | o[3]).toString(16)}`;
+}
+
 export function writeIPv6(text: string, buf: Uint8Array, off: number): void {
   let parsed: ipaddr.IPv6;
   try {
-    parsed = ipaddr.IPv6.parse(text);
+    parsed = ipaddr.IPv6.parse(hexTail(text));
   } catch {
     throw usageError(`bad IPv6 address '${text}': expected a form like ::1 or 2001:db8::1`);
   }

@@ -119,6 +119,8 @@ class SpecBuilder {
   }
   ipv6(): string {
     const r = this.rng;
+    // Now and then an IPv4-compatible address (::a.b.c.d), which inet_ntop prints that way.
+    if (r.chance(0.03)) return `::198.51.100.${r.int(1, 254)}`;
     switch (r.int(0, 4)) {
       case 0:
         return '::1';
