@@ -8,7 +8,13 @@
  *   process dies of heap corruption): it is a field of this object, which the caller holds;
  * - no timestamps: packets are stamped with nowMicros() as their event runs;
  * - closing from inside the packet handler would free libpcap's state under pcap_dispatch:
- *   a close requested there is deferred to after the dispatch returns.
+ *   a close requested there is deferred to after the dispatch returns;
+ * - a Cap object must never be garbage-collected: its destructor (Pcap::~Pcap, run from a
+ *   V8 weak callback) crashes the process in AsyncWrap::EmitDestroy (seen under gdb during a
+ *   vitest run). Reopening a closed Cap is no way out either (libuv then spins on a stale
+ *   fd). So every handle is kept in `retired` for the life of the process (a few hundred
+ *   bytes each; shared captures keep their number small), and the 64 KiB packet buffers of
+ *   closed captures are reused by the next capture rather than freed.
  */
 import { SynackError, usageError } from '../wire/errors.js';
 import type { LinkType } from '../packet/dissect.js';
@@ -41,6 +47,11 @@ const LINKS: Record<string, LinkType> = {
   LOOP: 'loop',
 };
 
+/** Every Cap handle ever opened: never collected, see above. */
+const retired = new Set<CapHandle>();
+/** Packet buffers of closed captures, for the next capture to reuse. */
+const spareBuffers: Buffer[] = [];
+
 export class Capture {
   readonly iface: string;
   readonly filter: string;
@@ -57,13 +68,15 @@ export class Capture {
     requireRawPrivilege('capturing packets');
     this.iface = iface;
     this.filter = options.filter ?? '';
-    this.buffer = Buffer.alloc(65536);
+    this.buffer = spareBuffers.pop() ?? Buffer.alloc(65536);
     const Cap = capAddon().Cap;
     const handle = new Cap();
+    retired.add(handle);
     let linkName: string;
     try {
       linkName = handle.open(iface, this.filter, options.bufferSize ?? DEFAULT_CAPTURE_BUFFER, this.buffer);
     } catch (err) {
+      spareBuffers.push(this.buffer);
       throw openError(iface, this.filter, err);
     }
     this.link = LINKS[linkName] ?? 'ether';
@@ -118,6 +131,7 @@ export class Capture {
       handle.close();
     } finally {
       handle.removeAllListeners('packet');
+      spareBuffers.push(this.buffer);
     }
   }
 }

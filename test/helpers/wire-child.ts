@@ -30,6 +30,10 @@ const t0 = performance.now();
 const dropped = await sr1(IP({ dst: v4 }).add(TCP({ sport: 50006, dport: droppedPort, flags: 'S' })), { timeout: 300 });
 out.dropped = { reply: describe(dropped), ms: performance.now() - t0 };
 const scan = await sr(IP({ dst: v4 }).add(TCP({ sport: 50007, dport: [[openPort - 50, openPort + 49]] as never, flags: 'S' })), { timeout: 1000 });
-out.scan = { answered: scan.answered.length, unanswered: scan.unanswered.length, open: scan.answered.filter(([, r]) => r.getLayer('TCP')?.fields.flags === 0x12).length };
+out.scan = {
+  answered: scan.answered.length,
+  unanswered: scan.unanswered.map((p) => p.getLayer('TCP')?.fields.dport),
+  open: scan.answered.filter(([, r]) => r.getLayer('TCP')?.fields.flags === 0x12).map(([s]) => s.getLayer('TCP')?.fields.dport),
+};
 closeSharedCaptures();
 console.log(JSON.stringify(out));
