@@ -60,6 +60,8 @@ export function parseIPFlags(value: number | string): number {
   return bits;
 }
 
+const NO_OPTIONS: readonly IPOption[] = [];
+
 /** Where each field starts in the header, for cut-off headers. */
 const IPV4_FIELD_OFFSETS = { version: 0, ihl: 0, tos: 1, len: 2, id: 4, flags: 6, frag: 6, ttl: 8, proto: 9, chksum: 10, src: 12, dst: 16, options: 20 } as const;
 
@@ -145,7 +147,8 @@ export class IPv4Layer extends Layer<IPv4Fields> {
     let length = upperLength;
     if (this.fields.len !== undefined) length = Math.max(this.fields.len - 4 * this.ihlValue(), 0);
     let sum = sumWords(out, off + 12, off + 16);
-    const routes = (this.fields.options ?? []).filter((o) => o.name === 'IPOption_LSRR' || o.name === 'IPOption_SSRR');
+    const options = this.fields.options;
+    const routes = options && options.length > 0 ? options.filter((o) => o.name === 'IPOption_LSRR' || o.name === 'IPOption_SSRR') : NO_OPTIONS;
     const lastHop = routes.length === 1 && 'routers' in routes[0]! ? routes[0].routers?.at(-1) : undefined;
     if (lastHop !== undefined) {
       const dst = Buffer.alloc(4);
