@@ -43,3 +43,8 @@ export { writePcap, PcapWriter, type PcapWriterOptions, type PcapTimestamp } fro
 export { linkTypeDescription, linkTypeNumber } from './pcap/link-type-names.js';
 export { send, sendp, sniff, Sniffer, sr, sr1, type SendOptions, type SniffOptions, type SrOptions, type SrResult, type Answer, type PacketInput } from './sr/index.js';
 export { createPrinter, type Printer, type PrinterOptions, type CapturedFrame } from './show/index.js';
+export { connect, openConversation, type ConnectOptions } from './tcp/connect.js';
+export { Conversation, type ConversationOptions, type SegmentSpec, type SegmentMatch, type TraceEntry } from './tcp/conversation.js';
+export type { TcpState } from './tcp/states.js';
+export { installGuard, sweepGuards, type Guard, type FourTuple } from './tcp/guard.js';
+export { renderLadder, renderLadderSvg, type LadderEntry, type LadderOptions } from './show/ladder.js';
