@@ -6,7 +6,7 @@
  * Each side warms up, runs several timed rounds, and reports the median rate.
  */
 import { spawnSync } from 'node:child_process';
-import { IP, TCP, dissect } from '../src/index.js';
+import { IP, TCP, dissect } from '../dist/index.js';
 
 const ROUNDS = 7;
 const ROUND_SECONDS = 0.4;

@@ -147,9 +147,13 @@ function keyName(key: LayerKey): string {
  */
 export function buildPacket(layers: readonly Layer[]): Buffer {
   const n = layers.length;
-  const offsets = new Array<number>(n);
+  const offsets: number[] = [];
+  const sizes: number[] = [];
+  for (let i = 0; i < n; i++) {
+    offsets.push(0);
+    sizes.push(0);
+  }
   const ctx: BuildContext = { layers, offsets };
-  const sizes = new Array<number>(n);
   let counted = 0;
   let trailer = 0;
   for (let i = 0; i < n; i++) {
