@@ -46,5 +46,8 @@ export { createPrinter, type Printer, type PrinterOptions, type CapturedFrame } 
 export { connect, openConversation, type ConnectOptions } from './tcp/connect.js';
 export { Conversation, type ConversationOptions, type SegmentSpec, type SegmentMatch, type TraceEntry } from './tcp/conversation.js';
 export type { TcpState } from './tcp/states.js';
-export { installGuard, sweepGuards, type Guard, type FourTuple } from './tcp/guard.js';
+export { installGuard, sweepGuards, flushGuards, SYNACK_MARK, type Guard, type FourTuple, type PortScope, type GuardScope } from './tcp/guard.js';
+export { listen, type ListenOptions } from './tcp/listen.js';
+export { traceLines, traceLadder, traceLadderSvg, type TraceLineOptions } from './tcp/trace.js';
 export { renderLadder, renderLadderSvg, type LadderEntry, type LadderOptions } from './show/ladder.js';
+export { labUp, labDown, labStatus, labExec, labSpawn, labRun, labServe, hostAddress, type LabUpOptions, type LabStatus } from './lab/index.js';

@@ -5,6 +5,14 @@ import { Command, CommanderError } from 'commander';
 import '../index.js';
 import { registerDemo } from './demo.js';
 import { registerGuard } from './guard.js';
+import { registerBuild } from './build.js';
+import { registerSend } from './send.js';
+import { registerSr1 } from './sr1.js';
+import { registerSr } from './sr.js';
+import { registerRead } from './read.js';
+import { registerScan } from './scan.js';
+import { registerLab } from './lab.js';
+import { registerScript } from './script.js';
 import { EXIT_USAGE, reportError } from './run.js';
 
 export function buildProgram(): Command {
@@ -13,9 +21,20 @@ export function buildProgram(): Command {
     .version('0.1.0')
     .showSuggestionAfterError(true)
     .exitOverride()
-    .configureOutput({ outputError: (text, write) => write(text.split('\n')[0] + '\n') });
+    .configureOutput({
+      // One line, always: commander puts its "(Did you mean ...?)" hint on a line of its own.
+      outputError: (text, write) => write('synack: ' + text.trim().replace(/\s*\n\s*/g, ' ') + '\n'),
+    });
+  registerBuild(program);
+  registerSend(program);
+  registerSr1(program);
+  registerSr(program);
+  registerRead(program);
+  registerScan(program);
   registerDemo(program);
   registerGuard(program);
+  registerLab(program);
+  registerScript(program);
   return program;
 }
 
