@@ -51,3 +51,4 @@ export { listen, type ListenOptions } from './tcp/listen.js';
 export { traceLines, traceLadder, traceLadderSvg, type TraceLineOptions } from './tcp/trace.js';
 export { renderLadder, renderLadderSvg, type LadderEntry, type LadderOptions } from './show/ladder.js';
 export { labUp, labDown, labStatus, labExec, labSpawn, labRun, labServe, hostAddress, type LabUpOptions, type LabStatus } from './lab/index.js';
+export { parseScript, parseSegment, runScript, recordConversation, ScriptSession, ScriptCheckError, ScriptSyntaxError, type RunOptions, type RunResult, type SessionOptions, type RecordOptions } from './script/index.js';

@@ -1,0 +1,141 @@
+/**
+ * `synack script`: run a conversation script (packetdrill's packet lines, seen from the server
+ * under test) against a live server and check its replies; or record one.
+ *
+ *   synack script examples/scripts/handshake-3way-close.pkt --target 127.0.0.1:8080
+ *   synack script --record 127.0.0.1:8080 --send 'get' --close active > get.pkt
+ *
+ * Exit 0 when every line holds, 1 on the first failed check (the report names the line and
+ * the field, shows both segments in script syntax, and leaves a pcap of the run), 2 on a
+ * script error (file:line:column) or a usage mistake.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { usageError } from '../wire/errors.js';
+import { parseScript } from '../script/parse.js';
+import { runScript } from '../script/runner.js';
+import { CLOSE_MODES, recordConversation, type CloseMode } from '../script/recorder.js';
+import { formatTarget } from '../script/target.js';
+import { requireRoot } from './privilege.js';
+import { EXIT_NO_ANSWER, EXIT_OK, action } from './run.js';
+
+interface ScriptOptions {
+  target?: string;
+  tolerance?: string;
+  pcap?: string;
+  quiet?: boolean;
+  record?: string;
+  send: string[];
+  close?: string;
+  wait?: string;
+  output?: string;
+}
+
+/** --send text: \n \r \t \\ and \xNN escapes, so a line ending or a byte can be sent. */
+export function unescapeData(text: string): Buffer {
+  const bytes: number[] = [];
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c !== '\\' || i + 1 >= text.length) {
+      for (const b of Buffer.from(c, 'utf8')) bytes.push(b);
+      continue;
+    }
+    const e = text[++i]!;
+    if (e === 'n') bytes.push(10);
+    else if (e === 'r') bytes.push(13);
+    else if (e === 't') bytes.push(9);
+    else if (e === '\\') bytes.push(92);
+    else if (e === 'x' && /^[0-9a-fA-F]{2}$/.test(text.slice(i + 1, i + 3))) {
+      bytes.push(parseInt(text.slice(i + 1, i + 3), 16));
+      i += 2;
+    } else throw usageError(`unknown escape '\\${e}' in --send '${text}': use \\n \\r \\t \\\\ or \\xNN`);
+  }
+  return Buffer.from(bytes);
+}
+
+function number(name: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!Number.isFinite(n) || n < 0) throw usageError(`${name} '${text}' is not a non-negative number of milliseconds`);
+  return n;
+}
+
+export function registerScript(program: Command): void {
+  program
+    .command('script')
+    .description("run a conversation script (packetdrill's packet lines) against a live server and check its replies, or record one")
+    .argument('[file]', 'the script (.pkt)')
+    .option('-t, --target <host:port>', "the server under test (overrides the script's 'target' line)")
+    .option('--tolerance <ms>', "timing tolerance in ms (overrides the script's 'tolerance'; twice the handshake RTT is added)")
+    .option('--pcap <file>', 'write the run to this pcap file (a failed run is always written, to a temporary file by default)')
+    .option('-q, --quiet', 'do not print the exchange, only the verdict')
+    .option('--record <host:port>', 'drive a conversation with --send/--close and print it as a script that passes against the same server')
+    .option('--send <data>', 'with --record: data to send once connected (repeatable; \\n \\r \\t \\xNN escapes)', (v: string, all: string[]) => [...all, v], [])
+    .option('--close <how>', `with --record: how it ends: ${CLOSE_MODES.join(', ')} (default active)`)
+    .option('--wait <ms>', 'with --record: listen this long after each send and before closing (default 200)')
+    .option('-o, --output <file>', 'with --record: write the script here instead of stdout')
+    .addHelpText(
+      'after',
+      `
+Script lines (time, direction, flags, start:end(length), then ack, win, <options>, payload):
+  0      < S 0:0(0) win 64240 <mss 1460,sackOK,TS val 100 ecr 0,nop,wscale 7>
+  +0     > S. 0:0(0) ack 1 <...>              // <...>: options not checked; no win: window not checked
+  +0     < P. 1:4(3) ack 1 win 502 "get"      // payload as "text" or 0x676574
+  *      > P. 1:7(6) ack 4 "200 ok"           // '*' any time; '0.1~0.3' or '+0~+0.05' a window
+  +0     quiet 0.2                            // the server must send nothing for 0.2 s
+  target 127.0.0.1:8080   tolerance 25ms   retransmits allow
+'<' is a segment we send to the server, '>' one it must send. Sequence numbers are relative:
+ours from a random ISN, the server's from its SYN-ACK; the server's TS val maps from the first one seen.
+
+Examples:
+  sudo synack script examples/scripts/handshake-3way-close.pkt --target 127.0.0.1:8080
+  sudo synack script --record 127.0.0.1:8080 --send 'get' --close active -o get.pkt`,
+    )
+    .action(
+      action(async (file: string | undefined, opts: ScriptOptions) => {
+        if (opts.record !== undefined) {
+          if (file !== undefined) throw usageError('give either a script FILE to run or --record HOST:PORT, not both');
+          requireRoot('synack script --record');
+          const close = (opts.close ?? 'active') as CloseMode;
+          if (!CLOSE_MODES.includes(close)) throw usageError(`unknown --close '${opts.close}': use ${CLOSE_MODES.join(', ')}`);
+          const wait = number('--wait', opts.wait);
+          const rec = await recordConversation({
+            target: opts.record,
+            send: opts.send.map(unescapeData),
+            close,
+            ...(wait !== undefined ? { wait } : {}),
+          });
+          if (opts.output) writeFileSync(opts.output, rec.script);
+          else process.stdout.write(rec.script);
+          return EXIT_OK;
+        }
+        if (file === undefined) throw usageError('give a script FILE to run (with --target HOST:PORT), or --record HOST:PORT');
+        if (opts.send.length || opts.close || opts.wait || opts.output) throw usageError('--send, --close, --wait and --output go with --record');
+        let text: string;
+        try {
+          text = readFileSync(file, 'utf8');
+        } catch (err) {
+          throw usageError(`cannot read script '${file}': ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+        }
+        // Parse before asking for root: a script error is worth reporting to anyone.
+        const script = parseScript(text, file);
+        requireRoot('synack script');
+        const tolerance = number('--tolerance', opts.tolerance);
+        const out = process.stdout;
+        const result = await runScript(script, {
+          target: opts.target,
+          tolerance: tolerance === undefined ? undefined : tolerance / 1000,
+          pcap: opts.pcap,
+          onSegment: opts.quiet ? undefined : (e, seconds) => out.write(`${seconds.toFixed(6)} ${e.packet.summary()}\n`),
+        });
+        const rtt = result.rtt === undefined ? '' : `, handshake RTT ${(result.rtt * 1000).toFixed(3)} ms`;
+        if (result.failure) {
+          process.stderr.write(`${result.failure.message}\n`);
+          return EXIT_NO_ANSWER;
+        }
+        const skipped = result.retransmissionsSkipped ? `, ${result.retransmissionsSkipped} retransmissions tolerated` : '';
+        out.write(`${file}: passed against ${formatTarget(result.target)}${rtt}${skipped}${opts.pcap ? `; pcap ${opts.pcap}` : ''}\n`);
+        return EXIT_OK;
+      }),
+    );
+}

@@ -1,0 +1,163 @@
+/**
+ * Runs a parsed script against a live server: '<' lines go out at their times, '>' lines wait
+ * for the server's next segment and check it, 'quiet' lines watch for silence. Times follow
+ * packetdrill: absolute from the script's start, '+x' after the previous event actually
+ * happened, '*' any time, 'a~b' a window; '>' segments must fall inside it, give or take the
+ * tolerance (the `tolerance` directive, default 25 ms, plus twice the handshake's RTT).
+ *
+ * The first failed check ends the run with a ScriptCheckError (exit 1) naming the line and the
+ * field, both segments in script syntax, and a pcap of the run.
+ */
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { usageError } from '../wire/errors.js';
+import type { TraceEntry } from '../tcp/conversation.js';
+import type { Script, ScriptEvent, TimeSpec } from './ast.js';
+import { ScriptCheckError, ScriptSession, type ExpectWindow } from './session.js';
+import { formatTarget, type Target } from './target.js';
+
+/** How long after a '>' line's window a late segment is still waited for (to say "too late", not "missing"). */
+export const LATE_GRACE = 1;
+/** How long a '*' line waits for its segment. */
+export const ANY_TIME_WAIT = 5;
+
+export interface RunOptions {
+  /** Overrides the script's `target` line. */
+  target?: string | Target | undefined;
+  /** Base tolerance in seconds; overrides the script's `tolerance` lines. */
+  tolerance?: number | undefined;
+  sport?: number | undefined;
+  isn?: number | undefined;
+  /** Called with every segment, both ways, in order, as the run goes (for tcpdump lines). */
+  onSegment?: ((entry: TraceEntry, seconds: number) => void) | undefined;
+  /** Write the run here (always); otherwise a failed run is written to a temporary file. */
+  pcap?: string | undefined;
+  /** Keep the run's pcap on failure (default true). */
+  pcapOnFailure?: boolean | undefined;
+}
+
+export interface RunResult {
+  ok: boolean;
+  failure: ScriptCheckError | undefined;
+  target: Target;
+  /** Every segment both ways, with its time on the script's clock. */
+  trace: Array<{ entry: TraceEntry; seconds: number }>;
+  rtt: number | undefined;
+  pcapPath: string | undefined;
+  /** Server retransmissions that `retransmits allow` let through. */
+  retransmissionsSkipped: number;
+}
+
+function scriptTarget(script: Script, given: RunOptions['target']): Target | string {
+  if (given !== undefined) return given;
+  const line = script.statements.find((s) => s.type === 'target');
+  if (line?.type === 'target') return { host: line.host, port: line.port };
+  throw usageError(`${script.source}: no target: give --target HOST:PORT, or put a line 'target 127.0.0.1:8080' in the script`);
+}
+
+/** The earliest and latest script time of an event, given when the previous one happened. */
+function window(time: TimeSpec, previous: number): { earliest: number; latest: number } {
+  switch (time.kind) {
+    case 'absolute':
+      return { earliest: time.at, latest: time.at };
+    case 'relative':
+      return { earliest: previous + time.at, latest: previous + time.at };
+    case 'any':
+      return { earliest: -Infinity, latest: Infinity };
+    case 'range':
+      return {
+        earliest: (time.from.relative ? previous : 0) + time.from.at,
+        latest: (time.to.relative ? previous : 0) + time.to.at,
+      };
+  }
+}
+
+const sleep = (seconds: number): Promise<void> => new Promise((r) => setTimeout(r, Math.max(0, seconds * 1000)));
+
+export async function runScript(script: Script, opts: RunOptions = {}): Promise<RunResult> {
+  const target = scriptTarget(script, opts.target);
+  const session = await ScriptSession.open({ target, sport: opts.sport, isn: opts.isn, tolerance: opts.tolerance });
+  const conversation = session.conversation;
+  const result: RunResult = {
+    ok: false,
+    failure: undefined,
+    target: { host: conversation.endpoints.dst, port: conversation.endpoints.dport },
+    trace: [],
+    rtt: undefined,
+    pcapPath: undefined,
+    retransmissionsSkipped: 0,
+  };
+  let reported = 0;
+  const flush = (): void => {
+    const trace = conversation.trace;
+    for (; reported < trace.length; reported++) {
+      const entry = trace[reported]!;
+      const seconds = session.traceTime(entry);
+      result.trace.push({ entry, seconds });
+      opts.onSegment?.(entry, seconds);
+    }
+  };
+  let lastLine = 0;
+  try {
+    session.startClock();
+    let previous = 0;
+    for (const st of script.statements) {
+      if (st.type === 'target') continue;
+      if (st.type === 'tolerance') {
+        if (opts.tolerance === undefined) session.baseTolerance = st.seconds;
+        continue;
+      }
+      if (st.type === 'retransmits') {
+        session.allowRetransmits = st.allow;
+        continue;
+      }
+      lastLine = st.line;
+      previous = await runEvent(session, st, previous);
+      flush();
+    }
+    // Anything the server sent that no line expected (and that has already arrived) fails the run.
+    await session.quietUntil(session.clock(), { line: lastLine, text: '(end of script)' }, 'nothing more after the last line');
+    result.ok = true;
+  } catch (err) {
+    if (!(err instanceof ScriptCheckError)) throw err;
+    result.failure = err;
+  } finally {
+    flush();
+    result.rtt = session.rtt;
+    result.retransmissionsSkipped = session.skipped.length;
+    await session.close();
+  }
+  if (opts.pcap) result.pcapPath = session.writePcap(opts.pcap);
+  else if (result.failure && opts.pcapOnFailure !== false) {
+    const name = basename(script.source).replace(/[^A-Za-z0-9._-]/g, '_').replace(/\.pkt$/, '') || 'script';
+    result.pcapPath = session.writePcap(join(tmpdir(), `synack-${name}-${process.pid}-${Date.now()}.pcap`));
+  }
+  if (result.failure && result.pcapPath) result.failure.withPcap(result.pcapPath);
+  return result;
+}
+
+/** Runs one event; returns when it actually happened (the base for the next '+' time). */
+async function runEvent(session: ScriptSession, ev: ScriptEvent, previous: number): Promise<number> {
+  const w = window(ev.time, previous);
+  if (ev.type === 'quiet') {
+    const start = Number.isFinite(w.earliest) ? w.earliest : session.clock();
+    const until = start + ev.duration;
+    await session.quietUntil(until, ev, `nothing for ${ev.duration} s`);
+    return until;
+  }
+  if (ev.direction === '<') {
+    if (Number.isFinite(w.earliest)) await sleep(w.earliest - session.clock());
+    await session.send(ev);
+    return session.clock();
+  }
+  const tol = session.tolerance;
+  const win: ExpectWindow = {
+    earliest: w.earliest,
+    latest: w.latest,
+    deadline: Number.isFinite(w.latest) ? w.latest + tol + LATE_GRACE : session.clock() + ANY_TIME_WAIT,
+  };
+  const got = await session.expectLine(ev, win);
+  return got.time;
+}
+
+export { formatTarget };

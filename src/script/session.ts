@@ -1,0 +1,304 @@
+/**
+ * A scripted conversation with a live server, one segment at a time: the engine under the
+ * script runner, and the TypeScript API with the same power.
+ *
+ *   const s = await ScriptSession.open({ target: '127.0.0.1:8080' });
+ *   await s.send('S 0:0(0) win 64240 <mss 1460,sackOK,TS val 100 ecr 0,nop,wscale 7>');
+ *   await s.expect('S. 0:0(0) ack 1 <...>', { within: 100 });
+ *   await s.send('. 1:1(0) ack 1 win 502 <nop,nop,TS val 100 ecr 1000>');
+ *   await s.close();
+ *
+ * Segments are written in script syntax with relative numbers (see sequence-map.ts); send()
+ * puts exactly that on the wire, expect() checks the server's next segment field by field and
+ * throws a ScriptCheckError that reads like packetdrill's.
+ */
+import { connectTarget, type Target } from './target.js';
+import { SynackError } from '../wire/errors.js';
+import { TCPFlag, TCPLayer } from '../layers/tcp.js';
+import type { Packet } from '../packet/packet.js';
+import type { Conversation, TraceEntry } from '../tcp/conversation.js';
+import { writePcap } from '../pcap/pcap-writer.js';
+import type { PacketLine } from './ast.js';
+import { compareSegment, type Mismatch } from './check.js';
+import { formatSeconds, formatView, type SegmentView } from './format.js';
+import { parseSegment } from './parse.js';
+import { SequenceMap } from './sequence-map.js';
+
+/** A check that failed: exit 1. `line` is the script line (0 for API calls). */
+export class ScriptCheckError extends SynackError {
+  /** Where the pcap of the run was written, when it was. */
+  pcapPath: string | undefined;
+
+  constructor(
+    readonly line: number,
+    readonly mismatch: Mismatch,
+    readonly scriptText: string,
+    readonly liveText: string | undefined,
+  ) {
+    super(describeFailure(line, mismatch, scriptText, liveText), 'timeout');
+    this.name = 'ScriptCheckError';
+  }
+
+  get field(): Mismatch['field'] {
+    return this.mismatch.field;
+  }
+
+  /** Adds the pcap's path to the report. */
+  withPcap(path: string): this {
+    this.pcapPath = path;
+    this.message += `\n  pcap of the run: ${path}`;
+    return this;
+  }
+}
+
+function describeFailure(line: number, m: Mismatch, scriptText: string, liveText: string | undefined): string {
+  const where = line > 0 ? `script line ${line}` : 'script';
+  let s = `${where}: expected ${m.expected}, got ${m.got}\n  script: ${scriptText}`;
+  if (liveText !== undefined) s += `\n  live:   ${liveText}`;
+  return s;
+}
+
+export interface SessionOptions {
+  /** 'HOST:PORT', '[v6]:PORT', or the parts. */
+  target: string | Target;
+  /** Our port (default: a random ephemeral one). */
+  sport?: number;
+  /** Our ISN (default: random); the script's 0 maps to it. */
+  isn?: number;
+  /** Base timing tolerance in seconds (default 0.025); twice the handshake RTT is added. */
+  tolerance?: number;
+  /** Skip repeats of the server's previous segment that match nothing (retransmissions). */
+  allowRetransmits?: boolean;
+}
+
+export interface ExpectWindow {
+  /** Earliest and latest acceptable arrival, seconds on the session clock (before tolerance). */
+  earliest: number;
+  latest: number;
+  /** Stop waiting at this time (a segment after `latest` + tolerance but before this is "too late"). */
+  deadline: number;
+}
+
+export interface Received {
+  packet: Packet;
+  view: SegmentView;
+  /** Arrival, seconds on the session clock. */
+  time: number;
+}
+
+const DEFAULT_TOLERANCE = 0.025;
+
+export class ScriptSession {
+  readonly map: SequenceMap;
+  /** The handshake's round trip in seconds, once measured (our SYN to the server's answer). */
+  rtt: number | undefined;
+  baseTolerance: number;
+  allowRetransmits: boolean;
+  /** Retransmissions skipped, with their arrival time. */
+  readonly skipped: Received[] = [];
+  private startMs: number;
+  private synSentAt: number | undefined;
+  private lastFromServer: SegmentView | undefined;
+  /** The server's latest TS val as it was on the wire. */
+  private lastServerTsLive: number | undefined;
+  private released = false;
+
+  private constructor(
+    readonly conversation: Conversation,
+    opts: SessionOptions,
+  ) {
+    this.map = new SequenceMap(conversation.iss);
+    this.baseTolerance = opts.tolerance ?? DEFAULT_TOLERANCE;
+    this.allowRetransmits = opts.allowRetransmits ?? false;
+    this.startMs = conversation.now();
+  }
+
+  /** Opens the wire to the target (raw socket, capture, kernel-RST guard); nothing is sent yet. */
+  static async open(opts: SessionOptions): Promise<ScriptSession> {
+    const conversation = await connectTarget(opts.target, { sport: opts.sport, isn: opts.isn });
+    return new ScriptSession(conversation, opts);
+  }
+
+  /** Restarts the clock: time 0 of the script. */
+  startClock(): void {
+    this.startMs = this.conversation.now();
+  }
+
+  /** Seconds since the clock started. */
+  clock(): number {
+    return (this.conversation.now() - this.startMs) / 1000;
+  }
+
+  /** Timing tolerance in seconds: the base plus twice the handshake RTT. */
+  get tolerance(): number {
+    return this.baseTolerance + 2 * (this.rtt ?? 0);
+  }
+
+  get trace(): readonly TraceEntry[] {
+    return this.conversation.trace;
+  }
+
+  /** A trace entry's time on the session clock, in seconds. */
+  traceTime(e: TraceEntry): number {
+    return (e.time - this.startMs) / 1000;
+  }
+
+  /** Sends one segment written in script syntax (or parsed), with relative numbers. */
+  async send(segment: string | PacketLine): Promise<Packet> {
+    const line = typeof segment === 'string' ? apiLine(segment, '<') : segment;
+    if (line.direction !== '<') throw new SynackError(`line ${line.line}: send() takes segments we send ('<'), not '${line.direction}'`, 'usage');
+    const c = this.conversation;
+    const ackFlag = (line.flags & TCPFlag.A) !== 0;
+    const ack = line.ack !== undefined ? this.map.serverSeqToWire(line.ack) : ackFlag ? c.rcvNxt : 0;
+    const options = Array.isArray(line.options) ? this.map.optionsToWire(line.options) : [];
+    const p = await c.sendSegment({
+      flags: line.flags,
+      seq: this.map.ourSeqToWire(line.seq),
+      ack,
+      window: line.win ?? 65535,
+      data: line.payload ?? Buffer.alloc(line.length),
+      options,
+      ...(line.urg !== undefined ? { urgptr: line.urg } : {}),
+    });
+    if ((line.flags & (TCPFlag.S | TCPFlag.A)) === TCPFlag.S && this.synSentAt === undefined) this.synSentAt = this.clock();
+    return p;
+  }
+
+  /** The server's next segment, or undefined if none arrives before `until` (session clock, s). */
+  async next(until: number): Promise<Packet | undefined> {
+    if (this.released) return undefined;
+    const ms = Math.max(0, (until - this.clock()) * 1000);
+    try {
+      return await this.conversation.expect(() => true, { timeout: ms });
+    } catch (err) {
+      if (err instanceof SynackError && (err.kind === 'timeout' || err.message === 'conversation released')) return undefined;
+      throw err;
+    }
+  }
+
+  /** When a received packet arrived, on the session clock. */
+  arrival(p: Packet): number {
+    const trace = this.conversation.trace;
+    for (let i = trace.length - 1; i >= 0; i--) if (trace[i]!.packet === p) return this.traceTime(trace[i]!);
+    return this.clock();
+  }
+
+  private isRepeat(v: SegmentView): boolean {
+    const last = this.lastFromServer;
+    return last !== undefined && last.flags === v.flags && last.seq === v.seq && last.length === v.length && last.ack === v.ack;
+  }
+
+  /**
+   * Waits for the server's segment that `line` describes and checks it, field by field, then
+   * its timing. Throws ScriptCheckError on the first difference.
+   */
+  async expectLine(line: PacketLine, window: ExpectWindow): Promise<Received> {
+    if (line.direction !== '>') throw new SynackError(`line ${line.line}: expect() takes segments the server sends ('>'), not '${line.direction}'`, 'usage');
+    let skipped: Received | undefined;
+    for (;;) {
+      const p = await this.next(window.deadline);
+      if (!p) {
+        const waited = Number.isFinite(window.latest) ? `by ${formatSeconds(round3(window.latest + this.tolerance))} s` : `within ${formatSeconds(round3(window.deadline))} s`;
+        // A repeat that was skipped may be the segment the script meant, with a field wrong: show it.
+        const liveText = skipped
+          ? `${formatView(skipped.view, { time: formatSeconds(round3(skipped.time)), maxPayload: 40 })}   (skipped: a repeat of the server's previous segment)`
+          : undefined;
+        throw new ScriptCheckError(line.line, { field: 'segment', expected: 'a segment', got: `nothing ${waited}` }, line.text, liveText);
+      }
+      const time = this.arrival(p);
+      const view = this.map.view(p, '>', line);
+      // Compared in script terms, mapped now: the TS origin may have been learned after the last one.
+      const lastTs = this.lastServerTsLive === undefined ? undefined : this.map.serverTsToScript(this.lastServerTsLive);
+      const mismatch = compareSegment(line, view, { lastServerTsVal: lastTs });
+      if (mismatch && this.allowRetransmits && this.isRepeat(view)) {
+        skipped = { packet: p, view, time };
+        this.skipped.push(skipped);
+        continue;
+      }
+      const liveText = formatView(view, { time: formatSeconds(round3(time)), maxPayload: 40 });
+      if (mismatch) throw new ScriptCheckError(line.line, mismatch, line.text, liveText);
+      const tol = this.tolerance;
+      if (time < window.earliest - tol || time > window.latest + tol) {
+        const when = window.earliest === window.latest ? `${formatSeconds(round3(window.earliest))} s` : `${formatSeconds(round3(window.earliest))}~${formatSeconds(round3(window.latest))} s`;
+        const how = time < window.earliest - tol ? 'too early' : 'too late';
+        throw new ScriptCheckError(
+          line.line,
+          { field: 'time', expected: `the segment at ${when} (±${formatSeconds(round3(tol))} s)`, got: `it at ${formatSeconds(round3(time))} s, ${how}` },
+          line.text,
+          liveText,
+        );
+      }
+      if (this.rtt === undefined && this.synSentAt !== undefined) this.rtt = Math.max(0, time - this.synSentAt);
+      this.lastFromServer = view;
+      const ts = liveTsVal(p);
+      if (ts !== undefined) this.lastServerTsLive = ts;
+      return { packet: p, view, time };
+    }
+  }
+
+  /** API: the server's next segment must look like `segment`, within `within` ms (default 2000). */
+  async expect(segment: string | PacketLine, opts: { within?: number } = {}): Promise<Packet> {
+    const line = typeof segment === 'string' ? apiLine(segment, '>') : segment;
+    const now = this.clock();
+    const latest = now + (opts.within ?? 2000) / 1000;
+    // No "too late" grace at this level: within is a hard limit.
+    const got = await this.expectLine(line, { earliest: -Infinity, latest, deadline: latest });
+    return got.packet;
+  }
+
+  /** The server must send nothing until `until` (session clock, s); `line` names the script line. */
+  async quietUntil(until: number, line: { line: number; text: string } = { line: 0, text: 'quiet' }, what = 'nothing'): Promise<void> {
+    for (;;) {
+      const p = await this.next(until);
+      if (!p) return;
+      const time = this.arrival(p);
+      const view = this.map.view(p, '>');
+      if (this.allowRetransmits && this.isRepeat(view)) {
+        this.skipped.push({ packet: p, view, time });
+        continue;
+      }
+      throw new ScriptCheckError(line.line, { field: 'quiet', expected: what, got: `a segment at ${formatSeconds(round3(time))} s` }, line.text, formatView(view, { time: formatSeconds(round3(time)), maxPayload: 40 }));
+    }
+  }
+
+  /** API: the server must stay quiet for `ms` milliseconds. */
+  async quiet(ms: number): Promise<void> {
+    await this.quietUntil(this.clock() + ms / 1000, { line: 0, text: `quiet ${ms}ms` }, `nothing for ${ms} ms`);
+  }
+
+  /** Writes every segment of the run, both ways, to a pcap file (raw IP link type). */
+  writePcap(path: string): string {
+    const w = writePcap(path, { linkType: 'ip' });
+    const wallStart = Date.now() * 1000 - performance.now() * 1000;
+    const convStart = performance.now() - this.conversation.now();
+    try {
+      for (const e of this.conversation.trace) w.write(e.packet, Math.round(wallStart + (convStart + e.time) * 1000));
+    } finally {
+      w.close();
+    }
+    return path;
+  }
+
+  /** Releases the wire (guard, capture, socket). Sends nothing. */
+  async close(): Promise<void> {
+    if (this.released) return;
+    this.released = true;
+    await this.conversation.release();
+  }
+}
+
+function liveTsVal(p: Packet): number | undefined {
+  for (const o of p.layer(TCPLayer).get('options') ?? []) if (o[0] === 'Timestamp' && Array.isArray(o[1])) return (o[1] as readonly number[])[0];
+  return undefined;
+}
+
+function round3(s: number): number {
+  return Math.round(s * 1000) / 1000;
+}
+
+/** A segment given to the API: a parsed line numbered 0 (so reports say 'script', not a line). */
+function apiLine(text: string, direction: '<' | '>'): PacketLine {
+  const line = parseSegment(text, direction);
+  line.line = 0;
+  return line;
+}

@@ -1,0 +1,79 @@
+/**
+ * The servers that the conversation scripts in examples/scripts/ run against: small Node `net`
+ * servers on 127.0.0.1 random ports, one behaviour each, and ports with nobody listening.
+ */
+import net from 'node:net';
+import { spawn, type ChildProcess } from 'node:child_process';
+
+export interface TestServer {
+  port: number;
+  close(): Promise<void>;
+}
+
+export type ServerKind =
+  /** Answers 'get' with '200 ok' and closes at once (the server closes first). */
+  | 'get-close'
+  /** Answers 'get' with '200 ok' and closes when the client does (Node's default half-close). */
+  | 'get-keep'
+  /** Answers 'get' with '200 ok' and never closes, not even after the client's FIN: CLOSE_WAIT. */
+  | 'never-close';
+
+export async function startServer(kind: ServerKind): Promise<TestServer> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer({ allowHalfOpen: kind === 'never-close' }, (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => undefined);
+    socket.on('data', (data) => {
+      if (String(data).trim() !== 'get') return;
+      socket.write('200 ok');
+      if (kind === 'get-close') socket.end();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** A port on 127.0.0.1 that nothing listens on (bound a moment, then released). */
+export async function closedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const port = (server.address() as net.AddressInfo).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** A socket bound to a port but not listening (Node cannot do that: a Python child holds it). */
+export async function boundNotListening(): Promise<TestServer & { child: ChildProcess }> {
+  const code = [
+    'import socket, sys, time',
+    's = socket.socket()',
+    "s.bind(('127.0.0.1', 0))",
+    'print(s.getsockname()[1], flush=True)',
+    'sys.stdin.read()',
+  ].join('\n');
+  const child = spawn('python3', ['-c', code], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('error', reject);
+    child.stdout!.once('data', (d: Buffer) => resolve(Number(String(d).trim())));
+    setTimeout(() => reject(new Error('python3 did not report its bound port')), 5000).unref();
+  });
+  return {
+    port,
+    child,
+    close: async () => {
+      child.stdin!.end();
+      child.kill();
+    },
+  };
+}
