@@ -8,7 +8,7 @@
  */
 import { PrintContext } from './tcpdump/context.js';
 import { TCPFlowTable } from './tcpdump/tcp-flows.js';
-import { printFrame } from './tcpdump/frame.js';
+import { invalidHeader, printFrame } from './tcpdump/frame.js';
 import { hexLines } from './tcpdump/hex.js';
 import type { Packet } from '../packet/packet.js';
 import { packetFrame } from './packet-frame.js';
@@ -58,6 +58,12 @@ export interface Printer {
    * (libpcap truncates) unless run with --nano: pass `nanoDigits` for that.
    */
   formatRecord(rec: CaptureRecordLike, nanoDigits?: boolean): string;
+  /**
+   * The lines of a batch of records, each ending with a newline, as bytes ready for a file or
+   * a pipe: the fast way to print a big capture (no string per line). The buffer is the
+   * printer's own and is overwritten by the next call: write it out (or copy it) first.
+   */
+  formatBatch(records: readonly CaptureRecordLike[], nanoDigits?: boolean): Buffer;
   /** The same for a Packet (built to bytes; its `time`, in microseconds, is the timestamp). */
   formatPacket(p: Packet): string;
   /** Forgets every flow (as if tcpdump were started again). */
@@ -65,11 +71,18 @@ export interface Printer {
 }
 
 const PAD2: readonly string[] = Array.from({ length: 100 }, (_, i) => (i < 10 ? '0' : '') + i);
+const POW10 = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
 
-/** Local-time offset (seconds) per quarter hour of UTC: time zones change on quarter-hour boundaries. */
+/**
+ * Timestamps in local time: the local-time offset is looked up once per quarter hour of UTC
+ * (time zones change on quarter-hour boundaries), and the `HH:MM:SS.` text once per second,
+ * which a busy capture shares among thousands of packets.
+ */
 class LocalClock {
   private block = NaN;
   private offset = 0;
+  private second = NaN;
+  private readonly prefix = new Uint8Array(9);
 
   /** HH:MM:SS for seconds since the epoch, in the local time zone. */
   hms(sec: number): string {
@@ -84,12 +97,25 @@ class LocalClock {
     const m = Math.floor((day % 3600) / 60);
     return PAD2[h]! + ':' + PAD2[m]! + ':' + PAD2[day % 60]!;
   }
-}
 
-function fraction(frac: number, nano: boolean): string {
-  const s = String(frac);
-  const width = nano ? 9 : 6;
-  return s.length >= width ? s : '000000000'.slice(0, width - s.length) + s;
+  /** Appends `HH:MM:SS.ffffff ` (nine fraction digits when `nano`). */
+  write(c: PrintContext, sec: number, frac: number, nano: boolean): void {
+    const prefix = this.prefix;
+    if (sec !== this.second) {
+      this.second = sec;
+      const text = this.hms(sec) + '.';
+      for (let i = 0; i < 9; i++) prefix[i] = text.charCodeAt(i);
+    }
+    c.room(9);
+    const o = c.out;
+    const p = c.pos;
+    for (let i = 0; i < 9; i++) o[p + i] = prefix[i]!;
+    c.pos = p + 9;
+    const width = nano ? 9 : 6;
+    if (frac >= 0 && frac < POW10[width]! && frac === Math.floor(frac)) c.wpad(frac, width);
+    else c.w(String(frac));
+    c.wc(32);
+  }
 }
 
 export function createPrinter(options: PrinterOptions = {}): Printer {
@@ -100,28 +126,49 @@ export function createPrinter(options: PrinterOptions = {}): Printer {
   const hex = options.hex;
   const stamp = !options.noTimestamp;
 
-  function format(frame: CapturedFrame): string {
-    const data = frame.data;
+  /** Appends one frame's text (no newline) to ctx.out. */
+  function write(data: Buffer, linkType: number, sec: number, frac: number, nano: boolean, wireLength: number): void {
     const caplen = data.length;
-    const hdrlen = printFrame(ctx, data, caplen, frame.wireLength ?? caplen, frame.linkType);
+    const invalid = invalidHeader(caplen, wireLength);
     // tcpdump prints an impossible record header alone: no timestamp, no hex.
-    if (hdrlen < 0) return ctx.s;
-    let line = stamp ? clock.hms(frame.sec) + '.' + fraction(frame.frac, frame.nano === true) + ' ' + ctx.s : ctx.s;
-    if (hex === 'xx') line += hexLines(data, 0, caplen, '\n\t');
-    else if (hex === 'x' && caplen > hdrlen) line += hexLines(data, hdrlen, caplen - hdrlen, '\n\t');
-    return line;
+    if (invalid !== undefined) return ctx.w(invalid);
+    if (stamp) clock.write(ctx, sec, frac, nano);
+    const hdrlen = printFrame(ctx, data, caplen, wireLength, linkType);
+    if (hex === 'xx') ctx.w(hexLines(data, 0, caplen, '\n\t'));
+    else if (hex === 'x' && caplen > hdrlen) ctx.w(hexLines(data, hdrlen, caplen - hdrlen, '\n\t'));
+  }
+
+  function line(data: Buffer, linkType: number, sec: number, frac: number, nano: boolean, wireLength: number): string {
+    ctx.pos = 0;
+    write(data, linkType, sec, frac, nano, wireLength);
+    const text = ctx.textFrom(0);
+    ctx.pos = 0;
+    return text;
   }
 
   return {
-    format,
+    format(frame: CapturedFrame): string {
+      return line(frame.data, frame.linkType, frame.sec, frame.frac, frame.nano === true, frame.wireLength ?? frame.data.length);
+    },
     formatRecord(rec: CaptureRecordLike, nanoDigits = false): string {
-      return format({ data: rec.data, linkType: rec.linkType, sec: rec.seconds, frac: nanoDigits ? rec.nanos : Math.floor(rec.nanos / 1000), nano: nanoDigits, wireLength: rec.origLen });
+      return line(rec.data, rec.linkType, rec.seconds, nanoDigits ? rec.nanos : Math.floor(rec.nanos / 1000), nanoDigits, rec.origLen);
+    },
+    formatBatch(records: readonly CaptureRecordLike[], nanoDigits = false): Buffer {
+      ctx.pos = 0;
+      for (let i = 0; i < records.length; i++) {
+        const rec = records[i]!;
+        write(rec.data, rec.linkType, rec.seconds, nanoDigits ? rec.nanos : Math.floor(rec.nanos / 1000), nanoDigits, rec.origLen);
+        ctx.wc(10);
+      }
+      const bytes = ctx.out.subarray(0, ctx.pos);
+      ctx.pos = 0;
+      return bytes;
     },
     formatPacket(p: Packet): string {
       const { data, linkType } = packetFrame(p);
       const micros = p.time ?? 0;
       const sec = Math.floor(micros / 1e6);
-      return format({ data, linkType, sec, frac: Math.round(micros - sec * 1e6) });
+      return line(data, linkType, sec, Math.round(micros - sec * 1e6), false, data.length);
     },
     reset(): void {
       flows.clear();

@@ -29,43 +29,43 @@ export function printARP(c: PrintContext, off: number, length: number): boolean 
   const tha = spa + pln;
   const tpa = tha + hln;
   c.needOrJump(tpa, pln);
-  if (!c.opts.link) c.s += 'ARP, ';
+  if (!c.opts.link) c.w('ARP, ');
   const v = c.opts.verbose;
   if ((pro !== 0x0800 && pro !== 0x1000) || pln !== 4 || hln === 0 || v) {
     const proName = ethertypeName(pro);
-    c.s += (HARDWARE[hrd] ?? 'Unknown Hardware (' + hrd + ')') + ' (len ' + hln + '), ' + (proName === 'Unknown' ? 'Unknown Protocol (0x' + HEX2[pro >> 8] + HEX2[pro & 0xff] + ')' : proName) + ' (len ' + pln + ')';
+    c.w((HARDWARE[hrd] ?? 'Unknown Hardware (' + hrd + ')') + ' (len ' + hln + '), ' + (proName === 'Unknown' ? 'Unknown Protocol (0x' + HEX2[pro >> 8] + HEX2[pro & 0xff] + ')' : proName) + ' (len ' + pln + ')');
     if (!v) {
-      c.s += ', length ' + length;
+      c.w(', length ' + length);
       return true;
     }
   }
-  c.s += (v ? ', ' : '') + (OPS[op] ?? 'Unknown (' + op + ')') + ' ';
+  c.w((v ? ', ' : '') + (OPS[op] ?? 'Unknown (' + op + ')') + ' ');
   const ipOf = (at: number): string => (pro !== 0x0800 && pro !== 0x1000 ? '<wrong proto type>' : pln !== 4 ? '<wrong len>' : c.ipv4(at));
   switch (op) {
     case 1: {
-      c.s += 'who-has ' + ipOf(tpa);
+      c.w('who-has ' + ipOf(tpa));
       let nonzero = false;
       for (let i = 0; i < hln; i++) if (c.u8(tha + i) !== 0) nonzero = true;
-      if (nonzero) c.s += ' (' + linkAddr(c, tha, hln) + ')';
-      c.s += ' tell ' + ipOf(spa);
+      if (nonzero) c.w(' (' + linkAddr(c, tha, hln) + ')');
+      c.w(' tell ' + ipOf(spa));
       break;
     }
     case 2:
-      c.s += ipOf(spa) + ' is-at ' + linkAddr(c, sha, hln);
+      c.w(ipOf(spa) + ' is-at ' + linkAddr(c, sha, hln));
       break;
     case 3:
     case 8:
-      c.s += 'who-is ' + linkAddr(c, tha, hln) + ' tell ' + linkAddr(c, sha, hln);
+      c.w('who-is ' + linkAddr(c, tha, hln) + ' tell ' + linkAddr(c, sha, hln));
       break;
     case 4:
-      c.s += linkAddr(c, tha, hln) + ' at ' + ipOf(tpa);
+      c.w(linkAddr(c, tha, hln) + ' at ' + ipOf(tpa));
       break;
     case 9:
-      c.s += linkAddr(c, sha, hln) + ' at ' + ipOf(spa);
+      c.w(linkAddr(c, sha, hln) + ' at ' + ipOf(spa));
       break;
     default:
       return false;
   }
-  c.s += ', length ' + length;
+  c.w(', length ' + length);
   return true;
 }

@@ -11,17 +11,27 @@ import { hexAsciiLines } from './hex.js';
 export const LINKTYPE = { NULL: 0, ETHERNET: 1, RAW: 101, LOOP: 108, LINUX_SLL: 113, IPV4: 228, IPV6: 229, LINUX_SLL2: 276 } as const;
 
 /**
- * Prints data[0, caplen) of a frame `wireLength` long into c.s; returns the link header length
- * for -x (0 after a truncation, when tcpdump dumps the whole frame).
+ * What tcpdump prints instead of a frame whose record header is impossible (alone: no
+ * timestamp, no hex), or undefined for a good one.
+ */
+export function invalidHeader(caplen: number, wireLength: number): string | undefined {
+  if (caplen !== 0 && wireLength !== 0 && wireLength >= caplen) return undefined;
+  return '[Invalid header:' + (caplen === 0 ? ' caplen==0' : '') + (wireLength === 0 ? (caplen === 0 ? ',' : '') + ' len==0' : wireLength < caplen ? ' len(' + wireLength + ') < caplen(' + caplen + ')' : '') + ']';
+}
+
+/**
+ * Appends to c.out the line for data[0, caplen) of a frame `wireLength` long; returns the
+ * link header length for -x (0 after a truncation, when tcpdump dumps the whole frame), or -1
+ * for an impossible record header (see invalidHeader).
  */
 export function printFrame(c: PrintContext, data: Buffer, caplen: number, wireLength: number, linkType: number): number {
-  if (caplen === 0 || wireLength === 0 || wireLength < caplen) {
-    c.s = '[Invalid header:' + (caplen === 0 ? ' caplen==0' : '') + (wireLength === 0 ? (caplen === 0 ? ',' : '') + ' len==0' : wireLength < caplen ? ' len(' + wireLength + ') < caplen(' + caplen + ')' : '') + ']';
+  const invalid = invalidHeader(caplen, wireLength);
+  if (invalid !== undefined) {
+    c.w(invalid);
     return -1;
   }
   c.b = data;
   c.snapend = caplen;
-  c.s = '';
   c.proto = '';
   c.linkHeader = 0;
   try {
@@ -43,19 +53,19 @@ export function printFrame(c: PrintContext, data: Buffer, caplen: number, wireLe
       case LINKTYPE.LINUX_SLL2:
         return printSLL(c, wireLength, caplen, true);
       case -1:
-        if (!printARP(c, 0, wireLength)) c.s += hexAsciiLines(data, 0, caplen, '\n\t');
+        if (!printARP(c, 0, wireLength)) c.w(hexAsciiLines(data, 0, caplen, '\n\t'));
         return 0;
       default:
-        c.s += 'unsupported link type ' + linkType;
+        c.w('unsupported link type ' + linkType);
         return 0;
     }
   } catch (err) {
     if (err === TRUNCATED_CHECK) {
-      c.s += ' [|' + c.proto + ']';
+      c.w(' [|' + c.proto + ']');
       return c.linkHeader;
     }
     if (err !== TRUNCATED) throw err;
-    c.s += ' [|' + c.proto + ']';
+    c.w(' [|' + c.proto + ']');
     return 0;
   }
 }

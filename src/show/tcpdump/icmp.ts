@@ -122,18 +122,27 @@ export function printICMP(c: PrintContext, off: number, plen: number, _ip: IPInf
   c.proto = 'icmp';
   const type = c.u8(off);
   const code = c.u8(off + 1);
-  const text = describe(c, off, type, code);
-  c.s += 'ICMP ' + text + ', length ' + plen;
+  if (type === 0 || type === 8) {
+    // The common case without a string: both reads come first, so a cut-off echo prints only [|icmp].
+    const id = c.u16(off + 4);
+    const seq = c.u16(off + 6);
+    c.w(type === 8 ? 'ICMP echo request, id ' : 'ICMP echo reply, id ');
+    c.wn(id);
+    c.w(', seq ');
+    c.wn(seq);
+  } else c.w('ICMP ' + describe(c, off, type, code));
+  c.w(', length ');
+  c.wn(plen);
   if (c.opts.verbose && !fragmented && c.has(off, plen)) {
     const sum = cksumResult(sum16(c.b, off, off + plen));
     if (sum !== 0) {
       const field = c.u16(off + 2);
-      c.s += ' (wrong icmp cksum ' + field.toString(16) + ' (->' + cksumShouldBe(field, sum).toString(16) + ')!)';
+      c.w(' (wrong icmp cksum ' + field.toString(16) + ' (->' + cksumShouldBe(field, sum).toString(16) + ')!)');
     }
   }
   if (c.opts.verbose && isErrorType(type)) {
     const q = off + 8;
-    c.s += '\n\t';
+    c.w('\n\t');
     const saved = c.snapend;
     const qlen = c.u16(q + 2);
     if (q + qlen < c.snapend) c.snapend = q + qlen;

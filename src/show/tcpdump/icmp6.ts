@@ -72,7 +72,7 @@ export function printICMP6(c: PrintContext, off: number, length: number, ip: IPI
   const v = c.opts.verbose;
   const b = c.b;
   if (length === 0) {
-    c.s += 'ICMP6, length 0 (invalid)';
+    c.w('ICMP6, length 0 (invalid)');
     return;
   }
   if (v && !fragmented && c.has(off, length)) {
@@ -80,36 +80,36 @@ export function printICMP6(c: PrintContext, off: number, length: number, ip: IPI
     const sum = cksumResult(pseudoSum(c, ip, 58, length) + sum16(b, off, off + length));
     if (sum !== 0) {
       const should = cksumShouldBe(field, sum);
-      c.s += '[bad icmp6 cksum 0x' + HEX2[field >> 8] + HEX2[field & 0xff] + ' -> 0x' + HEX2[should >> 8] + HEX2[should & 0xff] + '!] ';
-    } else c.s += '[icmp6 sum ok] ';
+      c.w('[bad icmp6 cksum 0x' + HEX2[field >> 8] + HEX2[field & 0xff] + ' -> 0x' + HEX2[should >> 8] + HEX2[should & 0xff] + '!] ');
+    } else c.w('[icmp6 sum ok] ');
   }
   const type = c.u8(off);
-  c.s += 'ICMP6, ' + (TYPES[type] ?? 'unknown icmp6 type (' + type + ')');
-  if (v && (type === 133 || type === 134 || type === 136 || type === 135 || type === 137 || type === 145 || type === 147)) c.s += ', length ' + length;
+  c.w('ICMP6, ' + (TYPES[type] ?? 'unknown icmp6 type (' + type + ')'));
+  if (v && (type === 133 || type === 134 || type === 136 || type === 135 || type === 137 || type === 145 || type === 147)) c.w(', length ' + length);
   const code = c.u8(off + 1);
   const oip = off + 8;
   switch (type) {
     case 1:
-      c.s += ', ' + (UNREACH_CODES[code] ?? 'unknown unreach code (' + code + ')');
+      c.w(', ' + (UNREACH_CODES[code] ?? 'unknown unreach code (' + code + ')'));
       switch (code) {
         case 0:
         case 1:
         case 3:
-          c.s += ' ' + c.ipv6(oip + 24);
+          c.w(' ' + c.ipv6(oip + 24));
           break;
         case 2:
-          c.s += ' ' + c.ipv6(oip + 24) + ', source address ' + c.ipv6(oip + 8);
+          c.w(' ' + c.ipv6(oip + 24) + ', source address ' + c.ipv6(oip + 8));
           break;
         case 4: {
           const up = upperLayer(c, oip);
           if (!up) {
-            c.s += ' [|icmp6]';
+            c.w(' [|icmp6]');
             return;
           }
           const dport = c.u16(up.off + 2);
-          if (up.proto === 6) c.s += ', ' + c.ipv6(oip + 24) + ' tcp port ' + dport;
-          else if (up.proto === 17) c.s += ', ' + c.ipv6(oip + 24) + ' udp port ' + dport;
-          else c.s += ', ' + c.ipv6(oip + 24) + ' protocol ' + up.proto + ' port ' + dport + ' unreachable';
+          if (up.proto === 6) c.w(', ' + c.ipv6(oip + 24) + ' tcp port ' + dport);
+          else if (up.proto === 17) c.w(', ' + c.ipv6(oip + 24) + ' udp port ' + dport);
+          else c.w(', ' + c.ipv6(oip + 24) + ' protocol ' + up.proto + ' port ' + dport + ' unreachable');
           break;
         }
         default:
@@ -120,27 +120,27 @@ export function printICMP6(c: PrintContext, off: number, length: number, ip: IPI
       }
       break;
     case 2:
-      c.s += ', mtu ' + c.u32(off + 4);
+      c.w(', mtu ' + c.u32(off + 4));
       break;
     case 3:
-      if (code === 0) c.s += ' for ' + c.ipv6(oip + 24);
-      else if (code === 1) c.s += ' (reassembly)';
-      else c.s += ', unknown code (' + code + ')';
+      if (code === 0) c.w(' for ' + c.ipv6(oip + 24));
+      else if (code === 1) c.w(' (reassembly)');
+      else c.w(', unknown code (' + code + ')');
       break;
     case 4: {
       c.need(oip + 24, 16);
       const names = ['erroneous', 'next header', 'option', 'incomplete header chain'];
-      c.s += code < 4 ? ', ' + names[code] + ' - octet ' + c.u32(off + 4) : ', code-#' + code;
+      c.w(code < 4 ? ', ' + names[code] + ' - octet ' + c.u32(off + 4) : ', code-#' + code);
       break;
     }
     case 128:
     case 129:
-      c.s += ', id ' + c.u16(off + 4) + ', seq ' + c.u16(off + 6);
+      c.w(', id ' + c.u16(off + 4) + ', seq ' + c.u16(off + 6));
       break;
     case 130:
       if (length === 24) mld(c, off);
-      else if (length >= 28) c.s += ' v2';
-      else c.s += ' unknown-version (len ' + length + ') ';
+      else if (length >= 28) c.w(' v2');
+      else c.w(' unknown-version (len ' + length + ') ');
       break;
     case 131:
     case 132:
@@ -158,33 +158,33 @@ export function printICMP6(c: PrintContext, off: number, length: number, ip: IPI
         if (flags & 0x20) flagNames.push('home agent');
         if (flags & 0x01) flagNames.push('ipv6 only');
         const pref = ['medium', 'high', 'reserved', 'low'][(flags >> 3) & 3];
-        c.s += '\n\thop limit ' + c.u8(off + 4) + ', Flags [' + (flagNames.join(', ') || 'none') + '], pref ' + pref + ', router lifetime ' + c.u16(off + 6) + 's, reachable time ' + c.u32(off + 8) + 'ms, retrans timer ' + c.u32(off + 12) + 'ms';
+        c.w('\n\thop limit ' + c.u8(off + 4) + ', Flags [' + (flagNames.join(', ') || 'none') + '], pref ' + pref + ', router lifetime ' + c.u16(off + 6) + 's, reachable time ' + c.u32(off + 8) + 'ms, retrans timer ' + c.u32(off + 12) + 'ms');
         if (!options(c, off + 16, length - 16)) return trunc(c);
       }
       break;
     case 135:
-      c.s += ', who has ' + c.ipv6(off + 8);
+      c.w(', who has ' + c.ipv6(off + 8));
       if (v && !options(c, off + 24, length - 24)) return trunc(c);
       break;
     case 136:
-      c.s += ', tgt is ' + c.ipv6(off + 8);
+      c.w(', tgt is ' + c.ipv6(off + 8));
       if (v) {
         const flags = c.u32(off + 4);
         const names = NA_FLAGS.filter(([bit]) => (flags & bit) >>> 0 !== 0).map(([, n]) => n);
-        c.s += ', Flags [' + (names.join(', ') || 'none') + ']';
+        c.w(', Flags [' + (names.join(', ') || 'none') + ']');
         if (!options(c, off + 24, length - 24)) return trunc(c);
       }
       break;
     case 137:
-      c.s += ', ' + c.ipv6(off + 24) + ' to ' + c.ipv6(off + 8);
+      c.w(', ' + c.ipv6(off + 24) + ' to ' + c.ipv6(off + 8));
       if (v && !options(c, off + 40, length - 40)) return trunc(c);
       break;
     case 143: {
       if (length < 8) {
-        c.s += ' [invalid len ' + length + ']';
+        c.w(' [invalid len ' + length + ']');
         break;
       }
-      c.s += ', ' + c.u16(off + 6) + ' group record(s)';
+      c.w(', ' + c.u16(off + 6) + ' group record(s)');
       break;
     }
     case 141:
@@ -192,28 +192,28 @@ export function printICMP6(c: PrintContext, off: number, length: number, ip: IPI
       break;
     case 144:
     case 146:
-      c.s += ', id 0x' + HEX2[c.u8(off + 4)] + HEX2[c.u8(off + 5)];
+      c.w(', id 0x' + HEX2[c.u8(off + 4)] + HEX2[c.u8(off + 5)]);
       break;
     default:
-      c.s += ', length ' + length;
+      c.w(', length ' + length);
       if (v <= 1) unknownData(c, off, length);
       return;
   }
-  if (!v) c.s += ', length ' + length;
+  if (!v) c.w(', length ' + length);
 }
 
 function trunc(c: PrintContext): void {
-  c.s += ' [|icmp6]';
+  c.w(' [|icmp6]');
 }
 
 function mld(c: PrintContext, off: number): void {
   if (off + 24 > c.snapend) return;
-  c.s += 'max resp delay: ' + c.u16(off + 4) + ' addr: ' + c.ipv6(off + 8);
+  c.w('max resp delay: ' + c.u16(off + 4) + ' addr: ' + c.ipv6(off + 8));
 }
 
 function unknownData(c: PrintContext, off: number, length: number): void {
   const n = Math.min(length, Math.max(0, c.snapend - off));
-  c.s += hexLines(c.b, off, n, '\n\t');
+  c.w(hexLines(c.b, off, n, '\n\t'));
 }
 
 /** Neighbor discovery options (icmp6_opt_print); false when they run past the captured bytes. */
@@ -226,25 +226,25 @@ function options(c: PrintContext, cp: number, resid: number): boolean {
     const len = c.b[cp + 1]!;
     if (len === 0) return false;
     if (cp + (len << 3) > ep) return false;
-    c.s += '\n\t  ' + (OPTION_NAMES[type] ?? 'unknown') + ' option (' + type + '), length ' + (len << 3) + ' (' + len + '): ';
+    c.w('\n\t  ' + (OPTION_NAMES[type] ?? 'unknown') + ' option (' + type + '), length ' + (len << 3) + ' (' + len + '): ');
     switch (type) {
       case 1:
       case 2: {
         const parts: string[] = [];
         for (let i = 0; i < (len << 3) - 2; i++) parts.push(HEX2[c.b[cp + 2 + i]!]!);
-        c.s += parts.join(':');
+        c.w(parts.join(':'));
         break;
       }
       case 5:
-        c.s += ' ' + c.u32(cp + 4) + (len !== 1 ? 'bad option length' : '');
+        c.w(' ' + c.u32(cp + 4) + (len !== 1 ? 'bad option length' : ''));
         break;
       default:
         if (c.opts.verbose <= 1) {
-          c.s += hexLines(c.b, cp + 2, (len << 3) - 2, '\n\t  ');
+          c.w(hexLines(c.b, cp + 2, (len << 3) - 2, '\n\t  '));
           return true;
         }
     }
-    if (c.opts.verbose > 1) c.s += hexLines(c.b, cp + 2, (len << 3) - 2, '\n\t    ');
+    if (c.opts.verbose > 1) c.w(hexLines(c.b, cp + 2, (len << 3) - 2, '\n\t    '));
     cp += len << 3;
     resid -= len << 3;
   }

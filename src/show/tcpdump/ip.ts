@@ -18,28 +18,28 @@ export function printIPv4(c: PrintContext, off: number, length: number): void {
   const b = c.b;
   const vhl = c.u8(off);
   if (vhl >> 4 !== 4) {
-    if (vhl >> 4 === 6) c.s += 'IP6, wrong link-layer encapsulation';
-    else c.s += 'IP' + (vhl >> 4);
-    c.s += ' (invalid)';
+    if (vhl >> 4 === 6) c.w('IP6, wrong link-layer encapsulation');
+    else c.w('IP' + (vhl >> 4));
+    c.w(' (invalid)');
     return;
   }
-  if (!c.opts.link) c.s += 'IP ';
+  if (!c.opts.link) c.w('IP ');
   c.need(off, 20);
   if (length < 20) {
-    c.s += 'truncated-ip ' + length;
+    c.w('truncated-ip ' + length);
     return;
   }
   const hlen = (vhl & 15) * 4;
   if (hlen < 20) {
-    c.s += 'bad-hlen ' + hlen;
+    c.w('bad-hlen ' + hlen);
     return;
   }
   let len = (b[off + 2]! << 8) | b[off + 3]!;
   // tcpdump 4.99.3 says so, but goes on with the length the header claims.
-  if (len > length) c.s += 'truncated-ip - ' + (len - length) + ' bytes missing! ';
+  if (len > length) c.w('truncated-ip - ' + (len - length) + ' bytes missing! ');
   if (len < hlen) {
     if (len) {
-      c.s += 'bad-len ' + len;
+      c.w('bad-len ' + len);
       return;
     }
     // Length zero: tcpdump guesses a TSO send and uses the captured length.
@@ -54,41 +54,46 @@ export function printIPv4(c: PrintContext, off: number, length: number): void {
   let truncated = false;
   if (c.opts.verbose) {
     const tos = b[off + 1]!;
-    c.s += '(tos 0x' + tos.toString(16) + ECN[tos & 3];
+    c.w('(tos 0x' + tos.toString(16) + ECN[tos & 3]);
     const ttl = b[off + 8]!;
-    if (ttl >= 1) c.s += ', ttl ' + DEC[ttl];
-    c.s += ', id ' + ((b[off + 4]! << 8) | b[off + 5]!) + ', offset ' + (fragWord & 0x1fff) * 8 + ', flags [' + FRAG_FLAGS[fragWord >> 13] + '], proto ' + IP_PROTO_NAMES[proto] + ' (' + DEC[proto] + ')';
-    c.s += ', length ' + ((b[off + 2]! << 8) | b[off + 3]!);
+    if (ttl >= 1) c.w(', ttl ' + DEC[ttl]);
+    c.w(', id ' + ((b[off + 4]! << 8) | b[off + 5]!) + ', offset ' + (fragWord & 0x1fff) * 8 + ', flags [' + FRAG_FLAGS[fragWord >> 13] + '], proto ' + IP_PROTO_NAMES[proto] + ' (' + DEC[proto] + ')');
+    c.w(', length ' + ((b[off + 2]! << 8) | b[off + 3]!));
     if (hlen > 20) {
-      c.s += ', options (';
+      c.w(', options (');
       truncated = !printIPOptions(c, off + 20, hlen - 20);
-      if (truncated) c.s += ' [truncated-option]';
-      c.s += ')';
+      if (truncated) c.w(' [truncated-option]');
+      c.w(')');
     }
     if (off + hlen <= c.snapend) {
       const sum = cksumResult(sum16(b, off, off + hlen));
       if (sum !== 0) {
         const field = (b[off + 10]! << 8) | b[off + 11]!;
-        c.s += ', bad cksum ' + field.toString(16) + ' (->' + cksumShouldBe(field, sum).toString(16) + ')!';
+        c.w(', bad cksum ' + field.toString(16) + ' (->' + cksumShouldBe(field, sum).toString(16) + ')!');
       }
     }
-    c.s += ')\n    ';
+    c.w(')\n    ');
     if (truncated) {
-      c.s += c.ipv4(off + 12) + ' > ' + c.ipv4(off + 16) + ':  [|ip]';
+      c.w(c.ipv4(off + 12) + ' > ' + c.ipv4(off + 16) + ':  [|ip]');
       c.snapend = savedSnapend;
       return;
     }
   }
   if ((fragWord & 0x1fff) === 0) {
-    if (proto !== 6 && proto !== 17 && proto !== 132 && proto !== 33) c.s += c.ipv4(off + 12) + ' > ' + c.ipv4(off + 16) + ': ';
+    if (proto !== 6 && proto !== 17 && proto !== 132 && proto !== 33) {
+      c.wipv4(off + 12);
+      c.w(' > ');
+      c.wipv4(off + 16);
+      c.w(': ');
+    }
     if (off + hlen > c.snapend) {
-      c.s += ' [remaining caplen(' + (c.snapend - off) + ') < header length(' + hlen + ')]';
+      c.w(' [remaining caplen(' + (c.snapend - off) + ') < header length(' + hlen + ')]');
       throw TRUNCATED;
     }
     const ip: IPInfo = { version: 4, off, direct: true };
     demux(c, off + hlen, len, ip, proto, (fragWord & 0x2000) !== 0);
   } else {
-    c.s += c.ipv4(off + 12) + ' > ' + c.ipv4(off + 16) + ': ip-proto-' + DEC[proto];
+    c.w(c.ipv4(off + 12) + ' > ' + c.ipv4(off + 16) + ': ip-proto-' + DEC[proto]);
   }
   c.snapend = savedSnapend;
 }
@@ -106,6 +111,6 @@ function demux(c: PrintContext, off: number, length: number, ip: IPInfo, proto: 
       printICMP(c, off, length, ip, fragmented);
       return;
     default:
-      c.s += ' ip-proto-' + DEC[proto] + ' ' + length;
+      c.w(' ip-proto-' + DEC[proto] + ' ' + length);
   }
 }

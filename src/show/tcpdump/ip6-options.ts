@@ -13,12 +13,12 @@ export function printExtensionOptions(c: PrintContext, cp: number, hopByHop: boo
   c.proto = hopByHop ? 'hbhopt' : 'dstopt';
   const hlen = (c.u8(cp + 1) + 1) << 3;
   c.need(cp, hlen);
-  c.s += hopByHop ? 'HBH ' : 'DSTOPT ';
+  c.w(hopByHop ? 'HBH ' : 'DSTOPT ');
   const result: ExtensionResult = { advance: hlen, jumbo: undefined };
   if (hopByHop || c.opts.verbose) {
     const payloadLen = hopByHop ? c.u16(cp - 40 + 4) : -1;
     if (!processOptions(c, cp + 2, hlen - 2, hopByHop, payloadLen, result)) {
-      c.s += ' [|' + c.proto + ']';
+      c.w(' [|' + c.proto + ']');
       result.advance = -1;
     }
   }
@@ -37,73 +37,73 @@ function processOptions(c: PrintContext, bp: number, len: number, hopByHop: bool
     if (i + optlen > len) return false;
     switch (type) {
       case 0:
-        if (v) c.s += '(pad1)';
+        if (v) c.w('(pad1)');
         break;
       case 1:
         if (len - i < 2) {
-          c.s += '(padn: trunc)';
+          c.w('(padn: trunc)');
           return false;
         }
-        if (v) c.s += '(padn)';
+        if (v) c.w('(padn)');
         break;
       case 5:
         if (len - i < 4) {
-          c.s += '(rtalert: trunc)';
+          c.w('(rtalert: trunc)');
           return false;
         }
         if (c.u8(bp + i + 1) !== 2) {
-          c.s += '(rtalert: invalid len ' + c.u8(bp + i + 1) + ')';
+          c.w('(rtalert: invalid len ' + c.u8(bp + i + 1) + ')');
           return false;
         }
-        if (v) c.s += '(rtalert: 0x' + HEX2[c.u8(bp + i + 2)] + HEX2[c.u8(bp + i + 3)] + ') ';
+        if (v) c.w('(rtalert: 0x' + HEX2[c.u8(bp + i + 2)] + HEX2[c.u8(bp + i + 3)] + ') ');
         break;
       case 0xc2: {
         if (len - i < 6) {
-          c.s += '(jumbo: trunc)';
+          c.w('(jumbo: trunc)');
           return false;
         }
         if (c.u8(bp + i + 1) !== 4) {
-          c.s += '(jumbo: invalid len ' + c.u8(bp + i + 1) + ')';
+          c.w('(jumbo: invalid len ' + c.u8(bp + i + 1) + ')');
           return false;
         }
         const jumbolen = c.u32(bp + i + 2);
         if (foundJumbo) {
-          if (v) c.s += '(jumbo: ' + jumbolen + ' - already seen) ';
+          if (v) c.w('(jumbo: ' + jumbolen + ' - already seen) ');
         } else {
           foundJumbo = true;
           if (!hopByHop) {
-            if (v) c.s += '(jumbo: ' + jumbolen + ' - not a hop-by-hop option) ';
+            if (v) c.w('(jumbo: ' + jumbolen + ' - not a hop-by-hop option) ');
           } else if (payloadLen !== 0) {
-            if (v) c.s += '(jumbo: ' + jumbolen + ' - payload len != 0) ';
+            if (v) c.w('(jumbo: ' + jumbolen + ' - payload len != 0) ');
           } else if (jumbolen < 65536) {
-            if (v) c.s += '(jumbo: ' + jumbolen + ' - < 65536) ';
+            if (v) c.w('(jumbo: ' + jumbolen + ' - < 65536) ');
           } else {
             result.jumbo = jumbolen;
-            if (v) c.s += '(jumbo: ' + jumbolen + ') ';
+            if (v) c.w('(jumbo: ' + jumbolen + ') ');
           }
         }
         break;
       }
       case 0xc9:
         if (len - i < 18) {
-          c.s += '(homeaddr: trunc)';
+          c.w('(homeaddr: trunc)');
           return false;
         }
         if (c.u8(bp + i + 1) < 16) {
-          c.s += '(homeaddr: invalid len ' + c.u8(bp + i + 1) + ')';
+          c.w('(homeaddr: invalid len ' + c.u8(bp + i + 1) + ')');
           return false;
         }
-        if (v) c.s += '(homeaddr: ' + c.ipv6(bp + i + 2) + ')';
+        if (v) c.w('(homeaddr: ' + c.ipv6(bp + i + 2) + ')');
         break;
       default:
         if (len - i < 2) {
-          c.s += '(type ' + type + ': trunc)';
+          c.w('(type ' + type + ': trunc)');
           return false;
         }
-        if (v) c.s += '(opt_type 0x' + HEX2[type] + ': len=' + c.u8(bp + i + 1) + ')';
+        if (v) c.w('(opt_type 0x' + HEX2[type] + ': len=' + c.u8(bp + i + 1) + ')');
     }
   }
-  if (v) c.s += ' ';
+  if (v) c.w(' ');
   return true;
 }
 

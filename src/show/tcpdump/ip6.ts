@@ -14,28 +14,28 @@ export function printIPv6(c: PrintContext, off: number, length: number): void {
   c.proto = 'ip6';
   c.need(off, 40);
   if (length < 40) {
-    c.s += 'truncated-ip6 ' + length;
+    c.w('truncated-ip6 ' + length);
     return;
   }
   const b = c.b;
-  if (!c.opts.link) c.s += 'IP6 ';
+  if (!c.opts.link) c.w('IP6 ');
   if (b[off]! >> 4 !== 6) {
-    c.s += 'version error: ' + (b[off]! >> 4) + ' != 6';
+    c.w('version error: ' + (b[off]! >> 4) + ' != 6');
     return;
   }
   let payloadLen = (b[off + 4]! << 8) | b[off + 5]!;
   let len: number;
   if (payloadLen !== 0) {
     len = payloadLen + 40;
-    if (length < len) c.s += 'truncated-ip6 - ' + (len - length) + ' bytes missing!';
+    if (length < len) c.w('truncated-ip6 - ' + (len - length) + ' bytes missing!');
   } else len = length + 40;
   let nh = b[off + 6]!;
   if (c.opts.verbose) {
     const flow = c.u32(off);
-    c.s += '(';
-    if (flow & 0x0ff00000) c.s += 'class 0x' + ((flow & 0x0ff00000) >>> 20).toString(16).padStart(2, '0') + ', ';
-    if (flow & 0x000fffff) c.s += 'flowlabel 0x' + (flow & 0x000fffff).toString(16).padStart(5, '0') + ', ';
-    c.s += 'hlim ' + DEC[b[off + 7]!] + ', next-header ' + IP_PROTO_NAMES[nh] + ' (' + DEC[nh] + ') payload length: ' + payloadLen + ') ';
+    c.w('(');
+    if (flow & 0x0ff00000) c.w('class 0x' + ((flow & 0x0ff00000) >>> 20).toString(16).padStart(2, '0') + ', ');
+    if (flow & 0x000fffff) c.w('flowlabel 0x' + (flow & 0x000fffff).toString(16).padStart(5, '0') + ', ');
+    c.w('hlim ' + DEC[b[off + 7]!] + ', next-header ' + IP_PROTO_NAMES[nh] + ' (' + DEC[nh] + ') payload length: ' + payloadLen + ') ');
   }
   const savedSnapend = c.snapend;
   if (off + len < c.snapend) c.snapend = off + len;
@@ -49,23 +49,28 @@ export function printIPv6(c: PrintContext, off: number, length: number): void {
   try {
     while (cp < c.snapend && advance > 0) {
       if (len < advance) {
-        c.s += ' [|' + c.proto + ']';
+        c.w(' [|' + c.proto + ']');
         return;
       }
       cp += advance;
       len -= advance;
       totalAdvance += advance;
-      if (cp === off + 40 && nh !== 6 && nh !== 17 && nh !== 33 && nh !== 132) c.s += c.ipv6(off + 8) + ' > ' + c.ipv6(off + 24) + ': ';
+      if (cp === off + 40 && nh !== 6 && nh !== 17 && nh !== 33 && nh !== 132) {
+        c.wipv6(off + 8);
+        c.w(' > ');
+        c.wipv6(off + 24);
+        c.w(': ');
+      }
       switch (nh) {
         case 0:
         case 60: {
           if (nh === 0) {
             if (foundHBH) {
-              c.s += '[The Hop-by-Hop Options header was already found] (invalid)';
+              c.w('[The Hop-by-Hop Options header was already found] (invalid)');
               return;
             }
             if (ph !== 255) {
-              c.s += "[The Hop-by-Hop Options header don't follow the IPv6 header] (invalid)";
+              c.w("[The Hop-by-Hop Options header don't follow the IPv6 header] (invalid)");
               return;
             }
           }
@@ -73,7 +78,7 @@ export function printIPv6(c: PrintContext, off: number, length: number): void {
           if (nh === 0) {
             if (r.jumbo !== undefined) payloadLen = r.jumbo;
             if (payloadLen === 0 && r.jumbo === undefined) {
-              c.s += '[No valid Jumbo Payload Hop-by-Hop option found] (invalid)';
+              c.w('[No valid Jumbo Payload Hop-by-Hop option found] (invalid)');
               return;
             }
             foundHBH = true;
@@ -88,10 +93,10 @@ export function printIPv6(c: PrintContext, off: number, length: number): void {
           c.proto = 'frag6';
           const offlg = c.u16(cp + 2);
           const fragLen = 40 + c.u16(off + 4) - (cp - off) - 8;
-          if (c.opts.verbose) c.s += 'frag (0x' + c.u32(cp + 4).toString(16).padStart(8, '0') + ':' + (offlg & 0xfff8) + '|' + fragLen + ')';
-          else c.s += 'frag (' + (offlg & 0xfff8) + '|' + fragLen + ')';
+          if (c.opts.verbose) c.w('frag (0x' + c.u32(cp + 4).toString(16).padStart(8, '0') + ':' + (offlg & 0xfff8) + '|' + fragLen + ')');
+          else c.w('frag (' + (offlg & 0xfff8) + '|' + fragLen + ')');
           if ((offlg & 0xfff8) !== 0) return;
-          c.s += ' ';
+          c.w(' ');
           advance = 8;
           if (c.snapend <= cp + advance) return;
           foundExtension = true;
@@ -102,7 +107,7 @@ export function printIPv6(c: PrintContext, off: number, length: number): void {
         default: {
           if (payloadLen === 0) {
             if (foundExtension) {
-              c.s += ' [|' + c.proto + ']';
+              c.w(' [|' + c.proto + ']');
               return;
             }
             len = 40;
@@ -134,12 +139,12 @@ function demux6(c: PrintContext, off: number, length: number, ip: IPInfo, nh: nu
       printICMP6(c, off, length, ip, fragmented);
       return;
     case 1:
-      c.s += '[ICMP requires IPv4] (invalid)';
+      c.w('[ICMP requires IPv4] (invalid)');
       return;
     case 59:
-      c.s += 'no next header';
+      c.w('no next header');
       return;
     default:
-      c.s += ' ip-proto-' + DEC[nh] + ' ' + length;
+      c.w(' ip-proto-' + DEC[nh] + ' ' + length);
   }
 }

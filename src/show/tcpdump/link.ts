@@ -33,20 +33,20 @@ function printEthertype(c: PrintContext, type: number, off: number, length: numb
 
 /** What tcpdump prints for bytes it cannot decode (the default printer, hex and ASCII). */
 function defaultPrint(c: PrintContext, off: number, caplen: number): void {
-  c.s += hexAsciiLines(c.b, off, Math.max(0, Math.min(caplen, c.snapend - off)), '\n\t');
+  c.w(hexAsciiLines(c.b, off, Math.max(0, Math.min(caplen, c.snapend - off)), '\n\t'));
 }
 
 export function printEther(c: PrintContext, length: number, caplen: number): number {
   if (length < caplen) {
-    c.s += '[length ' + length + ' < caplen ' + caplen + '] (invalid)';
+    c.w('[length ' + length + ' < caplen ' + caplen + '] (invalid)');
     return length;
   }
   if (caplen < 14) {
-    c.s += ' [|ether]';
+    c.w(' [|ether]');
     return caplen;
   }
   const e = c.opts.link;
-  if (e) c.s += c.mac(6) + ' > ' + c.mac(0) + ', ';
+  if (e) c.w(c.mac(6) + ' > ' + c.mac(0) + ', ');
   let p = 12;
   let type = c.u16(p);
   p += 2;
@@ -56,17 +56,17 @@ export function printEther(c: PrintContext, length: number, caplen: number): num
   let printedLength = false;
   while (type === 0x8100 || type === 0x9100 || type === 0x9200 || type === 0x88a8) {
     if (cap < 4 || len < 4) {
-      c.s += ' [|vlan]';
+      c.w(' [|vlan]');
       return hdrlen + Math.min(cap, len);
     }
     if (e) {
       const tag = c.u16(p);
-      c.s += typeText(type);
+      c.w(typeText(type));
       if (!printedLength) {
-        c.s += ', length ' + length + ': ';
+        c.w(', length ' + length + ': ');
         printedLength = true;
-      } else c.s += ', ';
-      c.s += 'vlan ' + (tag & 0xfff) + ', p ' + (tag >> 13) + (tag & 0x1000 ? ', DEI' : '') + ', ';
+      } else c.w(', ');
+      c.w('vlan ' + (tag & 0xfff) + ', p ' + (tag >> 13) + (tag & 0x1000 ? ', DEI' : '') + ', ');
     }
     type = c.u16(p + 2);
     p += 4;
@@ -76,21 +76,21 @@ export function printEther(c: PrintContext, length: number, caplen: number): num
   }
   if (type <= 1500) {
     // 802.3 with LLC: not decoded here; tcpdump would print the LLC header.
-    if (e) c.s += '802.3' + (printedLength ? '' : ', length ' + Math.min(type, len) + ': ');
-    c.s += 'LLC, dsap/ssap unknown';
+    if (e) c.w('802.3' + (printedLength ? '' : ', length ' + Math.min(type, len) + ': '));
+    c.w('LLC, dsap/ssap unknown');
     return hdrlen;
   }
-  if (e) c.s += typeText(type) + (printedLength ? ', ' : ', length ' + length + ': ');
+  if (e) c.w(typeText(type) + (printedLength ? ', ' : ', length ' + length + ': '));
   c.linkHeader = hdrlen;
   if (!printEthertype(c, type, p, len)) {
-    if (!e) c.s += c.mac(6) + ' > ' + c.mac(0) + ', ' + typeText(type) + ', length ' + length + ': ';
+    if (!e) c.w(c.mac(6) + ' > ' + c.mac(0) + ', ' + typeText(type) + ', length ' + length + ': ');
     defaultPrint(c, p, cap);
   }
   return hdrlen;
 }
 
 export function printRawIP(c: PrintContext, off: number, length: number): number {
-  if (c.opts.link) c.s += 'ip: ';
+  if (c.opts.link) c.w('ip: ');
   const version = c.u8(off) >> 4;
   if (version === 6) printIPv6(c, off, length);
   else printIPv4(c, off, length);
@@ -100,18 +100,18 @@ export function printRawIP(c: PrintContext, off: number, length: number): number
 /** BSD loopback (null) and OpenBSD loop: a 4-byte address family, host or network order. */
 export function printNull(c: PrintContext, length: number, caplen: number, networkOrder: boolean): number {
   if (caplen < 4) {
-    c.s += ' [|null]';
+    c.w(' [|null]');
     return caplen;
   }
   const b = c.b;
   let family = networkOrder ? c.u32(0) : b.readUInt32LE(0);
   if (!networkOrder && (family & 0xffff0000) !== 0) family = c.u32(0);
-  if (c.opts.link) c.s += (family === 2 ? 'AF IPv4' : family === 24 || family === 28 || family === 30 ? 'AF IPv6' : 'AF Unknown') + ' (' + family + '), length ' + length + ': ';
+  if (c.opts.link) c.w((family === 2 ? 'AF IPv4' : family === 24 || family === 28 || family === 30 ? 'AF IPv6' : 'AF Unknown') + ' (' + family + '), length ' + length + ': ');
   c.linkHeader = 4;
   if (family === 2) printIPv4(c, 4, length - 4);
   else if (family === 24 || family === 28 || family === 30 || family === 10) printIPv6(c, 4, length - 4);
   else {
-    if (!c.opts.link) c.s += 'AF Unknown (' + family + '), length ' + length + ': ';
+    if (!c.opts.link) c.w('AF Unknown (' + family + '), length ' + length + ': ');
     defaultPrint(c, 4, caplen - 4);
   }
   return 4;
@@ -123,7 +123,7 @@ const SLL_TYPES: Record<number, string> = { 0: 'In', 1: 'B', 2: 'M', 3: 'P', 4: 
 export function printSLL(c: PrintContext, length: number, caplen: number, v2: boolean): number {
   const hdr = v2 ? 20 : 16;
   if (caplen < hdr) {
-    c.s += v2 ? ' [|sll2]' : ' [|sll]';
+    c.w(v2 ? ' [|sll2]' : ' [|sll]');
     return caplen;
   }
   const pkttype = v2 ? c.u8(10) : c.u16(0);
@@ -131,18 +131,18 @@ export function printSLL(c: PrintContext, length: number, caplen: number, v2: bo
   const addrOff = v2 ? 12 : 6;
   const proto = v2 ? c.u16(0) : c.u16(14);
   if (c.opts.link) {
-    if (v2) c.s += 'ifindex ' + c.u32(4) + ' ';
-    c.s += (SLL_TYPES[pkttype] ?? 'Unknown (' + pkttype + ')') + ' ';
+    if (v2) c.w('ifindex ' + c.u32(4) + ' ');
+    c.w((SLL_TYPES[pkttype] ?? 'Unknown (' + pkttype + ')') + ' ');
     if (halen > 0) {
       let a = '';
       for (let i = 0; i < Math.min(halen, 8); i++) a += (i ? ':' : '') + HEX2[c.u8(addrOff + i)];
-      c.s += a + ' ';
+      c.w(a + ' ');
     }
-    c.s += typeText(proto) + ', length ' + length + ': ';
+    c.w(typeText(proto) + ', length ' + length + ': ');
   }
   c.linkHeader = hdr;
   if (!printEthertype(c, proto, hdr, length - hdr)) {
-    if (!c.opts.link) c.s += typeText(proto) + ', length ' + length + ': ';
+    if (!c.opts.link) c.w(typeText(proto) + ', length ' + length + ': ');
     defaultPrint(c, hdr, caplen - hdr);
   }
   return hdr;

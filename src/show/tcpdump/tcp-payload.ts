@@ -11,7 +11,7 @@ const HTTP_METHODS = ['OPTIONS', 'GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'TRACE'
 
 export function printTCPPayload(c: PrintContext, off: number, length: number, sport: number, dport: number, _flags: number): void {
   if (sport === 80 || dport === 80 || sport === 8080 || dport === 8080) {
-    c.s += ': ';
+    c.w(': ');
     c.proto = 'http';
     printTextProtocol(c, off, length, 'HTTP', HTTP_METHODS, true);
   }

@@ -2,7 +2,7 @@
  * TCP as tcpdump 4.99 prints it (print-tcp.c): `Flags [S.], seq 1:4, ack 1, win 512, options
  * [...], length 3`, relative sequence numbers per flow unless -S, checksum verdicts with -v.
  */
-import { cksumResult, cksumShouldBe, DEC, HEX2, sum16, TRUNCATED, type PrintContext } from './context.js';
+import { cksumResult, cksumShouldBe, HEX2, sum16, TRUNCATED, type PrintContext } from './context.js';
 import type { FlowEntry } from './tcp-flows.js';
 import { printTCPPayload } from './tcp-payload.js';
 
@@ -11,7 +11,7 @@ const FLAG_TEXT: readonly string[] = Array.from({ length: 256 }, (_, bits) => {
   const letters = 'FSRP.UEW';
   let s = '';
   for (let i = 0; i < 8; i++) if (bits & (1 << i)) s += letters[i];
-  return s === '' ? 'none' : s;
+  return 'Flags [' + (s === '' ? 'none' : s) + ']';
 });
 
 const OPTION_NAMES: Record<number, string> = {
@@ -35,11 +35,25 @@ export interface IPInfo {
   direct: boolean;
 }
 
-export function addressesAndPorts(c: PrintContext, ip: IPInfo, sport: string, dport: string): void {
+/**
+ * `src.sport > dst.dport: `, or only the ports for a segment behind extension headers or
+ * quoted in an ICMP error. The IP printer has checked that its addresses were captured.
+ */
+export function addressesAndPorts(c: PrintContext, ip: IPInfo, sport: number, dport: number): void {
   if (ip.direct) {
-    if (ip.version === 4) c.s += c.ipv4(ip.off + 12) + '.' + sport + ' > ' + c.ipv4(ip.off + 16) + '.' + dport + ': ';
-    else c.s += c.ipv6(ip.off + 8) + '.' + sport + ' > ' + c.ipv6(ip.off + 24) + '.' + dport + ': ';
-  } else c.s += sport + ' > ' + dport + ': ';
+    if (ip.version === 4) c.wipv4(ip.off + 12);
+    else c.wipv6(ip.off + 8);
+    c.wc(0x2e);
+  }
+  c.wn(sport);
+  c.w(' > ');
+  if (ip.direct) {
+    if (ip.version === 4) c.wipv4(ip.off + 16);
+    else c.wipv6(ip.off + 24);
+    c.wc(0x2e);
+  }
+  c.wn(dport);
+  c.w(': ');
 }
 
 function addressesOnly(c: PrintContext, ip: IPInfo): string {
@@ -56,20 +70,20 @@ export function pseudoSum(c: PrintContext, ip: IPInfo, proto: number, length: nu
 export function printTCP(c: PrintContext, off: number, length: number, ip: IPInfo, fragmented: boolean): void {
   c.proto = 'tcp';
   if (!c.has(off, 4)) {
-    c.s += addressesOnly(c, ip) + ' [|tcp]';
+    c.w(addressesOnly(c, ip) + ' [|tcp]');
     return;
   }
   const b = c.b;
   const sport = (b[off]! << 8) | b[off + 1]!;
   const dport = (b[off + 2]! << 8) | b[off + 3]!;
-  addressesAndPorts(c, ip, String(sport), String(dport));
+  addressesAndPorts(c, ip, sport, dport);
   if (!c.has(off, 20)) {
-    c.s += ' [|tcp]';
+    c.w(' [|tcp]');
     return;
   }
   let hlen = (b[off + 12]! >> 4) * 4;
   if (hlen < 20) {
-    c.s += ' tcp ' + ((length - hlen) >>> 0) + ' [bad hdr length ' + hlen + ' - too short, < 20]';
+    c.w(' tcp ' + ((length - hlen) >>> 0) + ' [bad hdr length ' + hlen + ' - too short, < 20]');
     return;
   }
   let seq = c.u32(off + 4);
@@ -77,7 +91,7 @@ export function printTCP(c: PrintContext, off: number, length: number, ip: IPInf
   const win = (b[off + 14]! << 8) | b[off + 15]!;
   const urp = (b[off + 18]! << 8) | b[off + 19]!;
   const flags = b[off + 13]!;
-  c.s += 'Flags [' + FLAG_TEXT[flags] + ']';
+  c.w(FLAG_TEXT[flags]!);
 
   let rev = false;
   let thseq = 0;
@@ -87,27 +101,30 @@ export function printTCP(c: PrintContext, off: number, length: number, ip: IPInf
     let key4src = 0;
     let key4dst = 0;
     let port = 0;
-    let key6 = '';
+    let first6 = 0;
+    let second6 = 0;
     if (ip.version === 4) {
       const src = c.u32(ip.off + 12);
       const dst = c.u32(ip.off + 16);
       rev = sport > dport || (sport === dport && src > dst);
-      key4src = rev ? dst : src;
-      key4dst = rev ? src : dst;
-      port = rev ? ((dport << 16) | sport) >>> 0 : ((sport << 16) | dport) >>> 0;
+      // Keys as signed 32-bit numbers: small integers to V8, where unsigned ones above 2^31
+      // would be boxed doubles, slow to hash and compare.
+      key4src = rev ? dst | 0 : src | 0;
+      key4dst = rev ? src | 0 : dst | 0;
+      port = rev ? (dport << 16) | sport : (sport << 16) | dport;
       entry = c.flows.lookup4(key4src, key4dst, port);
     } else {
-      const src = b.toString('latin1', ip.off + 8, ip.off + 24);
-      const dst = b.toString('latin1', ip.off + 24, ip.off + 40);
-      rev = sport > dport || (sport === dport && src > dst);
-      key6 = rev ? dst + src + dport + ':' + sport : src + dst + sport + ':' + dport;
-      entry = c.flows.lookup6(key6);
+      rev = sport > dport || (sport === dport && compare6(b, ip.off + 8, ip.off + 24) > 0);
+      first6 = rev ? ip.off + 24 : ip.off + 8;
+      second6 = rev ? ip.off + 8 : ip.off + 24;
+      port = rev ? (dport << 16) | sport : (sport << 16) | dport;
+      entry = c.flows.lookup6(b, first6, second6, port);
     }
     if (!entry || flags & SYN) {
       // A new conversation (or a SYN-ACK restarting one): this segment sets the bases, printed absolute.
       entry = rev ? { ack: seq, seq: (ack - 1) >>> 0 } : { seq, ack: (ack - 1) >>> 0 };
       if (ip.version === 4) c.flows.store4(key4src, key4dst, port, entry);
-      else c.flows.store6(key6, entry);
+      else c.flows.store6(b, first6, second6, port, entry);
     } else if (rev) {
       seq = (seq - entry.ack) >>> 0;
       ack = (ack - entry.seq) >>> 0;
@@ -120,34 +137,46 @@ export function printTCP(c: PrintContext, off: number, length: number, ip: IPInf
   }
 
   if (hlen > length) {
-    c.s += ' [bad hdr length ' + hlen + ' - too long, > ' + length + ']';
+    c.w(' [bad hdr length ' + hlen + ' - too long, > ' + length + ']');
     return;
   }
 
   if (c.opts.verbose && !fragmented && c.has(off, length)) {
     const sum = cksumResult(pseudoSum(c, ip, 6, length) + sum16(b, off, off + length));
     const field = (b[off + 16]! << 8) | b[off + 17]!;
-    c.s += ', cksum 0x' + HEX2[field >> 8] + HEX2[field & 0xff];
+    c.w(', cksum 0x' + HEX2[field >> 8] + HEX2[field & 0xff]);
     if (sum !== 0) {
       const should = cksumShouldBe(field, sum);
-      c.s += ' (incorrect -> 0x' + HEX2[should >> 8] + HEX2[should & 0xff] + ')';
-    } else c.s += ' (correct)';
+      c.w(' (incorrect -> 0x' + HEX2[should >> 8] + HEX2[should & 0xff] + ')');
+    } else c.w(' (correct)');
   }
 
   length -= hlen;
   if (c.opts.verbose > 1 || length > 0 || flags & (SYN | FIN | RST)) {
-    c.s += ', seq ' + seq;
-    if (length > 0) c.s += ':' + ((seq + length) >>> 0);
+    c.w(', seq ');
+    c.wn(seq);
+    if (length > 0) {
+      c.wc(0x3a);
+      c.wn((seq + length) >>> 0);
+    }
   }
-  if (flags & ACK) c.s += ', ack ' + ack;
-  c.s += ', win ' + win;
-  if (flags & URG) c.s += ', urg ' + urp;
+  if (flags & ACK) {
+    c.w(', ack ');
+    c.wn(ack);
+  }
+  c.w(', win ');
+  c.wn(win);
+  if (flags & URG) {
+    c.w(', urg ');
+    c.wn(urp);
+  }
 
   if (hlen > 20 && !printOptions(c, off + 20, hlen - 20, rev, thseq, thack, off + hlen, length)) return;
-  c.s += ', length ' + length;
+  c.w(', length ');
+  c.wn(length);
   if (length === 0) return;
   if (!c.has(off, hlen)) {
-    c.s += ' [remaining caplen(' + Math.max(0, c.snapend - off) + ') < header length(' + hlen + ')]';
+    c.w(' [remaining caplen(' + Math.max(0, c.snapend - off) + ') < header length(' + hlen + ')]');
     throw TRUNCATED;
   }
   if (flags & RST && c.opts.verbose) return printRSTData(c, off + hlen, length);
@@ -156,10 +185,10 @@ export function printTCP(c: PrintContext, off: number, length: number, ip: IPInf
 
 /** Prints the option list; false when an option was bad (tcpdump then ends the line there). */
 function printOptions(c: PrintContext, cp: number, hlen: number, rev: boolean, thseq: number, thack: number, payload: number, payloadLength: number): boolean {
-  c.s += ', options [';
+  c.w(', options [');
   let first = true;
   while (hlen > 0) {
-    if (!first) c.s += ',';
+    if (!first) c.wc(0x2c);
     const opt = c.u8(cp++);
     let len: number;
     if (opt === 0 || opt === 1) len = 1;
@@ -171,23 +200,27 @@ function printOptions(c: PrintContext, cp: number, hlen: number, rev: boolean, t
     hlen--;
     let datalen = 0;
     let check = 0;
-    c.s += OPTION_TEXT[opt];
+    c.w(OPTION_TEXT[opt]!);
     switch (opt) {
       case 2:
         datalen = 2;
         if ((check = lenCheck(c, cp, 2, hlen))) return optionsStop(c, check, first);
-        c.s += ' ' + c.u16(cp);
+        c.wc(0x20);
+        c.wn(c.u16(cp));
         break;
       case 3:
         datalen = 1;
         if ((check = lenCheck(c, cp, 1, hlen))) return optionsStop(c, check, first);
-        c.s += ' ' + DEC[c.u8(cp)];
+        c.wc(0x20);
+        c.wn(c.u8(cp));
         break;
       case 5:
         datalen = len - 2;
-        if (datalen % 8 !== 0) c.s += ' invalid sack';
+        if (datalen % 8 !== 0) c.w(' invalid sack');
         else {
-          c.s += ' ' + datalen / 8 + ' ';
+          c.wc(0x20);
+          c.wn(datalen / 8);
+          c.wc(0x20);
           for (let i = 0; i < datalen; i += 8) {
             if ((check = lenCheck(c, cp, i + 4, hlen))) return optionsStop(c, check, first);
             let s = c.u32(cp + i);
@@ -200,7 +233,11 @@ function printOptions(c: PrintContext, cp: number, hlen: number, rev: boolean, t
               s = (s - thack) >>> 0;
               e = (e - thack) >>> 0;
             }
-            c.s += '{' + s + ':' + e + '}';
+            c.wc(0x7b);
+            c.wn(s);
+            c.wc(0x3a);
+            c.wn(e);
+            c.wc(0x7d);
           }
         }
         break;
@@ -211,33 +248,36 @@ function printOptions(c: PrintContext, cp: number, hlen: number, rev: boolean, t
       case 13:
         datalen = 4;
         if ((check = lenCheck(c, cp, 4, hlen))) return optionsStop(c, check, first);
-        c.s += ' ' + c.u32(cp);
+        c.w(' ' + c.u32(cp));
         break;
       case 8:
         datalen = 8;
         if ((check = lenCheck(c, cp, 8, hlen))) return optionsStop(c, check, first);
-        c.s += ' val ' + c.u32(cp) + ' ecr ' + c.u32(cp + 4);
+        c.w(' val ');
+        c.wn(c.u32(cp));
+        c.w(' ecr ');
+        c.wn(c.u32(cp + 4));
         break;
       case 19:
         datalen = 16;
         if ((check = lenCheck(c, cp, 16, hlen))) return optionsStop(c, check, first);
         // tcpdump (built with libcrypto) cannot check without -M: it says why, then the signature.
-        c.s += ' ' + (!c.has(payload, payloadLength) ? 'snaplen too short, ' : "shared secret not supplied with -M, ") + "can't check - ";
-        for (let i = 0; i < 16; i++) c.s += HEX2[c.u8(cp + i)];
+        c.w(' ' + (!c.has(payload, payloadLength) ? 'snaplen too short, ' : "shared secret not supplied with -M, ") + "can't check - ");
+        for (let i = 0; i < 16; i++) c.w(HEX2[c.u8(cp + i)]);
         break;
       case 29:
         datalen = len - 2;
-        if (datalen < 2) c.s += ' (invalid)';
+        if (datalen < 2) c.w(' (invalid)');
         else {
           if ((check = lenCheck(c, cp, 1, hlen))) return optionsStop(c, check, first);
-          c.s += ' keyid ' + c.u8(cp);
+          c.w(' keyid ' + c.u8(cp));
           if ((check = lenCheck(c, cp, 2, hlen))) return optionsStop(c, check, first);
-          c.s += ' rnextkeyid ' + c.u8(cp + 1);
+          c.w(' rnextkeyid ' + c.u8(cp + 1));
           if (datalen > 2) {
-            c.s += ' mac 0x';
+            c.w(' mac 0x');
             for (let i = 2; i < datalen; i++) {
               if ((check = lenCheck(c, cp, i + 1, hlen))) return optionsStop(c, check, first);
-              c.s += HEX2[c.u8(cp + i)];
+              c.w(HEX2[c.u8(cp + i)]);
             }
           }
         }
@@ -245,7 +285,7 @@ function printOptions(c: PrintContext, cp: number, hlen: number, rev: boolean, t
       case 34:
         datalen = len - 2;
         if ((check = lenCheck(c, cp, datalen, hlen))) return optionsStop(c, check, first);
-        c.s += ' ';
+        c.w(' ');
         fastOpen(c, cp, datalen, false);
         break;
       case 254: {
@@ -253,15 +293,15 @@ function printOptions(c: PrintContext, cp: number, hlen: number, rev: boolean, t
         if ((check = lenCheck(c, cp, datalen, hlen))) return optionsStop(c, check, first);
         if (datalen < 2) return bad(c, first);
         const magic = c.u16(cp);
-        c.s += '-';
+        c.w('-');
         if (magic === 0xf989) fastOpen(c, cp + 2, datalen - 2, true);
-        else c.s += HEX2[magic >> 8] + HEX2[magic & 0xff];
+        else c.w(HEX2[magic >> 8] + HEX2[magic & 0xff]);
         break;
       }
       case 20:
         datalen = 2;
         if ((check = lenCheck(c, cp, 2, hlen))) return optionsStop(c, check, first);
-        c.s += ' cap ' + HEX2[c.u8(cp)] + ' id ' + c.u8(cp + 1);
+        c.w(' cap ' + HEX2[c.u8(cp)] + ' id ' + c.u8(cp + 1));
         break;
       case 0:
       case 1:
@@ -271,17 +311,17 @@ function printOptions(c: PrintContext, cp: number, hlen: number, rev: boolean, t
         datalen = 2;
         if ((check = lenCheck(c, cp, 2, hlen))) return optionsStop(c, check, first);
         let uto = c.u16(cp);
-        c.s += ' 0x' + uto.toString(16);
+        c.w(' 0x' + uto.toString(16));
         uto = uto & 1 ? (uto >> 1) * 60 : uto >> 1;
-        c.s += ' ' + uto;
+        c.w(' ' + uto);
         break;
       }
       default:
         datalen = len - 2;
-        if (datalen) c.s += ' 0x';
+        if (datalen) c.w(' 0x');
         for (let i = 0; i < datalen; i++) {
           if ((check = lenCheck(c, cp, i + 1, hlen))) return optionsStop(c, check, first);
-          c.s += HEX2[c.u8(cp + i)];
+          c.w(HEX2[c.u8(cp + i)]);
         }
         break;
     }
@@ -289,11 +329,11 @@ function printOptions(c: PrintContext, cp: number, hlen: number, rev: boolean, t
     hlen -= datalen;
     datalen++;
     if (opt !== 0 && opt !== 1) datalen++;
-    if (datalen !== len) c.s += '[len ' + len + ']';
+    if (datalen !== len) c.w('[len ' + len + ']');
     first = false;
     if (opt === 0) break;
   }
-  c.s += ']';
+  c.w(']');
   return true;
 }
 
@@ -306,26 +346,26 @@ function lenCheck(c: PrintContext, cp: number, l: number, hlen: number): number 
 /** tcpdump's `bad:` and `trunc:` labels of the option loop: the line ends there. */
 function optionsStop(c: PrintContext, check: number, first: boolean): false {
   if (check === 1) return bad(c, first);
-  c.s += first ? ' [|tcp]' : ' [|tcp]>';
+  c.w(first ? ' [|tcp]' : ' [|tcp]>');
   return false;
 }
 
 /** tcpdump's `bad:` label in the option loop: the line ends, closing the list only if an option was printed. */
 function bad(c: PrintContext, first: boolean): false {
-  c.s += first ? '[bad opt]' : '[bad opt]]';
+  c.w(first ? '[bad opt]' : '[bad opt]]');
   return false;
 }
 
 /** print_tcp_rst_data: with -v, the text a RST carries (RFC 1122 says it may explain the reset). */
 function printRSTData(c: PrintContext, off: number, length: number): void {
-  c.s += c.has(off, length) ? ' [RST' : ' [!RST';
+  c.w(c.has(off, length) ? ' [RST' : ' [!RST');
   if (length > 30) {
     length = 30;
-    c.s += '+';
+    c.w('+');
   }
-  c.s += ' ';
-  for (let p = off; length > 0 && p < c.snapend; p++, length--) c.s += printChar(c.b[p]!);
-  c.s += ']';
+  c.w(' ');
+  for (let p = off; length > 0 && p < c.snapend; p++, length--) c.w(printChar(c.b[p]!));
+  c.w(']');
 }
 
 /** fn_print_char: M- for bytes above 127, ^X for control characters. */
@@ -341,11 +381,20 @@ export function printChar(ch: number): string {
 
 /** print_tcp_fastopen_option: `cookiereq`, ` cookie <hex>`, or ` (invalid)`. */
 function fastOpen(c: PrintContext, cp: number, datalen: number, experimental: boolean): void {
-  if (experimental) c.s += 'tfo';
-  if (datalen === 0) c.s += ' cookiereq';
-  else if (datalen % 2 !== 0 || datalen < 4 || datalen > 16) c.s += ' (invalid)';
+  if (experimental) c.w('tfo');
+  if (datalen === 0) c.w(' cookiereq');
+  else if (datalen % 2 !== 0 || datalen < 4 || datalen > 16) c.w(' (invalid)');
   else {
-    c.s += ' cookie ';
-    for (let i = 0; i < datalen; i++) c.s += HEX2[c.u8(cp + i)];
+    c.w(' cookie ');
+    for (let i = 0; i < datalen; i++) c.w(HEX2[c.u8(cp + i)]);
   }
+}
+
+/** memcmp of two 16-byte addresses: negative, zero or positive. */
+function compare6(b: Uint8Array, x: number, y: number): number {
+  for (let i = 0; i < 16; i++) {
+    const d = b[x + i]! - b[y + i]!;
+    if (d !== 0) return d;
+  }
+  return 0;
 }

@@ -1,87 +1,102 @@
 /**
- * tcpdump's txtproto_print (util-print.c), used for HTTP and friends: the protocol's name, then
- * the first line when the payload starts with a request or a response (every line with -v).
+ * tcpdump's txtproto_print (util-print.c, 4.99.3), used for HTTP and friends: the protocol's
+ * name, then, when the payload starts with a request or a response, its first line (every
+ * line with -v, after `, length: N`). Lines are printed without their LF or CR-LF; a line with
+ * a byte that is not printable ASCII or a tab, or a CR not followed by LF, stops the printing;
+ * a last line with no line ending is printed followed by ` [|proto]`.
  */
 import type { PrintContext } from './context.js';
 
-function isSpace(ch: number): boolean {
-  return ch === 0x20 || ch === 0x09 || ch === 0x0a || ch === 0x0d || ch === 0x0b || ch === 0x0c;
+/** Longest token fetch_token keeps (MAX_TOKEN): longer ones are no token at all. */
+const MAX_TOKEN = 128;
+
+function isPrint(ch: number): boolean {
+  return ch >= 0x20 && ch <= 0x7e;
 }
 
-/** fetch_token: the next blank-delimited token at idx, and where the following one starts (0: none). */
-function fetchToken(c: PrintContext, start: number, idx: number, len: number): { token: string; next: number } {
+/**
+ * fetch_token: the blank-delimited token at idx (into `token`), and the index of the next
+ * token after any blanks on the same line; 0 when there is no token (bytes not captured,
+ * non-ASCII or non-printable, empty, or too long).
+ */
+function fetchToken(c: PrintContext, start: number, idx: number, len: number, token: { text: string }): number {
   const b = c.b;
-  let i = idx;
-  for (; i < len; i++) {
-    if (!c.has(start + i, 1)) return { token: '', next: 0 };
-    const ch = b[start + i]!;
-    if (isSpace(ch)) break;
-    if (ch < 0x20 || ch > 0x7e) return { token: '', next: 0 };
-    if (i - idx >= 128) return { token: '', next: 0 };
+  const first = idx;
+  for (; idx < len; idx++) {
+    if (!c.has(start + idx, 1)) return 0;
+    const ch = b[start + idx]!;
+    if (ch > 0x7f) return 0;
+    if (ch === 0x20 || ch === 0x09 || ch === 0x0d || ch === 0x0a) break;
+    if (!isPrint(ch)) return 0;
+    if (idx - first + 2 > MAX_TOKEN + 1) return 0;
   }
-  if (i === len) return { token: '', next: 0 };
-  const token = b.toString('latin1', start + idx, start + i);
-  for (; i < len; i++) {
-    if (!c.has(start + i, 1)) break;
-    const ch = b[start + i]!;
+  if (idx === first) return 0;
+  token.text = b.toString('latin1', start + first, start + idx);
+  for (; idx < len; idx++) {
+    if (!c.has(start + idx, 1)) break;
+    const ch = b[start + idx]!;
     if (ch === 0x0d || ch === 0x0a) break;
-    if (!isSpace(ch)) break;
+    if (!isPrint(ch)) break;
+    if (ch !== 0x20 && ch !== 0x09) break;
   }
-  return { token, next: i };
+  return idx;
 }
 
-/** print_txt_line: one line from idx, control characters escaped; returns the next line's index or 0. */
+/**
+ * print_txt_line: the line at idx without its line ending, after `prefix`; returns the index
+ * past the line ending, or 0 when printing stops. Reading past the captured bytes ends the
+ * whole line with ` [|proto]` (GET_U_1's longjmp), before anything of this line is printed.
+ */
 function printTextLine(c: PrintContext, prefix: string, start: number, idx: number, len: number): number {
   const b = c.b;
   const startidx = idx;
-  let eol = 0;
   while (idx < len) {
-    c.need(start + idx, 1);
-    const ch = b[start + idx]!;
+    const ch = c.u8(start + idx);
     if (ch === 0x0a) {
-      eol = idx + 1;
-      break;
+      c.w(prefix + b.toString('latin1', start + startidx, start + idx));
+      return idx + 1;
     }
     if (ch === 0x0d) {
       if (idx + 1 >= len) return 0;
-      c.need(start + idx + 1, 1);
-      if (b[start + idx + 1] === 0x0a) {
-        eol = idx + 2;
-        break;
+      if (c.u8(start + idx + 1) === 0x0a) {
+        c.w(prefix + b.toString('latin1', start + startidx, start + idx));
+        return idx + 2;
       }
+      return 0;
     }
-    if (!(ch >= 0x20 && ch <= 0x7e) && ch !== 0x09 && ch !== 0x0d) return 0;
+    if (!isPrint(ch) && ch !== 0x09) return 0;
     idx++;
   }
-  if (eol === 0) return 0;
-  c.s += prefix;
-  for (let i = startidx; i < eol; i++) c.s += printableChar(b[start + i]!);
-  return eol;
+  // All printable, but no line ending: tcpdump treats it as cut short.
+  c.w(prefix + b.toString('latin1', start + startidx, start + idx) + ' [|' + c.proto + ']');
+  return 0;
 }
 
-function printableChar(ch: number): string {
-  if (ch >= 0x20 && ch <= 0x7e) return String.fromCharCode(ch);
-  if (ch === 0x0d) return '\\r';
-  if (ch === 0x0a) return '\\n';
-  if (ch === 0x09) return '\\t';
-  return '.';
-}
+const token = { text: '' };
 
 export function printTextProtocol(c: PrintContext, start: number, len: number, name: string, cmds: readonly string[] | undefined, codeSecond: boolean): void {
   let printThis = false;
   if (cmds) {
-    let { token, next } = fetchToken(c, start, 0, len);
-    if (next !== 0) {
-      const upper = token.toUpperCase();
-      if (cmds.includes(upper)) printThis = true;
-      if (codeSecond) ({ token, next } = fetchToken(c, start, next, len));
-      if (next !== 0 && /^[0-9]{3}$/.test(token)) printThis = true;
+    let idx = fetchToken(c, start, 0, len, token);
+    if (idx !== 0) {
+      if (cmds.includes(token.text.toUpperCase())) printThis = true;
+      if (codeSecond) idx = fetchToken(c, start, idx, len, token);
+      if (idx !== 0 && isResponseCode(token.text)) printThis = true;
     }
   } else printThis = true;
-  c.s += name;
+  c.w(name);
+  if (!printThis) return;
   if (c.opts.verbose) {
+    c.w(', length: ' + len);
     for (let idx = 0, eol; idx < len && (eol = printTextLine(c, '\n\t', start, idx, len)) !== 0; idx = eol);
-  } else if (printThis) {
-    printTextLine(c, ': ', start, 0, len);
+  } else printTextLine(c, ': ', start, 0, len);
+}
+
+function isResponseCode(t: string): boolean {
+  if (t.length !== 3) return false;
+  for (let i = 0; i < 3; i++) {
+    const ch = t.charCodeAt(i);
+    if (ch < 0x30 || ch > 0x39) return false;
   }
+  return true;
 }
