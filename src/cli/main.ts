@@ -15,6 +15,7 @@ import { registerPing } from './ping.js';
 import { registerProbe } from './probe.js';
 import { registerSniff } from './sniff.js';
 import { registerHandshake } from './handshake.js';
+import { registerShell } from './shell.js';
 import { registerLab } from './lab.js';
 import { registerScript } from './script.js';
 import { EXIT_USAGE, reportError } from './run.js';
@@ -39,6 +40,7 @@ export function buildProgram(): Command {
   registerProbe(program);
   registerSniff(program);
   registerHandshake(program);
+  registerShell(program);
   registerDemo(program);
   registerGuard(program);
   registerLab(program);

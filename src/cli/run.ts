@@ -3,12 +3,15 @@
  * answer is exit 1, anything else unexpected keeps its stack (that is our bug, not theirs).
  */
 import { SynackError } from '../wire/errors.js';
+import { OutputClosed } from './common.js';
 
 export const EXIT_OK = 0;
 export const EXIT_NO_ANSWER = 1;
 export const EXIT_USAGE = 2;
 
 export function reportError(err: unknown): number {
+  // The reader of our output went away (`| head`): not an error, as for any Unix tool.
+  if (err instanceof OutputClosed) return EXIT_OK;
   if (err instanceof SynackError) {
     process.stderr.write(`synack: ${err.message}\n`);
     return err.kind === 'timeout' ? EXIT_NO_ANSWER : EXIT_USAGE;

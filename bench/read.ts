@@ -1,0 +1,184 @@
+/**
+ * `synack read` beside `tcpdump -nn -r` on the same large capture (>= 500k packets), same run:
+ * both write to files, the lines are compared, and the times, the ratio and synack's peak
+ * memory are reported. The capture is generated here with writePcap: Ethernet frames of TCP
+ * conversations over IPv4 and IPv6 (handshake, data both ways, teardown, a RST now and then),
+ * UDP datagrams, and ICMP echoes, with ports that tcpdump prints without an application decoder.
+ *
+ *   npx tsx bench/read.ts [--packets N] [--keep]
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Ether, ICMP, IP, IPv6, TCP, UDP, writePcap } from '../src/index.js';
+import type { Packet } from '../src/index.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..');
+const args = process.argv.slice(2);
+const argValue = (name: string): string | undefined => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const TARGET_PACKETS = Number(argValue('--packets') ?? 600_000);
+const keep = args.includes('--keep');
+
+/** A deterministic pseudo-random sequence, so every run reads the same file. */
+let seed = 12345;
+function rand(n: number): number {
+  seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+  return (seed >>> 8) % n;
+}
+
+const MAC_A = '02:00:00:00:00:01';
+const MAC_B = '02:00:00:00:00:02';
+
+function conversation(v6: boolean, index: number, emit: (p: Packet) => void): void {
+  const client = v6 ? `2001:db8::${(index % 200) + 10}` : `198.51.100.${(index % 200) + 10}`;
+  const server = v6 ? '2001:db8::1' : '198.51.100.1';
+  const sport = 40000 + (index % 20000);
+  const dport = 9000 + rand(50);
+  let cseq = rand(0xffffffff);
+  let sseq = rand(0xffffffff);
+  const net = (fromClient: boolean): Packet =>
+    v6
+      ? Ether({ src: fromClient ? MAC_A : MAC_B, dst: fromClient ? MAC_B : MAC_A }).add(IPv6({ src: fromClient ? client : server, dst: fromClient ? server : client }))
+      : Ether({ src: fromClient ? MAC_A : MAC_B, dst: fromClient ? MAC_B : MAC_A }).add(IP({ src: fromClient ? client : server, dst: fromClient ? server : client, id: rand(65536), flags: 'DF' }));
+  const seg = (fromClient: boolean, flags: string, data?: Buffer, options?: unknown[]): Packet => {
+    const tcp = TCP({
+      sport: fromClient ? sport : dport,
+      dport: fromClient ? dport : sport,
+      seq: fromClient ? cseq : sseq,
+      ack: flags.includes('A') ? (fromClient ? sseq : cseq) : 0,
+      flags,
+      window: 502 + rand(60000),
+      ...(options ? { options: options as never } : {}),
+    });
+    let p = net(fromClient).add(tcp);
+    if (data) p = p.add(data);
+    const advance = (data?.length ?? 0) + (flags.includes('S') ? 1 : 0) + (flags.includes('F') ? 1 : 0);
+    if (fromClient) cseq = (cseq + advance) >>> 0;
+    else sseq = (sseq + advance) >>> 0;
+    return p;
+  };
+  const ts = (): unknown[] => [['NOP'], ['NOP'], ['Timestamp', [rand(0xffffffff), rand(0xffffffff)]]];
+  emit(seg(true, 'S', undefined, [['MSS', 1460], ['SAckOK'], ['Timestamp', [rand(0xffffffff), 0]], ['NOP'], ['WScale', 7]]));
+  if (rand(20) === 0) {
+    emit(seg(false, 'RA'));
+    return;
+  }
+  emit(seg(false, 'SA', undefined, [['MSS', 1460], ['SAckOK'], ['Timestamp', [rand(0xffffffff), rand(0xffffffff)]], ['NOP'], ['WScale', 7]]));
+  emit(seg(true, 'A', undefined, ts()));
+  const exchanges = 1 + rand(6);
+  for (let i = 0; i < exchanges; i++) {
+    emit(seg(true, 'PA', Buffer.alloc(1 + rand(300), 0x61 + (i % 26)), ts()));
+    emit(seg(false, 'A', undefined, ts()));
+    emit(seg(false, 'PA', Buffer.alloc(1 + rand(1400), 0x41 + (i % 26)), ts()));
+    emit(seg(true, 'A', undefined, ts()));
+  }
+  emit(seg(true, 'FA', undefined, ts()));
+  emit(seg(false, 'FA', undefined, ts()));
+  emit(seg(true, 'A', undefined, ts()));
+}
+
+function generate(path: string): number {
+  const w = writePcap(path, { linkType: 'ether' });
+  let time = 1_700_000_000_000_000; // µs
+  let n = 0;
+  const emit = (p: Packet): void => {
+    time += 1 + rand(2000);
+    w.write(p, time);
+    n++;
+  };
+  for (let i = 0; n < TARGET_PACKETS; i++) {
+    const r = rand(10);
+    if (r < 6) conversation(false, i, emit);
+    else if (r < 8) conversation(true, i, emit);
+    else if (r < 9) {
+      for (let k = 0; k < 5; k++) {
+        emit(Ether({ src: MAC_A, dst: MAC_B }).add(IP({ src: '198.51.100.7', dst: '198.51.100.8', id: rand(65536) })).add(UDP({ sport: 50000 + rand(1000), dport: 41000 + rand(100) })).add(Buffer.alloc(rand(200), 0x7a)));
+      }
+    } else {
+      const id = rand(65536);
+      for (let k = 0; k < 3; k++) {
+        emit(Ether({ src: MAC_A, dst: MAC_B }).add(IP({ src: '198.51.100.7', dst: '198.51.100.1' })).add(ICMP({ type: 8, id, seq: k })).add(Buffer.alloc(56, 0x30)));
+        emit(Ether({ src: MAC_B, dst: MAC_A }).add(IP({ src: '198.51.100.1', dst: '198.51.100.7' })).add(ICMP({ type: 0, id, seq: k })).add(Buffer.alloc(56, 0x30)));
+      }
+    }
+  }
+  w.close();
+  return n;
+}
+
+function timed(command: string, argv: string[], outFile: string): { seconds: number; status: number | null; maxRssKb: number } {
+  // /usr/bin/time gives the peak RSS; fall back to no figure without it.
+  const hasTime = spawnSync('/usr/bin/time', ['-f', '%M', 'true']).status === 0;
+  const started = process.hrtime.bigint();
+  const run = hasTime
+    ? spawnSync('/bin/sh', ['-c', `/usr/bin/time -f %M -o ${outFile}.rss ${[command, ...argv].map((a) => `'${a}'`).join(' ')} > ${outFile} 2>/dev/null`], { env: { ...process.env, TZ: 'UTC' } })
+    : spawnSync('/bin/sh', ['-c', `${[command, ...argv].map((a) => `'${a}'`).join(' ')} > ${outFile} 2>/dev/null`], { env: { ...process.env, TZ: 'UTC' } });
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  let maxRssKb = 0;
+  if (hasTime) {
+    try {
+      maxRssKb = Number(readFileSync(`${outFile}.rss`, 'utf8').trim().split('\n').pop());
+    } catch {
+      maxRssKb = 0;
+    }
+  }
+  return { seconds, status: run.status, maxRssKb };
+}
+
+function best(command: string, argv: string[], outFile: string, rounds = 3): { seconds: number; status: number | null; maxRssKb: number } {
+  let fastest = timed(command, argv, outFile);
+  for (let i = 1; i < rounds; i++) {
+    const r = timed(command, argv, outFile);
+    if (r.seconds < fastest.seconds) fastest = r;
+  }
+  return fastest;
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'synack-bench-read-'));
+try {
+  const capture = join(dir, 'big.pcap');
+  const t0 = process.hrtime.bigint();
+  const packets = generate(capture);
+  console.log(`capture: ${packets} packets, ${(statSync(capture).size / 1e6).toFixed(1)} MB, generated in ${(Number(process.hrtime.bigint() - t0) / 1e9).toFixed(1)} s`);
+  // tsc emits even when files other than the CLI's have type errors; what matters is the program.
+  spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'ignore' });
+  if (!existsSync(join(root, 'dist', 'cli', 'main.js'))) throw new Error('npm run build produced no dist/cli/main.js');
+
+  const synackOut = join(dir, 'synack.txt');
+  const tcpdumpOut = join(dir, 'tcpdump.txt');
+  const cases: Array<{ name: string; filter: string[] }> = [
+    { name: 'all packets', filter: [] },
+    { name: "filter 'tcp and port 9001'", filter: ['tcp and port 9001'] },
+  ];
+  let ok = true;
+  for (const c of cases) {
+    const s = best(process.execPath, [join(root, 'bin', 'synack'), 'read', capture, ...c.filter], synackOut);
+    const t = best('tcpdump', ['-nn', '-r', capture, ...c.filter], tcpdumpOut);
+    const a = readFileSync(synackOut, 'utf8').split('\n');
+    const b = readFileSync(tcpdumpOut, 'utf8').split('\n');
+    let differ = 0;
+    let firstDiff = -1;
+    for (let i = 0; i < Math.max(a.length, b.length); i++) {
+      if (a[i] !== b[i]) {
+        differ++;
+        if (firstDiff < 0) firstDiff = i;
+      }
+    }
+    console.log(`\n${c.name}:`);
+    console.log(`  tcpdump -nn -r   ${t.seconds.toFixed(3)} s  ${b.length - 1} lines  peak RSS ${(t.maxRssKb / 1024).toFixed(0)} MB`);
+    console.log(`  synack read      ${s.seconds.toFixed(3)} s  ${a.length - 1} lines  peak RSS ${(s.maxRssKb / 1024).toFixed(0)} MB  (exit ${s.status})`);
+    console.log(`  ratio            ${(t.seconds / s.seconds).toFixed(2)}x ${s.seconds < t.seconds ? 'faster than' : 'slower than'} tcpdump`);
+    console.log(`  lines            ${differ === 0 ? 'identical' : `${differ} differ; first at line ${firstDiff + 1}:\n    synack:  ${a[firstDiff]}\n    tcpdump: ${b[firstDiff]}`}`);
+    if (differ !== 0 || s.status !== 0) ok = false;
+  }
+  if (!ok) process.exitCode = 1;
+} finally {
+  if (keep) console.log(`kept ${dir}`);
+  else rmSync(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,89 @@
+/**
+ * `synack scan 127.0.0.1 -p 1-65535` beside `nmap -sS -p- 127.0.0.1`, same run, best of three
+ * each, alternating: wall times, the ratio, and whether both found the same open and closed
+ * ports. Needs root (both send raw SYNs); only 127.0.0.1 is ever probed.
+ *
+ *   npx tsx bench/scan.ts [--rounds N]
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const roundsArg = args.indexOf('--rounds');
+const ROUNDS = roundsArg >= 0 ? Number(args[roundsArg + 1]) : 3;
+
+interface Outcome {
+  seconds: number;
+  open: number[];
+  closed: number;
+  other: number;
+}
+
+function time(command: string, argv: string[]): { seconds: number; stdout: string; status: number | null } {
+  const started = process.hrtime.bigint();
+  const run = spawnSync(command, argv, { encoding: 'utf8', maxBuffer: 64 << 20 });
+  return { seconds: Number(process.hrtime.bigint() - started) / 1e9, stdout: run.stdout, status: run.status };
+}
+
+function synack(): Outcome {
+  const r = time(process.execPath, [join(root, 'bin', 'synack'), 'scan', '127.0.0.1', '-p', '1-65535', '--json']);
+  if (r.status !== 0) throw new Error(`synack scan exited with ${r.status}`);
+  const result = JSON.parse(r.stdout) as { ports: Record<string, number[]> };
+  const other = Object.entries(result.ports).filter(([k]) => k !== 'open' && k !== 'closed').reduce((n, [, l]) => n + l.length, 0);
+  return { seconds: r.seconds, open: result.ports['open']!, closed: result.ports['closed']!.length, other };
+}
+
+function nmap(): Outcome {
+  const r = time('nmap', ['-sS', '-p-', '-n', '-oG', '-', '127.0.0.1']);
+  if (r.status !== 0) throw new Error(`nmap exited with ${r.status}`);
+  const line = r.stdout.split('\n').find((l) => l.includes('Ports:')) ?? '';
+  const open: number[] = [];
+  let closed = 0;
+  let other = 0;
+  const ports = /Ports: ([^\t]*)/.exec(line)?.[1] ?? '';
+  for (const entry of ports.split(', ').filter(Boolean)) {
+    const [port, state] = entry.split('/');
+    if (state === 'open') open.push(Number(port));
+    else if (state === 'closed') closed++;
+    else other++;
+  }
+  const ignored = /Ignored State: (\w+) \((\d+)\)/.exec(line);
+  if (ignored) {
+    if (ignored[1] === 'closed') closed += Number(ignored[2]);
+    else other += Number(ignored[2]);
+  }
+  return { seconds: r.seconds, open: open.sort((a, b) => a - b), closed, other };
+}
+
+if (process.getuid?.() !== 0) {
+  console.log('bench/scan.ts: skipped (needs root: both scanners send raw SYNs)');
+  process.exit(0);
+}
+if (spawnSync('nmap', ['--version']).status !== 0) {
+  console.log('bench/scan.ts: skipped (nmap is not installed)');
+  process.exit(0);
+}
+// tsc emits even when files other than the CLI's have type errors; what matters is the program.
+spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'ignore' });
+if (!existsSync(join(root, 'dist', 'cli', 'main.js'))) throw new Error('npm run build produced no dist/cli/main.js');
+
+const ours: Outcome[] = [];
+const theirs: Outcome[] = [];
+for (let i = 0; i < ROUNDS; i++) {
+  ours.push(synack());
+  theirs.push(nmap());
+}
+const best = (xs: Outcome[]): Outcome => xs.reduce((a, b) => (b.seconds < a.seconds ? b : a));
+const s = best(ours);
+const n = best(theirs);
+console.log(`127.0.0.1, ports 1-65535, best of ${ROUNDS} (wall time, process start to exit):`);
+console.log(`  nmap -sS -p-          ${n.seconds.toFixed(3)} s   open ${n.open.join(',') || '-'}   closed ${n.closed}   other ${n.other}`);
+console.log(`  synack scan -p -      ${s.seconds.toFixed(3)} s   open ${s.open.join(',') || '-'}   closed ${s.closed}   other ${s.other}`);
+console.log(`  ratio                 ${(n.seconds / s.seconds).toFixed(2)}x ${s.seconds < n.seconds ? 'faster than' : 'slower than'} nmap`);
+// Listeners come and go (other programs' ephemeral servers): compare runs made side by side.
+const same = ours.some((o, i) => o.open.join() === theirs[i]!.open.join() && o.closed === theirs[i]!.closed);
+console.log(`  same open and closed  ${same ? 'yes' : 'no'}${same ? '' : ` (synack ${JSON.stringify(ours.map((o) => o.open))} vs nmap ${JSON.stringify(theirs.map((o) => o.open))})`}`);
+if (!same || s.seconds >= n.seconds) process.exitCode = 1;

@@ -1,0 +1,115 @@
+/**
+ * TCP conversations out of a stream of frames (a file being read, a live capture), for the
+ * --ladder and --svg views: segments grouped by their 4-tuple, each side's direction fixed by
+ * whoever sent first, times counted from the conversation's first segment. Memory is bounded:
+ * each conversation keeps its first MAX_SEGMENTS segments and counts the rest.
+ */
+import { writeFileSync } from 'node:fs';
+import { dissect } from '../packet/dissect.js';
+import type { Packet } from '../packet/packet.js';
+import { TCPLayer } from '../layers/tcp.js';
+import { renderLadder, renderLadderSvg, type LadderEntry } from '../show/ladder.js';
+import { openError } from '../pcap/errors.js';
+
+const MAX_SEGMENTS = 500;
+const MAX_CONVERSATIONS = 10_000;
+
+interface Conversation {
+  left: string;
+  right: string;
+  startMicros: number;
+  entries: LadderEntry[];
+  more: number;
+}
+
+/** Where the IP header starts for the link types captures use; -1 when not IP. */
+function ipOffset(data: Buffer, linkType: number): number {
+  switch (linkType) {
+    case 1:
+      return data.length >= 14 && (data.readUInt16BE(12) === 0x0800 || data.readUInt16BE(12) === 0x86dd) ? 14 : -1;
+    case 101:
+    case 228:
+    case 229:
+      return 0;
+    case 113:
+      return data.length >= 16 && (data.readUInt16BE(14) === 0x0800 || data.readUInt16BE(14) === 0x86dd) ? 16 : -1;
+    case 276:
+      return data.length >= 20 && (data.readUInt16BE(0) === 0x0800 || data.readUInt16BE(0) === 0x86dd) ? 20 : -1;
+    case 0:
+    case 108:
+      return data.length >= 4 ? 4 : -1;
+    default:
+      return -1;
+  }
+}
+
+export class ConversationTable {
+  private readonly byKey = new Map<string, Conversation>();
+  /** Conversations beyond MAX_CONVERSATIONS, not drawn. */
+  dropped = 0;
+
+  /** Offers one frame (bytes valid only during the call); keeps it when it is TCP over IP. */
+  add(data: Buffer, linkType: number, timeMicros: number): void {
+    const off = ipOffset(data, linkType);
+    if (off < 0 || data.length < off + 20) return;
+    const version = data[off]! >> 4;
+    const isTcp = version === 4 ? data[off + 9] === 6 : version === 6 ? data[off + 6] === 6 : false;
+    if (!isTcp) return;
+    const p: Packet = dissect(Buffer.from(data.subarray(off)), 'ip');
+    const tcp = p.getLayer(TCPLayer);
+    const ip = p.layers[0];
+    if (!tcp || !ip) return;
+    const src = `${String(ip.get('src' as never))}.${tcp.get('sport')}`;
+    const dst = `${String(ip.get('dst' as never))}.${tcp.get('dport')}`;
+    const key = src < dst ? `${src} ${dst}` : `${dst} ${src}`;
+    let c = this.byKey.get(key);
+    if (!c) {
+      if (this.byKey.size >= MAX_CONVERSATIONS) {
+        this.dropped++;
+        return;
+      }
+      c = { left: src, right: dst, startMicros: timeMicros, entries: [], more: 0 };
+      this.byKey.set(key, c);
+    }
+    if (c.entries.length >= MAX_SEGMENTS) {
+      c.more++;
+      return;
+    }
+    c.entries.push({ direction: src === c.left ? 'out' : 'in', time: (timeMicros - c.startMicros) / 1000, packet: p });
+  }
+
+  get size(): number {
+    return this.byKey.size;
+  }
+
+  /** Every conversation as a terminal ladder, one after another. */
+  ladders(absolute = false): string {
+    const parts: string[] = [];
+    let i = 0;
+    for (const c of this.byKey.values()) {
+      i++;
+      const header = `conversation ${i}: ${c.left} <-> ${c.right}, ${c.entries.length + c.more} segments`;
+      let text = `${header}\n${renderLadder(c.entries, { left: c.left, right: c.right, absolute })}`;
+      if (c.more > 0) text += `\n  ... ${c.more} more segments not drawn`;
+      parts.push(text);
+    }
+    if (this.dropped > 0) parts.push(`(${this.dropped} segments of further conversations not drawn)`);
+    return parts.join('\n\n');
+  }
+
+  /** One SVG per conversation: OUT itself when there is one, OUT-1.svg, OUT-2.svg... otherwise. Returns the paths. */
+  writeSvgs(out: string, absolute = false): string[] {
+    const all = [...this.byKey.values()];
+    const paths: string[] = [];
+    all.forEach((c, i) => {
+      const path = all.length === 1 ? out : out.replace(/(\.svg)?$/i, `-${i + 1}.svg`);
+      try {
+        writeFileSync(path, renderLadderSvg(c.entries, { left: c.left, right: c.right, absolute }) + '\n');
+      } catch (err) {
+        throw openError(path, err, true);
+      }
+      paths.push(path);
+    });
+    return paths;
+  }
+}

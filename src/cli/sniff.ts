@@ -1,0 +1,124 @@
+/**
+ * `synack sniff`: live tcpdump lines. The FILTER is handed to libpcap itself (the whole
+ * pcap-filter(7) language), -w writes the capture instead of printing it (as tcpdump -w),
+ * --ladder draws the TCP conversations seen when the capture ends. It ends after -c packets,
+ * after --duration seconds, or on Ctrl-C.
+ */
+import type { Command } from 'commander';
+import { Capture } from '../io/capture.js';
+import { requireRawPrivilege } from '../io/privilege.js';
+import { linkTypeDescription, linkTypeNumber } from '../pcap/link-type-names.js';
+import { PcapWriter } from '../pcap/pcap-writer.js';
+import { createPrinter } from '../show/printer.js';
+import { ConversationTable } from './conversations.js';
+import { examples, intOption, LineWriter, note, numberOption } from './common.js';
+import { action } from './run.js';
+import { checkIface } from './send.js';
+
+interface SniffOptions {
+  iface?: string;
+  count?: number;
+  duration?: number;
+  write?: string;
+  verbose?: number;
+  link?: boolean;
+  hex?: number;
+  absolute?: boolean;
+  ladder?: boolean;
+  n?: number;
+}
+
+const increase = (_: string, previous: number): number => previous + 1;
+
+export function registerSniff(program: Command): void {
+  program
+    .command('sniff')
+    .description('capture live packets and print them as tcpdump -nn does')
+    .argument('[filter...]', "a capture filter in pcap-filter(7) syntax, e.g. 'tcp port 80'")
+    .option('-i, --iface <name>', "interface to capture on (default 'any')")
+    .option('-c, --count <n>', 'stop after this many packets', intOption('count', 1))
+    .option('--duration <seconds>', 'stop after this long', numberOption('duration'))
+    .option('-w, --write <file>', 'write the packets to a pcap file instead of printing them')
+    .option('-v, --verbose', 'more detail, as tcpdump -v (repeat: -vv)', increase, 0)
+    .option('-e, --link', 'print the link-layer header')
+    .option('-x, --hex', 'hex of each packet from the network layer; -xx from the link layer', increase, 0)
+    .option('-S, --absolute', 'absolute TCP sequence numbers')
+    .option('-n', 'accepted for tcpdump habits: synack never resolves names', increase, 0)
+    .option('--ladder', 'when the capture ends, draw each TCP conversation as a ladder')
+    .addHelpText(
+      'after',
+      examples(
+        'sudo synack sniff -i lo tcp port 8080',
+        "sudo synack sniff -i lo -c 10 -v 'tcp[tcpflags] & tcp-syn != 0'",
+        'sudo synack sniff -i lo --duration 5 -w capture.pcap',
+        'sudo synack sniff -i lo port 8080 -c 11 --ladder',
+      ),
+    )
+    .action(
+      action(async (filterWords: string[], opts: SniffOptions) => {
+        requireRawPrivilege('synack sniff');
+        const iface = opts.iface ?? 'any';
+        // Checked first: libpcap would print its own warning about a missing device on stderr.
+        if (iface !== 'any') checkIface(iface);
+        const filter = filterWords.join(' ');
+        const printer = createPrinter({
+          verbose: opts.verbose ?? 0,
+          link: opts.link ?? false,
+          absolute: opts.absolute ?? false,
+          hex: !opts.hex ? undefined : opts.hex === 1 ? 'x' : 'xx',
+        });
+        const conversations = opts.ladder ? new ConversationTable() : undefined;
+        const lines = new LineWriter(1, 64 * 1024);
+        let writer: PcapWriter | undefined;
+        let seen = 0;
+        let linkType = 1;
+        let finish: () => void = () => undefined;
+        const ended = new Promise<void>((resolve) => (finish = resolve));
+        let flushTimer: NodeJS.Timeout | undefined;
+        const capture = new Capture(
+          iface,
+          (buf, length, time) => {
+            if (opts.count !== undefined && seen >= opts.count) return;
+            seen++;
+            const data = buf.subarray(0, length);
+            const sec = Math.floor(time / 1e6);
+            const frac = Math.floor(time - sec * 1e6);
+            if (writer) writer.write(data, Math.floor(time));
+            else lines.line(printer.format({ data, linkType, sec, frac }));
+            conversations?.add(data, linkType, time);
+            // Live output: flush soon, but not once per packet.
+            flushTimer ??= setTimeout(() => {
+              flushTimer = undefined;
+              lines.flush();
+            }, 20);
+            if (opts.count !== undefined && seen >= opts.count) finish();
+          },
+          { filter },
+        );
+        linkType = linkTypeNumber(capture.link);
+        const onSignal = (): void => finish();
+        process.on('SIGINT', onSignal);
+        process.on('SIGTERM', onSignal);
+        const timer = opts.duration !== undefined ? setTimeout(finish, opts.duration * 1000) : undefined;
+        try {
+          if (opts.write) writer = new PcapWriter(opts.write, { linkType, snaplen: 65535 });
+          note(`listening on ${iface}, link-type ${linkTypeDescription(linkType)}, snapshot length 65535 bytes\n`);
+          await ended;
+        } finally {
+          if (timer) clearTimeout(timer);
+          if (flushTimer) clearTimeout(flushTimer);
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
+          capture.close();
+          writer?.close();
+        }
+        if (conversations) {
+          if (!writer && seen > 0) lines.line('');
+          lines.line(conversations.size ? conversations.ladders(opts.absolute) : 'no TCP conversations to draw');
+        }
+        lines.flush();
+        note(`${seen} packet${seen === 1 ? '' : 's'} captured${writer ? ` to ${opts.write}` : ''}\n`);
+        return 0;
+      }),
+    );
+}

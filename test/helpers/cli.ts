@@ -1,0 +1,67 @@
+/**
+ * Running the real `synack` program as a user does: `npm run build` (only when a source file
+ * is newer than the build), then bin/synack as a subprocess, with its exit code and output.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const BIN = join(ROOT, 'bin', 'synack');
+
+function newest(dir: string): number {
+  let t = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, entry.name);
+    t = Math.max(t, entry.isDirectory() ? newest(p) : statSync(p).mtimeMs);
+  }
+  return t;
+}
+
+/** Builds dist/ with `npm run build` unless it is newer than every file in src/. */
+export function ensureBuilt(): void {
+  const main = join(ROOT, 'dist', 'cli', 'main.js');
+  if (existsSync(main) && statSync(main).mtimeMs >= newest(join(ROOT, 'src'))) return;
+  // tsc still writes dist/ when files outside the CLI have type errors; the program is what counts.
+  spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'ignore' });
+  if (!existsSync(main)) throw new Error('npm run build produced no dist/cli/main.js');
+}
+
+export interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs synack to completion (killed after `timeoutMs`). */
+export function synack(args: string[], options: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv; prefix?: string[] } = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    const command = options.prefix ? options.prefix[0]! : process.execPath;
+    const argv = options.prefix ? [...options.prefix.slice(1), process.execPath, BIN, ...args] : [BIN, ...args];
+    const child = spawn(command, argv, { env: { ...process.env, TZ: 'UTC', NO_COLOR: '1', ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 20_000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+    child.stdin.end(options.input ?? '');
+  });
+}
+
+/** Starts synack in the background (for sniff); resolve with wait(). */
+export function startSynack(args: string[]): { wait: () => Promise<Run>; kill: (signal?: NodeJS.Signals) => void } {
+  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, TZ: 'UTC', NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const done = new Promise<Run>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+  return { wait: () => done, kill: (signal = 'SIGINT') => child.kill(signal) };
+}
+
+export const isRoot = process.getuid?.() === 0;
