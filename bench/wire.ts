@@ -3,15 +3,16 @@
  *   node --import tsx bench/wire.ts
  * - sr1 SYN -> SYN-ACK latency, p50/p99: synack vs Scapy 2.5's sr1 (L3RawSocket) vs the
  *   kernel's own connect();
- * - send rate of prebuilt SYNs to a closed port: synack send (raw socket) and sendp (cap
- *   injection) vs hping3 --flood (timeout 3), counted from lo's packet counter;
+ * - send rate of prebuilt SYNs to a closed port, counted as SYNs that reached TCP: synack
+ *   send (raw socket) and sendp (cap injection, one and two processes) vs hping3 --flood, on
+ *   lo and between two namespaces joined by veth (bench/helpers/send-rate.ts);
  * - sr of 10,000 SYNs: all answered, and the time.
  */
 import net from 'node:net';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { IP, TCP, send, sendp, sr, sr1 } from '../src/index.js';
+import { IP, TCP, sr, sr1 } from '../src/index.js';
 import { closeSharedCaptures } from '../src/io/capture-hub.js';
+import { sendRateBench } from './helpers/send-rate.js';
 
 if (process.getuid?.() !== 0) {
   console.log('bench/wire.ts needs root (raw sockets and captures): skipped');
@@ -24,30 +25,10 @@ const pct = (xs: number[], p: number): number => {
 };
 const us = (x: number): string => (x >= 1000 ? `${(x / 1000).toFixed(2)} ms` : `${x.toFixed(0)} µs`);
 
-function loPackets(): number {
-  const line = readFileSync('/proc/net/dev', 'utf8').split('\n').find((l) => l.trim().startsWith('lo:'))!;
-  const fields = line.split(':')[1]!.trim().split(/\s+/).map(Number);
-  return fields[9]!; // transmitted packets
-}
-
-/** RSTs the kernel's TCP sent: one per SYN that reached TCP at a closed port (the honest count). */
-function tcpOutRsts(): number {
-  const lines = readFileSync('/proc/net/snmp', 'utf8').split('\n').filter((l) => l.startsWith('Tcp:'));
-  const keys = lines[0]!.split(/\s+/);
-  return Number(lines[1]!.split(/\s+/)[keys.indexOf('OutRsts')]);
-}
-
 async function listen(): Promise<net.Server> {
   const s = net.createServer((c) => c.destroy());
   await new Promise<void>((r) => s.listen(0, '127.0.0.1', 4096, r));
   return s;
-}
-
-async function closedPort(): Promise<number> {
-  const s = await listen();
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
 }
 
 const server = await listen();
@@ -107,43 +88,9 @@ console.log(`  kernel connect  p50 ${us(pct(kernel, 50)).padStart(9)}  p99 ${us(
 if (scapy.length) console.log(`  synack is ${(pct(scapy, 50) / pct(ours, 50)).toFixed(0)}x faster than Scapy at p50; ${(pct(ours, 50) / pct(kernel, 50)).toFixed(1)}x the kernel's connect()`);
 closeSharedCaptures();
 
-// 2. Send rate: prebuilt SYNs to a closed port. Counted twice: frames that left on lo, and
-// SYNs that reached TCP (its OutRsts: one RST per SYN at a closed port). The two differ for
-// injected frames: on lo the kernel drops injected packets to 127/8 as martians (no route
-// cache entry, route_localnet off), so they leave but never reach TCP.
-const closed = await closedPort();
-const synBytes = IP({ dst: '127.0.0.1' }).add(TCP({ sport: 40000, dport: closed, flags: 'S' })).bytes();
-const COUNT = 1_000_000;
-const rates: Record<string, number> = {};
-const framesOut: Record<string, number> = {};
-
-async function rate(name: string, run: (signal: AbortSignal) => Promise<unknown>): Promise<void> {
-  const rsts = tcpOutRsts();
-  const before = loPackets();
-  const t = performance.now();
-  try {
-    await run(AbortSignal.timeout(5000));
-  } catch (err) {
-    if ((err as Error).name !== 'TimeoutError') throw err;
-  }
-  const seconds = (performance.now() - t) / 1000;
-  const reached = tcpOutRsts() - rsts;
-  rates[name] = reached / seconds;
-  framesOut[name] = (loPackets() - before - reached) / seconds;
-}
-
-await rate('synack send (raw socket)', (signal) => send(synBytes, { count: COUNT, signal }));
-const frameBytes = Buffer.concat([Buffer.from([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x08, 0x00]), synBytes]);
-await rate('synack sendp (cap injection)', (signal) => sendp(frameBytes, { iface: 'lo', count: COUNT, signal }));
-await rate('hping3 --flood (timeout 3)', async () => {
-  spawnSync('timeout', ['3', 'hping3', '--flood', '-S', '-p', String(closed), '127.0.0.1'], { stdio: 'ignore' });
-});
-console.log('\nsend rate of prebuilt SYNs to a closed 127.0.0.1 port (per second)');
-console.log(`  ${''.padEnd(30)} ${'reached TCP'.padStart(12)} ${'frames out'.padStart(12)}`);
-for (const [name, r] of Object.entries(rates)) {
-  console.log(`  ${name.padEnd(30)} ${Math.round(r).toLocaleString('en-US').padStart(12)} ${Math.round(framesOut[name]!).toLocaleString('en-US').padStart(12)}`);
-}
-console.log(`  synack send / hping3 = ${(rates['synack send (raw socket)']! / rates['hping3 --flood (timeout 3)']!).toFixed(2)}x (SYNs that reached TCP)`);
+// 2. Send rate of prebuilt SYNs, synack vs hping3 --flood, on lo and over veth (see
+// bench/helpers/send-rate.ts for what is counted and how).
+await sendRateBench();
 
 // 3. sr of 10,000 SYNs.
 const base = 50000;
