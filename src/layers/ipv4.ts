@@ -92,23 +92,28 @@ export class IPv4Layer extends Layer<IPv4Fields> {
     return (ipOptionsLength(opts) + 3) & ~3;
   }
 
+  /** Padded option bytes measured by headerLength(), reused by encode() in the same build. */
+  private measuredOptionBytes = 0;
+
   /** The header length in 32-bit words as written: given, else computed from the options. */
   ihlValue(): number {
     return this.fields.ihl ?? 5 + this.optionBytes() / 4;
   }
 
   headerLength(): number {
-    return 20 + this.optionBytes();
+    this.measuredOptionBytes = this.optionBytes();
+    return 20 + this.measuredOptionBytes;
   }
 
   encode(out: Buffer, off: number, payloadLength: number, ctx: BuildContext, index: number): void {
     const f = this.fields;
-    const headerLength = 20 + this.optionBytes();
+    const optionBytes = this.measuredOptionBytes;
+    const headerLength = 20 + optionBytes;
     const len = (f.len ?? headerLength + payloadLength) & 0xffff;
     const id = (f.id ?? 1) & 0xffff;
     const flags = (f.flags as number | undefined) ?? 0;
     const fragWord = ((flags & 7) << 13) | ((f.frag ?? 0) & 0x1fff);
-    out[off] = (((f.version ?? 4) & 15) << 4) | (this.ihlValue() & 15);
+    out[off] = (((f.version ?? 4) & 15) << 4) | ((f.ihl ?? 5 + optionBytes / 4) & 15);
     out[off + 1] = (f.tos ?? 0) & 0xff;
     out[off + 2] = len >>> 8;
     out[off + 3] = len & 0xff;

@@ -177,6 +177,8 @@ const specMaps = new WeakMap<readonly FieldSpec[], Map<string, FieldSpec>>();
 
 /** A field table by name, made once per table: normalize() runs for every layer built. */
 function fieldsByName(specs: readonly FieldSpec[]): Map<string, FieldSpec> {
+  // The last table looked up is nearly always the next one (a layer class builds many packets).
+  if (specs === lastSpecs) return lastByName!;
   let byName = specMaps.get(specs);
   if (!byName) {
     // A name listed once per condition (ICMP's 16- or 32-bit unused) maps to its widest variant.
@@ -184,8 +186,13 @@ function fieldsByName(specs: readonly FieldSpec[]): Map<string, FieldSpec> {
     for (const s of specs) if ((byName.get(s.name)?.bits ?? -1) < (s.bits ?? 0)) byName.set(s.name, s);
     specMaps.set(specs, byName);
   }
+  lastSpecs = specs;
+  lastByName = byName;
   return byName;
 }
+
+let lastSpecs: readonly FieldSpec[] | undefined;
+let lastByName: Map<string, FieldSpec> | undefined;
 
 /** Records a dissection defect on a layer from outside its class (decoders of other layers). */
 export function noteProblem(layer: Layer, problem: string): void {

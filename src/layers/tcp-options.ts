@@ -46,7 +46,13 @@ export function checkTCPOptions(options: readonly TCPOption[]): TCPOption[] {
   return options as TCPOption[];
 }
 
+const KNOWN_NAMES = new Set([...Object.keys(TCP_OPTION_KINDS), 'bytes']);
+
 function checkTCPOption(opt: TCPOption): void {
+  // The common case, a known name, needs one comparison or one lookup.
+  const name = (opt as readonly unknown[])[0];
+  if (name === 'MSS' || name === 'NOP' || name === 'SAckOK' || name === 'Timestamp' || name === 'WScale') return;
+  if (Array.isArray(opt) && typeof name === 'string' && KNOWN_NAMES.has(name)) return;
   {
     if (!Array.isArray(opt) || (opt as readonly unknown[]).length === 0) throw usageError(`bad TCP option ${JSON.stringify(opt)}: write it as ['MSS', 1460]`);
     const [name] = opt;
@@ -118,27 +124,18 @@ export function tcpOptionsLength(options: readonly TCPOption[]): number {
 
 function tcpOptionLength(opt: TCPOption): number {
   const name = opt[0];
-  switch (name) {
-    case 'NOP':
-    case 'EOL':
-    case 0:
-    case 1:
-      return 1;
-    case 'bytes':
-      return asBytes(opt[1])?.length ?? 0;
-    case 'MSS':
-      return typeof opt[1] === 'number' ? 4 : 2 + asBytes(opt[1])!.length;
-    case 'WScale':
-      return typeof opt[1] === 'number' ? 3 : 2 + asBytes(opt[1])!.length;
-    case 'Timestamp':
-      return Array.isArray(opt[1]) ? 10 : 2 + (asBytes(opt[1])?.length ?? 8);
-    case 'SAckOK':
-      return 2 + (asBytes(opt[1])?.length ?? 0);
-    default: {
-      const { body } = optionBody(opt);
-      return 2 + (body?.length ?? 0);
-    }
-  }
+  const value = opt[1];
+  // The SYN options first, without touching their values' types twice: most builds are these.
+  if (name === 'NOP' || name === 'EOL' || name === 0 || name === 1) return 1;
+  if (name === 'MSS' && typeof value === 'number') return 4;
+  if (name === 'Timestamp' && Array.isArray(value)) return 10;
+  if (name === 'WScale' && typeof value === 'number') return 3;
+  if (name === 'SAckOK' && (value === undefined || value === null || value === '')) return 2;
+  if (name === 'bytes') return asBytes(value)?.length ?? 0;
+  const raw = asBytes(value);
+  if (raw && name !== 'SAck' && typeof name === 'string') return 2 + raw.length;
+  const { body } = optionBody(opt);
+  return 2 + (body?.length ?? 0);
 }
 
 /** Writes the options at out[off] and zero-pads to `end`; returns nothing, lengths were sized before. */

@@ -149,23 +149,35 @@ export function buildPacket(layers: readonly Layer[]): Buffer {
   const n = layers.length;
   const offsets: number[] = [];
   const sizes: number[] = [];
-  for (let i = 0; i < n; i++) {
-    offsets.push(0);
-    sizes.push(0);
-  }
   const ctx: BuildContext = { layers, offsets };
   let counted = 0;
   let trailer = 0;
+  let unusual = false;
   for (let i = 0; i < n; i++) {
-    if (layers[i]!.hasSets) throw unexpandedSetError(layers[i]!);
-    const full = layers[i]!.headerLength(ctx, i);
-    const cut = layers[i]!.truncatedTo;
+    const layer = layers[i]!;
+    if (layer.hasSets) throw unexpandedSetError(layer);
+    const full = layer.headerLength(ctx, i);
+    const cut = layer.truncatedTo;
     const size = cut !== undefined && cut < full ? cut : full;
-    sizes[i] = size;
-    if (layers[i]!.isTrailer) trailer += size;
-    else counted += size;
+    sizes.push(size);
+    // Offsets as if every layer were counted; fixed below when a trailer or a cut header is present.
+    offsets.push(counted + trailer);
+    if (layer.isTrailer) {
+      trailer += size;
+      unusual = true;
+    } else counted += size;
+    if (cut !== undefined) unusual = true;
   }
   const out = Buffer.allocUnsafe(counted + trailer);
+  if (!unusual) {
+    // The common case: headers one after another, each followed by all the rest.
+    for (let i = 0; i < n; i++) layers[i]!.encode(out, offsets[i]!, counted - offsets[i]! - sizes[i]!, ctx, i);
+    for (let i = n - 1; i >= 0; i--) {
+      const layer = layers[i]!;
+      if (layer.fixChecksum) layer.fixChecksum(out, offsets[i]!, counted, ctx, i);
+    }
+    return out;
+  }
   // Counted layers first, in order; trailers (Padding) go after all of them.
   let off = 0;
   for (let i = 0; i < n; i++) {

@@ -22,6 +22,23 @@ export function isIPv6(text: string): boolean {
  * every IPv4 packet built; anything unusual falls through to the checked path for its error.
  */
 export function writeIPv4(text: string, buf: Uint8Array, off: number): void {
+  // Most builds repeat a handful of addresses: remember their numeric form.
+  const known = ipv4Cache.get(text);
+  if (known !== undefined) {
+    buf[off] = known >>> 24;
+    buf[off + 1] = (known >>> 16) & 0xff;
+    buf[off + 2] = (known >>> 8) & 0xff;
+    buf[off + 3] = known & 0xff;
+    return;
+  }
+  scanIPv4(text, buf, off);
+  if (ipv4Cache.size >= 4096) ipv4Cache.clear();
+  ipv4Cache.set(text, ((buf[off]! << 24) | (buf[off + 1]! << 16) | (buf[off + 2]! << 8) | buf[off + 3]!) >>> 0);
+}
+
+const ipv4Cache = new Map<string, number>();
+
+function scanIPv4(text: string, buf: Uint8Array, off: number): void {
   let octet = 0;
   let digits = 0;
   let part = 0;
