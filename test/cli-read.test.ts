@@ -1,7 +1,7 @@
 /**
  * `synack read` is `tcpdump -nn -r`: the same lines for a capture of real loopback traffic made
  * here (by tcpdump itself), with and without filters and display options, and for a generated
- * capture big enough to take the two-thread path.
+ * capture of several megabytes.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
@@ -57,7 +57,7 @@ async function makeLoopbackCapture(): Promise<void> {
   server.close();
 }
 
-/** A capture over 8 MB (the two-thread path): TCP conversations over IPv4 and IPv6, and UDP. */
+/** A capture over 8 MB: TCP conversations over IPv4 and IPv6, and UDP. */
 function makeBigCapture(): void {
   const w = writePcap(big, { linkType: 'ether' });
   let t = 1_700_000_000_000_000;

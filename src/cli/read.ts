@@ -6,13 +6,11 @@
  * The FILTER is synack's own subset of pcap-filter(7) (see filter.ts): the cap addon can
  * compile filters only on live interfaces.
  *
- * Fast path: blocking batch reads (one per 256 KiB chunk), the printer's record path (no
- * dissection), output encoded into ~1 MiB blocks written with one call each, and for big
- * files a second thread formatting half the TCP flows (read-parallel.ts; SYNACK_THREADS=1
- * turns it off).
+ * Fast path: blocking batch reads (one per 256 KiB chunk), the printer's batch path (no
+ * dissection, no string per packet: lines are written as bytes into one buffer), output
+ * written in ~1 MiB blocks with one call each. A second thread was tried and measured slower
+ * once the batch path existed: handing records across costs more than printing them.
  */
-import { statSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import { readPcapBatchesSync } from '../pcap/read.js';
 import type { PcapRecord } from '../pcap/record.js';
@@ -20,7 +18,6 @@ import { linkTypeDescription } from '../pcap/link-type-names.js';
 import { createPrinter } from '../show/printer.js';
 import { ConversationTable } from './conversations.js';
 import { compileFilter } from './filter.js';
-import { ParallelFormatter } from './read-parallel.js';
 import { examples, intOption, LineWriter, note, OutputClosed } from './common.js';
 import { action } from './run.js';
 
@@ -39,15 +36,6 @@ interface ReadOptions {
 
 const increase = (_: string, previous: number): number => previous + 1;
 
-/** A second thread pays off past a few MB (it costs ~30 ms to start); SYNACK_THREADS=1 turns it off. */
-function worthTwoThreads(file: string): boolean {
-  if (process.env.SYNACK_THREADS === '1' || availableParallelism() < 2 || file === '-') return false;
-  try {
-    return statSync(file).size > 8 * 1024 * 1024;
-  } catch {
-    return false;
-  }
-}
 
 export function registerRead(program: Command): void {
   program
@@ -90,7 +78,6 @@ export function registerRead(program: Command): void {
         const printLines = !(opts.quiet && conversations);
         const nano = opts.nano ?? false;
         const w = new LineWriter();
-        const parallel = printLines && worthTwoThreads(file) ? new ParallelFormatter(printer, printerOptions, nano, w) : undefined;
         let announced = false;
         let printed = 0;
         const limit = opts.count ?? Infinity;
@@ -120,12 +107,14 @@ export function registerRead(program: Command): void {
               records = kept;
             }
             printed += records.length;
-            if (parallel) await parallel.add(records);
-            else if (printLines) for (let i = 0; i < records.length; i++) w.line(printer.formatRecord(records[i]!, nano));
+            if (printLines && records.length > 0) {
+              // One buffer of lines per batch: no string per packet.
+              const chunk = printer.formatBatch(records, nano);
+              w.bytes(chunk, 0, chunk.length);
+            }
             if (conversations) for (const rec of records) conversations.add(rec.data, rec.linkType, rec.seconds * 1e6 + rec.nanos / 1000);
             if (stop) break outer;
           }
-          await parallel?.finish();
           if (conversations && opts.ladder) {
             if (printLines && printed > 0) w.line('');
             w.line(conversations.size ? conversations.ladders(opts.absolute) : 'no TCP conversations to draw');
@@ -133,13 +122,11 @@ export function registerRead(program: Command): void {
           w.flush();
         } catch (err) {
           if (err instanceof OutputClosed) {
-            await parallel?.abandon();
             return 0;
           }
           // What was read before a damaged record is printed before the error, as tcpdump does.
           try {
-            await parallel?.finish();
-            w.flush();
+              w.flush();
           } catch {
             // The reader is gone; the error below is what matters.
           }
