@@ -1,12 +1,22 @@
 /**
- * A TCP conversation driven by hand from crafted segments: the handshake, data with its ACKs,
- * every teardown, and a manual level ("send exactly this", "wait for a segment like that")
- * for scripts that deviate. It keeps RFC 9293's bookkeeping (snd.una, snd.nxt, rcv.nxt, both
- * windows with scaling, timestamps) and state names, and a trace of every segment both ways.
+ * A TCP conversation driven by hand from crafted segments: the handshake (either side), data
+ * with its ACKs, every teardown, and a manual level ("send exactly this", "wait for a segment
+ * like that", "hold what arrives") for scripts that deviate. It keeps RFC 9293's bookkeeping
+ * (snd.una, snd.nxt, rcv.nxt, both windows with scaling, timestamps) and state names, and a
+ * trace of every segment both ways.
  *
  * The wire is a ConversationLink (sending IP packets, delivering the peer's segments on this
- * 4-tuple); connect() in connect.ts makes one from raw sockets and a capture, with the
- * kernel-RST guard around it.
+ * 4-tuple); connect() in connect.ts and listen() in listen.ts make one from raw sockets and a
+ * capture, with the kernel-RST guard around it.
+ *
+ * ACKs are delayed the way a kernel delays them (RFC 1122 §4.2.3.2, RFC 9293 §3.8.6.3): an
+ * ACK for in-order data waits up to `ackDelay` ms for a segment of ours to carry it, and goes
+ * at once for every second full-sized segment, for anything out of order or duplicated, and
+ * for a FIN that arrives alone. A FIN that arrives while the ACK of the data just before it
+ * is still waiting keeps waiting with it, so a script that closes when it reads the end of
+ * the data makes its FIN carry the ACK: the "three-way" close a capture shows when the
+ * server's FIN comes right behind its data. A FIN that comes alone, later, is acked at once,
+ * and the script's own FIN follows as a fourth segment.
  */
 import { SynackError } from '../wire/errors.js';
 import { Packet } from '../packet/packet.js';
@@ -16,7 +26,8 @@ import { TCPFlag, TCPLayer, parseTCPFlags } from '../layers/tcp.js';
 import type { TCPOption } from '../layers/tcp-options.js';
 import { isIPv6 } from '../wire/addr.js';
 import { RawLayer } from '../layers/raw.js';
-import { seqAdd, seqDiff, seqGt, seqLe, seqLt } from './seq.js';
+import { nowMicros } from '../io/clock.js';
+import { seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt } from './seq.js';
 import type { TcpState } from './states.js';
 
 export interface ConversationLink {
@@ -26,10 +37,11 @@ export interface ConversationLink {
   close(): Promise<void>;
 }
 
-/** One segment of the trace: who sent it, when (ms since the conversation began), and the state after it. */
+/** One segment of the trace: who sent it, when (ms since the conversation began), and our state after it. */
 export interface TraceEntry {
   direction: 'out' | 'in';
   time: number;
+  /** The segment; its `time` is the wall-clock stamp in microseconds (for tcpdump-style lines). */
   packet: Packet;
   state: TcpState;
 }
@@ -49,10 +61,15 @@ export interface ConversationOptions {
   wscale?: number | false;
   sack?: boolean;
   timestamps?: boolean;
-  /** Exactly these options on the SYN instead of the ones above. */
+  /** Exactly these options on the SYN (or SYN-ACK) instead of the ones above. */
   options?: TCPOption[];
   /** Ack the peer's data and FIN as they arrive (the default); false to watch the peer retransmit. */
   autoAck?: boolean;
+  /**
+   * How long an ACK may wait for a segment of ours to carry it, in ms (default 40, Linux's
+   * minimum delayed-ACK time); 0 acks every segment at once.
+   */
+  ackDelay?: number;
 }
 
 /** A segment to send by hand; seq and ack come from the conversation unless given. */
@@ -68,7 +85,7 @@ export interface SegmentSpec {
 
 /** What a received segment must look like for expect() to take it. */
 export interface SegmentMatch {
-  /** Exactly these flags (letters as tcpdump's, e.g. 'SA', 'FA', 'R'). */
+  /** Exactly these flags (letters as Scapy's, e.g. 'SA', 'FA', 'R', 'A'). */
   flags?: string;
   /** At least these flags set. */
   hasFlags?: string;
@@ -79,14 +96,38 @@ export interface SegmentMatch {
   test?: (segment: TCPLayer, packet: Packet) => boolean;
 }
 
+export interface ExpectOptions {
+  timeout?: number;
+  /** Also take segments that arrived before the call and are not consumed yet (default true). */
+  pending?: boolean;
+}
+
+type Matcher = (tcp: TCPLayer, p: Packet) => boolean;
+
 interface Waiter {
-  match: (tcp: TCPLayer, p: Packet) => boolean;
+  match: Matcher;
   resolve: (p: Packet) => void;
   reject: (e: Error) => void;
   timer: NodeJS.Timeout;
 }
 
 const DEFAULT_TIMEOUT = 2000;
+/**
+ * ISNs and TSvals follow one clock per process (RFC 6528's clock-driven ISN, RFC 7323's
+ * monotonic TSval), each from a random offset: a conversation reusing a 4-tuple that the
+ * server still holds in TIME-WAIT then sends a SYN with a higher seq and a newer timestamp,
+ * which Linux accepts (a random ISN or TSval would be refused half the time).
+ */
+const ISN_OFFSET = Math.floor(Math.random() * 0x100000000);
+const TS_OFFSET = Math.floor(Math.random() * 0x7fffffff);
+/** One ISN tick every 4 µs, as RFC 793's clock. */
+export function clockIsn(): number {
+  return (ISN_OFFSET + Math.floor(performance.now() * 250)) >>> 0;
+}
+/** RFC 6298's initial RTO is 1 s; SYNs and SYN-ACKs use it (as Linux does), data a shorter one on a LAN. */
+const SYN_RTO = 1000;
+const DATA_RTO = 200;
+const MAX_RTO = 4000;
 
 export class Conversation {
   state: TcpState = 'CLOSED';
@@ -105,36 +146,45 @@ export class Conversation {
   peerMss = 536;
   peerWscale = 0;
   ourWscale: number;
-  /** Whether both sides agreed to timestamps; our TSval, and the last TSval the peer sent (our TSecr). */
+  /** Whether both sides agreed to timestamps, and the last TSval the peer sent (our TSecr). */
   timestamps = false;
   tsRecent = 0;
   sackPermitted = false;
+  /** Retransmissions we made (SYN, SYN-ACK, data). */
+  retransmissions = 0;
 
   /** When the first segment left: trace times count from it (not from the guard's set-up). */
   private started: number | undefined;
-  private readonly tsBase = Math.floor(Math.random() * 0x7fffffff);
-  private readonly inbox: Packet[] = [];
+  private inbox: Packet[] = [];
   private readonly waiters = new Set<Waiter>();
   private readonly received: Buffer[] = [];
   private readonly outOfOrder = new Map<number, Buffer>();
   private peerFinSeen = false;
-  private dataWaiters = new Set<() => void>();
+  private peerSynOptions: TCPOption[] = [];
+  private readonly dataWaiters = new Set<() => void>();
   private resetError: Error | undefined;
   private link: ConversationLink | undefined;
-  private readonly ourFlagsForIp: () => Packet;
+  private readonly ipHeader: () => Packet;
+  /** A pending delayed ACK, and how many segments it covers. */
+  private ackTimer: NodeJS.Timeout | undefined;
+  private unackedSegments = 0;
+  /** Segments held back by holdIncoming(), and those waiting to see one. */
+  private held: Packet[] | undefined;
+  private holdFrom: Matcher | undefined;
+  private readonly heldWaiters = new Set<Waiter>();
 
   constructor(
     readonly endpoints: Endpoints,
     readonly options: ConversationOptions = {},
   ) {
-    this.iss = (options.isn ?? Math.floor(Math.random() * 0x100000000)) >>> 0;
+    this.iss = (options.isn ?? clockIsn()) >>> 0;
     this.sndUna = this.iss;
     this.sndNxt = this.iss;
     this.ourWscale = options.wscale === false ? 0 : (options.wscale ?? 7);
     const v6 = isIPv6(endpoints.dst);
     const IPv6 = v6 ? layerByName('IPv6') : undefined;
     if (v6 && !IPv6) throw new SynackError('IPv6 is not available in this build', 'system');
-    this.ourFlagsForIp = v6
+    this.ipHeader = v6
       ? () => new Packet([new IPv6!({ src: endpoints.src, dst: endpoints.dst })])
       : () => IP({ src: endpoints.src, dst: endpoints.dst, flags: 'DF', id: 0 });
   }
@@ -150,8 +200,11 @@ export class Conversation {
   }
 
   private tsVal(): number {
-    return (this.tsBase + Math.floor(this.now())) >>> 0;
+    return (TS_OFFSET + Math.floor(performance.now())) >>> 0;
   }
+
+  // ---------------------------------------------------------------------------------------
+  // Building and sending segments (the manual level)
 
   /** The SYN's options, from the conversation options (Linux's order). */
   synOptions(): TCPOption[] {
@@ -164,17 +217,31 @@ export class Conversation {
     return opts;
   }
 
+  /** The SYN-ACK's options: ours, limited to what the peer's SYN offered (RFC 7323, RFC 2018). */
+  synAckOptions(): TCPOption[] {
+    if (this.options.options) return this.options.options;
+    const offered = (kind: string): boolean => this.peerSynOptions.some((o) => o[0] === kind);
+    const opts: TCPOption[] = [['MSS', this.options.mss ?? 1460]];
+    const sack = this.options.sack !== false && offered('SAckOK');
+    const ts = this.timestamps;
+    if (sack) opts.push(['SAckOK']);
+    if (ts) opts.push(['Timestamp', [this.tsVal(), this.tsRecent]]);
+    else if (sack) opts.push(['NOP'], ['NOP']);
+    if (this.options.wscale !== false && offered('WScale')) opts.push(['NOP'], ['WScale', this.ourWscale]);
+    return opts;
+  }
+
   /** Builds a segment with seq, ack, window and timestamps filled from the conversation unless given. */
   segment(spec: SegmentSpec = {}): Packet {
     const flags = spec.flags === undefined ? TCPFlag.A : parseTCPFlags(spec.flags);
     const syn = (flags & TCPFlag.S) !== 0;
     let options = spec.options;
-    if (options === undefined && this.timestamps && !syn) {
+    if (options === undefined && this.timestamps && !syn && (flags & TCPFlag.R) === 0) {
       options = [['NOP'], ['NOP'], ['Timestamp', [this.tsVal(), this.tsRecent]]];
     }
     // SYNs carry the window unscaled (RFC 7323 §2.2); later segments carry it shifted by our wscale.
     const ourWindow = this.options.window ?? 64240;
-    const window = spec.window ?? (syn ? ourWindow : Math.min(0xffff, Math.max(1, ourWindow >> this.ourWscale)));
+    const window = spec.window ?? ((flags & TCPFlag.R) !== 0 ? 0 : syn ? Math.min(0xffff, ourWindow) : Math.min(0xffff, Math.max(1, ourWindow >> this.ourWscale)));
     const tcp = TCP({
       sport: this.endpoints.sport,
       dport: this.endpoints.dport,
@@ -185,7 +252,7 @@ export class Conversation {
       ...(spec.urgptr !== undefined ? { urgptr: spec.urgptr } : {}),
       ...(options ? { options } : {}),
     });
-    let p = this.ourFlagsForIp().add(tcp);
+    let p = this.ipHeader().add(tcp);
     if (spec.data !== undefined && spec.data.length > 0) p = p.add(spec.data);
     return p;
   }
@@ -193,16 +260,25 @@ export class Conversation {
   /**
    * Sends exactly this segment (the manual level). Sequence space is consumed by what it
    * carries only when it starts at snd.nxt, so old duplicates and out-of-window probes do not
-   * disturb the bookkeeping.
+   * disturb the bookkeeping; a RST closes the conversation only when its seq is snd.nxt (a RST
+   * with a guessed seq is a probe, and the conversation goes on to see the peer's answer).
    */
   async sendSegment(spec: SegmentSpec = {}): Promise<Packet> {
     const p = this.segment(spec);
     const tcp = p.layer(TCPLayer);
     const flags = tcp.flagBits;
+    const seq = tcp.get('seq');
     const len = payloadLength(p) + (flags & TCPFlag.S ? 1 : 0) + (flags & TCPFlag.F ? 1 : 0);
-    if (tcp.get('seq') === this.sndNxt) this.sndNxt = seqAdd(this.sndNxt, len);
-    if (flags & TCPFlag.R) this.state = 'CLOSED';
-    else if (flags & TCPFlag.F) this.afterOurFin();
+    const fresh = seq === this.sndNxt;
+    if (fresh) this.sndNxt = seqAdd(this.sndNxt, len);
+    if (flags & TCPFlag.R) {
+      if (fresh) this.state = 'CLOSED';
+    } else {
+      if (flags & TCPFlag.S && this.state === 'CLOSED') this.state = 'SYN-SENT';
+      if (flags & TCPFlag.F && fresh) this.afterOurFin();
+    }
+    // Any segment that acknowledges everything received carries the ACK we were holding.
+    if (flags & TCPFlag.A && tcp.get('ack') === this.rcvNxt) this.cancelDelayedAck();
     await this.transmit(p);
     return p;
   }
@@ -213,17 +289,23 @@ export class Conversation {
   }
 
   private async transmit(p: Packet): Promise<void> {
-    if (!this.link) throw new SynackError('conversation is not attached to the wire', 'system');
-    this.trace.push({ direction: 'out', time: this.now(), packet: p, state: this.state });
+    if (!this.link) throw new SynackError('conversation is not attached to the wire (it was released)', 'system');
+    const time = this.now();
+    p.time = nowMicros();
+    this.trace.push({ direction: 'out', time, packet: p, state: this.state });
     await this.link.send(p);
   }
 
+  // ---------------------------------------------------------------------------------------
+  // Receiving
+
   /**
-   * Waits for a segment from the peer that matches, taking segments already received and not
-   * yet consumed first, so that "send, then expect" has no race.
+   * Waits for a segment from the peer that matches. By default it takes segments already
+   * received and not yet consumed first, so that "send, then expect" has no race.
    */
-  expect(match: SegmentMatch | ((tcp: TCPLayer, p: Packet) => boolean) = {}, opts: { timeout?: number } = {}): Promise<Packet> {
+  expect(match: SegmentMatch | Matcher = {}, opts: ExpectOptions = {}): Promise<Packet> {
     const test = typeof match === 'function' ? match : compileMatch(match);
+    if (opts.pending === false) this.inbox = [];
     for (let i = 0; i < this.inbox.length; i++) {
       const p = this.inbox[i]!;
       if (test(p.layer(TCPLayer), p)) {
@@ -232,63 +314,125 @@ export class Conversation {
       }
     }
     const timeout = opts.timeout ?? DEFAULT_TIMEOUT;
+    return this.wait(this.waiters, test, timeout, () => `no segment ${describeMatch(match)} from ${this.endpoints.dst}.${this.endpoints.dport} within ${timeout} ms (state ${this.state})`);
+  }
+
+  private wait(set: Set<Waiter>, match: Matcher, timeout: number, message: () => string): Promise<Packet> {
     return new Promise<Packet>((resolve, reject) => {
       const waiter: Waiter = {
-        match: test,
+        match,
         resolve,
         reject,
         timer: setTimeout(() => {
-          this.waiters.delete(waiter);
-          reject(new SynackError(`no segment ${describeMatch(match)} from ${this.endpoints.dst}.${this.endpoints.dport} within ${timeout} ms (state ${this.state})`, 'timeout'));
+          set.delete(waiter);
+          reject(new SynackError(message(), 'timeout'));
         }, timeout),
       };
-      this.waiters.add(waiter);
+      set.add(waiter);
     });
   }
 
-  /** Feeds one segment from the peer: bookkeeping, state, auto-ACK, then waiters. */
+  /**
+   * Holds every segment that arrives from now on, unprocessed (no state change, no ACK, not in
+   * the trace yet), until releaseHeld(). This is how a script makes segments cross on the
+   * wire: see the peer's FIN arrive, send its own FIN as if it had not, then let the FIN in.
+   * With `from`, segments are processed as usual until one matches; holding starts with it.
+   */
+  holdIncoming(from?: SegmentMatch | Matcher): void {
+    if (from === undefined) this.held ??= [];
+    else this.holdFrom = typeof from === 'function' ? from : compileMatch(from);
+  }
+
+  /** Waits until a held segment matches (one already held counts). */
+  waitHeld(match: SegmentMatch | Matcher = {}, opts: { timeout?: number } = {}): Promise<Packet> {
+    const test = typeof match === 'function' ? match : compileMatch(match);
+    if (!this.held && !this.holdFrom) throw new SynackError('waitHeld() needs holdIncoming() first', 'usage');
+    if (!this.held) return this.wait(this.heldWaiters, test, opts.timeout ?? DEFAULT_TIMEOUT, () => `no held segment ${describeMatch(match)} within ${opts.timeout ?? DEFAULT_TIMEOUT} ms`);
+    const already = this.held.find((p) => test(p.layer(TCPLayer), p));
+    if (already) return Promise.resolve(already);
+    const timeout = opts.timeout ?? DEFAULT_TIMEOUT;
+    return this.wait(this.heldWaiters, test, timeout, () => `no held segment ${describeMatch(match)} within ${timeout} ms`);
+  }
+
+  /** Processes the held segments in the order they arrived, and stops holding. */
+  releaseHeld(): void {
+    const held = this.held ?? [];
+    this.held = undefined;
+    this.holdFrom = undefined;
+    for (const p of held) this.process(p);
+  }
+
+  /** Feeds one segment from the peer (the link calls this). */
   deliver(p: Packet): void {
-    const tcp = p.getLayer(TCPLayer);
-    if (!tcp) return;
+    if (!p.getLayer(TCPLayer)) return;
+    if (!this.held && this.holdFrom?.(p.layer(TCPLayer), p)) this.held = [];
+    if (this.held) {
+      this.held.push(p);
+      for (const w of this.heldWaiters) {
+        if (w.match(p.layer(TCPLayer), p)) {
+          clearTimeout(w.timer);
+          this.heldWaiters.delete(w);
+          w.resolve(p);
+        }
+      }
+      return;
+    }
+    this.process(p);
+  }
+
+  /** Bookkeeping, state, ACKs, then waiters, for one segment from the peer (RFC 9293 §3.10.7). */
+  private process(p: Packet): void {
+    const tcp = p.layer(TCPLayer);
     const f = tcp.flagBits;
     const seq = tcp.get('seq');
     const ack = tcp.get('ack');
-    const dataLength = payloadLength(p);
-    let needAck = false;
+    const data = payloadBytes(p);
+    let ackNow = false;
+    let ackLater = false;
     if (f & TCPFlag.R) {
-      this.state = 'CLOSED';
-      this.resetError = new SynackError(`connection reset by ${this.endpoints.dst}.${this.endpoints.dport}`, 'system');
-      this.wakeData();
+      ackNow = this.onReset(seq, ack, f);
+    } else if (this.state === 'LISTEN' || this.state === 'SYN-SENT' || this.state === 'CLOSED') {
+      if (f & TCPFlag.S) this.onSyn(tcp, seq, ack, f);
+    } else if (f & TCPFlag.S && !(this.state === 'SYN-RECEIVED' && seq === this.irs)) {
+      // A SYN in a synchronized state (a retransmitted SYN-ACK whose ACK the peer lost, or a
+      // forged SYN): RFC 5961 §4 answers with an ACK, and so does a lost-ACK recovery.
+      ackNow = true;
     } else if (f & TCPFlag.S) {
-      this.learnPeerOptions(tcp);
-      this.irs = seq;
-      this.rcvNxt = seqAdd(seq, 1);
-      if (f & TCPFlag.A && this.state === 'SYN-SENT' && ack === this.sndNxt) {
-        this.sndUna = ack;
-        this.state = 'ESTABLISHED';
-      } else if (this.state === 'LISTEN') this.state = 'SYN-RECEIVED';
-      this.peerWindow = tcp.get('window');
+      // The peer retransmitted its SYN: our SYN-ACK was lost; passiveOpen() resends it.
     } else {
       if (this.timestamps) this.noteTimestamp(tcp);
       if (f & TCPFlag.A) this.onAck(ack, tcp.get('window'));
-      if (dataLength > 0) {
-        this.onData(seq, payloadBytes(p));
-        needAck = true;
+      const inOrder = seq === this.rcvNxt;
+      if (data.length > 0) {
+        const accepted = this.onData(seq, data);
+        if (!inOrder || !accepted) ackNow = true;
+        else {
+          this.unackedSegments++;
+          // Every second full-sized segment is acked at once (RFC 9293 §3.8.6.3).
+          if (this.unackedSegments >= 2 && data.length >= this.peerMssForAcks()) ackNow = true;
+          else ackLater = true;
+        }
       }
       if (f & TCPFlag.F) {
-        const finSeq = seqAdd(seq, dataLength);
+        const finSeq = seqAdd(seq, data.length);
         if (finSeq === this.rcvNxt && !this.peerFinSeen) {
           this.peerFinSeen = true;
           this.rcvNxt = seqAdd(this.rcvNxt, 1);
           this.onPeerFin();
           this.wakeData();
-        }
-        needAck = true;
+          // A FIN right behind data whose ACK is still waiting waits with it; alone, at once.
+          if (this.ackTimer || ackLater) ackLater = true;
+          else ackNow = true;
+        } else ackNow = true;
       }
     }
+    // Once our own FIN is out, no segment of ours is coming to carry the ACK of theirs.
+    if (ackLater && this.peerFinSeen && this.state !== 'CLOSE-WAIT') ackNow = true;
+    p.time ??= nowMicros();
     this.trace.push({ direction: 'in', time: this.now(), packet: p, state: this.state });
-    if (needAck && this.options.autoAck !== false && this.state !== 'CLOSED') {
-      void this.sendSegment({ flags: 'A' }).catch(() => undefined);
+    if (this.options.autoAck !== false && this.state !== 'CLOSED' && this.state !== 'LISTEN' && this.state !== 'SYN-SENT') {
+      if (ackNow || (ackLater && (this.options.ackDelay ?? 40) <= 0)) this.sendAckNow();
+      else if (ackLater) this.scheduleAck();
     }
     for (const w of this.waiters) {
       if (w.match(tcp, p)) {
@@ -302,9 +446,62 @@ export class Conversation {
     if (this.inbox.length > 4096) this.inbox.shift();
   }
 
+  private peerMssForAcks(): number {
+    return Math.min(this.peerMss, this.options.mss ?? 1460);
+  }
+
+  /** RFC 9293 §3.10.7.4 with RFC 5961 §3: returns whether to answer with a challenge ACK. */
+  private onReset(seq: number, ack: number, f: number): boolean {
+    if (this.state === 'SYN-SENT') {
+      if (!(f & TCPFlag.A) || ack !== this.sndNxt) return false;
+      this.reset('connection refused');
+      return false;
+    }
+    if (this.state === 'LISTEN' || this.state === 'CLOSED') return false;
+    if (seq === this.rcvNxt) {
+      this.reset('connection reset');
+      return false;
+    }
+    // In the window but not exact: maybe forged; a challenge ACK lets a real peer try again.
+    const window = Math.max(1, this.ourWindowBytes());
+    return seqGe(seq, this.rcvNxt) && seqLt(seq, seqAdd(this.rcvNxt, window));
+  }
+
+  private reset(what: string): void {
+    this.state = 'CLOSED';
+    this.resetError = new SynackError(`${what} by ${this.endpoints.dst}.${this.endpoints.dport}`, 'system');
+    this.cancelDelayedAck();
+    this.wakeData();
+  }
+
+  private ourWindowBytes(): number {
+    return this.options.window ?? 64240;
+  }
+
+  private onSyn(tcp: TCPLayer, seq: number, ack: number, f: number): void {
+    if (f & TCPFlag.A) {
+      // SYN-ACK: acceptable only in SYN-SENT, acking exactly our SYN.
+      if (this.state !== 'SYN-SENT' || ack !== this.sndNxt) return;
+      this.learnPeerOptions(tcp);
+      this.irs = seq;
+      this.rcvNxt = seqAdd(seq, 1);
+      this.sndUna = ack;
+      this.peerWindow = tcp.get('window');
+      this.state = 'ESTABLISHED';
+      return;
+    }
+    // A bare SYN: a passive open (LISTEN), or a simultaneous open (SYN-SENT).
+    this.learnPeerOptions(tcp);
+    this.irs = seq;
+    this.rcvNxt = seqAdd(seq, 1);
+    this.peerWindow = tcp.get('window');
+    this.state = 'SYN-RECEIVED';
+  }
+
   private learnPeerOptions(tcp: TCPLayer): void {
     let sawWscale = false;
-    for (const opt of tcp.get('options') ?? []) {
+    this.peerSynOptions = [...(tcp.get('options') ?? [])];
+    for (const opt of this.peerSynOptions) {
       if (opt[0] === 'MSS' && typeof opt[1] === 'number') this.peerMss = opt[1];
       else if (opt[0] === 'WScale' && typeof opt[1] === 'number') {
         this.peerWscale = Math.min(opt[1], 14);
@@ -332,20 +529,21 @@ export class Conversation {
     if (seqGt(ack, this.sndUna) && seqLe(ack, this.sndNxt)) this.sndUna = ack;
     this.peerWindow = window * (1 << this.peerWscale);
     if (this.sndUna !== this.sndNxt) return;
-    // Everything we sent is acknowledged, our FIN included.
+    // Everything we sent is acknowledged, our SYN or FIN included.
     if (this.state === 'FIN-WAIT-1') this.state = 'FIN-WAIT-2';
     else if (this.state === 'CLOSING') this.state = 'TIME-WAIT';
     else if (this.state === 'LAST-ACK') this.state = 'CLOSED';
     else if (this.state === 'SYN-RECEIVED') this.state = 'ESTABLISHED';
   }
 
-  private onData(seq: number, data: Buffer): void {
+  /** Returns false for a segment that brought nothing new (an old duplicate). */
+  private onData(seq: number, data: Buffer): boolean {
     const offset = seqDiff(this.rcvNxt, seq);
-    if (offset >= data.length) return; // an old duplicate
+    if (offset >= data.length) return false;
     if (offset < 0) {
-      // Ahead of what we expect: hold it until the gap fills.
-      if (!this.outOfOrder.has(seq)) this.outOfOrder.set(seq, data);
-      return;
+      // Ahead of what we expect: hold it until the gap fills (only within our window).
+      if (-offset < this.ourWindowBytes() && !this.outOfOrder.has(seq)) this.outOfOrder.set(seq, Buffer.from(data));
+      return true;
     }
     this.accept(data.subarray(offset));
     // Drain held segments that now fit.
@@ -359,6 +557,7 @@ export class Conversation {
         progress = true;
       }
     }
+    return true;
   }
 
   private accept(data: Buffer): void {
@@ -378,52 +577,132 @@ export class Conversation {
     else if (this.state === 'FIN-WAIT-2') this.state = 'TIME-WAIT';
   }
 
-  /** The handshake's first two steps from our side: SYN, then the peer's SYN-ACK, then our ACK. */
+  private sendAckNow(): void {
+    this.cancelDelayedAck();
+    if (!this.link) return;
+    void this.sendSegment({ flags: 'A' }).catch(() => undefined);
+  }
+
+  private scheduleAck(): void {
+    if (this.ackTimer) return;
+    this.ackTimer = setTimeout(() => {
+      this.ackTimer = undefined;
+      if (this.state !== 'CLOSED') this.sendAckNow();
+    }, this.options.ackDelay ?? 40);
+  }
+
+  private cancelDelayedAck(): void {
+    if (this.ackTimer) clearTimeout(this.ackTimer);
+    this.ackTimer = undefined;
+    this.unackedSegments = 0;
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Opening
+
+  /** The active open: SYN (retransmitted with backoff), the peer's SYN-ACK, our ACK. */
   async handshake(timeout = DEFAULT_TIMEOUT): Promise<void> {
+    const deadline = performance.now() + timeout;
+    const synOptions = this.synOptions();
     this.state = 'SYN-SENT';
-    await this.sendSegment({ flags: 'S', ack: 0, options: this.synOptions() });
-    const synAck = await this.expect((t) => (t.flagBits & (TCPFlag.S | TCPFlag.A)) === (TCPFlag.S | TCPFlag.A) || (t.flagBits & TCPFlag.R) !== 0, { timeout });
-    if (synAck.layer(TCPLayer).flagBits & TCPFlag.R) {
-      throw new SynackError(`connection refused: ${this.endpoints.dst}.${this.endpoints.dport} answered the SYN with RST`, 'timeout');
+    const answered: Matcher = (t) => (t.flagBits & (TCPFlag.S | TCPFlag.A)) === (TCPFlag.S | TCPFlag.A) || (t.flagBits & TCPFlag.R) !== 0;
+    await this.sendSegment({ flags: 'S', ack: 0, options: synOptions });
+    for (let rto = SYN_RTO; ; rto = Math.min(rto * 2, MAX_RTO)) {
+      const left = deadline - performance.now();
+      try {
+        await this.expect(answered, { timeout: Math.max(1, Math.min(rto, left)) });
+        break;
+      } catch (err) {
+        if (this.state !== 'SYN-SENT' || deadline - performance.now() <= 0) {
+          throw new SynackError(`no answer to our SYN from ${this.endpoints.dst}.${this.endpoints.dport} within ${timeout} ms`, 'timeout');
+        }
+        if ((err as SynackError).kind !== 'timeout') throw err;
+        this.retransmissions++;
+        await this.sendSegment({ flags: 'S', seq: this.iss, ack: 0, options: synOptions });
+      }
     }
+    const state = this.state as TcpState;
+    if (this.resetError || state === 'CLOSED') {
+      throw new SynackError(`connection refused: ${this.endpoints.dst}.${this.endpoints.dport} answered the SYN with RST`, 'system');
+    }
+    if (state !== 'ESTABLISHED') throw new SynackError(`handshake ended in state ${state}`, 'system');
     await this.sendSegment({ flags: 'A' });
   }
+
+  /**
+   * The passive open, once the peer's SYN is in (state SYN-RECEIVED): our SYN-ACK, retransmitted
+   * with backoff until the peer's ACK makes the conversation ESTABLISHED.
+   */
+  async passiveOpen(timeout = DEFAULT_TIMEOUT): Promise<void> {
+    if (this.state !== 'SYN-RECEIVED') throw new SynackError(`passiveOpen() needs the peer's SYN first (state ${this.state})`, 'usage');
+    const deadline = performance.now() + timeout;
+    const options = this.synAckOptions();
+    const established: Matcher = () => this.state !== 'SYN-RECEIVED';
+    await this.sendSegment({ flags: 'SA', seq: this.iss, options });
+    for (let rto = SYN_RTO; ; rto = Math.min(rto * 2, MAX_RTO)) {
+      const left = deadline - performance.now();
+      try {
+        await this.expect(established, { timeout: Math.max(1, Math.min(rto, left)) });
+        break;
+      } catch {
+        if (deadline - performance.now() <= 0) {
+          throw new SynackError(`no ACK for our SYN-ACK from ${this.endpoints.dst}.${this.endpoints.dport} within ${timeout} ms`, 'timeout');
+        }
+        this.retransmissions++;
+        await this.sendSegment({ flags: 'SA', seq: this.iss, options });
+      }
+    }
+    if (this.resetError) throw this.resetError;
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Data
 
   /**
    * Sends data, cut at the peer's MSS and window, and waits until all of it is acknowledged,
    * retransmitting from snd.una after a timeout that doubles each time.
    */
-  async send(data: Buffer | string, opts: { timeout?: number; retries?: number } = {}): Promise<void> {
+  async send(data: Buffer | string, opts: { timeout?: number; retries?: number; rto?: number } = {}): Promise<void> {
     const bytes = typeof data === 'string' ? Buffer.from(data) : data;
     this.assertCanSend();
     const start = this.sndNxt;
     const end = seqAdd(start, bytes.length);
-    let rto = 200;
+    let rto = opts.rto ?? DATA_RTO;
     const retries = opts.retries ?? 6;
     const deadline = performance.now() + (opts.timeout ?? 10_000);
-    for (let attempt = 0; ; attempt++) {
-      // (Re)send everything from snd.una that the window allows.
-      let from = Math.max(0, seqDiff(this.sndUna, start));
-      const windowEnd = Math.max(from + 1, seqDiff(seqAdd(this.sndUna, Math.max(this.peerWindow, 1)), start));
+    const allAcked: Matcher = () => !seqLt(this.sndUna, end) || this.resetError !== undefined;
+    /** How much of `bytes` has left at least once; a timeout resends from snd.una (go-back-N). */
+    let sent = 0;
+    let timedOut = false;
+    for (let attempt = 0; ; ) {
+      const acked = Math.max(0, seqDiff(this.sndUna, start));
+      let from = timedOut ? acked : Math.max(acked, sent);
+      if (timedOut && from < sent) this.retransmissions++;
+      const windowEnd = Math.max(acked + 1, seqDiff(seqAdd(this.sndUna, Math.max(this.peerWindow, 1)), start));
       while (from < bytes.length && from < windowEnd) {
         const size = Math.min(this.peerMss, bytes.length - from, windowEnd - from);
         const last = from + size >= bytes.length;
         await this.sendSegment({ flags: last ? 'PA' : 'A', seq: seqAdd(start, from), data: bytes.subarray(from, from + size) });
         if (seqGt(seqAdd(start, from + size), this.sndNxt)) this.sndNxt = seqAdd(start, from + size);
         from += size;
+        sent = Math.max(sent, from);
       }
+      const before = this.sndUna;
+      timedOut = false;
       try {
-        // deliver() has already applied each segment's ACK when a waiter sees it.
-        await this.expect(() => !seqLt(this.sndUna, end) || this.resetError !== undefined, { timeout: rto });
+        // process() has already applied each segment's ACK when a waiter sees it.
+        await this.expect((t, p) => allAcked(t, p) || seqGt(this.sndUna, before), { timeout: rto });
       } catch {
-        // No ACK in time: retransmit with a doubled timeout.
+        // No progress in time: retransmit from snd.una with a doubled timeout.
+        timedOut = true;
+        rto = Math.min(rto * 2, MAX_RTO);
+        attempt++;
       }
       if (this.resetError) throw this.resetError;
       if (!seqLt(this.sndUna, end)) return;
-      if (attempt >= retries || performance.now() > deadline) {
-        throw new SynackError(`${seqDiff(end, this.sndUna)} bytes unacknowledged by ${this.endpoints.dst}.${this.endpoints.dport} after ${attempt + 1} tries`, 'timeout');
+      if (attempt > retries || performance.now() > deadline) {
+        throw new SynackError(`${seqDiff(end, this.sndUna)} bytes unacknowledged by ${this.endpoints.dst}.${this.endpoints.dport} after ${attempt} retransmissions`, 'timeout');
       }
-      rto = Math.min(rto * 2, 4000);
     }
   }
 
@@ -440,23 +719,35 @@ export class Conversation {
     const deadline = performance.now() + timeout;
     for (;;) {
       if (this.received.length > 0) {
-        const out = Buffer.concat(this.received);
+        const out = this.received.length === 1 ? this.received[0]! : Buffer.concat(this.received);
         this.received.length = 0;
         return out;
       }
-      if (this.peerFinSeen || this.state === 'CLOSED') {
-        if (this.resetError) throw this.resetError;
-        return Buffer.alloc(0);
-      }
+      if (this.resetError) throw this.resetError;
+      if (this.peerFinSeen || this.state === 'CLOSED') return Buffer.alloc(0);
       const left = deadline - performance.now();
       if (left <= 0) throw new SynackError(`no data from ${this.endpoints.dst}.${this.endpoints.dport} within ${timeout} ms (state ${this.state})`, 'timeout');
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.dataWaiters.add(() => {
+        const wake = (): void => {
           clearTimeout(timer);
           resolve();
-        });
+        };
+        const timer = setTimeout(() => {
+          this.dataWaiters.delete(wake);
+          resolve();
+        }, left);
+        this.dataWaiters.add(wake);
       });
+    }
+  }
+
+  /** Everything the peer sends until its FIN. */
+  async recvAll(opts: { timeout?: number } = {}): Promise<Buffer> {
+    const parts: Buffer[] = [];
+    for (;;) {
+      const chunk = await this.recv(opts);
+      if (chunk.length === 0) return Buffer.concat(parts);
+      parts.push(chunk);
     }
   }
 
@@ -469,9 +760,26 @@ export class Conversation {
     }
   }
 
+  // ---------------------------------------------------------------------------------------
+  // Closing
+
+  /**
+   * Our FIN, then waits until the peer has acknowledged it (FIN-WAIT-2, or further when the
+   * peer's FIN came too). The conversation stays attached: like shutdown(SHUT_WR), the peer
+   * may still send, and a kernel peer that never closes sits in CLOSE-WAIT.
+   */
+  async shutdown(opts: { timeout?: number } = {}): Promise<void> {
+    const timeout = opts.timeout ?? DEFAULT_TIMEOUT;
+    if (this.state === 'ESTABLISHED' || this.state === 'CLOSE-WAIT' || this.state === 'SYN-RECEIVED') {
+      await this.sendSegment({ flags: 'FA' });
+    }
+    await this.waitFor(() => this.sndUna === this.sndNxt || this.state === 'CLOSED', timeout, 'our FIN unacknowledged');
+  }
+
   /**
    * Closes from our side, whatever the peer does: the active close (FIN-WAIT-1, FIN-WAIT-2,
    * TIME-WAIT), the simultaneous close (CLOSING), or, when the peer closed first, LAST-ACK.
+   * Releases the wire at the end (TIME-WAIT is not waited out: our side has no socket to keep).
    */
   async close(opts: { timeout?: number } = {}): Promise<void> {
     const timeout = opts.timeout ?? DEFAULT_TIMEOUT;
@@ -479,22 +787,29 @@ export class Conversation {
       if (this.state === 'ESTABLISHED' || this.state === 'CLOSE-WAIT' || this.state === 'SYN-RECEIVED') {
         await this.sendSegment({ flags: 'FA' });
       }
-      const done = (): boolean => this.state === 'TIME-WAIT' || this.state === 'CLOSED';
-      const deadline = performance.now() + timeout;
-      while (!done()) {
-        const left = deadline - performance.now();
-        if (left <= 0) throw new SynackError(`teardown incomplete: stuck in ${this.state} after ${timeout} ms`, 'timeout');
-        await this.expect(() => true, { timeout: left }).catch(() => undefined);
-      }
+      await this.waitFor(() => this.state === 'TIME-WAIT' || this.state === 'CLOSED', timeout, 'teardown incomplete');
+      // An ACK still owed goes now: the wire is about to be released.
+      if (this.ackTimer && this.state !== 'CLOSED') this.sendAckNow();
     } finally {
       await this.release();
     }
   }
 
-  /** Sends RST and releases the link. */
+  private async waitFor(done: () => boolean, timeout: number, what: string): Promise<void> {
+    const deadline = performance.now() + timeout;
+    while (!done()) {
+      const left = deadline - performance.now();
+      if (left <= 0) throw new SynackError(`${what}: stuck in ${this.state} after ${timeout} ms`, 'timeout');
+      await this.expect(() => done(), { timeout: left }).catch(() => undefined);
+    }
+  }
+
+  /** Sends RST (seq snd.nxt, so the peer accepts it) and releases the link. */
   async abort(): Promise<void> {
     try {
-      if (this.state !== 'CLOSED') await this.sendSegment({ flags: 'RA' });
+      if (this.state !== 'CLOSED' && this.state !== 'LISTEN' && this.link) {
+        await this.sendSegment(this.state === 'SYN-SENT' ? { flags: 'R', ack: 0 } : { flags: 'RA' });
+      }
     } finally {
       this.state = 'CLOSED';
       await this.release();
@@ -503,11 +818,15 @@ export class Conversation {
 
   /** Releases the wire (capture, socket, guard) without sending anything. */
   async release(): Promise<void> {
-    for (const w of this.waiters) {
-      clearTimeout(w.timer);
-      w.reject(new SynackError('conversation released', 'system'));
+    this.cancelDelayedAck();
+    for (const set of [this.waiters, this.heldWaiters]) {
+      for (const w of set) {
+        clearTimeout(w.timer);
+        w.reject(new SynackError('conversation released', 'system'));
+      }
+      set.clear();
     }
-    this.waiters.clear();
+    this.wakeData();
     const link = this.link;
     this.link = undefined;
     await link?.close();
@@ -516,14 +835,16 @@ export class Conversation {
 
 function payloadBytes(p: Packet): Buffer {
   const raw = p.getLayer(RawLayer);
-  return raw && raw.name === 'Raw' ? raw.load : Buffer.alloc(0);
+  return raw && raw.name === 'Raw' ? raw.load : EMPTY;
 }
+
+const EMPTY = Buffer.alloc(0);
 
 function payloadLength(p: Packet): number {
   return payloadBytes(p).length;
 }
 
-function compileMatch(m: SegmentMatch): (tcp: TCPLayer, p: Packet) => boolean {
+function compileMatch(m: SegmentMatch): Matcher {
   const flags = m.flags !== undefined ? parseTCPFlags(m.flags) : undefined;
   const has = m.hasFlags !== undefined ? parseTCPFlags(m.hasFlags) : undefined;
   return (tcp, p) =>
@@ -535,7 +856,7 @@ function compileMatch(m: SegmentMatch): (tcp: TCPLayer, p: Packet) => boolean {
     (m.test === undefined || m.test(tcp, p));
 }
 
-function describeMatch(m: SegmentMatch | ((tcp: TCPLayer, p: Packet) => boolean)): string {
+function describeMatch(m: SegmentMatch | Matcher): string {
   if (typeof m === 'function') return 'matching';
   const parts = Object.entries(m).filter(([k]) => k !== 'test').map(([k, v]) => `${k} ${String(v)}`);
   return parts.length ? `with ${parts.join(', ')}` : 'at all';

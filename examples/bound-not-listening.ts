@@ -1,0 +1,5 @@
+/** Run: sudo node --import tsx examples/bound-not-listening.ts [--svg ladder.svg] (see examples/lib/scenarios.ts: boundNotListening). */
+import { boundNotListening } from './lib/scenarios.js';
+import { runExample } from './lib/report.js';
+
+await runExample(boundNotListening);

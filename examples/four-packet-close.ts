@@ -1,0 +1,5 @@
+/** Run: sudo node --import tsx examples/four-packet-close.ts [--svg ladder.svg] (see examples/lib/scenarios.ts: fourPacketClose). */
+import { fourPacketClose } from './lib/scenarios.js';
+import { runExample } from './lib/report.js';
+
+await runExample(fourPacketClose);

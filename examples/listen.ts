@@ -1,0 +1,5 @@
+/** Run: sudo node --import tsx examples/listen.ts [--svg ladder.svg] (see examples/lib/scenarios.ts: handMadeServer). */
+import { handMadeServer } from './lib/scenarios.js';
+import { runExample } from './lib/report.js';
+
+await runExample(handMadeServer);

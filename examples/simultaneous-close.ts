@@ -1,0 +1,5 @@
+/** Run: sudo node --import tsx examples/simultaneous-close.ts [--svg ladder.svg] (see examples/lib/scenarios.ts: simultaneousClose). */
+import { simultaneousClose } from './lib/scenarios.js';
+import { runExample } from './lib/report.js';
+
+await runExample(simultaneousClose);

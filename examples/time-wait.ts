@@ -1,0 +1,5 @@
+/** Run: sudo node --import tsx examples/time-wait.ts [--svg ladder.svg] (see examples/lib/scenarios.ts: timeWaitOnFirstCloser). */
+import { timeWaitOnFirstCloser } from './lib/scenarios.js';
+import { runExample } from './lib/report.js';
+
+await runExample(timeWaitOnFirstCloser);
