@@ -24,28 +24,18 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ARP, Ether, ICMP, ICMPv6EchoReply, ICMPv6EchoRequest, IP, IPv6, TCP, UDP, writePcap } from '../src/index.js';
 import type { Packet } from '../src/index.js';
+import { argValue, hasFlag, rand, reseed } from './helpers/args.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
-const args = process.argv.slice(2);
-const argValue = (name: string): string | undefined => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
-};
 const SIZES = (argValue('--packets') ?? '500000,1000000').split(',').map(Number);
 const ROUNDS = Number(argValue('--rounds') ?? 5);
-const keep = args.includes('--keep');
+const keep = hasFlag('--keep');
 const ENV = { ...process.env, TZ: 'UTC' };
 
 // ---------------------------------------------------------------------------------------------
 // The capture.
 
-/** A deterministic pseudo-random sequence, so every run reads the same file. */
-let seed = 12345;
-function rand(n: number): number {
-  seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-  return (seed >>> 8) % n;
-}
 
 const MAC_CLIENT = '02:00:00:00:00:01';
 const MAC_SERVER = '02:00:00:00:00:02';
@@ -174,7 +164,7 @@ function arp(emit: Emit): void {
 }
 
 function generate(path: string, target: number): number {
-  seed = 12345;
+  reseed();
   const w = writePcap(path, { linkType: 'ether' });
   let time = 1_700_000_000_000_000; // µs
   let n = 0;
@@ -294,7 +284,7 @@ function compare(ours: string, theirs: string): { lines: number; differ: number;
 const hasTime = spawnSync('/usr/bin/time', ['-f', '%M', 'true']).status === 0;
 if (!hasTime) throw new Error('bench/display.ts needs GNU time at /usr/bin/time (apt-get install time)');
 if (spawnSync('tcpdump', ['--version']).status !== 0) throw new Error('bench/display.ts needs tcpdump');
-if (!args.includes('--no-build')) {
+if (!hasFlag('--no-build')) {
   const build = spawnSync('npm', ['run', 'build'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
   // tsc still writes dist/ when some other file has a type error; only a missing output is fatal.
   if (build.status !== 0) console.log('(npm run build reported errors; using what it emitted)');

@@ -14,23 +14,13 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ether, ICMP, IP, IPv6, TCP, UDP, writePcap } from '../src/index.js';
 import type { Packet } from '../src/index.js';
+import { argValue, hasFlag, rand } from './helpers/args.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
-const args = process.argv.slice(2);
-const argValue = (name: string): string | undefined => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
-};
 const TARGET_PACKETS = Number(argValue('--packets') ?? 600_000);
-const keep = args.includes('--keep');
+const keep = hasFlag('--keep');
 
-/** A deterministic pseudo-random sequence, so every run reads the same file. */
-let seed = 12345;
-function rand(n: number): number {
-  seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-  return (seed >>> 8) % n;
-}
 
 const MAC_A = '02:00:00:00:00:01';
 const MAC_B = '02:00:00:00:00:02';
