@@ -5,6 +5,8 @@
  * each conversation keeps its first MAX_SEGMENTS segments and counts the rest.
  */
 import { writeFileSync } from 'node:fs';
+// dissect() needs every layer and link type registered; `synack read` loads this module lazily, without them.
+import './packet-support.js';
 import { dissect } from '../packet/dissect.js';
 import type { Packet } from '../packet/packet.js';
 import { TCPLayer } from '../layers/tcp.js';

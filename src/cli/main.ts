@@ -1,27 +1,46 @@
 /**
  * The synack command: one file per command under src/cli/, assembled here.
+ *
+ * Start-up time is part of every benchmark against tcpdump and nmap, so only the invoked command's
+ * module is loaded: `synack read FILE` never loads sr, tcp, lab or script. Top-level help, `help`
+ * and unknown commands (which need every name for "did you mean") load them all.
  */
 import { Command, CommanderError } from 'commander';
-import '../index.js';
-import { registerDemo } from './demo.js';
-import { registerGuard } from './guard.js';
-import { registerBuild } from './build.js';
-import { registerSend } from './send.js';
-import { registerSr1 } from './sr1.js';
-import { registerSr } from './sr.js';
-import { registerRead } from './read.js';
-import { registerScan } from './scan.js';
-import { registerPing } from './ping.js';
-import { registerProbe } from './probe.js';
-import { registerSniff } from './sniff.js';
-import { registerHandshake } from './handshake.js';
-import { registerShell } from './shell.js';
-import { registerLab } from './lab.js';
-import { registerScript } from './script.js';
 import { EXIT_USAGE, reportError } from './run.js';
 
-export function buildProgram(): Command {
-  const program = new Command('synack')
+type Register = (program: Command) => void;
+
+interface CommandEntry {
+  name: string;
+  load: () => Promise<Register>;
+  /**
+   * false when the command's module imports what it needs itself: read's fast path prints without
+   * dissecting, scan builds probes (factories) and reads replies from raw bytes.
+   */
+  packets?: boolean;
+}
+
+// In the order `synack --help` lists them.
+const COMMANDS: readonly CommandEntry[] = [
+  { name: 'build', load: async () => (await import('./build.js')).registerBuild },
+  { name: 'send', load: async () => (await import('./send.js')).registerSend },
+  { name: 'sr1', load: async () => (await import('./sr1.js')).registerSr1 },
+  { name: 'sr', load: async () => (await import('./sr.js')).registerSr },
+  { name: 'read', load: async () => (await import('./read.js')).registerRead, packets: false },
+  { name: 'scan', load: async () => (await import('./scan.js')).registerScan, packets: false },
+  { name: 'ping', load: async () => (await import('./ping.js')).registerPing },
+  { name: 'probe', load: async () => (await import('./probe.js')).registerProbe },
+  { name: 'sniff', load: async () => (await import('./sniff.js')).registerSniff },
+  { name: 'handshake', load: async () => (await import('./handshake.js')).registerHandshake },
+  { name: 'shell', load: async () => (await import('./shell.js')).registerShell },
+  { name: 'demo', load: async () => (await import('./demo.js')).registerDemo },
+  { name: 'guard', load: async () => (await import('./guard.js')).registerGuard },
+  { name: 'lab', load: async () => (await import('./lab.js')).registerLab },
+  { name: 'script', load: async () => (await import('./script.js')).registerScript },
+];
+
+function emptyProgram(): Command {
+  return new Command('synack')
     .description('raw-packet crafting: build, send, sniff and read packets; drive TCP conversations by hand')
     .version('0.1.0')
     .showSuggestionAfterError(true)
@@ -30,28 +49,37 @@ export function buildProgram(): Command {
       // One line, always: commander puts its "(Did you mean ...?)" hint on a line of its own.
       outputError: (text, write) => write('synack: ' + text.trim().replace(/\s*\n\s*/g, ' ') + '\n'),
     });
-  registerBuild(program);
-  registerSend(program);
-  registerSr1(program);
-  registerSr(program);
-  registerRead(program);
-  registerScan(program);
-  registerPing(program);
-  registerProbe(program);
-  registerSniff(program);
-  registerHandshake(program);
-  registerShell(program);
-  registerDemo(program);
-  registerGuard(program);
-  registerLab(program);
-  registerScript(program);
+}
+
+/**
+ * The commands argv needs: the one it names, none for a bare --version, else all of them.
+ * The top-level options (-V, -h) take no value, so the first word not starting with '-' is the command.
+ */
+function commandsFor(args: readonly string[]): readonly CommandEntry[] {
+  const word = args.find((a) => !a.startsWith('-'));
+  const named = word === undefined ? undefined : COMMANDS.find((c) => c.name === word);
+  if (named) return [named];
+  if (word === undefined && args.length > 0 && args.every((a) => a === '-V' || a === '--version')) return [];
+  return COMMANDS;
+}
+
+async function programWith(entries: readonly CommandEntry[]): Promise<Command> {
+  if (entries.some((c) => c.packets !== false)) await import('./packet-support.js');
+  const registers = await Promise.all(entries.map((c) => c.load()));
+  const program = emptyProgram();
+  for (const register of registers) register(program);
   return program;
 }
 
+/** The whole program, every command registered. */
+export function buildProgram(): Promise<Command> {
+  return programWith(COMMANDS);
+}
+
 export async function main(argv: string[]): Promise<void> {
-  const program = buildProgram();
-  for (const cmd of program.commands) cmd.exitOverride();
   try {
+    const program = await programWith(commandsFor(argv.slice(2)));
+    for (const cmd of program.commands) cmd.exitOverride();
     await program.parseAsync(argv);
   } catch (err) {
     if (err instanceof CommanderError) {

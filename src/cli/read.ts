@@ -10,14 +10,14 @@
  * dissection, no string per packet: lines are written as bytes into one buffer), output
  * written in ~1 MiB blocks with one call each. A second thread was tried and measured slower
  * once the batch path existed: handing records across costs more than printing them.
+ * main.ts loads this module without the packet runtime (layers, link types, show hooks), so
+ * whatever here dissects must import it: conversations.ts does.
  */
 import type { Command } from 'commander';
 import { readPcapBatchesSync } from '../pcap/read.js';
 import type { PcapRecord } from '../pcap/record.js';
 import { linkTypeDescription } from '../pcap/link-type-names.js';
 import { createPrinter } from '../show/printer.js';
-import { ConversationTable } from './conversations.js';
-import { compileFilter } from './filter.js';
 import { examples, intOption, LineWriter, note, OutputClosed } from './common.js';
 import { action } from './run.js';
 
@@ -66,7 +66,7 @@ export function registerRead(program: Command): void {
     .action(
       action(async (file: string, filterWords: string[], opts: ReadOptions) => {
         const filterText = filterWords.join(' ');
-        const filter = filterText.trim() === '' ? undefined : compileFilter(filterText);
+        const filter = filterText.trim() === '' ? undefined : (await import('./filter.js')).compileFilter(filterText);
         const printerOptions = {
           verbose: opts.verbose ?? 0,
           link: opts.link ?? false,
@@ -74,7 +74,8 @@ export function registerRead(program: Command): void {
           hex: opts.hex === undefined || opts.hex === 0 ? undefined : opts.hex === 1 ? ('x' as const) : ('xx' as const),
         };
         const printer = createPrinter(printerOptions);
-        const conversations = opts.ladder || opts.svg ? new ConversationTable() : undefined;
+        // Ladders dissect packets: only they load the layers (the printer's fast path needs none).
+        const conversations = opts.ladder || opts.svg ? new (await import('./conversations.js')).ConversationTable() : undefined;
         const printLines = !(opts.quiet && conversations);
         const nano = opts.nano ?? false;
         const w = new LineWriter();
