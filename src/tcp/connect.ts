@@ -57,15 +57,19 @@ export async function openConversation(endpoints: Omit<Endpoints, 'src'> & { src
   const conversation = new Conversation({ src, sport, dst, dport }, options);
   let guard: Guard | undefined;
   let wire: TcpWire | undefined;
+  // The kernel's RST would leave from our side of the 4-tuple, toward the peer. The guard's
+  // nft round trip runs while we open the wire (nothing is sent before both are ready).
+  const guarding = installGuard({ src, sport, dst, dport });
   try {
-    // The kernel's RST would leave from our side of the 4-tuple, toward the peer.
-    guard = await installGuard({ src, sport, dst, dport });
     wire = openTcpWire(route.iface, isIPv6(dst) ? 6 : 4, sport, dport, (p, from, to) => {
       if (from === dst && to === src) conversation.deliver(p);
     });
+    guard = await guarding;
   } catch (err) {
     wire?.close();
-    await guard?.remove();
+    // A guard that did get installed is removed; one that failed has nothing to undo.
+    if (guard) await guard.remove();
+    else await guarding.then((g) => g.remove(), () => undefined);
     throw err;
   }
   const ownGuard = guard;

@@ -22,8 +22,17 @@
  * `nft -i` process: ~0.2 ms, where spawning `nft` per rule costs ~3 ms and would dominate a
  * 2 ms conversation. The table outlives its last element by a short linger (so back-to-back
  * conversations do not rebuild it) and is deleted then, or at once at exit/SIGINT/SIGTERM
- * (io/cleanup.ts). iptables is the fallback: one rule per guard, tagged `synack:<pid>`.
- * sweepGuards() removes what a crash (SIGKILL) left behind.
+ * (io/cleanup.ts). iptables is the fallback: one rule per guard, tagged `synack:<pid>`, added
+ * and removed by one `iptables` run each (remove() waits for it). sweepGuards() removes what a
+ * crash (SIGKILL) left behind.
+ *
+ * Timing. installGuard() resolves once the element is in the kernel (the SYN-ACK must not
+ * beat it). Guard.remove() with nftables resolves once the delete is QUEUED, not run: it is
+ * written at the next turn of the event loop, or sooner on the same line (one transaction) as
+ * the next guard's add. All commands go in order through one `nft -i` pipe, so a later add never
+ * overtakes the delete, and a rule can only stay a little longer (~0.2 ms) than asked, which is
+ * the safe direction. flushGuards() waits for every command written; the exit hook drops the
+ * whole table synchronously, queued deletes or not.
  */
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -55,7 +64,11 @@ export type GuardScope = FourTuple | PortScope;
 export interface Guard {
   readonly backend: 'nftables' | 'iptables';
   readonly tuple: GuardScope;
-  /** Removes the rule; safe to call more than once. */
+  /**
+   * Removes the rule; safe to call more than once. With nftables it resolves once the delete
+   * is queued (in order with every other table change), not once nft has run it: the rule
+   * may outlive the call by ~0.2 ms, never the process. flushGuards() waits for it.
+   */
   remove(): Promise<void>;
 }
 
@@ -92,71 +105,94 @@ function describe(s: GuardScope): string {
  * A long-lived `nft -i`. After each command we write a line nft cannot parse; its error on
  * stderr marks the end of the command's answer, and whatever stderr said before it is the
  * command's own error. Commands run one at a time, in the order given.
+ *
+ * This round trip is on connect()'s critical path, so stderr stays raw bytes (searched with
+ * Buffer.indexOf; decoded only when a command really failed), and the process is ref'd only
+ * on the idle -> busy edge and unref'd on the busy -> idle edge: a waiting command keeps the
+ * event loop alive, an idle session never does.
  */
 class NftSession {
   private readonly child: ChildProcess;
-  private stderr = '';
-  private readonly pending: Array<{ resolve: () => void; reject: (e: Error) => void; command: string }> = [];
+  /** Bytes of stderr not yet matched to a command (usually empty between commands). */
+  private stderr: Buffer = EMPTY;
+  private readonly pending: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
   private dead: Error | undefined;
+  private held = true;
 
   constructor() {
     this.child = spawn('nft', ['-i'], { stdio: ['pipe', 'ignore', 'pipe'] });
     this.child.on('error', (err) => this.fail(err));
     this.child.on('exit', () => this.fail(new Error('nft -i exited')));
-    this.child.stderr!.setEncoding('utf8');
-    this.child.stderr!.on('data', (d: string) => this.onStderr(d));
+    this.child.stderr!.on('data', (d: Buffer) => this.onStderr(d));
     this.child.stdin!.on('error', (err) => this.fail(err));
-    this.idle();
+    this.hold(false);
   }
 
   get alive(): boolean {
     return this.dead === undefined;
   }
 
-  command(command: string): Promise<void> {
-    if (this.dead) return Promise.reject(this.dead);
-    return new Promise((resolve, reject) => {
-      this.pending.push({ resolve, reject, command });
-      this.busy();
-      this.child.stdin!.write(`${command}\n${SENTINEL}\n`);
-    });
+  /** No command waiting for its answer. */
+  get idle(): boolean {
+    return this.pending.length === 0;
   }
 
-  private onStderr(chunk: string): void {
-    this.stderr += chunk;
+  /** Settles once every command written so far has been answered (never rejects). */
+  drained(): Promise<void> {
+    return this.last;
+  }
+
+  private last: Promise<void> = Promise.resolve();
+
+  command(command: string): Promise<void> {
+    if (this.dead) return Promise.reject(this.dead);
+    const answer = new Promise<void>((resolve, reject) => {
+      this.pending.push({ resolve, reject });
+      if (!this.held) this.hold(true);
+      this.child.stdin!.write(`${command}\n${SENTINEL}\n`);
+    });
+    this.last = answer.catch(() => undefined);
+    return answer;
+  }
+
+  private onStderr(chunk: Buffer): void {
+    let buf = this.stderr.length === 0 ? chunk : Buffer.concat([this.stderr, chunk]);
     for (;;) {
-      const at = this.stderr.indexOf(`\n${SENTINEL}\n`);
-      if (at < 0) return;
-      const caretEnd = this.stderr.indexOf('\n', at + SENTINEL.length + 2);
-      if (caretEnd < 0) return;
-      const sentinelError = this.stderr.lastIndexOf('Error:', at);
-      const own = this.stderr.slice(0, Math.max(0, sentinelError)).trim();
-      this.stderr = this.stderr.slice(caretEnd + 1);
+      const at = buf.indexOf(SENTINEL_LINE);
+      if (at < 0) break;
+      const caretEnd = buf.indexOf(NEWLINE, at + SENTINEL_LINE.length);
+      if (caretEnd < 0) break;
+      // The sentinel's own "Error: ..." line starts the last "Error:" before it; anything
+      // earlier belongs to the command.
+      const sentinelError = buf.lastIndexOf(ERROR_WORD, at);
+      const own = sentinelError > 0 ? buf.toString('utf8', 0, sentinelError).trim() : '';
+      buf = buf.subarray(caretEnd + 1);
       const done = this.pending.shift();
-      if (this.pending.length === 0) this.idle();
+      if (this.pending.length === 0) this.hold(false);
       if (!done) continue;
       if (own) done.reject(new Error(own.split('\n')[0]!));
       else done.resolve();
     }
+    // Keep only an unfinished answer (a copy: small, and the chunk may be a pooled buffer).
+    this.stderr = buf.length === 0 ? EMPTY : Buffer.from(buf);
   }
 
   private fail(err: Error): void {
     if (this.dead) return;
     this.dead = err;
     for (const p of this.pending.splice(0)) p.reject(err);
+    this.hold(false);
   }
 
   /** A waiting command keeps the process alive; an idle session must not. */
-  private busy(): void {
-    this.child.ref();
-    (this.child.stderr as unknown as { ref?: () => void }).ref?.();
-    (this.child.stdin as unknown as { ref?: () => void }).ref?.();
-  }
-
-  private idle(): void {
-    this.child.unref();
-    (this.child.stderr as unknown as { unref?: () => void }).unref?.();
-    (this.child.stdin as unknown as { unref?: () => void }).unref?.();
+  private hold(on: boolean): void {
+    if (this.held === on) return;
+    this.held = on;
+    const handles = [this.child, this.child.stderr, this.child.stdin] as unknown as Array<{ ref?: () => void; unref?: () => void } | null>;
+    for (const h of handles) {
+      if (on) h?.ref?.();
+      else h?.unref?.();
+    }
   }
 
   close(): void {
@@ -170,31 +206,48 @@ class NftSession {
   }
 }
 
+const EMPTY = Buffer.alloc(0);
+const SENTINEL_LINE = Buffer.from('\nsynack_sync\n');
+const NEWLINE = 0x0a;
+const ERROR_WORD = Buffer.from('Error:');
 const SENTINEL = 'synack_sync';
 
 let session: NftSession | undefined;
+/** The table's creation, written on the current session (its answer may still be on the way). */
 let tableReady: Promise<void> | undefined;
+/** The table may be in the kernel: set when its creation is written, cleared once its delete is answered. */
+let tableMayExist = false;
 let tableCleanup: (() => void) | undefined;
 let lingerTimer: NodeJS.Timeout | undefined;
-/** Elements in the sets, counted: two conversations may share a 4-tuple one after the other. */
-const elements = new Map<string, number>();
-/** Every table change goes through this chain, so a linger's delete never races an add. */
-let nftQueue: Promise<unknown> = Promise.resolve();
+/**
+ * Elements in the sets, counted: two conversations may share a 4-tuple one after the other.
+ * `added` is the answer to the one `add element` written for the first of them.
+ */
+const elements = new Map<string, { count: number; added: Promise<void> }>();
+/**
+ * Element deletes not yet written: they leave with the next add, on the same line (one nft
+ * transaction instead of two round trips), or on their own at the next turn of the event loop.
+ */
+let deferredDeletes: string[] = [];
+let flushScheduled = false;
+
+/*
+ * Ordering. Every command is written, synchronously, to the one `nft -i` session, and nft runs
+ * its input lines in order: that pipe IS the queue. So a delete written before an add runs
+ * before it, the table's creation runs before the first element, and a linger's `delete table`
+ * (written only when no element is counted) runs before the `add table` of a guard that comes
+ * later. The session is closed only when, after its `delete table` was answered, it is idle and
+ * no table was asked for since: a guard arriving meanwhile keeps it (closing it then was the
+ * "nft session closed" race of a fire-and-forget remove).
+ */
 
 function nftSession(): NftSession {
   if (!session || !session.alive) session = new NftSession();
   return session;
 }
 
-function serial<T>(fn: () => Promise<T>): Promise<T> {
-  const next = nftQueue.then(fn, fn);
-  nftQueue = next.catch(() => undefined);
-  return next;
-}
-
 function ensureTable(): Promise<void> {
   if (tableReady) return tableReady;
-  const s = nftSession();
   const t = `inet ${tableName}`;
   const mark = `meta mark != ${SYNACK_MARK}`;
   const rst = 'tcp flags & rst == rst';
@@ -213,13 +266,14 @@ function ensureTable(): Promise<void> {
   ];
   // Registered before the first change, so an interruption mid-setup still removes the table.
   tableCleanup ??= onCleanup(dropTableSync);
-  tableReady = (async () => {
-    for (const step of steps) await s.command(step);
-  })();
-  tableReady.catch(() => {
-    tableReady = undefined;
+  tableMayExist = true;
+  // One line, one transaction: the table appears whole or not at all.
+  const ready = nftSession().command(steps.join(' ; '));
+  tableReady = ready;
+  ready.catch(() => {
+    if (tableReady === ready) tableReady = undefined;
   });
-  return tableReady;
+  return ready;
 }
 
 function nftElement(s: GuardScope): { set: string; key: string } {
@@ -228,56 +282,120 @@ function nftElement(s: GuardScope): { set: string; key: string } {
   return { set: v6 ? 'ports6' : 'ports4', key: `${s.src} . ${s.sport}` };
 }
 
-async function nftAdd(scope: GuardScope): Promise<void> {
-  await serial(async () => {
-    if (lingerTimer) {
-      clearTimeout(lingerTimer);
-      lingerTimer = undefined;
-    }
-    await ensureTable();
-    const { set, key } = nftElement(scope);
-    const id = `${set} ${key}`;
-    const count = elements.get(id) ?? 0;
-    if (count === 0) await nftSession().command(`add element inet ${tableName} ${set} { ${key} }`);
-    elements.set(id, count + 1);
+/**
+ * Writes `command` with the deferred deletes in front, on one line. nft runs a line as one
+ * transaction, so if any delete fails (its element already gone: a sweep, an external flush)
+ * nothing of the line happened: then each delete goes alone (its failure ignored) and the
+ * command is tried again alone, still in order.
+ */
+function writeWithDeletes(command: string): Promise<void> {
+  const s = nftSession();
+  if (deferredDeletes.length === 0) return s.command(command);
+  const deletes = deferredDeletes;
+  deferredDeletes = [];
+  return s.command([...deletes, command].join(' ; ')).catch(() => {
+    const again = nftSession();
+    for (const d of deletes) again.command(d).catch(() => undefined);
+    return again.command(command);
   });
 }
 
-async function nftRemove(scope: GuardScope): Promise<void> {
-  await serial(async () => {
-    const { set, key } = nftElement(scope);
-    const id = `${set} ${key}`;
-    const count = elements.get(id) ?? 0;
-    if (count > 1) elements.set(id, count - 1);
-    else if (count === 1) {
-      elements.delete(id);
-      await nftSession().command(`delete element inet ${tableName} ${set} { ${key} }`).catch(() => undefined);
-    }
-    if (elements.size === 0) scheduleTableDrop();
+function flushDeletes(): void {
+  flushScheduled = false;
+  if (deferredDeletes.length === 0) return;
+  const deletes = deferredDeletes;
+  deferredDeletes = [];
+  const s = nftSession();
+  s.command(deletes.join(' ; ')).catch(() => {
+    if (deletes.length === 1) return;
+    const again = nftSession();
+    for (const d of deletes) again.command(d).catch(() => undefined);
   });
+}
+
+async function nftAdd(scope: GuardScope): Promise<void> {
+  if (lingerTimer) {
+    clearTimeout(lingerTimer);
+    lingerTimer = undefined;
+  }
+  const table = ensureTable();
+  const { set, key } = nftElement(scope);
+  const id = `${set} ${key}`;
+  let entry = elements.get(id);
+  if (entry) entry.count++;
+  else {
+    const added = writeWithDeletes(`add element inet ${tableName} ${set} { ${key} }`);
+    const fresh = { count: 1, added };
+    entry = fresh;
+    elements.set(id, fresh);
+    // Not in the set after all: whoever shares this entry fails with the first installer.
+    added.catch(() => {
+      if (elements.get(id) === fresh) elements.delete(id);
+      if (elements.size === 0) scheduleTableDrop();
+    });
+  }
+  // The table's own error names the real cause; the element's follows from it.
+  await table;
+  await entry.added;
+}
+
+/**
+ * Counts the element down; at zero its delete is deferred (see deferredDeletes) and the call
+ * returns at once: the caller (a closing conversation) does not wait for nft. Order still
+ * holds (a later add for the same element is written after this delete), flushGuards() waits
+ * for it, and the exit hook drops the whole table synchronously, so a delete not yet run at
+ * exit cannot leave the rule behind.
+ */
+function nftRemove(scope: GuardScope): void {
+  const { set, key } = nftElement(scope);
+  const id = `${set} ${key}`;
+  const entry = elements.get(id);
+  if (!entry) return;
+  if (--entry.count > 0) return;
+  elements.delete(id);
+  deferredDeletes.push(`delete element inet ${tableName} ${set} { ${key} }`);
+  if (!flushScheduled) {
+    flushScheduled = true;
+    setImmediate(flushDeletes);
+  }
+  if (elements.size === 0) scheduleTableDrop();
 }
 
 function scheduleTableDrop(): void {
   if (lingerTimer) clearTimeout(lingerTimer);
+  lingerTimer = undefined;
   if (guardSettings.lingerMs <= 0) {
-    void serial(dropTable);
+    void dropTable();
     return;
   }
   lingerTimer = setTimeout(() => {
     lingerTimer = undefined;
-    void serial(dropTable);
+    void dropTable();
   }, guardSettings.lingerMs);
   // The table waiting for a next conversation must not keep the process alive; exit drops it.
   lingerTimer.unref();
 }
 
+/** Deletes the table if no element is counted; settles once nft has answered. */
 async function dropTable(): Promise<void> {
   if (elements.size > 0 || !tableReady) return;
   tableReady = undefined;
-  const s = session;
-  await (s?.alive ? s.command(`delete table inet ${tableName}`) : run('nft', ['delete', 'table', 'inet', tableName], { timeout: 5000 })).catch(() => undefined);
-  session?.close();
-  session = undefined;
+  // Deletes still deferred are moot: the table goes with its elements.
+  deferredDeletes = [];
+  // Through the session even if the old one died (a fresh one then): a separate `nft` process
+  // could run after a later guard's `add table` and delete the new table under it.
+  const s = nftSession();
+  const dropped = s.command(`delete table inet ${tableName}`);
+  await dropped.then(
+    () => undefined,
+    () => undefined,
+  );
+  if (tableReady) return; // A guard came meanwhile: its table, its session, its exit hook.
+  tableMayExist = false;
+  if (session === s && s.idle) {
+    s.close();
+    session = undefined;
+  }
   tableCleanup?.();
   tableCleanup = undefined;
 }
@@ -287,9 +405,13 @@ function dropTableSync(): void {
   tableCleanup = undefined;
   session?.close();
   session = undefined;
-  if (!tableReady) return;
-  tableReady = undefined;
+  if (lingerTimer) clearTimeout(lingerTimer);
+  lingerTimer = undefined;
+  deferredDeletes = [];
   elements.clear();
+  tableReady = undefined;
+  if (!tableMayExist) return;
+  tableMayExist = false;
   try {
     execFileSync('nft', ['delete', 'table', 'inet', tableName], { stdio: 'ignore', timeout: 5000 });
   } catch {
@@ -352,7 +474,7 @@ class ActiveGuard implements Guard {
     this.removed = true;
     this.unregister?.();
     try {
-      if (this.backend === 'nftables') await nftRemove(this.tuple);
+      if (this.backend === 'nftables') nftRemove(this.tuple);
       else {
         const [cmd, args] = iptablesArgs(this.tuple, '-D');
         await run(cmd, args, { timeout: 5000 });
@@ -380,7 +502,8 @@ class ActiveGuard implements Guard {
  */
 export async function installGuard(scope: GuardScope, options: { backend?: Backend } = {}): Promise<Guard> {
   checkScope(scope);
-  const which = options.backend ?? (await chooseBackend());
+  // Once known, the backend costs no await: this is on connect()'s critical path.
+  const which = options.backend ?? backend ?? (await chooseBackend());
   try {
     if (which === 'nftables') await nftAdd(scope);
     else {
@@ -394,13 +517,18 @@ export async function installGuard(scope: GuardScope, options: { backend?: Backe
   return new ActiveGuard(which, scope);
 }
 
-/** Drops this process's nftables table now if no guard uses it (instead of after the linger). */
+/**
+ * Waits for every guard change asked for so far (removals included), then drops this
+ * process's nftables table now if no guard uses it (instead of after the linger).
+ */
 export async function flushGuards(): Promise<void> {
   if (lingerTimer) {
     clearTimeout(lingerTimer);
     lingerTimer = undefined;
   }
-  await serial(dropTable);
+  flushDeletes();
+  if (elements.size === 0) await dropTable();
+  await session?.drained();
 }
 
 function pidAlive(pid: number): boolean {
