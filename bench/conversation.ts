@@ -92,14 +92,33 @@ print(' '.join('%.3f' % x for x in out))
 const rule = ['OUTPUT', '-p', 'tcp', '-d', '127.0.0.1', '--dport', String(port), '--tcp-flags', 'RST', 'RST', '-m', 'comment', '--comment', 'synack-bench-scapy', '-j', 'DROP'];
 let scapy: number[] = [];
 let scapyNote = '';
-// Removed in the finally below; and on SIGINT/SIGTERM too, through synack's cleanup registry.
-const unregister = onCleanup(() => {
+/** Whether iptables-nft's own table was there before us: adding a rule creates it, removing the rule leaves it. */
+const filterTableExisted = (() => {
+  try {
+    execFileSync('nft', ['list', 'table', 'ip', 'filter'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+function removeScapyRule(): void {
   try {
     execFileSync('iptables', ['-D', ...rule], { stdio: 'ignore' });
   } catch {
-    // Already removed.
+    // Not installed, or already removed.
   }
-});
+  if (filterTableExisted) return;
+  // The table we caused, now empty of rules: leave the machine as we found it.
+  try {
+    if (!execFileSync('iptables', ['-S'], { encoding: 'utf8' }).includes('-A ')) execFileSync('nft', ['delete', 'table', 'ip', 'filter'], { stdio: 'ignore' });
+  } catch {
+    // No nft, or no such table.
+  }
+}
+
+// Removed in the finally below; and on SIGINT/SIGTERM too, through synack's cleanup registry.
+const unregister = onCleanup(removeScapyRule);
 try {
   execFileSync('iptables', ['-I', ...rule]);
   // Asynchronously: the server answering Scapy runs on this process's event loop.
@@ -120,11 +139,7 @@ try {
 } catch (err) {
   scapyNote = `scapy run failed: ${(err as Error).message}`;
 } finally {
-  try {
-    execFileSync('iptables', ['-D', ...rule]);
-  } catch {
-    // Not installed (iptables missing): nothing to remove.
-  }
+  removeScapyRule();
   unregister();
 }
 
