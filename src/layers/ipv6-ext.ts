@@ -12,6 +12,7 @@ import type { FieldSpec } from './field.js';
 import { computedInt, intField } from './field.js';
 import { Layer, type BuildContext, type DecodeContext, type Decoded, type LayerClass } from './layer.js';
 import { bind, boundLayer, boundValue, registerLayer } from './registry.js';
+import { zeroFilledHeader } from './partial.js';
 import { RawLayer } from './raw.js';
 import { IPerror6Layer, IPv6Layer, ipv6Bytes, ipv6Text } from './ipv6.js';
 import {
@@ -74,13 +75,6 @@ function ipv6Below(ctx: DecodeContext): IPv6Layer | undefined {
     if (!('isExtensionHeader' in layer)) return undefined;
   }
   return undefined;
-}
-
-/** Reads the bytes there are of a fixed-size header: as if zero-padded, so it rebuilds to those bytes. */
-function zeroPadded(buf: Buffer, off: number, end: number, size: number): Buffer {
-  const whole = Buffer.alloc(size);
-  if (end > off) buf.copy(whole, 0, off, end);
-  return whole;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -282,7 +276,7 @@ export class IPv6ExtHdrRoutingLayer extends IPv6ExtHeader<IPv6ExtHdrRoutingField
     const layer = new this();
     const f = layer.fields;
     const avail = end - off;
-    const fixed = avail < 8 ? zeroPadded(buf, off, end, 8) : buf;
+    const fixed = avail < 8 ? zeroFilledHeader(buf, off, end, 8) : buf;
     const base = avail < 8 ? 0 : off;
     if (avail >= 1) f.nh = fixed[base]!;
     if (avail >= 2) f.len = fixed[base + 1]!;
@@ -353,7 +347,7 @@ export class IPv6ExtHdrFragmentLayer extends IPv6ExtHeader<IPv6ExtHdrFragmentFie
     const layer = new this();
     const f = layer.fields;
     const avail = end - off;
-    const fixed = avail < 8 ? zeroPadded(buf, off, end, 8) : buf;
+    const fixed = avail < 8 ? zeroFilledHeader(buf, off, end, 8) : buf;
     const base = avail < 8 ? 0 : off;
     if (avail >= 1) f.nh = fixed[base]!;
     if (avail >= 2) f.res1 = fixed[base + 1]!;
