@@ -6,6 +6,7 @@
 import type { Packet } from '../packet/packet.js';
 import { TCPLayer } from '../layers/tcp.js';
 import { RawLayer } from '../layers/raw.js';
+import { TCP_FLAG_LETTERS } from './tcpdump/tcp.js';
 
 export interface LadderEntry {
   /** 'out': from the left endpoint (us) to the right one; 'in': the other way. */
@@ -24,18 +25,9 @@ export interface LadderOptions {
   absolute?: boolean;
 }
 
-/** tcpdump's flag text: S F P R U E W then '.' for ACK; 'none' when no flag is set. */
+/** tcpdump's flag letters for the low 8 flag bits: 'S.', 'FS', 'P.', 'none'. */
 export function tcpdumpFlags(bits: number): string {
-  let s = '';
-  if (bits & 0x02) s += 'S';
-  if (bits & 0x01) s += 'F';
-  if (bits & 0x08) s += 'P';
-  if (bits & 0x04) s += 'R';
-  if (bits & 0x20) s += 'U';
-  if (bits & 0x40) s += 'E';
-  if (bits & 0x80) s += 'W';
-  if (bits & 0x10) s += '.';
-  return s || 'none';
+  return TCP_FLAG_LETTERS[bits & 0xff]!;
 }
 
 /** One label per segment, sequence numbers relative to each side's first (as tcpdump prints them). */

@@ -6,13 +6,14 @@ import { cksumResult, cksumShouldBe, HEX2, sum16, TRUNCATED, type PrintContext }
 import type { FlowEntry } from './tcp-flows.js';
 import { printTCPPayload } from './tcp-payload.js';
 
-/** Flags in tcpdump's letters, bit order F S R P . U E W; 'none' when no bit is set. */
-const FLAG_TEXT: readonly string[] = Array.from({ length: 256 }, (_, bits) => {
+/** Flags in tcpdump's letters, bit order F S R P . U E W; 'none' when no bit is set ('S.', 'FS', 'FPU'). */
+export const TCP_FLAG_LETTERS: readonly string[] = Array.from({ length: 256 }, (_, bits) => {
   const letters = 'FSRP.UEW';
   let s = '';
   for (let i = 0; i < 8; i++) if (bits & (1 << i)) s += letters[i];
-  return 'Flags [' + (s === '' ? 'none' : s) + ']';
+  return s === '' ? 'none' : s;
 });
+const FLAG_TEXT: readonly string[] = TCP_FLAG_LETTERS.map((letters) => 'Flags [' + letters + ']');
 
 const OPTION_NAMES: Record<number, string> = {
   0: 'eol', 1: 'nop', 2: 'mss', 3: 'wscale', 4: 'sackOK', 5: 'sack', 6: 'echo', 7: 'echoreply', 8: 'TS',
