@@ -4,7 +4,7 @@
  * kernel, and the process that made it is gone: a table named synack_<pid> or a rule tagged
  * synack:<pid> that someone else made is left alone, and so is anything whose pid was reused.
  *
- * Records live in a private directory (0700, owned by us, not a symlink): /run/synack/guards
+ * Records live in a private directory (0700, owned by us, not a symlink): /run/synack-guards
  * for root (tmpfs: a reboot clears it together with the rules it describes), else under the
  * user's runtime or temp directory. SYNACK_STATE_DIR overrides the base, for tests.
  */
@@ -63,20 +63,19 @@ export function newToken(): string {
 }
 
 export function stateDir(): string {
-  const base = process.env.SYNACK_STATE_DIR
-    ?? (process.getuid?.() === 0 ? '/run/synack' : join(process.env.XDG_RUNTIME_DIR ?? tmpdir(), `synack-${process.getuid?.() ?? 'user'}`));
-  const dir = join(base, 'guards');
-  for (const d of [base, dir]) {
-    try {
-      mkdirSync(d, { mode: 0o700 });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new SynackError(`cannot create the guard state directory ${d}: ${(err as Error).message}`, 'system');
-    }
-    const st = lstatSync(d);
-    const uid = process.getuid?.();
-    if (!st.isDirectory() || (uid !== undefined && st.uid !== uid) || (st.mode & 0o077) !== 0) {
-      throw new SynackError(`the guard state directory ${d} is not a private directory of ours (a symlink, another owner, or open to others): remove it or set SYNACK_STATE_DIR`, 'system');
-    }
+  const uid = process.getuid?.();
+  const dir = process.env.SYNACK_STATE_DIR
+    ? join(process.env.SYNACK_STATE_DIR, 'guards')
+    : uid === 0 ? '/run/synack-guards' : join(process.env.XDG_RUNTIME_DIR ?? tmpdir(), `synack-guards-${uid ?? 'user'}`);
+  try {
+    mkdirSync(dir, { mode: 0o700, recursive: true });
+  } catch (err) {
+    throw new SynackError(`cannot create the guard state directory ${dir}: ${(err as Error).message}`, 'system');
+  }
+  // Never trust a directory someone else could have planted or can write into.
+  const st = lstatSync(dir);
+  if (!st.isDirectory() || (uid !== undefined && st.uid !== uid) || (st.mode & 0o077) !== 0) {
+    throw new SynackError(`the guard state directory ${dir} is not a private directory of ours (a symlink, another owner, or open to others): remove it or set SYNACK_STATE_DIR`, 'system');
   }
   return dir;
 }
