@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { flushGuards, installGuard, sweepGuards } from '../src/index.js';
 import { guardToken } from '../src/tcp/guard.js';
+import { newToken, processIdentity, readRecords, writeRecord } from '../src/tcp/guard/records.js';
 
 const root = process.getuid?.() === 0;
 if (!root) console.log('guard.test: skipped: nft and iptables need root');
@@ -150,6 +151,29 @@ describe.skipIf(!root)('the sweep removes only what we made', () => {
     } finally {
       execFileSync('nft', ['delete', 'table', 'inet', `synack_${pid}`]);
       execFileSync('iptables', ['-D', ...rule]);
+    }
+  });
+
+  it('sees a reused pid as gone: a live process that started after the record was written is not its owner', async () => {
+    const live = spawn('sleep', ['30']);
+    const pid = live.pid!;
+    const token = newToken();
+    const rule = { cmd: 'iptables' as const, chain: 'OUTPUT', args: ['-p', 'tcp', '--sport', '40108', '-m', 'comment', '--comment', `synack:${pid}:${token}`, '-j', 'ACCEPT'] };
+    execFileSync('iptables', ['-I', rule.chain, ...rule.args]);
+    // The record says the owner started earlier than the process now holding the pid.
+    writeRecord({ pid, start: processIdentity(pid)!.start - 100, token, rules: [rule] });
+    try {
+      const removed = await sweepGuards();
+      expect(removed.some((r) => r.includes(token))).toBe(true);
+      expect(iptablesSave()).not.toContain(token);
+      expect(readRecords().some((r) => r.token === token)).toBe(false);
+    } finally {
+      live.kill('SIGKILL');
+      try {
+        execFileSync('iptables', ['-D', rule.chain, ...rule.args], { stdio: 'ignore' });
+      } catch {
+        // Swept, as it should be.
+      }
     }
   });
 });

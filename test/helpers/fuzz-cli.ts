@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packet } from '../../src/index.js';
 import { BIN } from './cli.js';
+import { pcapFile } from './fuzz-targets.js';
 import { Rng } from './random-specs.js';
 
 export interface CliFixtures {
@@ -41,20 +42,7 @@ export function prepareCliFixtures(): CliFixtures {
     packet("IPv6(src='::1',dst='::1')/UDP(sport=53,dport=5353)/b'hello'"),
     packet("IP(src='198.51.100.1',dst='198.51.100.2')/ICMP()"),
   ].map((p) => p.bytes());
-  const head = Buffer.alloc(24);
-  head.writeUInt32LE(0xa1b2c3d4, 0);
-  head.writeUInt16LE(2, 4);
-  head.writeUInt16LE(4, 6);
-  head.writeUInt32LE(65535, 16);
-  head.writeUInt32LE(101, 20);
-  const records = packets.flatMap((p, i) => {
-    const r = Buffer.alloc(16);
-    r.writeUInt32LE(1_700_000_000 + i, 0);
-    r.writeUInt32LE(p.length, 8);
-    r.writeUInt32LE(p.length, 12);
-    return [r, p];
-  });
-  const file = Buffer.concat([head, ...records]);
+  const file = pcapFile(packets, 101, false);
   writeFileSync(join(dir, 'a.pcap'), file);
   writeFileSync(join(dir, 'cut.pcap'), file.subarray(0, file.length - 7));
   writeFileSync(join(dir, 'exprs.txt'), "IP(dst='127.0.0.1')/TCP(dport=80)\nIPv6(dst='::1')/UDP()\n");

@@ -189,7 +189,8 @@ function guarded(fn: () => unknown): void {
 // ---------------------------------------------------------------------------------------------
 // Capture files: pcap and pcapng, read through the real chunked reader.
 
-function pcapFile(packets: readonly Buffer[], linkType: number, nano: boolean): Buffer {
+/** A classic pcap file (little-endian) holding `packets`, one second apart. */
+export function pcapFile(packets: readonly Buffer[], linkType: number, nano: boolean): Buffer {
   const head = Buffer.alloc(24);
   head.writeUInt32LE(nano ? 0xa1b23c4d : 0xa1b2c3d4, 0);
   head.writeUInt16LE(2, 4);
