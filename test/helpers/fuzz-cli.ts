@@ -4,13 +4,14 @@
  *
  * Safety: only commands that never touch the network run (read, build, help, version, unknown
  * words): a mutation can never turn into a send. As root the child runs as nobody (no raw
- * sockets, no namespaces, no firewall, nowhere to write but world-writable places), in a
+ * sockets, no namespaces, no firewall, nowhere to write but world-writable places; when nobody
+ * cannot reach the checkout, as root, still offline commands only), in a
  * fixtures directory it cannot write into; file names are relative to it.
  *
  * A defect: a stack trace or "internal error" (exit 70), a usage error (exit 2) that is not
  * exactly one line, or no exit within the hang limit.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +22,8 @@ import { Rng } from './random-specs.js';
 
 export interface CliFixtures {
   dir: string;
+  /** The unprivileged user the children run as (root only), when it can reach the program. */
+  uid?: number;
 }
 
 export interface CliStats {
@@ -49,7 +52,16 @@ export function prepareCliFixtures(): CliFixtures {
   writeFileSync(join(dir, 's.pkt'), "0 > S 0:0(0) win 65535 <mss 1460>\n+0 < S. 0:0(0) ack 1 win 65535\n+0 > . 1:1(0) ack 1 win 65535\n");
   // Readable (not writable) by the unprivileged user the children run as.
   chmodSync(dir, 0o755);
-  return { dir };
+  return { dir, ...(asRoot && nobodyCanRun(dir) ? { uid: NOBODY } : {}) };
+}
+
+const NOBODY = 65534;
+
+/** Whether nobody can run the program from here (a checkout under a private home cannot). */
+function nobodyCanRun(dir: string): boolean {
+  const r = spawnSync(process.execPath, [BIN, '--version'], { cwd: dir, uid: NOBODY, gid: NOBODY, stdio: 'ignore', timeout: 20_000 });
+  if (r.status !== 0) console.log('fuzz-cli: nobody cannot run bin/synack from this checkout: the CLI fuzz runs as root (offline commands only)');
+  return r.status === 0;
 }
 
 const SEEDS: string[][] = [
@@ -139,7 +151,7 @@ export function runCliInput(argv: string[], stats: CliStats, fixtures: CliFixtur
       cwd: fixtures.dir,
       env: { PATH: process.env.PATH, TZ: 'UTC', NO_COLOR: '1', HOME: '/nonexistent' },
       stdio: ['ignore', 'pipe', 'pipe'],
-      ...(asRoot ? { uid: 65534, gid: 65534 } : {}),
+      ...(fixtures.uid !== undefined ? { uid: fixtures.uid, gid: fixtures.uid } : {}),
     });
     let stdoutBytes = 0;
     let stderr = '';
