@@ -7,9 +7,10 @@
  * all), inputs slower than 1 s, hangs (no progress for --hang-seconds: killed, then resumed
  * after the input), crashes (the child died: resumed after the input), and peak RSS.
  *
- *   npm run fuzz [-- --inputs N] [--seed S] [--targets text,pcap,...] [--seconds S] [--cli-inputs N] [--jobs J]
+ *   npm run fuzz [-- --inputs N] [--seed S] [--targets text,pcap,...] [--seconds S] [--start K] [--cli-inputs N] [--jobs J]
  *
- * --seconds bounds each target's run time (the report says how many inputs it reached).
+ * --seconds bounds each target's run time (the report says how many inputs it reached);
+ * --start K resumes such a run at input K of the same streams.
  * Exits 1 when any target had a defect, a hang or a crash.
  */
 import { spawn } from 'node:child_process';
@@ -34,6 +35,8 @@ const hangSeconds = Number(arg('--hang-seconds', '10'));
 const cliCount = Number(arg('--cli-inputs', '2000'));
 const jobs = Number(arg('--jobs', '2'));
 const targets = arg('--targets', 'text,pcap,script,filter,dissect,cli').split(',');
+/** Resume a bounded run: inputs [start, inputs) of the same seeded streams. */
+const first = Number(arg('--start', '0'));
 
 interface Report {
   target: string;
@@ -126,7 +129,7 @@ function runWorker(target: string, start: number, count: number, budgetS: number
 async function runTarget(target: string): Promise<Report> {
   const started = Date.now();
   const report: Report = { target, inputs: 0, refused: 0, defects: 0, slow: 0, hangs: 0, crashes: 0, peakRssMb: 0, seconds: 0, samples: [] };
-  let start = 0;
+  let start = first;
   while (start < inputs) {
     const left = seconds - (Date.now() - started) / 1000;
     if (left <= 0) break;
@@ -172,7 +175,7 @@ async function runCli(): Promise<Report> {
   };
 }
 
-console.log(`fuzz: seed ${seed}, ${inputs.toLocaleString('en-US')} inputs per target (cli: ${cliCount.toLocaleString('en-US')} processes)${Number.isFinite(seconds) ? `, at most ${seconds} s per target` : ''}, ${jobs} at a time`);
+console.log(`fuzz: seed ${seed}, ${first ? `inputs ${first.toLocaleString('en-US')} to ` : ''}${inputs.toLocaleString('en-US')} inputs per target (cli: ${cliCount.toLocaleString('en-US')} processes)${Number.isFinite(seconds) ? `, at most ${seconds} s per target` : ''}, ${jobs} at a time`);
 const queue = [...targets];
 const reports: Report[] = [];
 await Promise.all(
