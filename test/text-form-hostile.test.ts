@@ -83,5 +83,7 @@ describe('the text form under hostile input', () => {
   it('deep but legal nesting still parses', () => {
     expect(packet('(' .repeat(30) + "IP(dst='127.0.0.1')" + ')'.repeat(30)).layers).toHaveLength(1);
     expect(packet("TCP(options=[('SAck', (1, 2, 3, 4)), ('MSS', b'\\x05\\xb4'), (253, b'\\x01'), ('NOP', None)])").layers).toHaveLength(1);
+    // The TCP header an ICMP error quotes takes TCP's options too.
+    expect(packet("IP()/ICMP(type=3)/IPerror()/TCPerror(options=[('MSS', 1460)])").layers).toHaveLength(4);
   });
 });

@@ -11,6 +11,7 @@ import { IPV6_EXT_OPTION_VARIANTS, checkIPv6ExtOption, type IPv6ExtOption } from
 import type { Layer, LayerClass } from '../../layers/layer.js';
 import { RawLayer } from '../../layers/raw.js';
 import { TCP_OPTION_KINDS } from '../../layers/tcp-options.js';
+import { TCPLayer } from '../../layers/tcp.js';
 import { layerByName, layerNames } from '../../layers/registry.js';
 import { isIPv4, isIPv6 } from '../../wire/addr.js';
 import { SynackError, didYouMean } from '../../wire/errors.js';
@@ -131,11 +132,13 @@ function fieldValue(cls: LayerClass, kw: Keyword, budget: Budget): unknown {
  */
 function optionsOf(cls: LayerClass, node: Node, where: string, budget: Budget): unknown {
   if (node.type !== 'list' && node.type !== 'tuple') {
-    const example = cls.layerName === 'TCP' ? "[('MSS', 1460), ('NOP', None)]" : cls.layerName === 'IP' ? '[IPOption_NOP()]' : '[PadN(optdata=b\'\\x00\')]';
+    const example = cls === TCPLayer || cls.prototype instanceof TCPLayer ? "[('MSS', 1460), ('NOP', None)]" : cls.layerName === 'IP' ? '[IPOption_NOP()]' : '[PadN(optdata=b\'\\x00\')]';
     throw textError(node.column, `${where} takes a list like ${example}, not ${describe(node)}`);
   }
+  // TCP and the TCP header an ICMP error quotes (TCPerror) share TCP's options.
+  const tcp = cls === TCPLayer || cls.prototype instanceof TCPLayer;
   for (const item of node.items) {
-    if (cls.layerName === 'TCP') checkTCPOptionNode(item, where);
+    if (tcp) checkTCPOptionNode(item, where);
     else if (item.type !== 'call') throw textError(item.column, `${where}: each option is a call like ${cls.layerName === 'IP' ? 'IPOption_NOP()' : 'Pad1()'}, not ${describe(item)}`);
   }
   return plain(node, budget);
