@@ -3,10 +3,12 @@
  * targets with 1M inputs each (bench/fuzz.ts). Every input must come back as a result or a
  * SynackError (the dissector and the printers: a result, always), and none may hang.
  */
-import { rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SynackError } from '../src/index.js';
-import { ensureBuilt } from './helpers/cli.js';
+import { ensureBuilt, synack } from './helpers/cli.js';
 import { cliInputs, prepareCliFixtures, runCliInput, type CliFixtures, type CliStats } from './helpers/fuzz-cli.js';
 import { TARGETS, loadFilterCompiler, newTargetStats, runOne, type FuzzTarget, type TargetStats } from './helpers/fuzz-targets.js';
 
@@ -96,4 +98,28 @@ describe('CLI argument fuzz (the real program, short pass)', () => {
     expect(stats.defects, stats.samples.join('\n')).toBe(0);
     expect(stats.refused).toBeGreaterThan(0);
   }, 120_000);
+});
+
+describe('what the long CLI fuzz found: every file error is one line', () => {
+  beforeAll(() => ensureBuilt(), 120_000);
+
+  it.each([
+    ['a 300-character name (ENAMETOOLONG)', 'x'.repeat(300), /^synack: cannot read x{60}\.\.\. \(300 characters\): the name is too long for the file system$/],
+    ['a symlink loop (ELOOP)', 'LOOP', /^synack: cannot read .*loop: too many levels of symbolic links$/],
+    ['/proc/self/mem (EIO)', '/proc/self/mem', /^synack: cannot read \/proc\/self\/mem: i\/o error \(EIO\)$/],
+  ])('%s', async (_what, name, message) => {
+    const dir = mkdtempSync(join(tmpdir(), 'synack-ferr-'));
+    try {
+      let file = name;
+      if (name === 'LOOP') {
+        file = join(dir, 'loop');
+        symlinkSync(file, file);
+      }
+      const r = await synack(['read', file]);
+      expect(r.code).toBe(2);
+      expect(r.stderr.trim()).toMatch(message);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

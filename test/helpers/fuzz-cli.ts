@@ -170,7 +170,8 @@ export function runCliInput(argv: string[], stats: CliStats, fixtures: CliFixtur
       clearInterval(sampler);
       stats.inputs++;
       const shown = JSON.stringify(argv).slice(0, 400);
-      const lines = stderr.trimEnd().split('\n');
+      // tcpdump's "reading from file F, link-type ..." header goes to stderr before any error: not part of it.
+      const lines = stderr.trimEnd().split('\n').filter((l) => !/^reading from file .*, link-type /.test(l));
       let defect: string | undefined;
       if (hung) {
         stats.hangs++;
