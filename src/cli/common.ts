@@ -12,12 +12,18 @@ import { usageError } from '../wire/errors.js';
 export function parseAddress(text: string, what = 'address'): string {
   if (text === 'localhost') return '127.0.0.1';
   if (isIPv4(text) || isIPv6(text)) return text;
-  throw usageError(`bad ${what} '${text}': give an IPv4 or IPv6 address such as 127.0.0.1 or ::1 (names are not resolved)`);
+  throw usageError(`bad ${what} ${quoted(text)}: give an IPv4 or IPv6 address such as 127.0.0.1 or ::1 (names are not resolved)`);
+}
+
+/** A value as a message quotes it: on one line whatever it holds (a newline shows as \n), and short. */
+function quoted(text: string): string {
+  const short = text.length > 60 ? `${text.slice(0, 60)}...` : text;
+  return `'${short.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/\r/g, '\\r')}'`;
 }
 
 /** A port number 0..65535 (0 only where `allowZero`). */
 export function parsePort(text: string, what = 'port', allowZero = false): number {
-  if (!/^\d+$/.test(text)) throw usageError(`bad ${what} '${text}': give a number from ${allowZero ? 0 : 1} to 65535`);
+  if (!/^\d+$/.test(text)) throw usageError(`bad ${what} ${quoted(text)}: give a number from ${allowZero ? 0 : 1} to 65535`);
   const n = Number(text);
   if (n > 65535 || (!allowZero && n < 1)) throw usageError(`${what} ${text} is out of range: ports are ${allowZero ? 0 : 1}-65535`);
   return n;
@@ -34,7 +40,7 @@ export function parseHostPort(text: string): { host: string; port: number } {
   } else {
     const colon = text.lastIndexOf(':');
     if (colon < 0 || (text.indexOf(':') !== colon && !text.startsWith('['))) {
-      throw usageError(`'${text}' is not HOST:PORT: write it like 127.0.0.1:80 or [::1]:80`);
+      throw usageError(`${quoted(text)} is not HOST:PORT: write it like 127.0.0.1:80 or [::1]:80`);
     }
     host = text.slice(0, colon);
     port = text.slice(colon + 1);

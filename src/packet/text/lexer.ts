@@ -39,7 +39,9 @@ export const TEXT_LIMITS = {
 
 /** A piece of the user's text to quote in a message: long ones are cut, so the message stays one short line. */
 export function clip(text: string, max = 40): string {
-  return text.length <= max ? text : `${text.slice(0, max)}... (${text.length} characters)`;
+  const short = text.length <= max ? text : `${text.slice(0, max)}... (${text.length} characters)`;
+  // A newline in the user's text stays on the message's one line.
+  return short.replace(/\n/g, '\\n').replace(/\r/g, '\\r');
 }
 
 export function tokenize(text: string): Token[] {

@@ -221,7 +221,7 @@ function addressOf(node: Node, spec: FieldSpec, where: string): string {
   const ok = spec.kind === 'ipv4' ? isIPv4(addr!) : spec.kind === 'ipv6' ? isIPv6(addr!) : MAC_RE.test(text);
   if (!ok) {
     const kind = spec.kind === 'ipv4' ? 'IPv4' : spec.kind === 'ipv6' ? 'IPv6' : 'MAC';
-    throw textError(node.column, `bad ${kind} address '${text}' for ${where}: write it like '${example(spec)}' (host names are not looked up)`);
+    throw textError(node.column, `bad ${kind} address '${clip(text)}' for ${where}: write it like '${example(spec)}' (host names are not looked up)`);
   }
   if (prefix !== undefined && spec.kind === 'mac') throw textError(node.column, `${where}: MAC addresses take no prefix length`);
   return text;
