@@ -31,9 +31,20 @@ export function releaseWhenIdle(release: () => void): () => void {
   };
 }
 
-/** Nothing ref'd but addon handles: what a forgotten close() looks like. */
+/**
+ * Nothing ref'd but addon handles: what a forgotten close() looks like. stdout and stderr,
+ * once written to a pipe or a terminal, are listed too (as PipeWrap or TTYWrap) although they
+ * never keep a program from ending; they are taken off the list first.
+ */
 export function loopIsIdle(): boolean {
-  return process.getActiveResourcesInfo().length === 0;
+  const active = process.getActiveResourcesInfo();
+  for (const stream of [process.stdout, process.stderr]) {
+    const kind = (stream as unknown as { _handle?: { constructor?: { name?: string } } })._handle?.constructor?.name;
+    const listed = kind === 'Pipe' ? 'PipeWrap' : kind === 'TTY' ? 'TTYWrap' : undefined;
+    const at = listed ? active.indexOf(listed) : -1;
+    if (at >= 0) active.splice(at, 1);
+  }
+  return active.length === 0;
 }
 
 function check(): void {
