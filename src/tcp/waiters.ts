@@ -103,28 +103,26 @@ export class SegmentWaiters {
 
   /** Hands a segment to the first waiter it matches; returns whether one took it. */
   offer(p: Packet): boolean {
-    const tcp = p.layer(TCPLayer);
-    for (const w of this.waiters) {
-      if (w.match(tcp, p)) {
-        clearTimeout(w.timer);
-        this.waiters.delete(w);
-        w.resolve(p);
-        return true;
-      }
-    }
-    return false;
+    return this.resolveMatching(p, true) > 0;
   }
 
   /** Hands a segment to every waiter it matches (held segments are looked at, not consumed). */
   offerAll(p: Packet): void {
+    this.resolveMatching(p, false);
+  }
+
+  private resolveMatching(p: Packet, firstOnly: boolean): number {
     const tcp = p.layer(TCPLayer);
+    let taken = 0;
     for (const w of this.waiters) {
-      if (w.match(tcp, p)) {
-        clearTimeout(w.timer);
-        this.waiters.delete(w);
-        w.resolve(p);
-      }
+      if (!w.match(tcp, p)) continue;
+      clearTimeout(w.timer);
+      this.waiters.delete(w);
+      w.resolve(p);
+      taken++;
+      if (firstOnly) break;
     }
+    return taken;
   }
 
   /** Keeps a segment nobody waited for. */
