@@ -29,6 +29,8 @@ export class Packet {
   time: number | undefined;
   /** The same capture time in nanoseconds since the epoch, when the source had that precision (pcap files). */
   timeNs?: bigint;
+  /** A comment kept with the packet in pcapng files (opt_comment), as Scapy's pkt.comment. */
+  comment?: string;
 
   constructor(layers: Layer[] = []) {
     this.layers = layers;
@@ -76,6 +78,7 @@ export class Packet {
     const copy = new Packet(this.layers.map((l) => l.clone()));
     copy.time = this.time;
     if (this.timeNs !== undefined) copy.timeNs = this.timeNs;
+    if (this.comment !== undefined) copy.comment = this.comment;
     return copy;
   }
 
