@@ -21,7 +21,11 @@ export const packetHooks: {
   show?: (p: Packet) => string;
   command?: (p: Packet) => string;
   hexdump?: (p: Packet) => string;
+  repr?: (p: Packet) => string;
 } = {};
+
+/** Node's hook for util.inspect (console.log, the REPL); a registered symbol, so nothing here imports node:util. */
+export const inspectSymbol = Symbol.for('nodejs.util.inspect.custom');
 
 export class Packet {
   readonly layers: Layer[];
@@ -112,6 +116,11 @@ export class Packet {
 
   toString(): string {
     return packetHooks.summary ? this.summary() : this.layers.map((l) => l.name).join('/');
+  }
+
+  /** Scapy's short repr, `<IP  dst=127.0.0.1 |<TCP  dport=http flags=S |>>`, wherever Node inspects a packet. */
+  [inspectSymbol](): string {
+    return packetHooks.repr ? packetHooks.repr(this) : `<${this.layers.map((l) => l.name).join('/')}>`;
   }
 }
 
