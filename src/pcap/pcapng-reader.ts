@@ -9,16 +9,9 @@
 import { corruptCapture } from './errors.js';
 import { PcapRecord, type CaptureFormat, type InterfaceListener, type RecordParser } from './record.js';
 
-export const PCAPNG_SHB_TYPE = 0x0a0d0d0a;
-const BYTE_ORDER_MAGIC = 0x1a2b3c4d;
-const IDB = 1;
-const PB = 2;
-const SPB = 3;
-const EPB = 6;
-const OPT_COMMENT = 1;
-const OPT_IF_NAME = 2;
-const OPT_IF_TSRESOL = 9;
-const OPT_IF_TSOFFSET = 14;
+import { BYTE_ORDER_MAGIC, EPB, IDB, OPT_COMMENT, OPT_IF_NAME, OPT_IF_TSOFFSET, OPT_IF_TSRESOL, PB, PCAPNG_SHB_TYPE, SPB } from './pcapng-format.js';
+
+export { PCAPNG_SHB_TYPE } from './pcapng-format.js';
 /** A length beyond this is damage; libpcap's own ceiling is of the same order. */
 const MAX_BLOCK_LENGTH = 64 * 1024 * 1024;
 

@@ -11,15 +11,8 @@
  *   w.close();
  */
 import { CaptureWriter, fitsLinkType, type CaptureWriterOptions, type Writable } from './capture-writer.js';
-import { PCAPNG_SHB_TYPE } from './pcapng-reader.js';
+import { BYTE_ORDER_MAGIC, EPB, IDB, OPT_COMMENT, OPT_ENDOFOPT, OPT_IF_TSRESOL, OPT_SHB_USERAPPL, PCAPNG_SHB_TYPE } from './pcapng-format.js';
 
-const BYTE_ORDER_MAGIC = 0x1a2b3c4d;
-const IDB = 1;
-const EPB = 6;
-const OPT_ENDOFOPT = 0;
-const OPT_COMMENT = 1;
-const OPT_SHB_USERAPPL = 4;
-const OPT_IF_TSRESOL = 9;
 const EPB_FIXED = 32; // type, length, interface, ts high, ts low, caplen, origlen, trailing length
 const USER_APPLICATION = 'synack';
 
