@@ -41,6 +41,7 @@ export {
 } from './pcap/read.js';
 export { writePcap, PcapWriter, type PcapWriterOptions, type PcapTimestamp } from './pcap/pcap-writer.js';
 export { linkTypeDescription, linkTypeNumber } from './pcap/link-type-names.js';
+export { compileFilter, type CompiledFilter, type FrameTest } from './pcap/filter/index.js';
 export { send, sendp, sniff, Sniffer, sr, sr1, type SendOptions, type SniffOptions, type SrOptions, type SrResult, type Answer, type PacketInput } from './sr/index.js';
 export { createPrinter, type Printer, type PrinterOptions, type CapturedFrame } from './show/index.js';
 export { connect, openConversation, type ConnectOptions } from './tcp/connect.js';
