@@ -240,6 +240,11 @@ export class ICMPLayer extends Layer<ICMPFields> {
     return ICMP_ERROR_TYPES.has(this.type);
   }
 
+  /** For the matcher: an error answers by the packet it quotes. */
+  override get isErrorMessage(): boolean {
+    return this.isError;
+  }
+
   headerLength(): number {
     return icmpHeaderLength(this.type);
   }

@@ -57,6 +57,11 @@ export class ICMPv6Layer<F extends ICMPv6HeaderFields = ICMPv6HeaderFields> exte
     return false;
   }
 
+  /** For the matcher: types below 128 are errors (RFC 4443 §2.1), known to synack or not. */
+  override get isErrorMessage(): boolean {
+    return this.icmpType < 128;
+  }
+
   get icmpType(): number {
     return this.fields.type ?? (this.layerClass.fieldSpecs[0]!.default as number);
   }

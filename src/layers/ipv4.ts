@@ -69,6 +69,10 @@ export class IPv4Layer extends Layer<IPv4Fields> {
   static readonly layerName: string = 'IP';
   static readonly fieldSpecs = ipv4Fields;
 
+  override get isNetworkLayer(): boolean {
+    return true;
+  }
+
   protected override normalize(fields: Partial<IPv4Fields>): Partial<IPv4Fields> {
     super.normalize(fields);
     if (fields.flags !== undefined) fields.flags = parseIPFlags(fields.flags);
@@ -249,11 +253,13 @@ export class IPv4Layer extends Layer<IPv4Fields> {
   /**
    * Whether this header (a reply) answers `other` (what we sent): addressed back to the
    * sender, from the destination (unless that was broadcast or multicast), same protocol.
-   * ICMP errors never get here: the matcher (sr/match.ts) compares their quoted headers.
+   * Carrying an ICMP error, only the first holds: the matcher compares the quote after.
    */
-  answers(other: unknown): boolean {
+  answers(other: Layer, selfAbove: readonly Layer[] = []): boolean {
     if (!(other instanceof IPv4Layer)) return false;
     if (this.dst !== other.src) return false;
+    // An ICMP error comes from any router on the way, and answers by its quote (Scapy's rule).
+    if (selfAbove[0]?.isErrorMessage) return true;
     if (this.src !== other.dst && !isGroupAddressV4(other.dst)) return false;
     return (this.fields.proto ?? 0) === (other.fields.proto ?? 0);
   }
@@ -271,7 +277,7 @@ export class IPerrorLayer extends IPv4Layer {
   static override readonly layerName: string = 'IPerror';
 
   /** A quoted header answers the header it quotes: same addresses, same direction, same protocol. */
-  override answers(other: unknown): boolean {
+  override answers(other: Layer): boolean {
     if (!(other instanceof IPv4Layer)) return false;
     return this.src === other.src && this.dst === other.dst && (this.fields.proto ?? 0) === (other.fields.proto ?? 0);
   }

@@ -129,6 +129,10 @@ export class IPv6Layer extends Layer<IPv6Fields> {
   static readonly layerName: string = 'IPv6';
   static readonly fieldSpecs = ipv6Fields;
 
+  override get isNetworkLayer(): boolean {
+    return true;
+  }
+
   protected override normalize(fields: Partial<IPv6Fields>): Partial<IPv6Fields> {
     super.normalize(fields);
     // Parse now, so a bad address fails where it was written rather than at build.
