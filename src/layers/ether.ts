@@ -6,8 +6,8 @@
  * (Scapy's default, the "loopback" configuration-testing type).
  */
 import { formatMAC, writeMAC } from '../wire/addr.js';
-import type { FieldSpec } from './field.js';
-import { Layer, type BuildContext, type DecodeContext, type Decoded, type LayerClass } from './layer.js';
+import { fieldStarts, type FieldSpec } from './field.js';
+import { Layer, type BuildContext, type DecodeContext, type Decoded, type LayerClass, type FieldValues } from './layer.js';
 import { bind, boundLayer, boundValue, registerLayer } from './registry.js';
 import { IPv4Layer } from './ipv4.js';
 import { CookedLinuxLayer, CookedLinuxV2Layer } from './sll.js';
@@ -25,14 +25,24 @@ export const ETHER_ZERO = '00:00:00:00:00:00';
 /** Scapy's Ether type when nothing above is bound to it. */
 const UNBOUND_ETHER_TYPE = 0x9000;
 const ETHER_HEADER = 14;
-const ETHER_FIELD_STARTS = { dst: 0, src: 6, type: 12 };
+
+/** Scapy's names for ethertypes, as show() prints them (Ether type, ARP ptype). */
+export const ETHER_TYPE_NAMES: Readonly<Record<number, string>> = { 0x0800: 'IPv4', 0x0806: 'ARP', 0x86dd: 'IPv6', 0x8100: 'n_802_1Q', 0x88cc: 'LLDP' };
 
 const etherFields: readonly FieldSpec[] = [
   { name: 'dst', kind: 'mac', default: ETHER_BROADCAST },
   { name: 'src', kind: 'mac', default: ETHER_ZERO },
-  { name: 'type', kind: 'int', bits: 16, default: UNBOUND_ETHER_TYPE, computed: true, hex: true },
+  { name: 'type', kind: 'int', bits: 16, default: UNBOUND_ETHER_TYPE, computed: true, hex: true, names: ETHER_TYPE_NAMES, unnamed: 'hex' },
 ];
 
+/** Where each field starts, for cut-off headers: from the table's widths. */
+const ETHER_FIELD_STARTS = fieldStarts(etherFields);
+
+/** Typed field accessors (layer.sport...), defined from the field table by registerLayer(). */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging, @typescript-eslint/no-empty-object-type
+export interface EtherLayer extends FieldValues<EtherFields> {}
+
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export class EtherLayer extends Layer<EtherFields> {
   static readonly layerName: string = 'Ether';
   static readonly fieldSpecs = etherFields;

@@ -18,6 +18,18 @@ import { RawLayer, toBytes } from './raw.js';
 import { IPerror6Layer, IPv6Layer, ipv6Bytes, ipv6Text, sameIPv6, type IPv6Overload } from './ipv6.js';
 import { verifyUpperChecksum } from './tcp.js';
 
+/** Scapy's names for ICMPv6 types, as show() prints them. */
+const ICMPV6_TYPE_NAMES: Readonly<Record<number, string>> = {
+  1: 'Destination unreachable', 2: 'Packet too big', 3: 'Time exceeded', 4: 'Parameter problem', 100: 'Private Experimentation', 101: 'Private Experimentation',
+  128: 'Echo Request', 129: 'Echo Reply', 130: 'MLD Query', 131: 'MLD Report', 132: 'MLD Done', 133: 'Router Solicitation', 134: 'Router Advertisement',
+  135: 'Neighbor Solicitation', 136: 'Neighbor Advertisement', 137: 'Redirect Message', 138: 'Router Renumbering', 139: 'ICMP Node Information Query',
+  140: 'ICMP Node Information Response', 141: 'Inverse Neighbor Discovery Solicitation Message', 142: 'Inverse Neighbor Discovery Advertisement Message',
+  143: 'MLD Report Version 2', 144: 'Home Agent Address Discovery Request Message', 145: 'Home Agent Address Discovery Reply Message',
+  146: 'Mobile Prefix Solicitation', 147: 'Mobile Prefix Advertisement', 148: 'Certification Path Solicitation', 149: 'Certification Path Advertisement',
+  151: 'Multicast Router Advertisement', 152: 'Multicast Router Solicitation', 153: 'Multicast Router Termination', 155: 'RPL Control Message',
+  200: 'Private Experimentation', 201: 'Private Experimentation',
+};
+
 export interface ICMPv6HeaderFields {
   type: number;
   code: number;
@@ -25,7 +37,7 @@ export interface ICMPv6HeaderFields {
 }
 
 function headerSpecs(type: number): FieldSpec[] {
-  return [intField('type', 8, type), intField('code', 8, 0), computedInt('cksum', 16, { hex: true })];
+  return [intField('type', 8, type, { names: ICMPV6_TYPE_NAMES }), intField('code', 8, 0), computedInt('cksum', 16, { hex: true })];
 }
 
 /** A class's fixed part: its size and the byte each field starts at (for headers cut off). */

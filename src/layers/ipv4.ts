@@ -7,8 +7,8 @@ import { finishChecksum, sumWords } from '../wire/checksum.js';
 import { formatIPv4, writeIPv4 } from '../wire/addr.js';
 import { usageError } from '../wire/errors.js';
 import type { FieldSpec } from './field.js';
-import { computedInt, intField } from './field.js';
-import { Layer, type BuildContext, type DecodeContext, type Decoded } from './layer.js';
+import { computedInt, intField, fieldStarts } from './field.js';
+import { Layer, type BuildContext, type DecodeContext, type Decoded, type FieldValues } from './layer.js';
 import { boundLayer, boundValue, registerLayer } from './registry.js';
 import { forgetFieldsPast, zeroFilledHeader } from './partial.js';
 import { checkIPOption, ipOptionsLength, readIPOptions, writeIPOption, type IPOption } from './ipv4-options.js';
@@ -41,7 +41,7 @@ const ipv4Fields: readonly FieldSpec[] = [
   { name: 'flags', kind: 'flags', bits: 3, default: 0, flagLetters: 'MF,DF,evil' },
   intField('frag', 13, 0),
   intField('ttl', 8, 64),
-  computedInt('proto', 8),
+  computedInt('proto', 8, { names: 'protocols' }),
   computedInt('chksum', 16, { hex: true }),
   { name: 'src', kind: 'ipv4', computed: true },
   { name: 'dst', kind: 'ipv4', default: '127.0.0.1' },
@@ -62,9 +62,14 @@ export function parseIPFlags(value: number | string): number {
 
 const NO_OPTIONS: readonly IPOption[] = [];
 
-/** Where each field starts in the header, for cut-off headers. */
-const IPV4_FIELD_OFFSETS = { version: 0, ihl: 0, tos: 1, len: 2, id: 4, flags: 6, frag: 6, ttl: 8, proto: 9, chksum: 10, src: 12, dst: 16, options: 20 } as const;
+/** Where each field starts in the header, for cut-off headers: from the table's widths. */
+const IPV4_FIELD_OFFSETS = fieldStarts(ipv4Fields);
 
+/** Typed field accessors (layer.sport...), defined from the field table by registerLayer(). */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging, @typescript-eslint/no-empty-object-type
+export interface IPv4Layer extends Omit<FieldValues<IPv4Fields>, 'src' | 'dst'> {}
+
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export class IPv4Layer extends Layer<IPv4Fields> {
   static readonly layerName: string = 'IP';
   static readonly fieldSpecs = ipv4Fields;

@@ -11,7 +11,7 @@ import { sumWords } from '../wire/checksum.js';
 import { formatIPv6, parseIPv6 } from '../wire/addr.js';
 import type { FieldSpec } from './field.js';
 import { computedInt, intField } from './field.js';
-import { Layer, type BuildContext, type DecodeContext, type Decoded } from './layer.js';
+import { Layer, type BuildContext, type DecodeContext, type Decoded, type FieldValues } from './layer.js';
 import { bind, boundLayer, boundValue, registerLayer } from './registry.js';
 import { IPerrorLayer, IPv4Layer } from './ipv4.js';
 import { TCPerrorLayer, TCPLayer } from './tcp.js';
@@ -28,12 +28,18 @@ export interface IPv6Fields {
   dst: string;
 }
 
+/** Scapy's names for next-header values, as show() prints them. */
+const IPV6_NH_NAMES: Readonly<Record<number, string>> = {
+  0: 'Hop-by-Hop Option Header', 4: 'IP', 6: 'TCP', 17: 'UDP', 41: 'IPv6', 43: 'Routing Header', 44: 'Fragment Header', 47: 'GRE', 50: 'ESP Header',
+  51: 'AH Header', 58: 'ICMPv6', 59: 'No Next Header', 60: 'Destination Option Header', 112: 'VRRP', 132: 'SCTP', 135: 'Mobility Header',
+};
+
 const ipv6Fields: readonly FieldSpec[] = [
   intField('version', 4, 6),
   intField('tc', 8, 0),
   intField('fl', 20, 0),
   computedInt('plen', 16),
-  computedInt('nh', 8, { default: 59 }),
+  computedInt('nh', 8, { default: 59, names: IPV6_NH_NAMES }),
   intField('hlim', 8, 64),
   { name: 'src', kind: 'ipv6', computed: true },
   { name: 'dst', kind: 'ipv6', default: '::1' },
@@ -125,6 +131,11 @@ function icmpv6Type(layer: Layer | undefined): number | undefined {
   return (layer as unknown as { icmpType: number }).icmpType;
 }
 
+/** Typed field accessors (layer.sport...), defined from the field table by registerLayer(). */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging, @typescript-eslint/no-empty-object-type
+export interface IPv6Layer extends Omit<FieldValues<IPv6Fields>, 'src' | 'dst'> {}
+
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export class IPv6Layer extends Layer<IPv6Fields> {
   static readonly layerName: string = 'IPv6';
   static readonly fieldSpecs = ipv6Fields;

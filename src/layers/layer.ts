@@ -8,7 +8,7 @@
  */
 import { usageError, didYouMean } from '../wire/errors.js';
 import { checkFieldNumber, type FieldSpec } from './field.js';
-import { isSetValue, toFieldSet, type FieldSet } from './field-set.js';
+import { isSetValue, toFieldSet, FieldSet } from './field-set.js';
 
 /** What a layer's encoder may ask about the stack it is built in. */
 export interface BuildContext {
@@ -74,13 +74,15 @@ export abstract class Layer<F extends object = Record<string, unknown>> {
   hasSets: boolean;
   /** Sets normalize() took aside, so that subclass conversions (flag letters) see only scalars. */
   private setsAside: Record<string, FieldSet> | undefined;
-  /** The packet getLayer() last found this layer in: computed fields read their built value from it. */
-  owner: LayerOwner | undefined;
+  /**
+   * The packet getLayer() last found this layer in: computed fields read their built value from
+   * it. Left off the constructor (set only by getLayer), so building and dissecting pay nothing.
+   */
+  declare owner?: LayerOwner;
 
   constructor(fields?: Partial<F>) {
     this.hasSets = false;
     this.setsAside = undefined;
-    this.owner = undefined;
     this.fields = fields ? this.restoreSets(this.normalize({ ...fields })) : ({} as Partial<F>);
   }
 
@@ -160,7 +162,6 @@ export abstract class Layer<F extends object = Record<string, unknown>> {
     copy.truncatedTo = this.truncatedTo;
     copy.hasSets = this.hasSets;
     copy.setsAside = undefined;
-    copy.owner = undefined;
     return copy;
   }
 
@@ -305,6 +306,12 @@ function isFieldAccessor(proto: object, name: string): boolean {
  * The type of a layer's accessors for its fields: what is stored, which for a field that takes
  * a number or a name (TCP flags 'SA', ICMP type 'echo-request') is the number.
  */
+/** What a field takes when a layer is made: its value, or for numbers and addresses a set of values. */
+export type FieldInput<F> = { [K in keyof F]?: F[K] | SetOf<F[K]> };
+
+/** A set for a number field (values and [low, high] ranges) or an address field (addresses, CIDR blocks). */
+export type SetOf<T> = [T] extends [number | string] ? readonly (T | readonly [number, number])[] | FieldSet : never;
+
 export type FieldValues<F> = {
   -readonly [K in keyof F]-?: F[K] extends number | string ? (number extends F[K] ? number : F[K]) : F[K];
 };

@@ -6,8 +6,8 @@
 import { finishChecksum, sumWords } from '../wire/checksum.js';
 import { usageError } from '../wire/errors.js';
 import type { FieldSpec } from './field.js';
-import { computedInt, intField } from './field.js';
-import { Layer, type BuildContext, type DecodeContext, type Decoded } from './layer.js';
+import { computedInt, defaultsOf, fieldStarts, intField } from './field.js';
+import { Layer, type BuildContext, type DecodeContext, type Decoded, type FieldValues } from './layer.js';
 import { bind, registerLayer } from './registry.js';
 import { IPerrorLayer, IPv4Layer } from './ipv4.js';
 import { forgetFieldsPast, zeroFilledHeader } from './partial.js';
@@ -34,8 +34,8 @@ export const TCP_FLAG_LETTERS = 'FSRPAUECN';
 export const TCPFlag = { F: 0x01, S: 0x02, R: 0x04, P: 0x08, A: 0x10, U: 0x20, E: 0x40, C: 0x80, N: 0x100 } as const;
 
 const tcpFields: readonly FieldSpec[] = [
-  intField('sport', 16, 20),
-  intField('dport', 16, 80),
+  intField('sport', 16, 20, { names: 'services/tcp' }),
+  intField('dport', 16, 80, { names: 'services/tcp' }),
   intField('seq', 32, 0),
   intField('ack', 32, 0),
   computedInt('dataofs', 4),
@@ -93,9 +93,15 @@ export function upperLayerChecksum(out: Buffer, off: number, end: number, ctx: B
   return undefined;
 }
 
-/** Where each field starts in the header, for cut-off headers. */
-const TCP_FIELD_OFFSETS = { sport: 0, dport: 2, seq: 4, ack: 8, dataofs: 12, reserved: 12, flags: 12, window: 14, chksum: 16, urgptr: 18, options: 20 } as const;
+/** Where each field starts in the header (for cut-off headers), and the defaults: from the table. */
+const TCP_FIELD_OFFSETS = fieldStarts(tcpFields);
+const D = defaultsOf<TCPFields>(tcpFields);
 
+/** Typed field accessors (layer.sport...), defined from the field table by registerLayer(). */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging, @typescript-eslint/no-empty-object-type
+export interface TCPLayer extends FieldValues<TCPFields> {}
+
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export class TCPLayer extends Layer<TCPFields> {
   static readonly layerName: string = 'TCP';
   static readonly fieldSpecs = tcpFields;
@@ -109,7 +115,7 @@ export class TCPLayer extends Layer<TCPFields> {
 
   /** The flags as a number (set, dissected, or the default SYN). */
   get flagBits(): number {
-    return (this.fields.flags as number | undefined) ?? TCPFlag.S;
+    return (this.fields.flags as number | undefined) ?? (D.flags as number);
   }
 
   /** Padded option bytes, measured by headerLength() and reused by encode() in the same build. */
@@ -124,10 +130,10 @@ export class TCPLayer extends Layer<TCPFields> {
   encode(out: Buffer, off: number): void {
     const f = this.fields;
     const optionBytes = this.measuredOptionBytes;
-    const sport = (f.sport ?? 20) & 0xffff;
-    const dport = (f.dport ?? 80) & 0xffff;
-    const seq = (f.seq ?? 0) >>> 0;
-    const ack = (f.ack ?? 0) >>> 0;
+    const sport = (f.sport ?? D.sport) & 0xffff;
+    const dport = (f.dport ?? D.dport) & 0xffff;
+    const seq = (f.seq ?? D.seq) >>> 0;
+    const ack = (f.ack ?? D.ack) >>> 0;
     out[off] = sport >>> 8;
     out[off + 1] = sport & 0xff;
     out[off + 2] = dport >>> 8;
@@ -142,11 +148,11 @@ export class TCPLayer extends Layer<TCPFields> {
     out[off + 11] = ack & 0xff;
     const dataofs = f.dataofs ?? 5 + optionBytes / 4;
     const flags = this.flagBits;
-    out[off + 12] = ((dataofs & 15) << 4) | (((f.reserved ?? 0) & 7) << 1) | ((flags >> 8) & 1);
+    out[off + 12] = ((dataofs & 15) << 4) | (((f.reserved ?? D.reserved) & 7) << 1) | ((flags >> 8) & 1);
     out[off + 13] = flags & 0xff;
-    const window = (f.window ?? 8192) & 0xffff;
+    const window = (f.window ?? D.window) & 0xffff;
     const chksum = (f.chksum ?? 0) & 0xffff;
-    const urgptr = (f.urgptr ?? 0) & 0xffff;
+    const urgptr = (f.urgptr ?? D.urgptr) & 0xffff;
     out[off + 14] = window >>> 8;
     out[off + 15] = window & 0xff;
     out[off + 16] = chksum >>> 8;
@@ -215,7 +221,7 @@ export class TCPLayer extends Layer<TCPFields> {
 
   /** The part of the direction-free match key this header gives (Scapy's hashret): sport ^ dport. */
   hashret(): string {
-    return 'p' + (((this.fields.sport ?? 20) ^ (this.fields.dport ?? 80)) & 0xffff);
+    return 'p' + ((this.sport ^ this.dport) & 0xffff);
   }
 
   /**
@@ -236,13 +242,13 @@ export class TCPLayer extends Layer<TCPFields> {
       // A SYN answers only as a SYN-ACK, and only a SYN.
       if (!(mine & TCPFlag.A) || !(theirs & TCPFlag.S)) return false;
     }
-    if ((this.fields.sport ?? 20) !== (other.fields.dport ?? 80) || (this.fields.dport ?? 80) !== (other.fields.sport ?? 20)) return false;
-    if (theirs & TCPFlag.A && seqDistance(other.fields.ack ?? 0, this.fields.seq ?? 0) > 2) return false;
+    if (this.sport !== other.dport || this.dport !== other.sport) return false;
+    if (theirs & TCPFlag.A && seqDistance(other.ack, this.seq) > 2) return false;
     // A RST without ACK acknowledges nothing (its seq was checked above when it could be).
     if (mine & TCPFlag.R && !(mine & TCPFlag.A)) return true;
     const sentLength = payloadLength(otherAbove);
     // The ack covers what we sent, plus one for SYN and for FIN.
-    return seqDistance(this.fields.ack ?? 0, other.fields.seq ?? 0) <= 2 + sentLength;
+    return seqDistance(this.ack, other.seq) <= 2 + sentLength;
   }
 }
 
@@ -286,9 +292,9 @@ export class TCPerrorLayer extends TCPLayer {
   override answers(other: unknown): boolean {
     if (!(other instanceof TCPLayer)) return false;
     const f = this.fields;
-    if (f.sport !== (other.fields.sport ?? 20) || f.dport !== (other.fields.dport ?? 80)) return false;
-    if (f.seq !== undefined && f.seq !== (other.fields.seq ?? 0)) return false;
-    if (f.ack !== undefined && f.ack !== (other.fields.ack ?? 0)) return false;
+    if (f.sport !== other.sport || f.dport !== other.dport) return false;
+    if (f.seq !== undefined && f.seq !== other.seq) return false;
+    if (f.ack !== undefined && f.ack !== other.ack) return false;
     return true;
   }
 }
