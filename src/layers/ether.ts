@@ -7,11 +7,8 @@
  */
 import { formatMAC, writeMAC } from '../wire/addr.js';
 import { fieldStarts, type FieldSpec } from './field.js';
-import { Layer, type BuildContext, type DecodeContext, type Decoded, type LayerClass, type FieldValues } from './layer.js';
-import { bind, boundLayer, boundValue, registerLayer } from './registry.js';
-import { IPv4Layer } from './ipv4.js';
-import { CookedLinuxLayer, CookedLinuxV2Layer } from './sll.js';
-import { LoopbackLayer } from './loopback.js';
+import { Layer, type BuildContext, type DecodeContext, type Decoded, type FieldValues } from './layer.js';
+import { boundLayer, boundValue, registerLayer } from './registry.js';
 import { forgetFieldsPast, zeroFilledHeader } from './partial.js';
 
 export interface EtherFields {
@@ -103,21 +100,3 @@ export class EtherLayer extends Layer<EtherFields> {
 }
 
 registerLayer(EtherLayer);
-
-// IPv4 is EtherType 0x0800 (ARP binds itself in arp.ts).
-bind(EtherLayer, IPv4Layer, 'type', 0x0800);
-
-/**
- * Binds every link layer written here to IPv6: Ether type 0x86dd, both Linux cooked
- * captures' proto 0x86dd, and the loopback families. Building writes 10 (Linux's AF_INET6),
- * as Scapy on Linux does, for byte-exact builds; dissecting also reads the BSD values 24, 28
- * and 30 (OpenBSD/NetBSD, FreeBSD, Darwin) that captures from those systems carry.
- * ipv6.ts calls it with its class, so the link layers need not import IPv6 and no cycle forms.
- */
-export function bindIPv6Above(ipv6: LayerClass): void {
-  bind(EtherLayer, ipv6, 'type', 0x86dd);
-  bind(CookedLinuxLayer, ipv6, 'proto', 0x86dd);
-  bind(CookedLinuxV2Layer, ipv6, 'proto', 0x86dd);
-  // The first binding is the one building uses.
-  for (const family of [10, 24, 28, 30]) bind(LoopbackLayer, ipv6, 'type', family);
-}

@@ -16,7 +16,7 @@ import { Layer, noteProblem, type BuildContext, type DecodeContext, type Decoded
 import { bind, registerLayer } from './registry.js';
 import { RawLayer, toBytes } from './raw.js';
 import { IPerror6Layer, IPv6Layer, ipv6Bytes, ipv6Text, sameIPv6, type IPv6Overload } from './ipv6.js';
-import { verifyUpperChecksum } from './tcp.js';
+import { verifyUpperChecksum } from '../wire/checksum.js';
 
 /** Scapy's names for ICMPv6 types, as show() prints them. */
 const ICMPV6_TYPE_NAMES: Readonly<Record<number, string>> = {

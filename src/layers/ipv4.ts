@@ -9,7 +9,10 @@ import { usageError } from '../wire/errors.js';
 import type { FieldSpec } from './field.js';
 import { computedInt, intField, fieldStarts } from './field.js';
 import { Layer, type BuildContext, type DecodeContext, type Decoded, type FieldValues } from './layer.js';
-import { boundLayer, boundValue, registerLayer } from './registry.js';
+import { bind, boundLayer, boundValue, registerLayer } from './registry.js';
+import { EtherLayer } from './ether.js';
+import { CookedLinuxLayer, CookedLinuxV2Layer } from './sll.js';
+import { AF_INET, LoopbackLayer } from './loopback.js';
 import { forgetFieldsPast, zeroFilledHeader } from './partial.js';
 import { checkIPOption, ipOptionsLength, readIPOptions, writeIPOption, type IPOption } from './ipv4-options.js';
 
@@ -290,3 +293,9 @@ export class IPerrorLayer extends IPv4Layer {
 
 registerLayer(IPv4Layer, 'IPv4');
 registerLayer(IPerrorLayer);
+
+// The upper layer binds itself (Scapy's bind_layers rule): IPv4 over the link layers.
+bind(EtherLayer, IPv4Layer, 'type', 0x0800);
+bind(CookedLinuxLayer, IPv4Layer, 'proto', 0x0800);
+bind(CookedLinuxV2Layer, IPv4Layer, 'proto', 0x0800);
+bind(LoopbackLayer, IPv4Layer, 'type', AF_INET);

@@ -14,8 +14,9 @@ import { computedInt, intField } from './field.js';
 import { Layer, type BuildContext, type DecodeContext, type Decoded, type FieldValues } from './layer.js';
 import { bind, boundLayer, boundValue, registerLayer } from './registry.js';
 import { IPerrorLayer, IPv4Layer } from './ipv4.js';
-import { TCPerrorLayer, TCPLayer } from './tcp.js';
-import { bindIPv6Above } from './ether.js';
+import { EtherLayer } from './ether.js';
+import { CookedLinuxLayer, CookedLinuxV2Layer } from './sll.js';
+import { LoopbackLayer } from './loopback.js';
 
 export interface IPv6Fields {
   version: number;
@@ -399,13 +400,17 @@ export class IPerror6Layer extends IPv6Layer {
 registerLayer(IPv6Layer);
 registerLayer(IPerror6Layer);
 
-// Transports over IPv6, and over the IPv6 header an ICMPv6 error quotes.
-bind(IPv6Layer, TCPLayer, 'nh', 6);
-bind(IPerror6Layer, TCPerrorLayer, 'nh', 6);
-// Tunnels: IPv6 in IPv4 (6in4), IPv6 in IPv6, IPv4 in IPv6.
+// The upper layer binds itself (Scapy's bind_layers rule): IPv6 over the link layers, over IPv4
+// (6in4) and over itself. Ether and SLL carry 0x86dd; BSD loopback the families of each
+// system, 10 (Linux's AF_INET6) first because the first binding is the one building uses,
+// then 24, 28 and 30 (OpenBSD/NetBSD, FreeBSD, Darwin) for captures from those systems.
+bind(EtherLayer, IPv6Layer, 'type', 0x86dd);
+bind(CookedLinuxLayer, IPv6Layer, 'proto', 0x86dd);
+bind(CookedLinuxV2Layer, IPv6Layer, 'proto', 0x86dd);
+for (const family of [10, 24, 28, 30]) bind(LoopbackLayer, IPv6Layer, 'type', family);
 bind(IPv4Layer, IPv6Layer, 'proto', 41);
 bind(IPerrorLayer, IPerror6Layer, 'proto', 41);
 bind(IPv6Layer, IPv6Layer, 'nh', 41);
+// The one exception, a tunnel: IPv4 in IPv6 is bound here because ipv4.ts cannot import this
+// file (this one imports it), as Scapy binds it in inet6.py.
 bind(IPv6Layer, IPv4Layer, 'nh', 4);
-// Link layers: Ether and SLL type 0x86dd, BSD loopback families (ether.ts keeps the numbers).
-bindIPv6Above(IPv6Layer);

@@ -8,8 +8,7 @@
 import type { FieldSpec } from './field.js';
 import { intField } from './field.js';
 import { Layer, type BuildContext, type DecodeContext, type Decoded } from './layer.js';
-import { bind, boundLayer, boundValue, registerLayer } from './registry.js';
-import { IPv4Layer } from './ipv4.js';
+import { boundLayer, boundValue, registerLayer } from './registry.js';
 import { toBytes } from './raw.js';
 import { forgetFieldsPast, zeroFilledHeader } from './partial.js';
 
@@ -181,6 +180,3 @@ export class CookedLinuxV2Layer extends CookedBase<CookedLinuxV2Fields> {
 registerLayer(CookedLinuxLayer);
 registerLayer(CookedLinuxV2Layer);
 
-// IPv4 over either version (ARP binds itself in arp.ts, IPv6 through bindIPv6Above in ether.ts).
-bind(CookedLinuxLayer, IPv4Layer, 'proto', 0x0800);
-bind(CookedLinuxV2Layer, IPv4Layer, 'proto', 0x0800);

@@ -3,13 +3,14 @@
  * dataofs and chksum are computed when unset; the checksum covers the pseudo-header of the
  * IPv4 or IPv6 layer below. Options live in tcp-options.ts.
  */
-import { finishChecksum, sumWords } from '../wire/checksum.js';
+import { upperLayerChecksum, verifyUpperChecksum } from '../wire/checksum.js';
 import { usageError } from '../wire/errors.js';
 import type { FieldSpec } from './field.js';
 import { computedInt, defaultsOf, fieldStarts, intField } from './field.js';
 import { Layer, type BuildContext, type DecodeContext, type Decoded, type FieldValues } from './layer.js';
 import { bind, registerLayer } from './registry.js';
 import { IPerrorLayer, IPv4Layer } from './ipv4.js';
+import { IPerror6Layer, IPv6Layer } from './ipv6.js';
 import { forgetFieldsPast, zeroFilledHeader } from './partial.js';
 import { checkTCPOptions, readTCPOptions, tcpOptionsLength, writeTCPOptions, type TCPOption } from './tcp-options.js';
 
@@ -69,28 +70,6 @@ export function formatTCPFlags(bits: number): string {
   let s = '';
   for (let i = 0; i < TCP_FLAG_LETTERS.length; i++) if (bits & (1 << i)) s += TCP_FLAG_LETTERS[i];
   return s;
-}
-
-/** A layer below that can sum a pseudo-header for us (IPv4, IPv6). */
-interface PseudoHeaderSource {
-  pseudoSum(out: Buffer, off: number, upperProto: number, upperLength: number, ctx: BuildContext, index: number): number;
-}
-
-/**
- * The checksum of an upper-layer segment at out[off, end) under the network layer below it.
- * Returns undefined when no IPv4 or IPv6 layer lies directly below (Scapy leaves it zero then).
- */
-export function upperLayerChecksum(out: Buffer, off: number, end: number, ctx: BuildContext, index: number, proto: number): number | undefined {
-  for (let i = index - 1; i >= 0; i--) {
-    const below = ctx.layers[i] as unknown as Partial<PseudoHeaderSource> & Layer;
-    if (typeof below.pseudoSum === 'function') {
-      const sum = below.pseudoSum(out, ctx.offsets[i]!, proto, end - off, ctx, i) + sumWords(out, off, end);
-      return finishChecksum(sum);
-    }
-    // IPv6 extension headers sit between; anything else means no network layer below.
-    if (!('isExtensionHeader' in below)) return undefined;
-  }
-  return undefined;
 }
 
 /** Where each field starts in the header (for cut-off headers), and the defaults: from the table. */
@@ -269,17 +248,6 @@ function payloadLength(above: readonly Layer[]): number {
   return length;
 }
 
-/** Whether the checksum at the usual place sums to zero with the pseudo-header of the layer below. */
-export function verifyUpperChecksum(buf: Buffer, off: number, end: number, ctx: DecodeContext, proto: number): boolean | undefined {
-  for (let i = ctx.below.length - 1; i >= 0; i--) {
-    const below = ctx.below[i] as Layer & { pseudoSumDecoded?: (proto: number, length: number) => number };
-    if (typeof below.pseudoSumDecoded === 'function') {
-      return finishChecksum(below.pseudoSumDecoded(proto, end - off) + sumWords(buf, off, end)) === 0;
-    }
-    if (!('isExtensionHeader' in below)) return undefined;
-  }
-  return undefined;
-}
 
 /** The TCP header an ICMP error quotes (Scapy's TCPerror). */
 export class TCPerrorLayer extends TCPLayer {
@@ -302,6 +270,8 @@ export class TCPerrorLayer extends TCPLayer {
 registerLayer(TCPLayer);
 registerLayer(TCPerrorLayer);
 
-// TCP is protocol 6 over IPv4, and over the IP header an ICMP error quotes.
+// TCP is protocol 6 over IPv4 and IPv6, and over the IP headers ICMP errors quote.
 bind(IPv4Layer, TCPLayer, 'proto', 6);
 bind(IPerrorLayer, TCPerrorLayer, 'proto', 6);
+bind(IPv6Layer, TCPLayer, 'nh', 6);
+bind(IPerror6Layer, TCPerrorLayer, 'nh', 6);

@@ -10,7 +10,7 @@ import { Layer, type BuildContext, type DecodeContext, type Decoded, type FieldV
 import { bind, registerLayer } from './registry.js';
 import { IPerrorLayer, IPv4Layer } from './ipv4.js';
 import { IPerror6Layer, IPv6Layer } from './ipv6.js';
-import { upperLayerChecksum, verifyUpperChecksum } from './tcp.js';
+import { upperLayerChecksum, verifyUpperChecksum } from '../wire/checksum.js';
 import { forgetFieldsPast, zeroFilledHeader } from './partial.js';
 
 export interface UDPFields {

@@ -115,41 +115,36 @@ export function parseIPv6(text: string): Buffer {
  * dotted quad.
  */
 export function formatIPv6(buf: Uint8Array, off = 0): string {
-  const groups: number[] = [];
-  for (let i = 0; i < 8; i++) groups.push((buf[off + 2 * i]! << 8) | buf[off + 2 * i + 1]!);
+  // One pass of string building, no arrays: the printer formats two addresses per IPv6 packet.
   let bestStart = -1;
-  let bestLength = 0;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLength) {
-      bestStart = i;
-      bestLength = j - i;
-    }
-    i = j;
+  let bestLen = 0;
+  let runStart = -1;
+  for (let i = 0; i < 8; i++) {
+    const zero = buf[off + 2 * i] === 0 && buf[off + 2 * i + 1] === 0;
+    if (zero) {
+      if (runStart < 0) runStart = i;
+      if (i - runStart + 1 > bestLen) {
+        bestLen = i - runStart + 1;
+        bestStart = runStart;
+      }
+    } else runStart = -1;
   }
-  if (bestLength < 2) bestStart = -1;
+  if (bestLen < 2) bestStart = -1;
   // glibc prints ::a.b.c.d and ::ffff:a.b.c.d with a dotted tail.
-  const dottedTail =
-    bestStart === 0 && (bestLength === 6 || (bestLength === 5 && groups[5] === 0xffff));
-  const parts: string[] = [];
-  const last = dottedTail ? 6 : 8;
+  const dotted = bestStart === 0 && (bestLen === 6 || (bestLen === 5 && buf[off + 10] === 0xff && buf[off + 11] === 0xff));
+  const last = dotted ? 6 : 8;
+  let s = '';
   for (let i = 0; i < last; i++) {
     if (i === bestStart) {
-      parts.push(i === 0 ? ':' : '');
-      i += bestLength - 1;
-      if (i === last - 1) parts.push('');
+      s += '::';
+      i += bestLen - 1;
       continue;
     }
-    parts.push(groups[i]!.toString(16));
+    if (s.length > 0 && !s.endsWith(':')) s += ':';
+    s += ((buf[off + 2 * i]! << 8) | buf[off + 2 * i + 1]!).toString(16);
   }
-  let text = parts.join(':');
-  if (dottedTail) text += (text.endsWith(':') ? '' : ':') + formatIPv4(buf, off + 12);
-  return text;
+  if (dotted) s += (s.endsWith(':') ? '' : ':') + formatIPv4(buf, off + 12);
+  return s;
 }
 
 const MAC_RE = /^([0-9a-fA-F]{1,2})[:-]([0-9a-fA-F]{1,2})[:-]([0-9a-fA-F]{1,2})[:-]([0-9a-fA-F]{1,2})[:-]([0-9a-fA-F]{1,2})[:-]([0-9a-fA-F]{1,2})$/;
