@@ -85,10 +85,8 @@ export function parseARPOp(value: number | string): number {
 }
 
 /** Typed field accessors (layer.sport...), defined from the field table by registerLayer(). */
-// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging, @typescript-eslint/no-empty-object-type
 export interface ARPLayer extends Omit<FieldValues<ARPFields>, 'op'> {}
 
-// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export class ARPLayer extends Layer<ARPFields> {
   static readonly layerName: string = 'ARP';
   static readonly fieldSpecs = arpFields;

@@ -36,10 +36,8 @@ const etherFields: readonly FieldSpec[] = [
 const ETHER_FIELD_STARTS = fieldStarts(etherFields);
 
 /** Typed field accessors (layer.sport...), defined from the field table by registerLayer(). */
-// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging, @typescript-eslint/no-empty-object-type
 export interface EtherLayer extends FieldValues<EtherFields> {}
 
-// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export class EtherLayer extends Layer<EtherFields> {
   static readonly layerName: string = 'Ether';
   static readonly fieldSpecs = etherFields;

@@ -214,10 +214,8 @@ export function icmpHeaderLength(type: number): number {
 }
 
 /** Typed field accessors (layer.sport...), defined from the field table by registerLayer(). */
-// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging, @typescript-eslint/no-empty-object-type
 export interface ICMPLayer extends Omit<FieldValues<ICMPFields>, 'type' | 'code'> {}
 
-// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export class ICMPLayer extends Layer<ICMPFields> {
   static readonly layerName: string = 'ICMP';
   static readonly fieldSpecs = icmpFields;

@@ -69,10 +69,8 @@ const NO_OPTIONS: readonly IPOption[] = [];
 const IPV4_FIELD_OFFSETS = fieldStarts(ipv4Fields);
 
 /** Typed field accessors (layer.sport...), defined from the field table by registerLayer(). */
-// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging, @typescript-eslint/no-empty-object-type
 export interface IPv4Layer extends Omit<FieldValues<IPv4Fields>, 'src' | 'dst'> {}
 
-// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export class IPv4Layer extends Layer<IPv4Fields> {
   static readonly layerName: string = 'IP';
   static readonly fieldSpecs = ipv4Fields;

@@ -133,10 +133,8 @@ function icmpv6Type(layer: Layer | undefined): number | undefined {
 }
 
 /** Typed field accessors (layer.sport...), defined from the field table by registerLayer(). */
-// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging, @typescript-eslint/no-empty-object-type
 export interface IPv6Layer extends Omit<FieldValues<IPv6Fields>, 'src' | 'dst'> {}
 
-// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export class IPv6Layer extends Layer<IPv6Fields> {
   static readonly layerName: string = 'IPv6';
   static readonly fieldSpecs = ipv6Fields;

@@ -29,7 +29,7 @@ export const LOOPBACK_FAMILIES: Readonly<Record<number, string>> = {
 export const AF_INET = 2;
 const LOOPBACK_HEADER = 4;
 
-const loopbackFields: readonly FieldSpec[] = [{ name: 'type', kind: 'int', bits: 32, default: AF_INET, computed: true }];
+const loopbackFields: readonly FieldSpec[] = [{ name: 'type', kind: 'int', bits: 32, default: AF_INET, computed: true, names: LOOPBACK_FAMILIES }];
 
 export class LoopbackLayer extends Layer<LoopbackFields> {
   static readonly layerName: string = 'Loopback';

@@ -10,6 +10,7 @@ import { intField } from './field.js';
 import { Layer, type BuildContext, type DecodeContext, type Decoded } from './layer.js';
 import { boundLayer, boundValue, registerLayer } from './registry.js';
 import { toBytes } from './raw.js';
+import { ETHER_TYPE_NAMES } from './ether.js';
 import { forgetFieldsPast, zeroFilledHeader } from './partial.js';
 
 /** Packet types (sll_pkttype): who the packet was addressed to. */
@@ -44,10 +45,10 @@ const SLL2_FIELD_STARTS = { proto: 0, reserved: 2, ifindex: 4, lladdrtype: 8, pk
 const DEFAULT_LLADDRTYPE = 512;
 
 const srcField: FieldSpec = { name: 'src', kind: 'bytes', default: Buffer.alloc(0) };
-const protoField: FieldSpec = { name: 'proto', kind: 'int', bits: 16, default: DEFAULT_PROTO, computed: true, hex: true };
+const protoField: FieldSpec = { name: 'proto', kind: 'int', bits: 16, default: DEFAULT_PROTO, computed: true, hex: true, names: ETHER_TYPE_NAMES, unnamed: 'hex' };
 
 const sllFields: readonly FieldSpec[] = [
-  intField('pkttype', 16, 0),
+  intField('pkttype', 16, 0, { names: SLL_PACKET_TYPES }),
   intField('lladdrtype', 16, DEFAULT_LLADDRTYPE, { hex: true }),
   intField('lladdrlen', 16, 0),
   srcField,
@@ -59,7 +60,7 @@ const sll2Fields: readonly FieldSpec[] = [
   intField('reserved', 16, 0),
   intField('ifindex', 32, 0),
   intField('lladdrtype', 16, DEFAULT_LLADDRTYPE, { hex: true }),
-  intField('pkttype', 8, 0),
+  intField('pkttype', 8, 0, { names: SLL_PACKET_TYPES }),
   intField('lladdrlen', 8, 0),
   srcField,
 ];

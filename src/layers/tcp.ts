@@ -77,10 +77,8 @@ const TCP_FIELD_OFFSETS = fieldStarts(tcpFields);
 const D = defaultsOf<TCPFields>(tcpFields);
 
 /** Typed field accessors (layer.sport...), defined from the field table by registerLayer(). */
-// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging, @typescript-eslint/no-empty-object-type
 export interface TCPLayer extends FieldValues<TCPFields> {}
 
-// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export class TCPLayer extends Layer<TCPFields> {
   static readonly layerName: string = 'TCP';
   static readonly fieldSpecs = tcpFields;

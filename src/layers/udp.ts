@@ -44,10 +44,8 @@ export function cutShortBelow(ctx: DecodeContext): boolean {
 }
 
 /** Typed field accessors (layer.sport...), defined from the field table by registerLayer(). */
-// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging, @typescript-eslint/no-empty-object-type
 export interface UDPLayer extends FieldValues<UDPFields> {}
 
-// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export class UDPLayer extends Layer<UDPFields> {
   static readonly layerName: string = 'UDP';
   static readonly fieldSpecs = udpFields;

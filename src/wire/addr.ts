@@ -161,6 +161,3 @@ export function formatMAC(buf: Uint8Array, off = 0): string {
   return `${HEX2[buf[off]!]}:${HEX2[buf[off + 1]!]}:${HEX2[buf[off + 2]!]}:${HEX2[buf[off + 3]!]}:${HEX2[buf[off + 4]!]}:${HEX2[buf[off + 5]!]}`;
 }
 
-export function isLoopbackV4(text: string): boolean {
-  return text.startsWith('127.');
-}

@@ -12,8 +12,6 @@
 
 export const ETHERTYPE_IPV4 = 0x0800;
 export const ETHERTYPE_IPV6 = 0x86dd;
-export const ETHERTYPE_ARP = 0x0806;
-export const ETHERTYPE_RARP = 0x8035;
 
 /** pcap LINKTYPE_ numbers of the link headers read here. */
 export const LINKTYPE_NULL = 0;

@@ -651,7 +651,6 @@ export function programSource(program: FilterProgram, linkType: number): string 
 /** Turns a program into a function for one link type. */
 export function programFor(program: FilterProgram, linkType: number): FrameTest {
   const names = Object.keys(runtime);
-  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- the point: the filter becomes straight-line code
   const make = new Function('OUT_OF_BOUNDS', ...names, programSource(program, linkType)) as (...args: unknown[]) => FrameTest;
   return make(OUT_OF_BOUNDS, ...names.map((k) => runtime[k as keyof typeof runtime]));
 }

@@ -258,10 +258,6 @@ const HEX_DIGIT = Uint8Array.from('0123456789abcdef', (ch) => ch.charCodeAt(0));
 export const DEC: readonly string[] = Array.from({ length: 256 }, (_, i) => String(i));
 export const HEX2: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
-/** 0x%04x */
-export function hex4(n: number): string {
-  return HEX2[(n >> 8) & 0xff]! + HEX2[n & 0xff]!;
-}
 
 /** inet_ntop's IPv6 text: the wire's one formatter (wire/addr.ts). */
 export function ipv6Text(b: Uint8Array, off: number): string {
