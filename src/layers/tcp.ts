@@ -4,6 +4,7 @@
  * IPv4 or IPv6 layer below. Options live in tcp-options.ts.
  */
 import { upperLayerChecksum, verifyUpperChecksum } from '../wire/checksum.js';
+import { seqDistance } from '../wire/seq.js';
 import { usageError } from '../wire/errors.js';
 import type { FieldSpec } from './field.js';
 import { computedInt, defaultsOf, fieldStarts, intField } from './field.js';
@@ -229,11 +230,6 @@ export class TCPLayer extends Layer<TCPFields> {
   }
 }
 
-/** |a - b| on the 32-bit sequence circle. */
-function seqDistance(a: number, b: number): number {
-  const d = (a - b) >>> 0;
-  return d > 0x7fffffff ? 0x100000000 - d : d;
-}
 
 /** Bytes of payload (Raw loads, not Padding) in the layers above a segment. */
 function payloadLength(above: readonly Layer[]): number {
