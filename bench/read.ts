@@ -105,23 +105,27 @@ function generate(path: string): number {
   return n;
 }
 
-function timed(command: string, argv: string[], outFile: string): { seconds: number; status: number | null; maxRssKb: number } {
+function timed(command: string, argv: string[], outFile: string): { seconds: number; cpu: number; status: number | null; maxRssKb: number } {
   // /usr/bin/time gives the peak RSS; fall back to no figure without it.
   const hasTime = spawnSync('/usr/bin/time', ['-f', '%M', 'true']).status === 0;
   const started = process.hrtime.bigint();
   const run = hasTime
-    ? spawnSync('/bin/sh', ['-c', `/usr/bin/time -f %M -o ${outFile}.rss ${[command, ...argv].map((a) => `'${a}'`).join(' ')} > ${outFile} 2>/dev/null`], { env: { ...process.env, TZ: 'UTC' } })
+    ? spawnSync('/bin/sh', ['-c', `/usr/bin/time -f '%M %U %S' -o ${outFile}.rss ${[command, ...argv].map((a) => `'${a}'`).join(' ')} > ${outFile} 2>/dev/null`], { env: { ...process.env, TZ: 'UTC' } })
     : spawnSync('/bin/sh', ['-c', `${[command, ...argv].map((a) => `'${a}'`).join(' ')} > ${outFile} 2>/dev/null`], { env: { ...process.env, TZ: 'UTC' } });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   let maxRssKb = 0;
+  let cpu = seconds;
   if (hasTime) {
     try {
-      maxRssKb = Number(readFileSync(`${outFile}.rss`, 'utf8').trim().split('\n').pop());
+      // Peak RSS, then user and system CPU seconds: on a shared machine CPU time is the steadier measure.
+      const [rss, user, sys] = readFileSync(`${outFile}.rss`, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
+      maxRssKb = rss!;
+      cpu = user! + sys!;
     } catch {
       maxRssKb = 0;
     }
   }
-  return { seconds, status: run.status, maxRssKb };
+  return { seconds, cpu, status: run.status, maxRssKb };
 }
 
 const ROUNDS = Number(argValue('--rounds') ?? 5);
@@ -152,7 +156,7 @@ try {
   ];
   let ok = true;
   // Interleaved: each round runs every case on both sides, so a busy moment hits both alike.
-  const times = cases.map(() => ({ synack: [] as number[], tcpdump: [] as number[], rss: 0, tcpdumpRss: 0, lines: 0, tcpdumpLines: 0, differ: 0, firstDiff: '' }));
+  const times = cases.map(() => ({ synack: [] as number[], tcpdump: [] as number[], synackCpu: [] as number[], tcpdumpCpu: [] as number[], rss: 0, tcpdumpRss: 0, lines: 0, tcpdumpLines: 0, differ: 0, firstDiff: '' }));
   for (let round = 1; round <= ROUNDS; round++) {
     const row: string[] = [];
     cases.forEach((c, i) => {
@@ -161,6 +165,8 @@ try {
       const r = times[i]!;
       r.synack.push(s.seconds);
       r.tcpdump.push(t.seconds);
+      r.synackCpu.push(s.cpu);
+      r.tcpdumpCpu.push(t.cpu);
       r.rss = Math.max(r.rss, s.maxRssKb);
       r.tcpdumpRss = Math.max(r.tcpdumpRss, t.maxRssKb);
       if (s.status !== 0) ok = false;
@@ -176,7 +182,7 @@ try {
         }
         if (r.differ !== 0) ok = false;
       }
-      row.push(`${(t.seconds / s.seconds).toFixed(2)}x`);
+      row.push(`${(t.seconds / s.seconds).toFixed(2)}x (cpu ${(t.cpu / Math.max(s.cpu, 0.001)).toFixed(2)}x)`);
     });
     console.log(`round ${round}: ratios (tcpdump time / synack time) ${row.join('  ')}`);
   }
@@ -187,7 +193,9 @@ try {
     console.log(`\n${c.name}:`);
     console.log(`  tcpdump -nn -r   ${t.toFixed(3)} s (median of ${ROUNDS})  ${r.tcpdumpLines} lines  peak RSS ${(r.tcpdumpRss / 1024).toFixed(0)} MB`);
     console.log(`  synack read      ${s.toFixed(3)} s (median of ${ROUNDS})  ${r.lines} lines  peak RSS ${(r.rss / 1024).toFixed(0)} MB`);
-    console.log(`  ratio            ${(t / s).toFixed(2)}x ${s < t ? 'faster than' : 'slower than'} tcpdump`);
+    const sc = median(r.synackCpu);
+    const tc = median(r.tcpdumpCpu);
+    console.log(`  ratio            ${(t / s).toFixed(2)}x ${s < t ? 'faster than' : 'slower than'} tcpdump (wall); CPU ${sc.toFixed(2)} s vs ${tc.toFixed(2)} s, ${(tc / Math.max(sc, 0.001)).toFixed(2)}x`);
     console.log(`  lines            ${r.differ === 0 ? 'identical' : `${r.differ} differ; ${r.firstDiff}`}`);
   });
   if (!ok) process.exitCode = 1;

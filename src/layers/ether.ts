@@ -40,6 +40,8 @@ export interface EtherLayer extends FieldValues<EtherFields> {}
 
 export class EtherLayer extends Layer<EtherFields> {
   static readonly layerName: string = 'Ether';
+  /** The name show() prints (Scapy's). */
+  static readonly displayName: string = 'Ethernet';
   static readonly fieldSpecs = etherFields;
 
   headerLength(): number {

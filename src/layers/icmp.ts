@@ -380,6 +380,8 @@ export class ICMPLayer extends Layer<ICMPFields> {
  */
 export class ICMPerrorLayer extends ICMPLayer {
   static override readonly layerName: string = 'ICMPerror';
+  /** The name show() prints (Scapy's). */
+  static readonly displayName: string = 'ICMP in ICMP';
 
   override answers(other: Layer): boolean {
     if (!(other instanceof ICMPLayer)) return false;

@@ -192,6 +192,8 @@ export interface ICMPv6UnknownFields extends ICMPv6HeaderFields {
 
 export class ICMPv6UnknownLayer extends ICMPv6Layer<ICMPv6UnknownFields> {
   static override readonly layerName: string = 'ICMPv6Unknown';
+  /** The name show() prints (Scapy's). */
+  static readonly displayName: string = 'Scapy6 ICMPv6 fallback class';
   static override readonly fieldSpecs: readonly FieldSpec[] = [...headerSpecs(1), { name: 'msgbody', kind: 'bytes', default: Buffer.alloc(0) }];
   static override readonly shape: Shape = { size: 4, starts: HEADER_STARTS };
 
@@ -259,11 +261,15 @@ const lengthErrorSpecs = (type: number): FieldSpec[] => [
 
 export class ICMPv6DestUnreachLayer extends ICMPv6LengthError {
   static override readonly layerName: string = 'ICMPv6DestUnreach';
+  /** The name show() prints (Scapy's). */
+  static readonly displayName: string = 'ICMPv6 Destination Unreachable';
   static override readonly fieldSpecs: readonly FieldSpec[] = lengthErrorSpecs(1);
 }
 
 export class ICMPv6TimeExceededLayer extends ICMPv6LengthError {
   static override readonly layerName: string = 'ICMPv6TimeExceeded';
+  /** The name show() prints (Scapy's). */
+  static readonly displayName: string = 'ICMPv6 Time Exceeded';
   static override readonly fieldSpecs: readonly FieldSpec[] = lengthErrorSpecs(3);
 }
 
@@ -275,6 +281,8 @@ export interface ICMPv6PacketTooBigFields extends ICMPv6HeaderFields {
 
 export class ICMPv6PacketTooBigLayer extends ICMPv6ErrorBase<ICMPv6PacketTooBigFields> {
   static override readonly layerName: string = 'ICMPv6PacketTooBig';
+  /** The name show() prints (Scapy's). */
+  static readonly displayName: string = 'ICMPv6 Packet Too Big';
   static override readonly fieldSpecs: readonly FieldSpec[] = [...headerSpecs(2), intField('mtu', 32, 1280)];
   static override readonly shape: Shape = { size: 8, starts: { ...HEADER_STARTS, mtu: 4 } };
 
@@ -298,6 +306,8 @@ export interface ICMPv6ParamProblemFields extends ICMPv6HeaderFields {
 
 export class ICMPv6ParamProblemLayer extends ICMPv6ErrorBase<ICMPv6ParamProblemFields> {
   static override readonly layerName: string = 'ICMPv6ParamProblem';
+  /** The name show() prints (Scapy's). */
+  static readonly displayName: string = 'ICMPv6 Parameter Problem';
   static override readonly fieldSpecs: readonly FieldSpec[] = [...headerSpecs(4), intField('ptr', 32, 6)];
   static override readonly shape: Shape = { size: 8, starts: { ...HEADER_STARTS, ptr: 4 } };
 
@@ -332,6 +342,8 @@ const echoSpecs = (type: number): FieldSpec[] => [
 
 export class ICMPv6EchoRequestLayer extends ICMPv6Layer<ICMPv6EchoFields> {
   static override readonly layerName: string = 'ICMPv6EchoRequest';
+  /** The name show() prints (Scapy's). */
+  static readonly displayName: string = 'ICMPv6 Echo Request';
   static override readonly fieldSpecs: readonly FieldSpec[] = echoSpecs(128);
   static override readonly shape: Shape = { size: 8, starts: { ...HEADER_STARTS, id: 4, seq: 6, data: 8 } };
 
@@ -369,6 +381,8 @@ export class ICMPv6EchoRequestLayer extends ICMPv6Layer<ICMPv6EchoFields> {
 
 export class ICMPv6EchoReplyLayer extends ICMPv6EchoRequestLayer {
   static override readonly layerName: string = 'ICMPv6EchoReply';
+  /** The name show() prints (Scapy's). */
+  static readonly displayName: string = 'ICMPv6 Echo Reply';
   static override readonly fieldSpecs: readonly FieldSpec[] = echoSpecs(129);
 
   /** A reply answers the request with its id, sequence number and data (Scapy compares data too). */

@@ -281,6 +281,8 @@ function isGroupAddressV4(addr: string): boolean {
 /** The IP header an ICMP error quotes (Scapy's IPerror): an IP whose payload may be cut short. */
 export class IPerrorLayer extends IPv4Layer {
   static override readonly layerName: string = 'IPerror';
+  /** The name show() prints (Scapy's). */
+  static readonly displayName: string = 'IP in ICMP';
 
   /** A quoted header answers the header it quotes: same addresses, same direction, same protocol. */
   override answers(other: Layer): boolean {

@@ -376,6 +376,8 @@ function lengthSum(length: number): number {
  */
 export class IPerror6Layer extends IPv6Layer {
   static override readonly layerName: string = 'IPerror6';
+  /** The name show() prints (Scapy's). */
+  static readonly displayName: string = 'IPv6 in ICMPv6';
 
   /**
    * Scapy's IPerror6.answers for the header: same source and destination as the request, or

@@ -49,6 +49,8 @@ export interface LayerOwner {
 export interface LayerClass<L extends Layer = Layer> {
   new (fields?: Record<string, unknown>): L;
   readonly layerName: string;
+  /** The name show() prints when it differs from layerName (Scapy's `name`: 'Ethernet'). */
+  readonly displayName?: string;
   readonly fieldSpecs: readonly FieldSpec[];
   /** Reads one header at buf[off, end). Never throws: defects go to layer.problems. */
   decode(buf: Buffer, off: number, end: number, ctx: DecodeContext): Decoded;

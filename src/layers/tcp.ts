@@ -246,6 +246,8 @@ function payloadLength(above: readonly Layer[]): number {
 /** The TCP header an ICMP error quotes (Scapy's TCPerror). */
 export class TCPerrorLayer extends TCPLayer {
   static override readonly layerName: string = 'TCPerror';
+  /** The name show() prints (Scapy's). */
+  static readonly displayName: string = 'TCP in ICMP';
 
   /**
    * A quoted header answers the segment it quotes: same ports in the same direction, and the

@@ -131,6 +131,8 @@ export class UDPLayer extends Layer<UDPFields> {
 /** The UDP header an ICMP error quotes (Scapy's UDPerror). */
 export class UDPerrorLayer extends UDPLayer {
   static override readonly layerName: string = 'UDPerror';
+  /** The name show() prints (Scapy's). */
+  static readonly displayName: string = 'UDP in ICMP';
 
   /** A quote repeats the sent header as it was: same ports, same direction. */
   override answers(other: Layer): boolean {

@@ -11,13 +11,6 @@ import type { Layer } from '../layers/layer.js';
 import type { FieldNames, FieldSpec } from '../layers/field.js';
 import { packetFrame } from './packet-frame.js';
 
-/** Scapy's display names for layer classes whose name differs from the registry's. */
-const DISPLAY_NAMES: Record<string, string> = {
-  Ether: 'Ethernet', IPerror: 'IP in ICMP', TCPerror: 'TCP in ICMP', UDPerror: 'UDP in ICMP', ICMPerror: 'ICMP in ICMP', IPerror6: 'IPv6 in ICMPv6',
-  ICMPv6EchoRequest: 'ICMPv6 Echo Request', ICMPv6EchoReply: 'ICMPv6 Echo Reply', ICMPv6DestUnreach: 'ICMPv6 Destination Unreachable',
-  ICMPv6PacketTooBig: 'ICMPv6 Packet Too Big', ICMPv6TimeExceeded: 'ICMPv6 Time Exceeded', ICMPv6ParamProblem: 'ICMPv6 Parameter Problem',
-  ICMPv6Unknown: 'Scapy6 ICMPv6 fallback class',
-};
 
 /** ICMP types whose `unused` field Scapy 2.5 shows as an empty string (its MultipleTypeField default). */
 const ICMP_EMPTY_UNUSED = new Set([0, 3, 5, 8, 13, 14, 15, 16, 17, 18]);
@@ -176,6 +169,12 @@ function ipOptionLines(options: readonly Record<string, unknown>[], prefix: stri
   }
 }
 
+/** A class's own display name (not one inherited from the class it extends), else its name. */
+function displayName(layer: Layer): string {
+  const cls = layer.layerClass;
+  return Object.prototype.hasOwnProperty.call(cls, 'displayName') && cls.displayName ? cls.displayName : layer.name;
+}
+
 export function showLayers(layers: readonly Layer[]): string {
   const lines: string[] = [];
   let indent = '';
@@ -184,7 +183,7 @@ export function showLayers(layers: readonly Layer[]): string {
     // Scapy stops reading fields when the bytes run out: a last field with no bytes left keeps
     // its default (TCP's options show as '' when nothing follows the header, [] otherwise).
     const bytesFollow = layers.slice(li + 1).some((l) => l.name !== 'Padding');
-    lines.push('###[ ' + (DISPLAY_NAMES[layer.name] ?? layer.name) + ' ]### ');
+    lines.push('###[ ' + displayName(layer) + ' ]### ');
     const specs = layer.layerClass.fieldSpecs;
     const values = layer.fields as Record<string, unknown>;
     for (const spec of specs) {
