@@ -114,14 +114,16 @@ export function parseIPv6(text: string): Buffer {
  * of two or more zero groups becomes '::', and IPv4-mapped or -compatible addresses end in a
  * dotted quad.
  */
-export function formatIPv6(buf: Uint8Array, off = 0): string {
-  // One pass of string building, no arrays: the printer formats two addresses per IPv6 packet.
+/**
+ * inet_ntop's '::' for the IPv6 address at buf[off]: the first longest run of two or more zero
+ * groups, as (start * 16 + length), or -1 when there is none.
+ */
+export function ipv6ZeroRun(buf: Uint8Array, off: number): number {
   let bestStart = -1;
   let bestLen = 0;
   let runStart = -1;
   for (let i = 0; i < 8; i++) {
-    const zero = buf[off + 2 * i] === 0 && buf[off + 2 * i + 1] === 0;
-    if (zero) {
+    if (buf[off + 2 * i] === 0 && buf[off + 2 * i + 1] === 0) {
       if (runStart < 0) runStart = i;
       if (i - runStart + 1 > bestLen) {
         bestLen = i - runStart + 1;
@@ -129,9 +131,20 @@ export function formatIPv6(buf: Uint8Array, off = 0): string {
       }
     } else runStart = -1;
   }
-  if (bestLen < 2) bestStart = -1;
-  // glibc prints ::a.b.c.d and ::ffff:a.b.c.d with a dotted tail.
-  const dotted = bestStart === 0 && (bestLen === 6 || (bestLen === 5 && buf[off + 10] === 0xff && buf[off + 11] === 0xff));
+  return bestLen < 2 ? -1 : bestStart * 16 + bestLen;
+}
+
+/** Whether glibc prints the address with a dotted IPv4 tail (::a.b.c.d, ::ffff:a.b.c.d), given its zero run. */
+export function ipv6HasDottedTail(buf: Uint8Array, off: number, run: number): boolean {
+  return run >= 0 && run >> 4 === 0 && ((run & 15) === 6 || ((run & 15) === 5 && buf[off + 10] === 0xff && buf[off + 11] === 0xff));
+}
+
+export function formatIPv6(buf: Uint8Array, off = 0): string {
+  // One pass of string building, no arrays: the printer formats two addresses per IPv6 packet.
+  const run = ipv6ZeroRun(buf, off);
+  const bestStart = run < 0 ? -1 : run >> 4;
+  const bestLen = run < 0 ? 0 : run & 15;
+  const dotted = ipv6HasDottedTail(buf, off, run);
   const last = dotted ? 6 : 8;
   let s = '';
   for (let i = 0; i < last; i++) {

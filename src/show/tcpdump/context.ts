@@ -6,7 +6,7 @@
  * A read past the snapshot end throws TRUNCATED; the top level catches it and appends
  * ` [|proto]`, which is what tcpdump's longjmp on a short capture prints.
  */
-import { formatIPv6 } from '../../wire/addr.js';
+import { formatIPv6, ipv6HasDottedTail, ipv6ZeroRun } from '../../wire/addr.js';
 import type { TCPFlowTable } from './tcp-flows.js';
 
 export interface PrintOptions {
@@ -137,21 +137,11 @@ export class PrintContext {
   wipv6(off: number): void {
     if (off + 16 > this.snapend) throw TRUNCATED;
     const b = this.b;
-    let bestStart = -1;
-    let bestLen = 0;
-    let runStart = -1;
-    for (let i = 0; i < 8; i++) {
-      if (b[off + 2 * i] === 0 && b[off + 2 * i + 1] === 0) {
-        if (runStart < 0) runStart = i;
-        if (i - runStart + 1 > bestLen) {
-          bestLen = i - runStart + 1;
-          bestStart = runStart;
-        }
-      } else runStart = -1;
-    }
-    if (bestLen < 2) bestStart = -1;
+    const run = ipv6ZeroRun(b, off);
+    const bestStart = run < 0 ? -1 : run >> 4;
+    const bestLen = run < 0 ? 0 : run & 15;
     // A dotted IPv4 tail (::a.b.c.d, ::ffff:a.b.c.d) is rare: the string form handles it.
-    if (bestStart === 0 && (bestLen === 6 || (bestLen === 5 && b[off + 10] === 0xff && b[off + 11] === 0xff))) return this.w(ipv6Text(b, off));
+    if (ipv6HasDottedTail(b, off, run)) return this.w(ipv6Text(b, off));
     if (this.pos + 39 > this.out.length) this.room(39);
     const o = this.out;
     const start = this.pos;
