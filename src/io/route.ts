@@ -135,8 +135,3 @@ export function neighborMAC(addr: string, iface: string): string | undefined {
   return usable?.lladdr;
 }
 
-/** Forgets cached routes and interfaces (after a test changes the network). */
-export function clearRouteCache(): void {
-  routeCache.clear();
-  ifaceCache.clear();
-}
