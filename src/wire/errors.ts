@@ -6,6 +6,11 @@ export type SynackErrorKind = 'usage' | 'privilege' | 'system' | 'timeout';
 
 export class SynackError extends Error {
   readonly kind: SynackErrorKind;
+  /**
+   * True when the lines after the first are a context block drawn by us (a source line and a
+   * caret under the column), printed as they are; otherwise the CLI keeps an error on one line.
+   */
+  readonly caretBlock: boolean = false;
   constructor(message: string, kind: SynackErrorKind = 'usage') {
     super(message);
     this.name = 'SynackError';
