@@ -152,7 +152,7 @@ describe('mistakes point at the column and suggest the fix', () => {
     ['IP()/TCP()/', /^column 12: expected a layer/],
     ["IP(options=[IPOption_RRR()])", /^column 13: unknown option 'IPOption_RRR' \(did you mean 'IPOption_RR'\?\)/],
     ["IP(options=[IPOption_RR(routrs=['1.2.3.4'])])", /^column 25: unknown field 'routrs' for IPOption_RR \(did you mean 'routers'\?\)/],
-    ["TCP(options=[('MSX',1460)])", /^column 13: unknown TCP option 'MSX' \(did you mean 'MSS'\?\)/],
+    ["TCP(options=[('MSX',1460)])", /^column 15: unknown TCP option 'MSX' \(did you mean 'MSS'\?\)/],
     ["TCP(dport='http')", /^column 11: TCP dport takes a number, not 'http'/],
     ["IP(src='127.0.0.1', src='127.0.0.2')", /^column 21: field 'src' is given twice/],
     ["IP(dst='127.0.0.1)", /^column 8: string is not closed/],

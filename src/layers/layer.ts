@@ -56,6 +56,9 @@ export interface LayerClass<L extends Layer = Layer> {
   decode(buf: Buffer, off: number, end: number, ctx: DecodeContext): Decoded;
 }
 
+/** Filled by show/ (which sits above layers/): the short repr util.inspect shows for a layer. */
+export const layerHooks: { repr?: (layer: Layer) => string } = {};
+
 export abstract class Layer<F extends object = Record<string, unknown>> {
   /** Fields set by the user or read by the dissector. Unset fields are defaulted or computed. */
   fields: Partial<F>;
@@ -221,6 +224,11 @@ export abstract class Layer<F extends object = Record<string, unknown>> {
   /** Whether this layer's bytes go at the very end, outside every length and checksum (Padding). */
   get isTrailer(): boolean {
     return false;
+  }
+
+  /** Scapy's short repr, `<TCP  dport=http flags=S |>`, wherever Node inspects a layer (console.log, the REPL). */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return layerHooks.repr ? layerHooks.repr(this as unknown as Layer) : `<${this.name} |>`;
   }
 
   protected addProblem(problem: string): void {

@@ -22,7 +22,11 @@ export const packetHooks: {
   show?: (p: Packet) => string;
   command?: (p: Packet) => string;
   hexdump?: (p: Packet) => string;
+  repr?: (p: Packet) => string;
 } = {};
+
+/** Node's hook for util.inspect (console.log, the REPL); a registered symbol, so nothing here imports node:util. */
+export const inspectSymbol = Symbol.for('nodejs.util.inspect.custom');
 
 export class Packet implements LayerOwner {
   readonly layers: Layer[];
@@ -30,6 +34,8 @@ export class Packet implements LayerOwner {
   time: number | undefined;
   /** The same capture time in nanoseconds since the epoch, when the source had that precision (pcap files). */
   timeNs?: bigint;
+  /** A comment kept with the packet in pcapng files (opt_comment), as Scapy's pkt.comment. */
+  comment?: string;
 
   constructor(layers: Layer[] = []) {
     this.layers = layers;
@@ -93,6 +99,7 @@ export class Packet implements LayerOwner {
     const copy = new Packet(this.layers.map((l) => l.clone()));
     copy.time = this.time;
     if (this.timeNs !== undefined) copy.timeNs = this.timeNs;
+    if (this.comment !== undefined) copy.comment = this.comment;
     return copy;
   }
 
@@ -126,6 +133,11 @@ export class Packet implements LayerOwner {
 
   toString(): string {
     return packetHooks.summary ? this.summary() : this.layers.map((l) => l.name).join('/');
+  }
+
+  /** Scapy's short repr, `<IP  dst=127.0.0.1 |<TCP  dport=http flags=S |>>`, wherever Node inspects a packet. */
+  [inspectSymbol](): string {
+    return packetHooks.repr ? packetHooks.repr(this) : `<${this.layers.map((l) => l.name).join('/')}>`;
   }
 }
 

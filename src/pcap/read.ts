@@ -133,6 +133,7 @@ export function recordToPacket(rec: PcapRecord): Packet {
   const packet = dissect(rec.data, rec.linkType);
   packet.time = rec.time;
   packet.timeNs = rec.timestamp;
+  if (rec.comment !== undefined) packet.comment = rec.comment;
   return packet;
 }
 

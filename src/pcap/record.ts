@@ -27,6 +27,8 @@ export class PcapRecord {
   interfaceIndex: number;
   /** Byte offset of the record (pcap) or block (pcapng) in the file. */
   offset: number;
+  /** The packet's comment (pcapng opt_comment), when the file holds one. */
+  comment: string | undefined;
 
   constructor(
     data: Buffer,
@@ -45,6 +47,7 @@ export class PcapRecord {
     this.linkType = linkType;
     this.interfaceIndex = interfaceIndex;
     this.offset = offset;
+    this.comment = undefined;
   }
 
   /** Nanoseconds since the epoch. */

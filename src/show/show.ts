@@ -89,7 +89,7 @@ function pyBytes(b: Uint8Array): string {
 }
 
 /** A value in Python's repr, for option lists and tuples. */
-function pyRepr(v: unknown): string {
+export function pyRepr(v: unknown): string {
   if (v === null || v === undefined) return 'None';
   if (typeof v === 'number') return String(v);
   if (typeof v === 'string') return "'" + v + "'";
@@ -124,8 +124,9 @@ function flagsText(spec: FieldSpec, value: number): string {
   return letters.includes(',') ? set.join('+') : set.join('');
 }
 
-function fieldValue(layer: Layer, spec: FieldSpec): string {
-  const raw = (layer.fields as Record<string, unknown>)[spec.name];
+/** A field's value as Scapy's i2repr shows it (`given` instead of the layer's own value when passed). */
+export function fieldValue(layer: Layer, spec: FieldSpec, given?: unknown): string {
+  const raw = given !== undefined ? given : (layer.fields as Record<string, unknown>)[spec.name];
   const value = raw === undefined ? spec.default : raw;
   if (value === undefined) return 'None';
   const name = layer.name;

@@ -174,3 +174,17 @@ export function formatMAC(buf: Uint8Array, off = 0): string {
   return `${HEX2[buf[off]!]}:${HEX2[buf[off + 1]!]}:${HEX2[buf[off + 2]!]}:${HEX2[buf[off + 3]!]}:${HEX2[buf[off + 4]!]}:${HEX2[buf[off + 5]!]}`;
 }
 
+/**
+ * One IP address, checked and written one way: a dotted quad without leading zeros, or IPv6
+ * as inet_ntop writes it. This is the form every value takes before it reaches a system
+ * command (nft, iptables, ip): nothing but digits, hex, '.' and ':' survives it, so no
+ * separator, brace, newline or shell syntax can ride along. Zone ids ('%eth0') and prefixes
+ * are refused, not dropped.
+ */
+export function canonicalAddress(text: unknown, what = 'address'): { address: string; family: 4 | 6 } {
+  if (typeof text !== 'string') throw usageError(`bad ${what}: expected an IPv4 or IPv6 address as a string, not ${typeof text}`);
+  const shown = JSON.stringify(text.length > 60 ? `${text.slice(0, 60)}...` : text);
+  if (isIPv4(text)) return { address: text.split('.').map(Number).join('.'), family: 4 };
+  if (/^[0-9a-fA-F:.]+$/.test(text) && isIPv6(text)) return { address: formatIPv6(parseIPv6(text)), family: 6 };
+  throw usageError(`bad ${what} ${shown}: give an IPv4 or IPv6 address like 127.0.0.1 or ::1`);
+}
