@@ -73,7 +73,11 @@ export class ChunkedReader {
       if (this.filter) this.parser.accept = this.filter.forLinkType;
     }
     this.start = this.parser.parse(this.buf, this.start, this.readAt, this.base, records);
-    if (records.length > 0) this.pinned = true;
+    if (this.filter) {
+      // A filter keeps few records of a chunk: copying them lets the chunk be read into again,
+      // where pinning it would cost a fresh chunk (and its page faults) per match.
+      for (const rec of records) rec.data = Buffer.from(rec.data);
+    } else if (records.length > 0) this.pinned = true;
     if (this.parser.error) {
       this.error = this.parser.error;
       this.done = true;
