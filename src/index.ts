@@ -47,6 +47,7 @@ export { writePcap, writePcapng, PcapWriter, type PcapWriterOptions, type PcapTi
 export { PcapngWriter } from './pcap/pcapng-writer.js';
 export type { CaptureWriter, CaptureWriterOptions } from './pcap/capture-writer.js';
 export { linkTypeDescription, linkTypeNumber } from './pcap/link-type-names.js';
+export { compileFilter, type CompiledFilter, type FrameTest } from './pcap/filter/index.js';
 export { send, sendp, sniff, Sniffer, sr, sr1, type SendOptions, type SniffOptions, type SrOptions, type SrResult, type Answer, type PacketInput } from './sr/index.js';
 export { createPrinter, type Printer, type PrinterOptions, type CapturedFrame } from './show/index.js';
 export { ls, type LsSubject } from './show/ls.js';

@@ -10,7 +10,7 @@
  * what it skipped. A comment that is exactly a quoted value (`x.summary(); // 'IP ...'`) is
  * checked as the value of its expression.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';

@@ -7,6 +7,7 @@
  * resolution, statistics, custom blocks) is skipped by its length.
  */
 import { corruptCapture } from './errors.js';
+import type { FrameTest } from './filter/index.js';
 import { PcapRecord, type CaptureFormat, type InterfaceListener, type RecordParser } from './record.js';
 
 import { BYTE_ORDER_MAGIC, EPB, IDB, OPT_COMMENT, OPT_IF_NAME, OPT_IF_TSOFFSET, OPT_IF_TSRESOL, PB, PCAPNG_SHB_TYPE, SPB } from './pcapng-format.js';
@@ -31,6 +32,7 @@ export class PcapngParser implements RecordParser {
   needed = 12;
   neededWhat = 'block';
   error: Error | undefined;
+  accept: ((linkType: number) => FrameTest) | undefined;
 
   private readonly file: string;
   private readonly onInterface: InterfaceListener | undefined;
@@ -90,10 +92,12 @@ export class PcapngParser implements RecordParser {
           const origLen = this.u32(buf, off + 24);
           if (caplen > length - 32) return this.fail(base + off, `packet block claims ${caplen} captured bytes but holds at most ${length - 32}`);
           this.toTime(iface, this.u32(buf, off + 12), this.u32(buf, off + 16));
-          const record = new PcapRecord(buf.subarray(off + 28, off + 28 + caplen), origLen, this.tsSeconds, this.tsNanos, iface.linkType, index, base + off);
-          const optionsAt = off + 28 + caplen + ((4 - (caplen % 4)) % 4);
-          if (type === EPB && optionsAt + 4 <= off + length - 4) record.comment = this.comment(buf, optionsAt, off + length - 4);
-          out.push(record);
+          if (this.accept === undefined || this.accept(iface.linkType)(buf, off + 28, caplen, origLen)) {
+            const record = new PcapRecord(buf.subarray(off + 28, off + 28 + caplen), origLen, this.tsSeconds, this.tsNanos, iface.linkType, index, base + off);
+            const optionsAt = off + 28 + caplen + ((4 - (caplen % 4)) % 4);
+            if (type === EPB && optionsAt + 4 <= off + length - 4) record.comment = this.comment(buf, optionsAt, off + length - 4);
+            out.push(record);
+          }
           break;
         }
         case SPB: {
@@ -105,7 +109,7 @@ export class PcapngParser implements RecordParser {
           let caplen = Math.min(origLen, length - 16);
           if (iface.snaplen > 0 && caplen > iface.snaplen) caplen = iface.snaplen;
           // No timestamp either: tcpdump shows 0, so do we.
-          out.push(new PcapRecord(buf.subarray(off + 12, off + 12 + caplen), origLen, 0, 0, iface.linkType, 0, base + off));
+          if (this.accept === undefined || this.accept(iface.linkType)(buf, off + 12, caplen, origLen)) out.push(new PcapRecord(buf.subarray(off + 12, off + 12 + caplen), origLen, 0, 0, iface.linkType, 0, base + off));
           break;
         }
         case IDB:

@@ -27,6 +27,8 @@ export class ScriptSyntaxError extends SynackError {
     super(`${source}:${line}:${column}: ${reason}\n  ${lineText}\n  ${' '.repeat(Math.max(0, column - 1))}^`, 'usage');
     this.name = 'ScriptSyntaxError';
   }
+  // The source line and the caret under the column come after the one-line message.
+  override readonly caretBlock = true;
 }
 
 const DIRECTIVES = ['target', 'tolerance', 'retransmits', 'quiet'];
