@@ -11,7 +11,8 @@ import { requireRawPrivilege } from '../io/privilege.js';
 import { interfaceInfo } from '../io/route.js';
 import { usageError } from '../wire/errors.js';
 import { parseAll } from './build.js';
-import { examples, intOption, numberOption, out } from './common.js';
+import { examples, intOption, out } from './common.js';
+import { durationOption } from './duration.js';
 import { action } from './run.js';
 
 /** Options every wire command shares. */
@@ -28,11 +29,11 @@ export interface WireOptions {
 export function wireOptions(cmd: Command, withReplies: boolean): Command {
   cmd
     .option('-c, --count <n>', 'send the packets this many times', intOption('count', 1, 100_000_000))
-    .option('-i, --interval <seconds>', 'wait this long between packets (fractions allowed)', numberOption('interval'))
+    .option('-i, --interval <time>', 'wait this long between packets: seconds, or with a unit (0.2, 200ms)', durationOption())
     .option('--iface <name>', 'leave by this interface instead of the routed one');
   if (withReplies) {
     cmd
-      .option('--timeout <seconds>', 'wait this long for answers after the last packet (default 2)', numberOption('timeout'))
+      .option('--timeout <time>', 'wait for answers this long from the start: seconds, or 500ms, 2s (default 2)', durationOption())
       .option('--retry <n>', 'send the unanswered again this many times', intOption('retry', 0, 100));
   }
   return cmd;
@@ -66,7 +67,7 @@ export function registerSend(program: Command): void {
     .argument('<expr>', 'a packet expression (sets allowed)');
   wireOptions(cmd, false)
     .option('--flood', 'send as fast as possible (needs -c or --duration to end)')
-    .option('--duration <seconds>', 'with --flood: stop after this long', numberOption('duration'))
+    .option('--duration <time>', 'with --flood: stop after this long (seconds, or 500ms, 1m)', durationOption())
     .option('--json', 'print what was sent as JSON')
     .addHelpText(
       'after',
@@ -89,7 +90,7 @@ export function registerSend(program: Command): void {
         requireRawPrivilege('synack send');
         checkIface(opts.iface);
         const link = startsWithLinkLayer(list[0]!);
-        const inter = opts.interval !== undefined ? opts.interval * 1000 : undefined;
+        const inter = opts.interval;
         const started = performance.now();
         let sent = 0;
         const once = (count: number, signal?: AbortSignal): Promise<number> =>
@@ -98,7 +99,7 @@ export function registerSend(program: Command): void {
             : send(list, { count, inter, iface: opts.iface, window: opts.flood ? 4096 : 1024, signal });
         if (opts.flood && opts.duration !== undefined) {
           // Rounds of a bounded size until the time is up (or -c is reached): memory stays flat.
-          const deadline = started + opts.duration * 1000;
+          const deadline = started + opts.duration;
           const limit = opts.count !== undefined ? opts.count * list.length : Infinity;
           const round = Math.max(1, Math.floor(16384 / list.length));
           while (performance.now() < deadline && sent < limit) {
