@@ -6,9 +6,10 @@
  */
 import { InvalidArgumentError } from 'commander';
 import { usageError } from '../wire/errors.js';
+import { MAX_TIMER_MS } from '../wire/timer.js';
 
-/** The longest wait a Node timer can keep (2^31-1 ms, about 24.8 days); longer ones fire at once. */
-export const MAX_DURATION_MS = 2 ** 31 - 1;
+/** The longest duration an option takes: what a Node timer can hold. */
+export const MAX_DURATION_MS = MAX_TIMER_MS;
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
