@@ -4,14 +4,13 @@
  * arguments, or one per line from -f FILE or standard input. Set-valued fields
  * (dport=[22,80], dport=(1,10)) expand to every packet they stand for.
  */
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { packet } from '../packet/text/index.js';
 import { packets as expandSet } from '../packet/sets.js';
 import type { Packet } from '../packet/packet.js';
 import { packetFrame } from '../show/packet-frame.js';
 import { writePcap } from '../pcap/pcap-writer.js';
-import { openError } from '../pcap/errors.js';
+import { readTextFile } from './files.js';
 import { usageError } from '../wire/errors.js';
 import { examples, LineWriter } from './common.js';
 import { action } from './run.js';
@@ -31,15 +30,11 @@ export function readExpressions(args: string[], file: string | undefined, what: 
   if (args.length > 0) return args;
   let text: string;
   if (file) {
-    try {
-      text = readFileSync(file === '-' ? 0 : file, 'utf8');
-    } catch (err) {
-      throw openError(file, err);
-    }
+    text = readTextFile(file);
   } else if (process.stdin.isTTY) {
     throw usageError(`${what}: give a packet expression, e.g. ${what} "IP(dst='127.0.0.1')/TCP(dport=80)", or -f FILE`);
   } else {
-    text = readFileSync(0, 'utf8');
+    text = readTextFile('-');
   }
   const lines = text.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
   if (lines.length === 0) throw usageError(`${what}: ${file ? file : 'standard input'} holds no expression`);

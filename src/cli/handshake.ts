@@ -12,14 +12,13 @@
  * --close rst             we abort with RST
  * The states printed are what happened on the wire, whatever the peer chose to do.
  */
-import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { connect } from '../tcp/connect.js';
 import type { Conversation } from '../tcp/conversation.js';
 import { requireRoot } from './privilege.js';
 import { renderLadder, renderLadderSvg } from '../show/ladder.js';
 import { createPrinter } from '../show/printer.js';
-import { openError } from '../pcap/errors.js';
+import { writeTextFile } from './files.js';
 import { SynackError, usageError } from '../wire/errors.js';
 import { examples, intOption, out, parseHostPort } from './common.js';
 import { durationOption, formatDuration } from './duration.js';
@@ -141,11 +140,7 @@ export function registerHandshake(program: Command): void {
           out(lines.join('\n') + '\n');
         }
         if (opts.svg) {
-          try {
-            writeFileSync(opts.svg, renderLadderSvg(c.trace, { left, right }) + '\n');
-          } catch (err) {
-            throw openError(opts.svg, err, true);
-          }
+          writeTextFile(opts.svg, renderLadderSvg(c.trace, { left, right }) + '\n');
         }
         if (failure) {
           if (isTimeout(failure)) {

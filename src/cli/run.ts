@@ -3,6 +3,7 @@
  * answer is exit 1, anything else unexpected keeps its stack (that is our bug, not theirs).
  */
 import { SynackError } from '../wire/errors.js';
+import { errnoCode, fileError } from '../wire/file-error.js';
 import { OutputClosed } from './common.js';
 
 export const EXIT_OK = 0;
@@ -14,7 +15,15 @@ export function reportError(err: unknown): number {
   if (err instanceof OutputClosed) return EXIT_OK;
   if (err instanceof SynackError) {
     process.stderr.write(`synack: ${err.message}\n`);
-    return err.kind === 'timeout' ? EXIT_NO_ANSWER : EXIT_USAGE;
+    return err.exitCode ?? (err.kind === 'timeout' ? EXIT_NO_ANSWER : EXIT_USAGE);
+  }
+  // A file or stream error nobody turned into words (a path from an unexpected place): still
+  // one line naming the file and the cause, never a stack.
+  const errno = err as NodeJS.ErrnoException | undefined;
+  if (errnoCode(err) && errno?.syscall) {
+    const named = fileError(errno.path ?? errno.syscall, err, /write|mkdir|rename|unlink/.test(errno.syscall) ? 'write' : 'read');
+    process.stderr.write(`synack: ${named.message}\n`);
+    return named.exitCode ?? EXIT_NO_ANSWER;
   }
   const code = (err as { code?: string } | undefined)?.code;
   if (code === 'commander.helpDisplayed' || code === 'commander.version') return EXIT_OK;

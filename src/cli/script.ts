@@ -9,7 +9,6 @@
  * the field, shows both segments in script syntax, and leaves a pcap of the run), 2 on a
  * script error (file:line:column) or a usage mistake.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { usageError } from '../wire/errors.js';
 import { parseScript } from '../script/parse.js';
@@ -19,6 +18,7 @@ import { formatTarget } from '../script/target.js';
 import { requireRoot } from './privilege.js';
 import { EXIT_NO_ANSWER, EXIT_OK, action } from './run.js';
 import { durationOption } from './duration.js';
+import { checkWritable, readTextFile, writeTextFile } from './files.js';
 
 interface ScriptOptions {
   target?: string;
@@ -90,6 +90,7 @@ Examples:
         if (opts.record !== undefined) {
           if (file !== undefined) throw usageError('give either a script FILE to run or --record HOST:PORT, not both');
           requireRoot('synack script --record');
+          if (opts.output) checkWritable(opts.output, 'script');
           const close = (opts.close ?? 'active') as CloseMode;
           if (!CLOSE_MODES.includes(close)) throw usageError(`unknown --close '${opts.close}': use ${CLOSE_MODES.join(', ')}`);
           const rec = await recordConversation({
@@ -98,20 +99,16 @@ Examples:
             close,
             ...(opts.wait !== undefined ? { wait: opts.wait } : {}),
           });
-          if (opts.output) writeFileSync(opts.output, rec.script);
+          if (opts.output) writeTextFile(opts.output, rec.script, 'script');
           else process.stdout.write(rec.script);
           return EXIT_OK;
         }
         if (file === undefined) throw usageError('give a script FILE to run (with --target HOST:PORT), or --record HOST:PORT');
         if (opts.send.length || opts.close || opts.wait !== undefined || opts.output) throw usageError('--send, --close, --wait and --output go with --record');
-        let text: string;
-        try {
-          text = readFileSync(file, 'utf8');
-        } catch (err) {
-          throw usageError(`cannot read script '${file}': ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
-        }
+        const text = readTextFile(file, 'script');
         // Parse before asking for root: a script error is worth reporting to anyone.
         const script = parseScript(text, file);
+        if (opts.pcap) checkWritable(opts.pcap, 'capture file');
         requireRoot('synack script');
         const tolerance = opts.tolerance;
         const out = process.stdout;

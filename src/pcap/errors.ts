@@ -4,6 +4,7 @@
  * They are usage errors: the CLI prints the one line and exits 2, without a stack.
  */
 import { SynackError } from '../wire/errors.js';
+import { fileError } from '../wire/file-error.js';
 
 /** A capture file that is cut short or holds bytes that cannot be a record. */
 export class CaptureFileError extends SynackError {
@@ -45,21 +46,7 @@ export function notACaptureFile(file: string, head: Buffer): SynackError {
   return new SynackError(`not a pcap or pcapng file: ${file} (starts with ${shown})${hint}`, 'usage');
 }
 
-/** Turns the errors of opening a file into one line the user can act on. */
+/** Turns the errors of opening, reading or writing a capture file into one line the user can act on. */
 export function openError(file: string, err: unknown, writing = false): Error {
-  const code = (err as NodeJS.ErrnoException)?.code;
-  const verb = writing ? 'write' : 'read';
-  switch (code) {
-    case 'ENOENT':
-      return new SynackError(writing ? `cannot write ${file}: its directory does not exist` : `no such file: ${file}`, 'usage');
-    case 'EACCES':
-    case 'EPERM':
-      return new SynackError(`cannot ${verb} ${file}: permission denied`, 'usage');
-    case 'EISDIR':
-      return new SynackError(`cannot ${verb} ${file}: it is a directory, not a capture file`, 'usage');
-    case 'ENOTDIR':
-      return new SynackError(`cannot ${verb} ${file}: a part of the path is not a directory`, 'usage');
-    default:
-      return err instanceof Error ? err : new Error(String(err));
-  }
+  return fileError(file, err, writing ? 'write' : 'read', 'capture file');
 }

@@ -129,7 +129,11 @@ export class PcapWriter {
   /** Writes the buffered records to the file. */
   flush(): void {
     if (this.fd === undefined || this.pos === 0) return;
-    writeAll(this.fd, this.buf.subarray(0, this.pos));
+    try {
+      writeAll(this.fd, this.buf.subarray(0, this.pos));
+    } catch (err) {
+      throw openError(this.path, err, true); // ENOSPC, EIO...: one line naming the file
+    }
     this.pos = 0;
   }
 

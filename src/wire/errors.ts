@@ -6,6 +6,8 @@ export type SynackErrorKind = 'usage' | 'privilege' | 'system' | 'timeout';
 
 export class SynackError extends Error {
   readonly kind: SynackErrorKind;
+  /** The CLI's exit code when it is not the kind's (a file error of the machine is 1, not 2). */
+  exitCode?: number;
   constructor(message: string, kind: SynackErrorKind = 'usage') {
     super(message);
     this.name = 'SynackError';
