@@ -6,18 +6,23 @@
 import { writeSync } from 'node:fs';
 import { InvalidArgumentError } from 'commander';
 import { isIPv4, isIPv6 } from '../wire/addr.js';
-import { usageError } from '../wire/errors.js';
+import { printable, usageError } from '../wire/errors.js';
 
 /** An IPv4 or IPv6 address, or 'localhost'; anything else is a usage error (synack never resolves names). */
 export function parseAddress(text: string, what = 'address'): string {
   if (text === 'localhost') return '127.0.0.1';
   if (isIPv4(text) || isIPv6(text)) return text;
-  throw usageError(`bad ${what} '${text}': give an IPv4 or IPv6 address such as 127.0.0.1 or ::1 (names are not resolved)`);
+  throw usageError(`bad ${what} ${quoted(text)}: give an IPv4 or IPv6 address such as 127.0.0.1 or ::1 (names are not resolved)`);
+}
+
+/** A word of the user's in a one-line message: 'x', or "x\ny" (escaped) when it holds control characters. */
+export function quoted(text: string): string {
+  return /[\x00-\x1f\x7f]/.test(text) ? printable(text) : `'${printable(text)}'`;
 }
 
 /** A port number 0..65535 (0 only where `allowZero`). */
 export function parsePort(text: string, what = 'port', allowZero = false): number {
-  if (!/^\d+$/.test(text)) throw usageError(`bad ${what} '${text}': give a number from ${allowZero ? 0 : 1} to 65535`);
+  if (!/^\d+$/.test(text)) throw usageError(`bad ${what} ${quoted(text)}: give a number from ${allowZero ? 0 : 1} to 65535`);
   const n = Number(text);
   if (n > 65535 || (!allowZero && n < 1)) throw usageError(`${what} ${text} is out of range: ports are ${allowZero ? 0 : 1}-65535`);
   return n;
@@ -34,7 +39,7 @@ export function parseHostPort(text: string): { host: string; port: number } {
   } else {
     const colon = text.lastIndexOf(':');
     if (colon < 0 || (text.indexOf(':') !== colon && !text.startsWith('['))) {
-      throw usageError(`'${text}' is not HOST:PORT: write it like 127.0.0.1:80 or [::1]:80`);
+      throw usageError(`${quoted(text)} is not HOST:PORT: write it like 127.0.0.1:80 or [::1]:80`);
     }
     host = text.slice(0, colon);
     port = text.slice(colon + 1);

@@ -562,8 +562,15 @@ class FilterParser {
   }
 
   private number(t: Token): number {
-    const n = /^(0x[0-9a-f]+|\d+)$/i.test(t.text) ? Number(t.text) : CONSTANTS[t.text];
+    const n = this.literal(t);
     if (n === undefined) this.fail(`'${t.text}' is not a number`, t);
+    return n;
+  }
+
+  /** A number or a named constant (tcp-syn...); libpcap's values are 32 bits, as tcpdump says. */
+  private literal(t: Token): number | undefined {
+    const n = /^(0x[0-9a-f]+|\d+)$/i.test(t.text) ? Number(t.text) : CONSTANTS[t.text];
+    if (n !== undefined && n > 0xffffffff) this.fail(`number ${t.text} overflows 32 bits`, t);
     return n;
   }
 
@@ -643,7 +650,7 @@ class FilterParser {
       return byteLoad(t.text, off, size);
     }
     if (t.kind === 'word') {
-      const n = /^(0x[0-9a-f]+|\d+)$/i.test(t.text) ? Number(t.text) : CONSTANTS[t.text];
+      const n = this.literal(t);
       if (n !== undefined) return () => n;
     }
     return this.fail(`expected a number, len or PROTO[OFFSET], found '${t.text || 'the end'}'`, t);

@@ -57,3 +57,10 @@ export function didYouMean(word: string, candidates: Iterable<string>): string {
   const hint = nearest(word, candidates);
   return hint ? ` (did you mean '${hint}'?)` : '';
 }
+
+/** A name fit for a one-line message: newlines and control characters escaped, very long names cut. */
+export function printable(name: string): string {
+  // eslint-disable-next-line no-control-regex
+  const escaped = /[\x00-\x1f\x7f]/.test(name) ? JSON.stringify(name) : name;
+  return escaped.length > 200 ? `${escaped.slice(0, 120)}...(${name.length} characters)` : escaped;
+}

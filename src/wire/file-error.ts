@@ -5,7 +5,7 @@
  * EMFILE) is a system error (exit 1). One home for this, used by pcap reading and writing and
  * by every file the CLI opens.
  */
-import { SynackError } from './errors.js';
+import { printable, SynackError } from './errors.js';
 
 export type FileAction = 'read' | 'write';
 
@@ -63,11 +63,4 @@ export function fileError(file: string, err: unknown, action: FileAction, what?:
 function causeFromMessage(err: unknown, file: string): string {
   const message = err instanceof Error ? err.message : String(err);
   return message.replace(/^E[A-Z0-9]+: /, '').replace(`, open '${file}'`, '').replace(/, \w+ '.*'$/s, '').split('\n')[0]!;
-}
-
-/** A name fit for a one-line message: newlines and control characters escaped, very long names cut. */
-export function printable(name: string): string {
-  // eslint-disable-next-line no-control-regex
-  const escaped = /[\x00-\x1f\x7f]/.test(name) ? JSON.stringify(name) : name;
-  return escaped.length > 200 ? `${escaped.slice(0, 120)}...(${name.length} characters)` : escaped;
 }
