@@ -44,17 +44,20 @@ export function readExpressions(args: string[], file: string | undefined, what: 
 /** Parses every expression (errors name the line when there are several) and expands sets. */
 export function parseAll(exprs: string[]): Packet[] {
   const out: Packet[] = [];
-  exprs.forEach((expr, i) => {
-    let p: Packet;
+  for (const p of parseTemplates(exprs)) for (const one of expandSet(p)) out.push(one);
+  return out;
+}
+
+/** Parses every expression, sets left unexpanded (walk them with packets() from sets.ts). */
+export function parseTemplates(exprs: string[]): Packet[] {
+  return exprs.map((expr, i) => {
     try {
-      p = packet(expr);
+      return packet(expr);
     } catch (err) {
       if (exprs.length > 1 && err instanceof Error) err.message = `expression ${i + 1}: ${err.message}`;
       throw err;
     }
-    for (const one of expandSet(p)) out.push(one);
   });
-  return out;
 }
 
 export function registerBuild(program: Command): void {
