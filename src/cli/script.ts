@@ -61,7 +61,7 @@ export function registerScript(program: Command): void {
     .argument('[file]', 'the script (.pkt)')
     .option('-t, --target <host:port>', "the server under test (overrides the script's 'target' line)")
     .option('--tolerance <time>', "timing tolerance: seconds, or 25ms (overrides the script's 'tolerance'; twice the handshake RTT is added)", durationOption())
-    .option('--pcap <file>', 'write the run to this pcap file (a failed run is always written, to a temporary file by default)')
+    .option('--pcap <file>', 'write the run to this pcap file (a failed run is always written: by default to ~/.local/state/synack/failed-runs, the newest 20 kept)')
     .option('-q, --quiet', 'do not print the exchange, only the verdict')
     .option('--record <host:port>', 'drive a conversation with --send/--close and print it as a script that passes against the same server')
     .option('--send <data>', 'with --record: data to send once connected (repeatable; \\n \\r \\t \\xNN escapes)', (v: string, all: string[]) => [...all, v], [])

@@ -15,6 +15,8 @@ export interface TargetRecord {
   host: string;
   port: number;
   log: string;
+  /** The process's start time when it was started (see isOurProcess): proof it is still ours. */
+  startTime?: string;
 }
 
 export interface LabState {
@@ -43,7 +45,9 @@ export function readState(lab: string): LabState | undefined {
 /** Writes atomically (a crash never leaves half a file). */
 export function writeState(state: LabState): void {
   const path = statePath(state.name);
-  writeFileSync(`${path}.tmp`, JSON.stringify(state, null, 2) + '\n');
+  // Made afresh and exclusively (never through a planted link), then renamed over the old one.
+  rmSync(`${path}.tmp`, { force: true });
+  writeFileSync(`${path}.tmp`, JSON.stringify(state, null, 2) + '\n', { flag: 'wx', mode: 0o600 });
   renameSync(`${path}.tmp`, path);
 }
 

@@ -27,6 +27,8 @@ export interface PcapWriterOptions {
   nanosecond?: boolean;
   /** Longest packet kept; longer ones are cut (the original length is still recorded). Default 262144. */
   snaplen?: number;
+  /** Create the file, failing when it exists (O_EXCL, mode 0600): never follows a planted link. */
+  exclusive?: boolean;
 }
 
 /** µs since the epoch (a number, like Packet.time), ns since the epoch (a bigint), or a Date. */
@@ -61,7 +63,7 @@ export class PcapWriter {
     if (!Number.isInteger(snaplen) || snaplen < 1 || snaplen > 0x7fffffff) throw usageError(`snaplen ${snaplen} is not a positive integer`);
     this.snaplen = snaplen;
     try {
-      this.fd = openSync(path, 'w');
+      this.fd = options.exclusive ? openSync(path, 'wx', 0o600) : openSync(path, 'w');
     } catch (err) {
       throw openError(path, err, true);
     }
