@@ -89,8 +89,8 @@ Examples:
       action(async (file: string | undefined, opts: ScriptOptions) => {
         if (opts.record !== undefined) {
           if (file !== undefined) throw usageError('give either a script FILE to run or --record HOST:PORT, not both');
-          requireRoot('synack script --record');
           if (opts.output) checkWritable(opts.output, 'script');
+          requireRoot('synack script --record');
           const close = (opts.close ?? 'active') as CloseMode;
           if (!CLOSE_MODES.includes(close)) throw usageError(`unknown --close '${opts.close}': use ${CLOSE_MODES.join(', ')}`);
           const rec = await recordConversation({
