@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { durationOption, formatDuration } from '../src/cli/duration.js';
 import { ensureBuilt, synack, type Run } from './helpers/cli.js';
-import { ICMP, IP, packet } from '../src/index.js';
+import { ICMP, IP, packet, send, sr1 } from '../src/index.js';
 import { Packet } from '../src/packet/packet.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'synack-edges-'));
@@ -38,6 +38,12 @@ describe('durations on the command line: nmap units, bounded', () => {
     expect(ms('1h')).toBe(3_600_000);
     expect(ms('2147483647ms')).toBe(2 ** 31 - 1);
     expect(formatDuration(1999.9987359999996)).toBe('2000 ms');
+  });
+
+  it('the API refuses timeouts a timer cannot hold, before anything is opened', async () => {
+    await expect(sr1(IP({ dst: '127.0.0.1' }).add(ICMP()), { timeout: 2 ** 31 })).rejects.toThrow(/timeout must be a number of milliseconds from 0 to 2147483647/);
+    await expect(sr1(IP({ dst: '127.0.0.1' }).add(ICMP()), { timeout: NaN })).rejects.toThrow(/timeout must be/);
+    await expect(send(IP({ dst: '127.0.0.1' }).add(ICMP()), { duration: -1 })).rejects.toThrow(/duration must be/);
   });
 
   const bad: Array<[string[], RegExp]> = [

@@ -3,6 +3,7 @@
  */
 import { Packet } from '../packet/packet.js';
 import { usageError } from '../wire/errors.js';
+import { checkTimeout } from '../wire/timer.js';
 import { Capture } from '../io/capture.js';
 import { linkHeaderFor, frame } from '../io/framing.js';
 import { requireRawPrivilege } from '../io/privilege.js';
@@ -45,13 +46,14 @@ function* repeated(input: PacketInput, count: number): Generator<Packet | Buffer
 /** Sends IP packets (or IP bytes) through raw sockets; resolves to how many left. */
 export async function send(pkts: PacketInput, options: SendOptions = {}): Promise<number> {
   options.signal?.throwIfAborted();
+  const until = untilOf(options);
   requireRawPrivilege('send');
   const count = checkCount(options.count);
   const input = reiterable(pkts);
   const senders = new L3Senders(options.iface);
   try {
     const items = mapIterable(repeated(input, count), (p) => prepareOne(p, options.iface));
-    return await transmit(items, senders.trySend, { inter: options.inter, window: options.window ?? 1024, signal: options.signal, until: untilOf(options) });
+    return await transmit(items, senders.trySend, { inter: options.inter, window: options.window ?? 1024, signal: options.signal, until });
   } finally {
     senders.close();
   }
@@ -64,6 +66,7 @@ export async function send(pkts: PacketInput, options: SendOptions = {}): Promis
  */
 export async function sendp(pkts: PacketInput, options: SendOptions = {}): Promise<number> {
   options.signal?.throwIfAborted();
+  const until = untilOf(options);
   requireRawPrivilege('sendp');
   const count = checkCount(options.count);
   const input = reiterable(pkts);
@@ -80,7 +83,7 @@ export async function sendp(pkts: PacketInput, options: SendOptions = {}): Promi
         injector.inject(f);
         return true;
       },
-      { inter: options.inter, window: options.window ?? 1024, signal: options.signal, until: untilOf(options) },
+      { inter: options.inter, window: options.window ?? 1024, signal: options.signal, until },
     );
   } finally {
     injector.close();
@@ -89,8 +92,7 @@ export async function sendp(pkts: PacketInput, options: SendOptions = {}): Promi
 
 function untilOf(options: SendOptions): number | undefined {
   if (options.duration === undefined) return undefined;
-  if (!(options.duration >= 0)) throw usageError(`duration must be a number of milliseconds >= 0, got ${String(options.duration)}`);
-  return performance.now() + options.duration;
+  return performance.now() + checkTimeout(options.duration, 'duration');
 }
 
 function* mapIterable<A, B>(items: Iterable<A>, f: (a: A) => B): Generator<B> {

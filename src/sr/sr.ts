@@ -13,8 +13,7 @@ import type { Layer } from '../layers/layer.js';
 import { leaseCapture, type HubLease } from '../io/capture-hub.js';
 import { networkOffset } from '../io/framing.js';
 import { requireRawPrivilege } from '../io/privilege.js';
-import { usageError } from '../wire/errors.js';
-import { MAX_TIMER_MS } from '../wire/timer.js';
+import { checkTimeout } from '../wire/timer.js';
 import { isAnswer, matchKey } from './match.js';
 import { prepareL3, type Outgoing, type PacketInput } from './prepare.js';
 import { L3Senders } from './senders.js';
@@ -73,7 +72,7 @@ async function run(pkts: PacketInput, options: SrOptions, firstOnly: boolean): P
   const timeout = options.timeout ?? 2000;
   const retry = options.retry ?? 0;
   const multi = options.multi ?? false;
-  if (!(timeout >= 0 && timeout <= MAX_TIMER_MS)) throw usageError(`timeout must be a number of milliseconds from 0 to ${MAX_TIMER_MS}, got ${String(options.timeout)}`);
+  checkTimeout(timeout);
   const deadline = started + timeout;
   options.signal?.throwIfAborted();
   requireRawPrivilege('sr');
