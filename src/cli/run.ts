@@ -21,7 +21,12 @@ export function reportError(err: unknown): number {
   // one line naming the file and the cause, never a stack.
   const errno = err as NodeJS.ErrnoException | undefined;
   if (errnoCode(err) && errno?.syscall) {
-    const named = fileError(errno.path ?? errno.syscall, err, /write|mkdir|rename|unlink/.test(errno.syscall) ? 'write' : 'read');
+    if (errno.path === undefined) {
+      // Not a file (a socket, a pipe): the call and the cause, still one line.
+      process.stderr.write(`synack: ${errno.syscall} failed: ${errno.message.split('\n')[0]}\n`);
+      return EXIT_NO_ANSWER;
+    }
+    const named = fileError(errno.path, err, /write|mkdir|rename|unlink|copyfile/.test(errno.syscall) ? 'write' : 'read');
     process.stderr.write(`synack: ${named.message}\n`);
     return named.exitCode ?? EXIT_NO_ANSWER;
   }

@@ -9,7 +9,7 @@ import { printable, SynackError } from './errors.js';
 
 export type FileAction = 'read' | 'write';
 
-/** The cause, in words, of each errno a file operation can give; `undefined` means "from the path". */
+/** The cause, in words, of each errno a file operation can give; `true` marks the machine's (exit 1). */
 const CAUSES: Record<string, [text: string, machine?: true]> = {
   EACCES: ['permission denied'],
   EPERM: ['permission denied'],
