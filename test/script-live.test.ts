@@ -296,7 +296,7 @@ describe.skipIf(!isRoot)('conversation scripts against the kernel on loopback', 
       const server = await startServer('get-keep');
       try {
         const out = join(dir, 'recorded.pkt');
-        const rec = await cli('script', '--record', `127.0.0.1:${server.port}`, '--send', 'get', '--close', 'active', '--wait', '50', '-o', out);
+        const rec = await cli('script', '--record', `127.0.0.1:${server.port}`, '--send', 'get', '--close', 'active', '--wait', '50ms', '-o', out);
         expect(rec.stderr).toBe('');
         expect(rec.status).toBe(0);
         expect(readFileSync(out, 'utf8')).toMatch(/"get"/);

@@ -4,7 +4,6 @@
  * arguments, or one per line from -f FILE or standard input. Set-valued fields
  * (dport=[22,80], dport=(1,10)) expand to every packet they stand for.
  */
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { packet } from '../packet/text/index.js';
 import { packets as expandSet } from '../packet/sets.js';
@@ -12,8 +11,8 @@ import type { Packet } from '../packet/packet.js';
 import { packetFrame } from '../show/packet-frame.js';
 import { Ether } from '../packet/factories.js';
 import { writePcap } from '../pcap/pcap-writer.js';
+import { readTextFile } from './files.js';
 import { linkTypeDescription } from '../pcap/link-type-names.js';
-import { openError } from '../pcap/errors.js';
 import { usageError } from '../wire/errors.js';
 import { examples, LineWriter } from './common.js';
 import { action } from './run.js';
@@ -33,15 +32,11 @@ export function readExpressions(args: string[], file: string | undefined, what: 
   if (args.length > 0) return args;
   let text: string;
   if (file) {
-    try {
-      text = readFileSync(file === '-' ? 0 : file, 'utf8');
-    } catch (err) {
-      throw openError(file, err);
-    }
+    text = readTextFile(file);
   } else if (process.stdin.isTTY) {
     throw usageError(`${what}: give a packet expression, e.g. ${what} "IP(dst='127.0.0.1')/TCP(dport=80)", or -f FILE`);
   } else {
-    text = readFileSync(0, 'utf8');
+    text = readTextFile('-');
   }
   const lines = text.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
   if (lines.length === 0) throw usageError(`${what}: ${file ? file : 'standard input'} holds no expression`);
@@ -51,17 +46,20 @@ export function readExpressions(args: string[], file: string | undefined, what: 
 /** Parses every expression (errors name the line when there are several) and expands sets. */
 export function parseAll(exprs: string[]): Packet[] {
   const out: Packet[] = [];
-  exprs.forEach((expr, i) => {
-    let p: Packet;
+  for (const p of parseTemplates(exprs)) for (const one of expandSet(p)) out.push(one);
+  return out;
+}
+
+/** Parses every expression, sets left unexpanded (walk them with packets() from sets.ts). */
+export function parseTemplates(exprs: string[]): Packet[] {
+  return exprs.map((expr, i) => {
     try {
-      p = packet(expr);
+      return packet(expr);
     } catch (err) {
       if (exprs.length > 1 && err instanceof Error) err.message = `expression ${i + 1}: ${err.message}`;
       throw err;
     }
-    for (const one of expandSet(p)) out.push(one);
   });
-  return out;
 }
 
 /**

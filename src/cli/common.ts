@@ -6,7 +6,7 @@
 import { writeSync } from 'node:fs';
 import { InvalidArgumentError } from 'commander';
 import { isIPv4, isIPv6 } from '../wire/addr.js';
-import { usageError } from '../wire/errors.js';
+import { printable, usageError } from '../wire/errors.js';
 
 /** An IPv4 or IPv6 address, or 'localhost'; anything else is a usage error (synack never resolves names). */
 export function parseAddress(text: string, what = 'address'): string {
@@ -15,10 +15,9 @@ export function parseAddress(text: string, what = 'address'): string {
   throw usageError(`bad ${what} ${quoted(text)}: give an IPv4 or IPv6 address such as 127.0.0.1 or ::1 (names are not resolved)`);
 }
 
-/** A value as a message quotes it: on one line whatever it holds (a newline shows as \n), and short. */
-function quoted(text: string): string {
-  const short = text.length > 60 ? `${text.slice(0, 60)}...` : text;
-  return `'${short.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/\r/g, '\\r')}'`;
+/** A word of the user's in a one-line message: 'x', or "x\ny" (escaped) when it holds control characters. */
+export function quoted(text: string): string {
+  return /[\x00-\x1f\x7f]/.test(text) ? printable(text) : `'${printable(text)}'`;
 }
 
 /** A port number 0..65535 (0 only where `allowZero`). */

@@ -4,14 +4,13 @@
  * whoever sent first, times counted from the conversation's first segment. Memory is bounded:
  * each conversation keeps its first MAX_SEGMENTS segments and counts the rest.
  */
-import { writeFileSync } from 'node:fs';
 // dissect() needs every layer and link type registered; `synack read` loads this module lazily, without them.
 import './packet-support.js';
 import { dissect } from '../packet/dissect.js';
 import type { Packet } from '../packet/packet.js';
 import { TCPLayer } from '../layers/tcp.js';
 import { renderLadder, renderLadderSvg, type LadderEntry } from '../show/ladder.js';
-import { openError } from '../pcap/errors.js';
+import { writeTextFile } from './files.js';
 import { ipOffset } from '../wire/network-start.js';
 
 const MAX_SEGMENTS = 500;
@@ -85,11 +84,7 @@ export class ConversationTable {
     const paths: string[] = [];
     all.forEach((c, i) => {
       const path = all.length === 1 ? out : out.replace(/(\.svg)?$/i, `-${i + 1}.svg`);
-      try {
-        writeFileSync(path, renderLadderSvg(c.entries, { left: c.left, right: c.right, absolute }) + '\n');
-      } catch (err) {
-        throw openError(path, err, true);
-      }
+      writeTextFile(path, renderLadderSvg(c.entries, { left: c.left, right: c.right, absolute }) + '\n');
       paths.push(path);
     });
     return paths;

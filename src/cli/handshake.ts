@@ -12,16 +12,16 @@
  * --close rst             we abort with RST
  * The states printed are what happened on the wire, whatever the peer chose to do.
  */
-import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { connect } from '../tcp/connect.js';
 import type { Conversation } from '../tcp/conversation.js';
 import { requireRoot } from './privilege.js';
 import { renderLadder, renderLadderSvg } from '../show/ladder.js';
 import { createPrinter } from '../show/printer.js';
-import { openError } from '../pcap/errors.js';
+import { writeTextFile } from './files.js';
 import { SynackError, usageError } from '../wire/errors.js';
-import { examples, intOption, numberOption, out, parseHostPort } from './common.js';
+import { examples, intOption, out, parseHostPort } from './common.js';
+import { durationOption, formatDuration } from './duration.js';
 import { EXIT_NO_ANSWER, action } from './run.js';
 
 type CloseMode = 'active' | 'wait' | 'simultaneous' | 'rst';
@@ -52,7 +52,7 @@ async function teardown(c: Conversation, mode: CloseMode, timeout: number): Prom
       const deadline = performance.now() + timeout;
       for (;;) {
         const left = deadline - performance.now();
-        if (left <= 0) throw new SynackError(`the peer did not close within ${timeout} ms (state ${c.state})`, 'timeout');
+        if (left <= 0) throw new SynackError(`the peer did not close within ${formatDuration(timeout)} (state ${c.state})`, 'timeout');
         const chunk = await c.recv({ timeout: left });
         if (chunk.length === 0) break;
       }
@@ -73,7 +73,7 @@ export function registerHandshake(program: Command): void {
     .option('--close <mode>', 'teardown: active, wait, simultaneous or rst', 'active')
     .option('--isn <n>', 'our initial sequence number (default random)', intOption('isn', 0, 0xffffffff))
     .option('--mss <n>', 'the MSS we announce (default 1460)', intOption('mss', 1, 65535))
-    .option('--timeout <seconds>', 'wait for each step (default 2)', numberOption('timeout'))
+    .option('--timeout <time>', 'wait for each step: seconds, or 500ms (default 2)', durationOption())
     .option('--svg <out>', 'also write the ladder as SVG')
     .option('--json', 'print the trace as JSON')
     .addHelpText(
@@ -91,7 +91,7 @@ export function registerHandshake(program: Command): void {
         const mode = (opts.close ?? 'active') as CloseMode;
         if (!CLOSE_MODES.includes(mode)) throw usageError(`unknown --close mode '${opts.close}': use active, wait, simultaneous or rst`);
         requireRoot('synack handshake');
-        const timeout = (opts.timeout ?? 2) * 1000;
+        const timeout = opts.timeout ?? 2000;
         const c = await connect({ dst: host, dport: port, timeout, ...(opts.isn !== undefined ? { isn: opts.isn } : {}), ...(opts.mss !== undefined ? { mss: opts.mss } : {}) });
         let failure: unknown;
         let reply: Buffer | undefined;
@@ -140,11 +140,7 @@ export function registerHandshake(program: Command): void {
           out(lines.join('\n') + '\n');
         }
         if (opts.svg) {
-          try {
-            writeFileSync(opts.svg, renderLadderSvg(c.trace, { left, right }) + '\n');
-          } catch (err) {
-            throw openError(opts.svg, err, true);
-          }
+          writeTextFile(opts.svg, renderLadderSvg(c.trace, { left, right }) + '\n');
         }
         if (failure) {
           if (isTimeout(failure)) {

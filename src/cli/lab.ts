@@ -5,12 +5,14 @@
 import { spawnSync } from 'node:child_process';
 import type { Command } from 'commander';
 import {
-  labDown, labServe, labStatus, labUp, listLabs, labRun, hostNamespace, parseDelay, parseLoss, exerciseScripts,
+  labDown, labServe, labStatus, labUp, listLabs, labRun, hostNamespace, parseLoss, exerciseScripts,
   TARGET_KINDS, TARGET_DESCRIPTIONS, DEFAULT_LAB, type LabStatus,
 } from '../lab/index.js';
 import { usageError } from '../wire/errors.js';
 import { requireRoot } from './privilege.js';
 import { action } from './run.js';
+import { parsePort } from './common.js';
+import { durationOption } from './duration.js';
 
 interface LabOpt {
   lab?: string;
@@ -54,17 +56,19 @@ export function registerLab(program: Command): void {
     .command('up')
     .description('build the lab (namespaces synack-<lab>-<host>, veth pairs, addresses from 198.51.100.0/24 and 2001:db8::/32)')
     .option('--hosts <list>', "host names, comma-separated; include 'router' to put one in between", 'client,server')
-    .option('--delay <time>', 'added delay each way, e.g. 20ms (needs tc netem)')
+    .option('--delay <time>', 'added delay each way: seconds, or 20ms (needs tc netem; at most 10 s)', durationOption(10_000))
     .option('--loss <percent>', 'random loss each way, e.g. 1%')
     .option('--lab <name>', 'lab name', DEFAULT_LAB)
     .action(
-      action((o: LabOpt & { hosts: string; delay?: string; loss?: string }) => {
+      action((o: LabOpt & { hosts: string; delay?: number; loss?: string }) => {
+        // Every value is checked before anything is built: a mistake is one line, not tc's or nft's.
+        const lossPercent = o.loss !== undefined ? parseLoss(o.loss) : undefined;
         requireRoot('synack lab up');
         const status = labUp({
           name: o.lab,
           hosts: o.hosts.split(',').filter(Boolean),
-          delayMs: o.delay !== undefined ? parseDelay(o.delay) : undefined,
-          lossPercent: o.loss !== undefined ? parseLoss(o.loss) : undefined,
+          delayMs: o.delay,
+          lossPercent,
         });
         process.stdout.write(formatStatus(status));
         process.stdout.write(`\nnext: sudo synack lab serve get --host ${status.hosts.find((h) => !h.router && h.name !== 'client')?.name ?? 'server'} --port 7000${labFlag(o)}\n`);
@@ -114,8 +118,8 @@ export function registerLab(program: Command): void {
     .option('--lab <name>', 'lab name', DEFAULT_LAB)
     .action(
       action((kind: string, o: LabOpt & { host: string; port: string }) => {
+        const port = parsePort(o.port);
         requireRoot('synack lab serve');
-        const port = Number(o.port);
         const t = labServe(kind, { lab: o.lab, host: o.host, port });
         process.stdout.write(`${kind} (${TARGET_DESCRIPTIONS[kind as keyof typeof TARGET_DESCRIPTIONS]}) on ${o.host} port ${port}, pid ${t.pid}\nits log: ${t.log}\n`);
       }),

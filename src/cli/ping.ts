@@ -12,7 +12,8 @@ import type { TCPOption } from '../layers/tcp-options.js';
 import { requireRawPrivilege } from '../io/privilege.js';
 import { routeTo } from '../io/route.js';
 import { sr } from '../sr/sr.js';
-import { examples, intOption, numberOption, out, parseAddress, parsePort, sleep } from './common.js';
+import { examples, intOption, out, parseAddress, parsePort, sleep } from './common.js';
+import { durationOption } from './duration.js';
 import { EXIT_NO_ANSWER, action } from './run.js';
 import { checkIface } from './send.js';
 
@@ -118,8 +119,8 @@ export function registerPing(program: Command): void {
     .option('--mss <n>', 'add the TCP MSS option with this value', intOption('mss', 0, 65535))
     .option('--badsum', 'send a wrong TCP checksum')
     .option('-c, --count <n>', 'probes to send (default 4)', intOption('count', 1, 1_000_000))
-    .option('-i, --interval <seconds>', 'between probes (default 1)', numberOption('interval'))
-    .option('--timeout <seconds>', 'wait for each reply (default: the interval, at least 0.5)', numberOption('timeout'))
+    .option('-i, --interval <time>', 'between probes: seconds, or 200ms, 1s (default 1)', durationOption())
+    .option('--timeout <time>', 'wait for each reply: seconds, or 500ms (default: the interval, at least 0.5)', durationOption())
     .option('--iface <name>', 'leave by this interface')
     .option('--json', 'print the replies and statistics as JSON')
     .addHelpText(
@@ -147,8 +148,8 @@ export function registerPing(program: Command): void {
         if (opts.ack) bits |= 0x10;
         if (opts.urg) bits |= 0x20;
         const count = opts.count ?? 4;
-        const interval = (opts.interval ?? 1) * 1000;
-        const timeout = opts.timeout !== undefined ? opts.timeout * 1000 : Math.max(500, interval);
+        const interval = opts.interval ?? 1000;
+        const timeout = opts.timeout ?? Math.max(500, interval);
         const options: TCPOption[] = [];
         if (opts.mss !== undefined) options.push(['MSS', opts.mss]);
         if (opts.ts) options.push(['NOP'], ['NOP'], ['Timestamp', [(Math.random() * 0x100000000) >>> 0, 0]]);

@@ -11,7 +11,8 @@ import { tcpdumpFlags } from '../show/ladder.js';
 import { requireRawPrivilege } from '../io/privilege.js';
 import { sr } from '../sr/sr.js';
 import { ephemeralPort } from '../tcp/connect.js';
-import { examples, numberOption, out, palette, parseHostPort } from './common.js';
+import { examples, out, palette, parseHostPort } from './common.js';
+import { durationOption } from './duration.js';
 import { EXIT_NO_ANSWER, action } from './run.js';
 import { checkIface } from './send.js';
 
@@ -69,7 +70,7 @@ export function registerProbe(program: Command): void {
     .command('probe')
     .description('SYN, FIN, Null, Xmas, ACK and RST probes at one port, with what each answer means')
     .argument('<target>', 'HOST:PORT, e.g. 127.0.0.1:22 or [::1]:22')
-    .option('--timeout <seconds>', 'wait for answers (default 1)', numberOption('timeout'))
+    .option('--timeout <time>', 'wait for answers: seconds, or 500ms (default 1)', durationOption())
     .option('--iface <name>', 'leave by this interface')
     .option('--json', 'print the table as JSON')
     .addHelpText(
@@ -87,7 +88,7 @@ export function registerProbe(program: Command): void {
           const net = host.includes(':') ? IPv6({ dst: host }) : IP({ dst: host });
           return net.add(TCP({ sport: base + i, dport: port, flags: k.flags, seq, ack: k.flags === 'A' ? seq : 0, window: 1024 }));
         });
-        const { answered } = await sr(probes, { timeout: (opts.timeout ?? 1) * 1000, iface: opts.iface });
+        const { answered } = await sr(probes, { timeout: opts.timeout ?? 1000, iface: opts.iface });
         const rows: ProbeRow[] = PROBES.map((k, i) => {
           const a = answered.find((x) => x[0].getLayer(TCPLayer)?.get('sport') === base + i);
           const sent = `[${tcpdumpFlags(probes[i]!.layer(TCPLayer).flagBits)}]`;

@@ -3,6 +3,7 @@
  * answer is exit 1, anything else unexpected keeps its stack (that is our bug, not theirs).
  */
 import { SynackError } from '../wire/errors.js';
+import { errnoCode, fileError } from '../wire/file-error.js';
 import { OutputClosed } from './common.js';
 
 export const EXIT_OK = 0;
@@ -17,7 +18,20 @@ export function reportError(err: unknown): number {
     // Only a caret block that we drew under the line (a script's source line) keeps its lines.
     const shown = err.caretBlock ? err.message : err.message.replace(/\r?\n/g, '\\n');
     process.stderr.write(`synack: ${shown}\n`);
-    return err.kind === 'timeout' ? EXIT_NO_ANSWER : EXIT_USAGE;
+    return err.exitCode ?? (err.kind === 'timeout' ? EXIT_NO_ANSWER : EXIT_USAGE);
+  }
+  // A file or stream error nobody turned into words (a path from an unexpected place): still
+  // one line naming the file and the cause, never a stack.
+  const errno = err as NodeJS.ErrnoException | undefined;
+  if (errnoCode(err) && errno?.syscall) {
+    if (errno.path === undefined) {
+      // Not a file (a socket, a pipe): the call and the cause, still one line.
+      process.stderr.write(`synack: ${errno.syscall} failed: ${errno.message.split('\n')[0]}\n`);
+      return EXIT_NO_ANSWER;
+    }
+    const named = fileError(errno.path, err, /write|mkdir|rename|unlink|copyfile/.test(errno.syscall) ? 'write' : 'read');
+    process.stderr.write(`synack: ${named.message}\n`);
+    return named.exitCode ?? EXIT_NO_ANSWER;
   }
   const code = (err as { code?: string } | undefined)?.code;
   if (code === 'commander.helpDisplayed' || code === 'commander.version') return EXIT_OK;

@@ -20,7 +20,8 @@ import { RawSender } from '../io/raw-sender.js';
 import { routeTo } from '../io/route.js';
 import { IP, IPv6, TCP } from '../packet/factories.js';
 import { SynackError, usageError } from '../wire/errors.js';
-import { examples, intOption, numberOption, out, palette, parseAddress, parsePortList, sleep } from './common.js';
+import { examples, intOption, out, palette, parseAddress, parsePortList, sleep } from './common.js';
+import { durationOption } from './duration.js';
 import { EXIT_NO_ANSWER, action } from './run.js';
 import { checkIface } from './send.js';
 
@@ -318,7 +319,7 @@ export function registerScan(program: Command): void {
     .option('--type <type>', 'syn, fin, null, xmas or ack', 'syn')
     .option('--rate <n>', 'at most this many probes per second (default: as fast as the host answers)', intOption('rate', 1, 10_000_000))
     .option('--retries <n>', 'probe the silent ports again this many times', intOption('retries', 0, 20), 2)
-    .option('--timeout <seconds>', 'longest wait for answers after each round (default 1)', numberOption('timeout'))
+    .option('--timeout <time>', 'longest wait for answers after each round: seconds, or 500ms (default 1)', durationOption())
     .option('--iface <name>', 'leave by this interface')
     .option('--all', 'list every port, not only open ones and small groups')
     .option('--json', 'print the result as JSON (every port under its state)')
@@ -349,7 +350,7 @@ export function registerScan(program: Command): void {
             type: type as ScanType,
             retries: opts.retries ?? 2,
             rate: opts.rate,
-            timeout: (opts.timeout ?? 1) * 1000,
+            timeout: opts.timeout ?? 1000,
             iface: opts.iface,
             onProgress: bar,
           });

@@ -9,7 +9,6 @@
  * the field, shows both segments in script syntax, and leaves a pcap of the run), 2 on a
  * script error (file:line:column) or a usage mistake.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { usageError } from '../wire/errors.js';
 import { parseScript } from '../script/parse.js';
@@ -18,16 +17,18 @@ import { CLOSE_MODES, recordConversation, type CloseMode } from '../script/recor
 import { formatTarget } from '../script/target.js';
 import { requireRoot } from './privilege.js';
 import { EXIT_NO_ANSWER, EXIT_OK, action } from './run.js';
+import { durationOption } from './duration.js';
+import { checkWritable, readTextFile, writeTextFile } from './files.js';
 
 interface ScriptOptions {
   target?: string;
-  tolerance?: string;
+  tolerance?: number;
   pcap?: string;
   quiet?: boolean;
   record?: string;
   send: string[];
   close?: string;
-  wait?: string;
+  wait?: number;
   output?: string;
 }
 
@@ -53,26 +54,19 @@ export function unescapeData(text: string): Buffer {
   return Buffer.from(bytes);
 }
 
-function number(name: string, text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const n = Number(text);
-  if (!Number.isFinite(n) || n < 0) throw usageError(`${name} '${text}' is not a non-negative number of milliseconds`);
-  return n;
-}
-
 export function registerScript(program: Command): void {
   program
     .command('script')
     .description("run a conversation script (packetdrill's packet lines) against a live server and check its replies, or record one")
     .argument('[file]', 'the script (.pkt)')
     .option('-t, --target <host:port>', "the server under test (overrides the script's 'target' line)")
-    .option('--tolerance <ms>', "timing tolerance in ms (overrides the script's 'tolerance'; twice the handshake RTT is added)")
-    .option('--pcap <file>', 'write the run to this pcap file (a failed run is always written, to a temporary file by default)')
+    .option('--tolerance <time>', "timing tolerance: seconds, or 25ms (overrides the script's 'tolerance'; twice the handshake RTT is added)", durationOption())
+    .option('--pcap <file>', 'write the run to this pcap file (a failed run is always written: by default to ~/.local/state/synack/failed-runs, the newest 20 kept)')
     .option('-q, --quiet', 'do not print the exchange, only the verdict')
     .option('--record <host:port>', 'drive a conversation with --send/--close and print it as a script that passes against the same server')
     .option('--send <data>', 'with --record: data to send once connected (repeatable; \\n \\r \\t \\xNN escapes)', (v: string, all: string[]) => [...all, v], [])
     .option('--close <how>', `with --record: how it ends: ${CLOSE_MODES.join(', ')} (default active)`)
-    .option('--wait <ms>', 'with --record: listen this long after each send and before closing (default 200)')
+    .option('--wait <time>', 'with --record: listen this long after each send and before closing: seconds, or 200ms (default 200ms)', durationOption())
     .option('-o, --output <file>', 'with --record: write the script here instead of stdout')
     .addHelpText(
       'after',
@@ -95,32 +89,28 @@ Examples:
       action(async (file: string | undefined, opts: ScriptOptions) => {
         if (opts.record !== undefined) {
           if (file !== undefined) throw usageError('give either a script FILE to run or --record HOST:PORT, not both');
+          if (opts.output) checkWritable(opts.output, 'script');
           requireRoot('synack script --record');
           const close = (opts.close ?? 'active') as CloseMode;
           if (!CLOSE_MODES.includes(close)) throw usageError(`unknown --close '${opts.close}': use ${CLOSE_MODES.join(', ')}`);
-          const wait = number('--wait', opts.wait);
           const rec = await recordConversation({
             target: opts.record,
             send: opts.send.map(unescapeData),
             close,
-            ...(wait !== undefined ? { wait } : {}),
+            ...(opts.wait !== undefined ? { wait: opts.wait } : {}),
           });
-          if (opts.output) writeFileSync(opts.output, rec.script);
+          if (opts.output) writeTextFile(opts.output, rec.script, 'script');
           else process.stdout.write(rec.script);
           return EXIT_OK;
         }
         if (file === undefined) throw usageError('give a script FILE to run (with --target HOST:PORT), or --record HOST:PORT');
-        if (opts.send.length || opts.close || opts.wait || opts.output) throw usageError('--send, --close, --wait and --output go with --record');
-        let text: string;
-        try {
-          text = readFileSync(file, 'utf8');
-        } catch (err) {
-          throw usageError(`cannot read script '${file}': ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
-        }
+        if (opts.send.length || opts.close || opts.wait !== undefined || opts.output) throw usageError('--send, --close, --wait and --output go with --record');
+        const text = readTextFile(file, 'script');
         // Parse before asking for root: a script error is worth reporting to anyone.
         const script = parseScript(text, file);
+        if (opts.pcap) checkWritable(opts.pcap, 'capture file');
         requireRoot('synack script');
-        const tolerance = number('--tolerance', opts.tolerance);
+        const tolerance = opts.tolerance;
         const out = process.stdout;
         const result = await runScript(script, {
           target: opts.target,

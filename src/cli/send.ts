@@ -10,8 +10,13 @@ import { networkIndex } from '../sr/match.js';
 import { requireRawPrivilege } from '../io/privilege.js';
 import { interfaceInfo } from '../io/route.js';
 import { usageError } from '../wire/errors.js';
-import { parseAll } from './build.js';
-import { examples, intOption, numberOption, out } from './common.js';
+import { parseTemplates } from './build.js';
+import { count as setSize, packets as expandLazily } from '../packet/sets.js';
+
+/** With --json, the packets listed (a set of millions is summed up by its first ones). */
+const JSON_PACKETS = 1000;
+import { examples, intOption, out } from './common.js';
+import { durationOption } from './duration.js';
 import { action } from './run.js';
 
 /** Options every wire command shares. */
@@ -28,11 +33,11 @@ export interface WireOptions {
 export function wireOptions(cmd: Command, withReplies: boolean): Command {
   cmd
     .option('-c, --count <n>', 'send the packets this many times', intOption('count', 1, 100_000_000))
-    .option('-i, --interval <seconds>', 'wait this long between packets (fractions allowed)', numberOption('interval'))
+    .option('-i, --interval <time>', 'wait this long between packets: seconds, or with a unit (0.2, 200ms)', durationOption())
     .option('--iface <name>', 'leave by this interface instead of the routed one');
   if (withReplies) {
     cmd
-      .option('--timeout <seconds>', 'wait this long for answers after the last packet (default 2)', numberOption('timeout'))
+      .option('--timeout <time>', 'wait for answers this long from the start: seconds, or 500ms, 2s (default 2)', durationOption())
       .option('--retry <n>', 'send the unanswered again this many times', intOption('retry', 0, 100));
   }
   return cmd;
@@ -43,11 +48,16 @@ export function checkIface(iface: string | undefined): void {
   if (iface !== undefined) interfaceInfo(iface);
 }
 
-/** Parses the one expression these commands take. */
+/** Most probes sr/sr1 hold at once: each waits in memory for its answer. */
+const MAX_PROBES = 1 << 20;
+
+/** Parses the one expression sr and sr1 take, every packet of its set in memory (bounded). */
 export function packetsOf(expr: string): Packet[] {
-  const list = parseAll([expr]);
-  if (list.length === 0) throw usageError('the expression stands for no packet (an empty set)');
-  return list;
+  const [template] = parseTemplates([expr]);
+  const size = setSize(template!);
+  if (size === 0) throw usageError('the expression stands for no packet (an empty set)');
+  if (size > MAX_PROBES) throw usageError(`the expression stands for ${size} packets: sr holds each one until it is answered, at most ${MAX_PROBES}; use a smaller set, or send to fire and forget`);
+  return [...expandLazily(template!)];
 }
 
 function startsWithLinkLayer(p: Packet): boolean {
@@ -66,7 +76,7 @@ export function registerSend(program: Command): void {
     .argument('<expr>', 'a packet expression (sets allowed)');
   wireOptions(cmd, false)
     .option('--flood', 'send as fast as possible (needs -c or --duration to end)')
-    .option('--duration <seconds>', 'with --flood: stop after this long', numberOption('duration'))
+    .option('--duration <time>', 'with --flood: stop after this long (seconds, or 500ms, 1m)', durationOption())
     .option('--json', 'print what was sent as JSON')
     .addHelpText(
       'after',
@@ -85,32 +95,30 @@ export function registerSend(program: Command): void {
         }
         if (opts.duration !== undefined && !opts.flood) throw usageError('--duration goes with --flood');
         if (opts.flood && opts.interval !== undefined) throw usageError('--flood and -i contradict each other: pick one');
-        const list = packetsOf(expr);
+        // The set stays a set: its packets are built as they leave (127.0.0.0/8 is 16.7M of them).
+        const [template] = parseTemplates([expr]);
+        const size = setSize(template!);
+        if (size === 0) throw usageError('the expression stands for no packet (an empty set)');
+        const first = expandLazily(template!).next().value!;
         requireRawPrivilege('synack send');
         checkIface(opts.iface);
-        const link = startsWithLinkLayer(list[0]!);
-        const inter = opts.interval !== undefined ? opts.interval * 1000 : undefined;
+        const link = startsWithLinkLayer(first);
+        const inter = opts.interval;
         const started = performance.now();
-        let sent = 0;
-        const once = (count: number, signal?: AbortSignal): Promise<number> =>
-          link
-            ? sendp(list, { count, inter, iface: opts.iface, window: opts.flood ? 4096 : 1024, signal })
-            : send(list, { count, inter, iface: opts.iface, window: opts.flood ? 4096 : 1024, signal });
-        if (opts.flood && opts.duration !== undefined) {
-          // Rounds of a bounded size until the time is up (or -c is reached): memory stays flat.
-          const deadline = started + opts.duration * 1000;
-          const limit = opts.count !== undefined ? opts.count * list.length : Infinity;
-          const round = Math.max(1, Math.floor(16384 / list.length));
-          while (performance.now() < deadline && sent < limit) {
-            const rounds = Math.min(round, Math.ceil((limit - sent) / list.length));
-            sent += await once(rounds);
-          }
-        } else {
-          sent = await once(opts.count ?? 1);
-        }
+        const window = opts.flood ? 4096 : 1024;
+        // A flood with --duration and no -c runs until the time is up, one lazy pass after another.
+        const count = opts.count ?? (opts.duration !== undefined ? Number.MAX_SAFE_INTEGER : 1);
+        const sendOptions = { count, inter, iface: opts.iface, window, duration: opts.duration };
+        const sent = await (link ? sendp(template!, sendOptions) : send(template!, sendOptions));
         const seconds = (performance.now() - started) / 1000;
         if (opts.json) {
-          out(JSON.stringify({ sent, seconds: Number(seconds.toFixed(3)), packets: list.map((p) => p.summary()) }) + '\n');
+          // The packets of the set, the first JSON_PACKETS of them: a big set is not printed whole.
+          const packets: string[] = [];
+          for (const p of expandLazily(template!)) {
+            if (packets.length === JSON_PACKETS) break;
+            packets.push(p.summary());
+          }
+          out(JSON.stringify({ sent, seconds: Number(seconds.toFixed(3)), packets, ...(size > JSON_PACKETS ? { more: size - JSON_PACKETS } : {}) }) + '\n');
         } else {
           const rate = opts.flood && seconds > 0 ? ` in ${seconds.toFixed(3)} s (${Math.round(sent / seconds)} packets/s)` : '';
           out(`Sent ${sent} packet${sent === 1 ? '' : 's'}${rate}.\n`);

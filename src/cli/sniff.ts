@@ -11,7 +11,8 @@ import { linkTypeDescription, linkTypeNumber } from '../pcap/link-type-names.js'
 import { PcapWriter } from '../pcap/pcap-writer.js';
 import { createPrinter } from '../show/printer.js';
 import { ConversationTable } from './conversations.js';
-import { examples, intOption, LineWriter, note, numberOption } from './common.js';
+import { examples, intOption, LineWriter, note } from './common.js';
+import { durationOption } from './duration.js';
 import { action } from './run.js';
 import { checkIface } from './send.js';
 
@@ -37,7 +38,7 @@ export function registerSniff(program: Command): void {
     .argument('[filter...]', "a capture filter in pcap-filter(7) syntax, e.g. 'tcp port 80'")
     .option('-i, --iface <name>', "interface to capture on (default 'any')")
     .option('-c, --count <n>', 'stop after this many packets', intOption('count', 1))
-    .option('--duration <seconds>', 'stop after this long', numberOption('duration'))
+    .option('--duration <time>', 'stop after this long: seconds, or 500ms, 2m', durationOption())
     .option('-w, --write <file>', 'write the packets to a pcap file instead of printing them')
     .option('-v, --verbose', 'more detail, as tcpdump -v (repeat: -vv)', increase, 0)
     .option('-e, --link', 'print the link-layer header')
@@ -99,7 +100,7 @@ export function registerSniff(program: Command): void {
         const onSignal = (): void => finish();
         process.on('SIGINT', onSignal);
         process.on('SIGTERM', onSignal);
-        const timer = opts.duration !== undefined ? setTimeout(finish, opts.duration * 1000) : undefined;
+        const timer = opts.duration !== undefined ? setTimeout(finish, opts.duration) : undefined;
         try {
           if (opts.write) writer = new PcapWriter(opts.write, { linkType, snaplen: 65535 });
           note(`listening on ${iface}, link-type ${linkTypeDescription(linkType)}, snapshot length 65535 bytes\n`);

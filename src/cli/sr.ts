@@ -37,9 +37,9 @@ export function registerSr(program: Command): void {
         checkIface(opts.iface);
         const repeated = opts.count && opts.count > 1 ? Array.from({ length: opts.count }, () => list).flat() : list;
         const { answered, unanswered } = await sr(repeated, {
-          timeout: (opts.timeout ?? 2) * 1000,
+          timeout: opts.timeout ?? 2000,
           retry: opts.retry ?? 0,
-          inter: opts.interval !== undefined ? opts.interval * 1000 : undefined,
+          inter: opts.interval,
           iface: opts.iface,
         });
         if (opts.json) {

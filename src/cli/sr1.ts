@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { sr } from '../sr/sr.js';
 import { examples, ms, note, out } from './common.js';
+import { formatDuration } from './duration.js';
 import { EXIT_NO_ANSWER, action } from './run.js';
 import { checkIface, packetsOf, wireOptions, type WireOptions } from './send.js';
 import { requireRawPrivilege } from '../io/privilege.js';
@@ -34,18 +35,18 @@ export function registerSr1(program: Command): void {
         const list = packetsOf(expr);
         requireRawPrivilege('synack sr1');
         checkIface(opts.iface);
-        const timeout = (opts.timeout ?? 2) * 1000;
+        const timeout = opts.timeout ?? 2000;
         const repeated = opts.count && opts.count > 1 ? Array.from({ length: opts.count }, () => list).flat() : list;
         const { answered } = await sr(repeated, {
           timeout,
           retry: opts.retry ?? 0,
-          inter: opts.interval !== undefined ? opts.interval * 1000 : undefined,
+          inter: opts.interval,
           iface: opts.iface,
         });
         const first = answered[0];
         if (!first) {
           if (opts.json) out(JSON.stringify({ sent: list[0]!.summary(), reply: null }) + '\n');
-          note(`synack: no answer within ${timeout} ms${opts.retry ? ` (${opts.retry + 1} tries)` : ''}\n`);
+          note(`synack: no answer within ${formatDuration(timeout)}${opts.retry ? ` (${opts.retry + 1} tries)` : ''}\n`);
           return EXIT_NO_ANSWER;
         }
         const [sent, reply] = first;

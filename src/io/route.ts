@@ -33,6 +33,7 @@ export interface InterfaceInfo {
 }
 
 const CACHE_MS = 5000;
+const ROUTE_CACHE_LIMIT = 4096;
 const routeCache = new Map<string, { at: number; route: Route }>();
 
 function ipJson(args: string[]): unknown {
@@ -49,18 +50,27 @@ function ipJson(args: string[]): unknown {
 
 /** The route the kernel would use toward `dst` (IPv4 or IPv6 text). */
 export function routeTo(dst: string): Route {
+  // Loopback needs no question to the kernel (and no cache entry: a send to 127.0.0.0/8 has 16.7M).
+  const loopback = loopbackRoute(dst);
+  if (loopback) return loopback;
   const now = Date.now();
   const hit = routeCache.get(dst);
   if (hit && now - hit.at < CACHE_MS) return hit.route;
   const route = lookupRoute(dst);
+  // Bounded: a send to a big set of addresses must not grow the cache without end.
+  if (routeCache.size >= ROUTE_CACHE_LIMIT) routeCache.delete(routeCache.keys().next().value!);
   routeCache.set(dst, { at: now, route });
   return route;
 }
 
-function lookupRoute(dst: string): Route {
-  // Loopback needs no question to the kernel: it always answers lo, and this keeps sr1 fast.
+/** Loopback always leaves by lo, and this keeps sr1 fast. */
+function loopbackRoute(dst: string): Route | undefined {
   if (dst.startsWith('127.') && isIPv4(dst)) return { dst, iface: 'lo', src: '127.0.0.1', gateway: undefined, local: true };
   if (dst === '::1') return { dst, iface: 'lo', src: '::1', gateway: undefined, local: true };
+  return undefined;
+}
+
+function lookupRoute(dst: string): Route {
   const v6 = isIPv6(dst);
   if (!v6 && !isIPv4(dst)) throw usageError(`'${dst}' is not an IPv4 or IPv6 address: give dst as an address such as 127.0.0.1 or ::1`);
   let answer: unknown;

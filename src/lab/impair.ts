@@ -60,14 +60,16 @@ export function applyImpairment(plan: LabPlan, imp: Impairment): 'netem' | 'nfta
   if (imp.delayMs) {
     throw new SynackError('this kernel has no netem queueing discipline (sch_netem), which --delay needs; --loss still works without it (via nftables)', 'system');
   }
-  // A share of 10,000 keeps two decimals of the percentage.
+  // A share of 10,000 keeps two decimals of the percentage; numgen's values are 0..9999, so a
+  // share of 10,000 (100%) is a plain drop (nft refuses `< 10000` as out of range).
   const share = Math.round((imp.lossPercent ?? 0) * 100);
+  const rule = share >= 10_000 ? 'drop' : `numgen random mod 10000 < ${share} drop`;
   const router = plan.hosts.find((h) => h.router);
   if (router) {
-    run('ip', ['netns', 'exec', router.ns, 'nft', '-f', '-'], `table inet synack_lab {\n  chain impair {\n    type filter hook forward priority 0; policy accept;\n    numgen random mod 10000 < ${share} drop\n  }\n}\n`);
+    run('ip', ['netns', 'exec', router.ns, 'nft', '-f', '-'], `table inet synack_lab {\n  chain impair {\n    type filter hook forward priority 0; policy accept;\n    ${rule}\n  }\n}\n`);
   } else {
     for (const t of targets) {
-      run('ip', ['netns', 'exec', t.host.ns, 'nft', '-f', '-'], `table netdev synack_lab {\n  chain impair {\n    type filter hook ingress device "${t.dev}" priority 0; policy accept;\n    numgen random mod 10000 < ${share} drop\n  }\n}\n`);
+      run('ip', ['netns', 'exec', t.host.ns, 'nft', '-f', '-'], `table netdev synack_lab {\n  chain impair {\n    type filter hook ingress device "${t.dev}" priority 0; policy accept;\n    ${rule}\n  }\n}\n`);
     }
   }
   return 'nftables';

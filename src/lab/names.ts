@@ -4,7 +4,7 @@
  * Names are short lowercase words: an interface name inside the router is `eth-<host>` and
  * must fit Linux's 15-character limit.
  */
-import { mkdirSync, accessSync, constants } from 'node:fs';
+import { mkdirSync, accessSync, constants, lstatSync } from 'node:fs';
 import { usageError } from '../wire/errors.js';
 
 export const DEFAULT_LAB = 'lab';
@@ -41,20 +41,26 @@ export function parseNsName(ns: string): { lab: string; host: string } | undefin
 
 let dir: string | undefined;
 
+const STATE_DIR = '/run/synack';
+
 /**
  * Where lab state files live: /run/synack (tmpfs, gone at reboot like the namespaces it
- * describes), or /tmp/synack when /run is not writable.
+ * describes). Only there, and only when it is a real directory of ours that nobody else can
+ * write: the files name pids that `lab down` signals, so a place others can plant files in
+ * (/tmp) is never used.
  */
 export function stateDir(): string {
   if (dir) return dir;
-  for (const candidate of ['/run/synack', '/tmp/synack']) {
-    try {
-      mkdirSync(candidate, { recursive: true, mode: 0o755 });
-      accessSync(candidate, constants.W_OK);
-      return (dir = candidate);
-    } catch {
-      // Try the next one.
-    }
+  try {
+    mkdirSync(STATE_DIR, { recursive: true, mode: 0o755 });
+    const st = lstatSync(STATE_DIR);
+    const uid = process.getuid?.() ?? 0;
+    if (!st.isDirectory()) throw new Error('it is not a directory (a symlink?)');
+    if (st.uid !== uid) throw new Error(`it belongs to uid ${st.uid}, not to us (uid ${uid})`);
+    if ((st.mode & 0o022) !== 0) throw new Error('others can write to it');
+    accessSync(STATE_DIR, constants.W_OK);
+  } catch (err) {
+    throw usageError(`no safe place for lab state: ${STATE_DIR}: ${(err as Error).message} (the lab runs as root)`);
   }
-  throw usageError('no writable place for lab state: /run/synack and /tmp/synack both failed (run as root)');
+  return (dir = STATE_DIR);
 }

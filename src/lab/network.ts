@@ -8,7 +8,7 @@
  */
 import { SynackError, didYouMean, usageError } from '../wire/errors.js';
 import { DEFAULT_LAB, checkHostName, checkLabName, nsName, parseNsName } from './names.js';
-import { ip, isAlive, listNamespaces, nsPids, sleepSync, sysctl } from './shell.js';
+import { ip, isAlive, isOurProcess, listNamespaces, nsPids, sleepSync, sysctl } from './shell.js';
 import { planLab, type HostPlan, type LabPlan } from './topology.js';
 import { applyImpairment, type Impairment } from './impair.js';
 import { knownLabs, readState, removeState, writeState, type LabState, type TargetRecord } from './state.js';
@@ -146,6 +146,7 @@ export function labUp(options: LabUpOptions = {}): LabStatus {
 
 /** Kills every process inside the namespaces: TERM, then KILL for what is still there after a second. */
 function killInside(namespaces: string[], extra: number[]): number[] {
+  // `extra` comes from the state file: only pids still the processes we started (checked by the caller).
   const pids = new Set<number>(extra.filter(isAlive));
   for (const ns of namespaces) for (const pid of nsPids(ns)) if (pid !== process.pid) pids.add(pid);
   for (const pid of pids) {
@@ -184,7 +185,7 @@ export function labDown(options: { name?: string; all?: boolean } = {}): LabDown
     const state = readState(lab);
     const planned = state?.plan.hosts.map((h) => h.ns) ?? [];
     const namespaces = [...new Set([...planned, ...[...present].filter((ns) => parseNsName(ns)?.lab === lab)])].filter((ns) => present.has(ns));
-    result.killed.push(...killInside(namespaces, state?.targets.map((t) => t.pid) ?? []));
+    result.killed.push(...killInside(namespaces, state?.targets.filter((t) => isOurProcess(t.pid, t.startTime)).map((t) => t.pid) ?? []));
     for (const ns of namespaces) {
       try {
         ip(['netns', 'del', ns]);
@@ -230,7 +231,7 @@ export function labStatus(options: { name?: string } = {}): LabStatus {
     state: hosts.length === 0 ? 'down' : complete ? 'up' : 'partial',
     hosts,
     impairment: state?.impairment,
-    targets: (state?.targets ?? []).map((t) => ({ ...t, running: isAlive(t.pid) })),
+    targets: (state?.targets ?? []).map((t) => ({ ...t, running: isOurProcess(t.pid, t.startTime) })),
   };
 }
 

@@ -4,14 +4,14 @@
  * it (and anything else still running inside the lab's namespaces).
  */
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SynackError, didYouMean, usageError } from '../wire/errors.js';
 import { DEFAULT_LAB, stateDir } from './names.js';
 import { hostNamespace } from './network.js';
 import { nodeArgv } from './runner.js';
-import { isAlive, sleepSync } from './shell.js';
+import { isAlive, isOurProcess, processStartTime, sleepSync } from './shell.js';
 import { readState, updateState, type TargetRecord } from './state.js';
 import { PYTHON_TARGETS } from './targets/python.js';
 
@@ -67,7 +67,7 @@ function asTarget(record: TargetRecord): Target {
     ...record,
     lines: () => readLines(record.log),
     stop: () => {
-      if (isAlive(record.pid)) process.kill(record.pid, 'SIGTERM');
+      if (isOurProcess(record.pid, record.startTime)) process.kill(record.pid, 'SIGTERM');
     },
   };
 }
@@ -82,7 +82,9 @@ export function labServe(kind: string, options: ServeOptions): Target {
   const lab = options.lab ?? DEFAULT_LAB;
   const ns = hostNamespace(options.host, lab);
   const log = join(stateDir(), `lab-${lab}-${options.host}-${kind}-${port}.log`);
-  const fd = openSync(log, 'w');
+  // A fresh log, never through a link: an old one is removed, the new one made exclusively, 0600.
+  rmSync(log, { force: true });
+  const fd = openSync(log, 'wx', 0o600);
   let pid: number | undefined;
   try {
     // Detached with its output in a file: the target outlives a `synack lab serve` that returns.
@@ -102,7 +104,7 @@ export function labServe(kind: string, options: ServeOptions): Target {
     }
     sleepSync(20);
   }
-  const record: TargetRecord = { pid, kind, host: options.host, port, log };
+  const record: TargetRecord = { pid, kind, host: options.host, port, log, startTime: processStartTime(pid) };
   updateState(lab, (s) => s.targets.push(record));
   return asTarget(record);
 }

@@ -72,6 +72,24 @@ export function isAlive(pid: number): boolean {
   }
 }
 
+/** The process's start time (clock ticks since boot, /proc/PID/stat field 22), or undefined when it is gone. */
+export function processStartTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether `pid` is still the process we started (same start time): a pid read from a file
+ * is signalled only then, never a stranger that reused the number or a pid someone wrote in.
+ */
+export function isOurProcess(pid: number, startTime: string | undefined): boolean {
+  return Number.isInteger(pid) && pid > 1 && startTime !== undefined && processStartTime(pid) === startTime && isAlive(pid);
+}
+
 /** Blocks the thread for `ms` (setup code is synchronous; Atomics.wait is the honest sleep). */
 export function sleepSync(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);

@@ -15,6 +15,8 @@ export interface TargetRecord {
   host: string;
   port: number;
   log: string;
+  /** The process's start time when it was started (see isOurProcess): proof it is still ours. */
+  startTime?: string;
 }
 
 export interface LabState {
@@ -43,8 +45,12 @@ export function readState(lab: string): LabState | undefined {
 /** Writes atomically (a crash never leaves half a file). */
 export function writeState(state: LabState): void {
   const path = statePath(state.name);
-  writeFileSync(`${path}.tmp`, JSON.stringify(state, null, 2) + '\n');
-  renameSync(`${path}.tmp`, path);
+  // Made afresh and exclusively (never through a planted link; one name per process, so two
+  // writers never meet), then renamed over the old one.
+  const tmp = `${path}.${process.pid}.tmp`;
+  rmSync(tmp, { force: true });
+  writeFileSync(tmp, JSON.stringify(state, null, 2) + '\n', { flag: 'wx', mode: 0o600 });
+  renameSync(tmp, path);
 }
 
 export function updateState(lab: string, change: (s: LabState) => void): void {
@@ -62,7 +68,11 @@ export function removeState(lab: string): void {
     // No state directory: nothing to remove.
   }
   rmSync(statePath(lab), { force: true });
-  rmSync(`${statePath(lab)}.tmp`, { force: true });
+  try {
+    for (const f of readdirSync(stateDir())) if (f.startsWith(`lab-${lab}.json.`) && f.endsWith('.tmp')) rmSync(join(stateDir(), f), { force: true });
+  } catch {
+    // No state directory: nothing to remove.
+  }
 }
 
 /** Labs that have a state file. */

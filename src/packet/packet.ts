@@ -4,6 +4,7 @@
  * header lengths, option padding, checksums and the type fields that bind layers together.
  */
 import { usageError, didYouMean } from '../wire/errors.js';
+import { beginSuffixSum, endSuffixSum, extendSuffixSum } from '../wire/checksum.js';
 import { defineFieldAccessors, type BuildContext, type FieldInput, type Layer, type LayerClass, type LayerOwner } from '../layers/layer.js';
 import { dissectLayers } from './dissect.js';
 import { layerNames } from '../layers/registry.js';
@@ -201,9 +202,17 @@ export function buildPacket(layers: readonly Layer[]): Buffer {
   if (!unusual) {
     // The common case: headers one after another, each followed by all the rest.
     for (let i = 0; i < n; i++) layers[i]!.encode(out, offsets[i]!, counted - offsets[i]! - sizes[i]!, ctx, i);
-    for (let i = n - 1; i >= 0; i--) {
-      const layer = layers[i]!;
-      if (layer.fixChecksum) layer.fixChecksum(out, offsets[i]!, counted, ctx, i);
+    // Inner to outer, each layer's bytes are final once its checksum is in: the sum of
+    // everything after a layer is kept, so checksums over "the rest" cost one header each.
+    beginSuffixSum(out, counted);
+    try {
+      for (let i = n - 1; i >= 0; i--) {
+        const layer = layers[i]!;
+        if (layer.fixChecksum) layer.fixChecksum(out, offsets[i]!, counted, ctx, i);
+        extendSuffixSum(offsets[i]!);
+      }
+    } finally {
+      endSuffixSum();
     }
     return out;
   }

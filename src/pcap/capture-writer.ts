@@ -24,6 +24,8 @@ export interface CaptureWriterOptions {
   linkType?: number | string;
   /** Nanosecond timestamps; default microseconds. */
   nanosecond?: boolean;
+  /** Create the file, failing when it exists (O_EXCL, mode 0600): never follows a planted link. */
+  exclusive?: boolean;
   /** Longest packet kept; longer ones are cut (the original length is still recorded). Default 262144. */
   snaplen?: number;
 }
@@ -69,7 +71,7 @@ export abstract class CaptureWriter {
     if (!Number.isInteger(snaplen) || snaplen < 1 || snaplen > 0x7fffffff) throw usageError(`snaplen ${snaplen} is not a positive integer`);
     this.snaplen = snaplen;
     try {
-      this.fd = openSync(path, 'w');
+      this.fd = options.exclusive ? openSync(path, 'wx', 0o600) : openSync(path, 'w');
     } catch (err) {
       throw openError(path, err, true);
     }
@@ -128,7 +130,7 @@ export abstract class CaptureWriter {
   /** Writes the buffered records to the file. */
   flush(): void {
     if (this.fd === undefined || this.pos === 0) return;
-    writeAll(this.fd, this.buf.subarray(0, this.pos));
+    writeAll(this.fd, this.buf.subarray(0, this.pos), this.path);
     this.pos = 0;
   }
 
@@ -169,7 +171,7 @@ export abstract class CaptureWriter {
   /** Writes bytes too big for the buffer straight to the file, after what is buffered. */
   protected writeDirect(bytes: Uint8Array): void {
     this.flush();
-    writeAll(this.fd!, bytes);
+    writeAll(this.fd!, bytes, this.path);
   }
 
   private stampNow(): void {
@@ -213,7 +215,11 @@ export function fitsLinkType(fileLinkType: number, linkType: number, data: Uint8
   return (fileLinkType === 228 && version === 4) || (fileLinkType === 229 && version === 6);
 }
 
-function writeAll(fd: number, bytes: Uint8Array): void {
+function writeAll(fd: number, bytes: Uint8Array, path: string): void {
   let off = 0;
-  while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+  try {
+    while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+  } catch (err) {
+    throw openError(path, err, true); // ENOSPC, EIO...: one line naming the file
+  }
 }

@@ -4,6 +4,7 @@
  * They are usage errors: the CLI prints the one line and exits 2, without a stack.
  */
 import { SynackError } from '../wire/errors.js';
+import { fileError } from '../wire/file-error.js';
 
 /** A capture file that is cut short or holds bytes that cannot be a record. */
 export class CaptureFileError extends SynackError {
@@ -45,37 +46,7 @@ export function notACaptureFile(file: string, head: Buffer): SynackError {
   return new SynackError(`not a pcap or pcapng file: ${file} (starts with ${shown})${hint}`, 'usage');
 }
 
-/** Turns the errors of opening a file into one line the user can act on. */
+/** Turns the errors of opening, reading or writing a capture file into one line the user can act on. */
 export function openError(file: string, err: unknown, writing = false): Error {
-  const code = (err as NodeJS.ErrnoException)?.code;
-  const verb = writing ? 'write' : 'read';
-  switch (code) {
-    case 'ENOENT':
-      return new SynackError(writing ? `cannot write ${file}: its directory does not exist` : `no such file: ${file}`, 'usage');
-    case 'EACCES':
-    case 'EPERM':
-      return new SynackError(`cannot ${verb} ${file}: permission denied`, 'usage');
-    case 'EISDIR':
-      return new SynackError(`cannot ${verb} ${file}: it is a directory, not a capture file`, 'usage');
-    case 'ENOTDIR':
-      return new SynackError(`cannot ${verb} ${file}: a part of the path is not a directory`, 'usage');
-    case 'ENAMETOOLONG':
-      return new SynackError(`cannot ${verb} ${shortName(file)}: the name is too long for the file system`, 'usage');
-    case 'ELOOP':
-      return new SynackError(`cannot ${verb} ${shortName(file)}: too many levels of symbolic links`, 'usage');
-    default: {
-      // Any other file-system refusal (EIO, ENXIO, EROFS, ENOSPC...) is still one line naming the
-      // file and the cause; only what is not an errno at all stays an internal error.
-      if (typeof code === 'string' && /^E[A-Z0-9]+$/.test(code)) {
-        const cause = String((err as Error).message ?? code).replace(/^[A-Z0-9]+: /, '').replace(/, \w+( '.*')?$/s, '');
-        return new SynackError(`cannot ${verb} ${shortName(file)}: ${cause} (${code})`, 'system');
-      }
-      return err instanceof Error ? err : new Error(String(err));
-    }
-  }
-}
-
-/** A file name for a message: a 300-character one is cut, so the message stays one short line. */
-function shortName(file: string): string {
-  return file.length > 80 ? `${file.slice(0, 60)}... (${file.length} characters)` : file;
+  return fileError(file, err, writing ? 'write' : 'read', 'capture file');
 }

@@ -114,7 +114,10 @@ export class PcapngParser implements RecordParser {
         }
         case IDB:
           if (length < 20) return this.fail(base + off, `interface description block is ${length} bytes, shorter than its 20-byte minimum`);
-          this.readInterface(buf, off, length);
+          {
+            const problem = this.readInterface(buf, off, length);
+            if (problem) return this.fail(base + off, problem);
+          }
           break;
         case PCAPNG_SHB_TYPE: {
           if (length < 28) return this.fail(base + off, `section header block is ${length} bytes, shorter than its 28-byte minimum`);
@@ -161,7 +164,8 @@ export class PcapngParser implements RecordParser {
     return undefined;
   }
 
-  private readInterface(buf: Buffer, off: number, length: number): void {
+  /** Reads an IDB; returns what makes it unusable (libpcap refuses the file then), if anything. */
+  private readInterface(buf: Buffer, off: number, length: number): string | undefined {
     const linkType = this.u16(buf, off + 8);
     const snaplen = this.u32(buf, off + 12);
     let resolution = 6;
@@ -179,6 +183,10 @@ export class PcapngParser implements RecordParser {
       if (code === OPT_IF_TSRESOL && len >= 1) {
         binary = (buf[value]! & 0x80) !== 0;
         resolution = buf[value]! & 0x7f;
+        // libpcap's limits: a unit count per second must fit 64 bits (10^19, 2^63); its words.
+        if (binary ? resolution > 63 : resolution > 19) {
+          return `Interface Description Block if_tsresol option resolution ${binary ? 2 : 10}^-${resolution} is too high`;
+        }
       } else if (code === OPT_IF_TSOFFSET && len >= 8) {
         const hi = this.littleEndian ? buf.readInt32LE(value + 4) : buf.readInt32BE(value);
         const lo = this.littleEndian ? buf.readUInt32LE(value) : buf.readUInt32BE(value + 4);
@@ -201,6 +209,7 @@ export class PcapngParser implements RecordParser {
     const precisionDigits = binary ? Math.ceil(resolution * Math.log10(2)) : resolution;
     const iface = { index: this.interfaces.length - 1, linkType, snaplen, precisionDigits, ...(name !== undefined ? { name } : {}) };
     this.onInterface?.(iface, this.format);
+    return undefined;
   }
 
   /** Splits a 64-bit count of units into seconds and nanoseconds, into tsSeconds/tsNanos. */

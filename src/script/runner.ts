@@ -8,8 +8,8 @@
  * The first failed check ends the run with a ScriptCheckError (exit 1) naming the line and the
  * field, both segments in script syntax, and a pcap of the run.
  */
-import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename } from 'node:path';
+import { failedRunPath } from './failed-runs.js';
 import { usageError } from '../wire/errors.js';
 import type { TraceEntry } from '../tcp/conversation.js';
 import type { Script, ScriptEvent, TimeSpec } from './ast.js';
@@ -130,7 +130,7 @@ export async function runScript(script: Script, opts: RunOptions = {}): Promise<
   if (opts.pcap) result.pcapPath = session.writePcap(opts.pcap);
   else if (result.failure && opts.pcapOnFailure !== false) {
     const name = basename(script.source).replace(/[^A-Za-z0-9._-]/g, '_').replace(/\.pkt$/, '') || 'script';
-    result.pcapPath = session.writePcap(join(tmpdir(), `synack-${name}-${process.pid}-${Date.now()}.pcap`));
+    result.pcapPath = session.writePcap(failedRunPath(name), { exclusive: true });
   }
   if (result.failure && result.pcapPath) result.failure.withPcap(result.pcapPath);
   return result;

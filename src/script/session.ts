@@ -267,8 +267,8 @@ export class ScriptSession {
   }
 
   /** Writes every segment of the run, both ways, to a pcap file (raw IP link type). */
-  writePcap(path: string): string {
-    const w = writePcap(path, { linkType: 'ip' });
+  writePcap(path: string, options: { exclusive?: boolean } = {}): string {
+    const w = writePcap(path, { linkType: 'ip', exclusive: options.exclusive });
     const wallStart = Date.now() * 1000 - performance.now() * 1000;
     const convStart = performance.now() - this.conversation.now();
     try {

@@ -78,6 +78,13 @@ const POW10 = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
  * (time zones change on quarter-hour boundaries), and the `HH:MM:SS.` text once per second,
  * which a busy capture shares among thousands of packets.
  */
+/**
+ * The last second glibc's gmtime() converts (the year must fit an int: 2147485547-12-31);
+ * tcpdump prints '[Error converting time]' past it. That second, 67768036191676799, is past 2^53
+ * and has no double of its own: the nearest double stands for it (seconds up there are coarse).
+ */
+const LAST_CONVERTIBLE_SECOND = 67768036191676800;
+
 class LocalClock {
   private block = NaN;
   private offset = 0;
@@ -89,7 +96,8 @@ class LocalClock {
     const block = Math.floor(sec / 900);
     if (block !== this.block) {
       this.block = block;
-      this.offset = -new Date(sec * 1000).getTimezoneOffset() * 60;
+      // Past JavaScript's dates (year 275760) the zone is taken as UTC.
+      this.offset = -new Date(sec * 1000).getTimezoneOffset() * 60 || 0;
     }
     let day = (sec + this.offset) % 86400;
     if (day < 0) day += 86400;
@@ -100,6 +108,8 @@ class LocalClock {
 
   /** Appends `HH:MM:SS.ffffff ` (nine fraction digits when `nano`). */
   write(c: PrintContext, sec: number, frac: number, nano: boolean): void {
+    // A time before the epoch (libpcap's unsigned sum wraps) or past gmtime's years: as tcpdump.
+    if (!(sec >= 0 && sec <= LAST_CONVERTIBLE_SECOND)) return c.w('[Error converting time] ');
     const prefix = this.prefix;
     if (sec !== this.second) {
       this.second = sec;

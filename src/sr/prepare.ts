@@ -44,8 +44,13 @@ export function* eachPacket(input: PacketInput): Generator<Packet | Buffer> {
 /** Packets ready for the L3 sender. `iface` overrides the routed interface. */
 export function prepareL3(input: PacketInput, iface?: string): Outgoing[] {
   const out: Outgoing[] = [];
-  for (const item of eachPacket(input)) out.push(Buffer.isBuffer(item) ? fromBytes(item, iface) : fromPacket(item, iface));
+  for (const item of eachPacket(input)) out.push(prepareOne(item, iface));
   return out;
+}
+
+/** One packet (a member of a set, not a set) or IP bytes, ready for the L3 sender. */
+export function prepareOne(item: Packet | Buffer, iface?: string): Outgoing {
+  return Buffer.isBuffer(item) ? fromBytes(item, iface) : fromPacket(item, iface);
 }
 
 function withIface(route: Route, iface: string | undefined): Route {

@@ -3,12 +3,13 @@
  */
 import { Packet } from '../packet/packet.js';
 import { usageError } from '../wire/errors.js';
+import { checkTimeout } from '../wire/timer.js';
 import { Capture } from '../io/capture.js';
 import { linkHeaderFor, frame } from '../io/framing.js';
 import { requireRawPrivilege } from '../io/privilege.js';
 import { routeTo } from '../io/route.js';
 import { networkIndex } from './match.js';
-import { eachPacket, prepareL3, type Outgoing, type PacketInput } from './prepare.js';
+import { eachPacket, prepareOne, type PacketInput } from './prepare.js';
 import { L3Senders } from './senders.js';
 import { transmit } from './transmit.js';
 
@@ -22,30 +23,40 @@ export interface SendOptions {
   signal?: AbortSignal;
   /** Packets per event-loop turn (default 128). */
   window?: number;
+  /** Stop after this many ms, sent or not (resolves with how many left by then). */
+  duration?: number;
 }
 
-function repeated<T>(items: T[], count: number | undefined): T[] {
+function checkCount(count: number | undefined): number {
   const n = count ?? 1;
   if (!Number.isInteger(n) || n < 1) throw usageError(`count must be a whole number >= 1, got ${String(count)}`);
-  if (n === 1) return items;
-  const out: T[] = [];
-  for (let i = 0; i < n; i++) out.push(...items);
-  return out;
+  return n;
+}
+
+/** The input in a form that can be walked more than once: a one-shot iterable (a generator) is kept in memory. */
+function reiterable(input: PacketInput): PacketInput {
+  return input instanceof Packet || Buffer.isBuffer(input) || Array.isArray(input) ? input : [...eachPacket(input)];
+}
+
+/** The input `count` times over, lazily: a packet set is expanded as its members leave, never held whole. */
+function* repeated(input: PacketInput, count: number): Generator<Packet | Buffer> {
+  for (let i = 0; i < count; i++) yield* eachPacket(input);
 }
 
 /** Sends IP packets (or IP bytes) through raw sockets; resolves to how many left. */
 export async function send(pkts: PacketInput, options: SendOptions = {}): Promise<number> {
   options.signal?.throwIfAborted();
+  const until = untilOf(options);
   requireRawPrivilege('send');
-  const items: Outgoing[] = repeated(prepareL3(pkts, options.iface), options.count);
+  const count = checkCount(options.count);
+  const input = reiterable(pkts);
   const senders = new L3Senders(options.iface);
   try {
-    senders.open(items);
-    await transmit(items, senders.trySend, { inter: options.inter, window: options.window ?? 1024, signal: options.signal });
+    const items = mapIterable(repeated(input, count), (p) => prepareOne(p, options.iface));
+    return await transmit(items, senders.trySend, { inter: options.inter, window: options.window ?? 1024, signal: options.signal, until });
   } finally {
     senders.close();
   }
-  return items.length;
 }
 
 /**
@@ -55,41 +66,48 @@ export async function send(pkts: PacketInput, options: SendOptions = {}): Promis
  */
 export async function sendp(pkts: PacketInput, options: SendOptions = {}): Promise<number> {
   options.signal?.throwIfAborted();
+  const until = untilOf(options);
   requireRawPrivilege('sendp');
-  const packets = [...eachPacket(pkts)];
-  const iface = options.iface ?? defaultIface(packets);
+  const count = checkCount(options.count);
+  const input = reiterable(pkts);
+  const first = eachPacket(input).next();
+  if (first.done) return 0;
+  const iface = options.iface ?? defaultIface(first.value);
   // A capture that matches nothing: cap injects through its handle, and we want no copies back.
   const injector = new Capture(iface, () => {}, { filter: 'less 1', bufferSize: 1 << 20 });
   try {
-    const frames = repeated(
-      packets.map((p) => toFrame(p, iface, injector.link)),
-      options.count,
-    );
-    await transmit(
+    const frames = mapIterable(repeated(input, count), (p) => toFrame(p, iface, injector.link));
+    return await transmit(
       frames,
       (f) => {
         injector.inject(f);
         return true;
       },
-      { inter: options.inter, window: options.window ?? 1024, signal: options.signal },
+      { inter: options.inter, window: options.window ?? 1024, signal: options.signal, until },
     );
-    return frames.length;
   } finally {
     injector.close();
   }
 }
 
-function defaultIface(packets: (Packet | Buffer)[]): string {
-  for (const p of packets) {
-    if (p instanceof Packet && networkIndex(p.layers) === 0) return prepareL3(p)[0]!.route.iface;
-  }
+function untilOf(options: SendOptions): number | undefined {
+  if (options.duration === undefined) return undefined;
+  return performance.now() + checkTimeout(options.duration, 'duration');
+}
+
+function* mapIterable<A, B>(items: Iterable<A>, f: (a: A) => B): Generator<B> {
+  for (const a of items) yield f(a);
+}
+
+function defaultIface(p: Packet | Buffer): string {
+  if (p instanceof Packet && networkIndex(p.layers) === 0) return prepareOne(p).route.iface;
   throw usageError('sendp needs iface when the frames do not start with IP (e.g. sendp(frames, {iface: "lo"}))');
 }
 
 function toFrame(p: Packet | Buffer, iface: string, link: Capture['link']): Buffer {
   if (Buffer.isBuffer(p)) return p;
   if (networkIndex(p.layers) !== 0) return p.bytes();
-  const out = prepareL3(p, iface)[0]!;
+  const out = prepareOne(p, iface);
   const route = { ...routeTo(out.dst), iface };
   return frame(linkHeaderFor(route, link, out.family), out.bytes);
 }

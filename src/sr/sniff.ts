@@ -6,6 +6,7 @@
 import { Packet } from '../packet/packet.js';
 import { dissect } from '../packet/dissect.js';
 import { usageError } from '../wire/errors.js';
+import { checkTimeout } from '../wire/timer.js';
 import { Capture } from '../io/capture.js';
 import { PcapSink } from '../io/pcap-sink.js';
 
@@ -39,6 +40,7 @@ export class Sniffer implements AsyncIterable<Packet> {
   constructor(options: SniffOptions = {}) {
     const count = options.count;
     if (count !== undefined && !(Number.isInteger(count) && count > 0)) throw usageError(`count must be a whole number > 0, got ${String(count)}`);
+    if (options.timeout !== undefined) checkTimeout(options.timeout);
     const iface = options.iface ?? 'any';
     this.capture = new Capture(iface, (buf, length, time) => this.onPacket(buf, length, time), {
       filter: options.filter ?? '',

@@ -13,14 +13,18 @@ import type { Layer } from '../layers/layer.js';
 import { leaseCapture, type HubLease } from '../io/capture-hub.js';
 import { networkOffset } from '../io/framing.js';
 import { requireRawPrivilege } from '../io/privilege.js';
-import { usageError } from '../wire/errors.js';
+import { checkTimeout } from '../wire/timer.js';
 import { isAnswer, matchKey } from './match.js';
 import { prepareL3, type Outgoing, type PacketInput } from './prepare.js';
 import { L3Senders } from './senders.js';
 import { transmit, DEFAULT_WINDOW } from './transmit.js';
 
 export interface SrOptions {
-  /** How long to wait for answers after the last packet left, in ms (default 2000). */
+  /**
+   * The deadline, in ms from the call (default 2000): sr returns by then, answered or not.
+   * Retries share it (each round waits its part of what is left). Every packet of the first
+   * round still leaves when sending alone takes longer; no answer is waited for past it.
+   */
   timeout?: number;
   /** Send the unanswered again, this many more times (default 0). */
   retry?: number;
@@ -64,10 +68,12 @@ export async function sr1(pkts: PacketInput, options: Omit<SrOptions, 'multi'> =
 }
 
 async function run(pkts: PacketInput, options: SrOptions, firstOnly: boolean): Promise<SrResult> {
+  const started = performance.now();
   const timeout = options.timeout ?? 2000;
   const retry = options.retry ?? 0;
   const multi = options.multi ?? false;
-  if (!(timeout >= 0)) throw usageError(`timeout must be a number of milliseconds >= 0, got ${String(options.timeout)}`);
+  checkTimeout(timeout);
+  const deadline = started + timeout;
   options.signal?.throwIfAborted();
   requireRawPrivilege('sr');
   const outgoing = prepareL3(pkts, options.iface);
@@ -138,11 +144,15 @@ async function run(pkts: PacketInput, options: SrOptions, firstOnly: boolean): P
           p.sent.time = t;
         },
       });
+      // This round's share of the time left: the last round waits out the deadline.
+      const left = Math.max(0, deadline - performance.now());
+      const share = left / (retry - attempt + 1);
       if (!(multi || (firstOnly ? answered.length > 0 : remaining === 0))) {
-        await waitFor(timeout, options.signal, (w) => (wake = w));
+        await waitFor(share, options.signal, (w) => (wake = w));
         wake = undefined;
-      } else if (multi) await waitFor(timeout, options.signal, () => {});
+      } else if (multi) await waitFor(share, options.signal, () => {});
       if (firstOnly && answered.length > 0) break;
+      if (deadline - performance.now() <= 0) break;
       round = round.filter((p) => !p.answered);
     }
   } finally {

@@ -17,6 +17,8 @@ export interface TransmitOptions<T> {
   /** Packets per event-loop turn. */
   window?: number;
   signal?: AbortSignal;
+  /** Stop when performance.now() reaches this (ms): what was sent by then is counted. */
+  until?: number;
   /** Called right before each packet leaves, with the send time (µs since the epoch). */
   beforeSend?: (item: T, timeMicros: number) => void;
 }
@@ -24,33 +26,54 @@ export interface TransmitOptions<T> {
 export const DEFAULT_WINDOW = 64;
 const STALL_LIMIT_MS = 5000;
 
-/** Sends every item once, in order; resolves when the last one has left. */
-export async function transmit<T>(items: readonly T[], trySend: TrySend<T>, options: TransmitOptions<T> = {}): Promise<void> {
+/**
+ * Sends every item once, in order; resolves to how many left when the last one has. Items
+ * are taken from the iterable as they go out, so a lazy one (a packet set of millions)
+ * streams: the first packet leaves at once and memory stays at one window.
+ */
+export async function transmit<T>(items: Iterable<T>, trySend: TrySend<T>, options: TransmitOptions<T> = {}): Promise<number> {
   const inter = options.inter ?? 0;
   const window = inter > 0 ? 1 : Math.max(1, options.window ?? DEFAULT_WINDOW);
   const { signal, beforeSend } = options;
-  let i = 0;
+  const it = items[Symbol.iterator]();
+  let next = it.next();
+  let sent = 0;
   let stalledSince = 0;
-  while (i < items.length) {
-    signal?.throwIfAborted();
-    const end = Math.min(items.length, i + window);
-    while (i < end) {
-      const item = items[i]!;
-      const time = nowMicros();
-      beforeSend?.(item, time);
-      if (!trySend(item)) break;
-      stalledSince = 0;
-      i++;
+  try {
+    while (!next.done) {
+      signal?.throwIfAborted();
+      let stalled = false;
+      let late = false;
+      for (let k = 0; k < window && !next.done; k++) {
+        if (options.until !== undefined && performance.now() >= options.until) {
+          late = true;
+          break;
+        }
+        const item = next.value;
+        beforeSend?.(item, nowMicros());
+        if (!trySend(item)) {
+          stalled = true;
+          break;
+        }
+        stalledSince = 0;
+        sent++;
+        next = it.next();
+      }
+      if (late) break;
+      if (stalled) {
+        // The kernel's queue is full: give it a millisecond, and give up after a few seconds.
+        const now = Date.now();
+        if (stalledSince === 0) stalledSince = now;
+        else if (now - stalledSince > STALL_LIMIT_MS) throw new SynackError('the kernel has not accepted a packet for 5 s (send queue full)', 'system');
+        await sleep(1);
+      } else if (!next.done) {
+        if (inter > 0) await sleep(inter);
+        else await nextTurn();
+      }
     }
-    if (i < end) {
-      // The kernel's queue is full: give it a millisecond, and give up after a few seconds.
-      const now = Date.now();
-      if (stalledSince === 0) stalledSince = now;
-      else if (now - stalledSince > STALL_LIMIT_MS) throw new SynackError('the kernel has not accepted a packet for 5 s (send queue full)', 'system');
-      await sleep(1);
-    } else if (i < items.length) {
-      if (inter > 0) await sleep(inter);
-      else await nextTurn();
-    }
+  } finally {
+    // A generator stopped early (abort, error) runs its finally blocks.
+    if (!next.done) it.return?.();
   }
+  return sent;
 }

@@ -530,7 +530,9 @@ export class Conversation {
       timedOut = false;
       try {
         // process() has already applied each segment's ACK when a waiter sees it.
-        await this.expect((t, p) => allAcked(t, p) || seqGt(this.sndUna, before), { timeout: rto });
+        // The RTO never carries us past the deadline: a timeout is a deadline from the call.
+        const left = deadline - performance.now();
+        await this.expect((t, p) => allAcked(t, p) || seqGt(this.sndUna, before), { timeout: Math.max(1, Math.min(rto, left)) });
       } catch {
         // No progress in time: retransmit from snd.una with a doubled timeout.
         timedOut = true;
@@ -544,7 +546,7 @@ export class Conversation {
         rto = opts.rto ?? DATA_RTO;
         attempt = 0;
       }
-      if (attempt > retries || performance.now() > deadline) {
+      if (attempt > retries || performance.now() >= deadline) {
         throw new SynackError(`${seqDiff(end, this.sndUna)} bytes unacknowledged by ${this.endpoints.dst}.${this.endpoints.dport} after ${attempt} retransmissions`, 'timeout');
       }
     }

@@ -11,6 +11,8 @@ export class SynackError extends Error {
    * caret under the column), printed as they are; otherwise the CLI keeps an error on one line.
    */
   readonly caretBlock: boolean = false;
+  /** The CLI's exit code when it is not the kind's (a file error of the machine is 1, not 2). */
+  exitCode?: number;
   constructor(message: string, kind: SynackErrorKind = 'usage') {
     super(message);
     this.name = 'SynackError';
@@ -66,4 +68,10 @@ function editDistance(a: string, b: string): number {
 export function didYouMean(word: string, candidates: Iterable<string>): string {
   const hint = nearest(word, candidates);
   return hint ? ` (did you mean '${hint}'?)` : '';
+}
+
+/** A name fit for a one-line message: newlines and control characters escaped, very long names cut. */
+export function printable(name: string): string {
+  const escaped = /[\x00-\x1f\x7f]/.test(name) ? JSON.stringify(name) : name;
+  return escaped.length > 200 ? `${escaped.slice(0, 120)}...(${name.length} characters)` : escaped;
 }

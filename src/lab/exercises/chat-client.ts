@@ -5,12 +5,12 @@
  * each echo; a RST from the server (because someone reset its side) ends it with ECONNRESET.
  */
 import net from 'node:net';
-import { arg, finish, labAddr, say } from './_common.js';
+import { addrArg, finish, intArg, portArg, labAddr, say } from './_common.js';
 
-const dst = arg(0, 'destination address', labAddr('server'));
-const port = Number(arg(1, 'port'));
-const interval = Number(arg(2, 'interval ms', '1000'));
-const duration = Math.min(60_000, Number(arg(3, 'duration ms', '5000')));
+const dst = addrArg(0, 'destination address', labAddr('server'));
+const port = portArg(1, 'port');
+const interval = Math.max(1, intArg(2, 'interval ms', '1000', 60_000));
+const duration = intArg(3, 'duration ms', '5000', 60_000);
 
 let sent = 0;
 let echoes = 0;

@@ -9,11 +9,11 @@
 import net from 'node:net';
 import { IP, TCP } from '../../packet/factories.js';
 import { send } from '../../sr/index.js';
-import { arg, finish, labAddr, say } from './_common.js';
+import { addrArg, finish, intArg, labAddr, portArg, say } from './_common.js';
 
-const dst = arg(0, 'destination address', labAddr('server'));
-const dport = Number(arg(1, 'port'));
-const count = Math.min(1000, Number(arg(2, 'count', '200')));
+const dst = addrArg(0, 'destination address', labAddr('server'));
+const dport = portArg(1, 'port');
+const count = intArg(2, 'count', '200', 1000);
 
 const flood = Array.from({ length: count }, (_, i) =>
   IP({ src: `198.51.100.${200 + (i % 50)}`, dst }).add(TCP({ sport: 1024 + i, dport, flags: 'S', seq: (i * 7919) >>> 0 })),

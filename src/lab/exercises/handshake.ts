@@ -10,11 +10,11 @@ import { IP, TCP } from '../../packet/factories.js';
 import { sr1 } from '../../sr/index.js';
 import { connect } from '../../tcp/connect.js';
 import type { Conversation } from '../../tcp/conversation.js';
-import { arg, finish, labAddr, say, tcpFlags } from './_common.js';
+import { addrArg, arg, finish, labAddr, portArg, say, tcpFlags } from './_common.js';
 
 const variant = arg(0, 'variant (get, get-slow, echo, never-close, closed)');
-const dst = arg(1, 'destination address', labAddr('server'));
-const dport = Number(arg(2, 'port'));
+const dst = addrArg(1, 'destination address', labAddr('server'));
+const dport = portArg(2, 'port');
 
 /** Prints the trace; returns it as [direction + flags (+ ' data'), ms] pairs for the RESULT. */
 function show(c: Conversation): Array<[string, number]> {

@@ -15,12 +15,12 @@ import { send, sniff } from '../../sr/index.js';
 import { RawLayer } from '../../layers/raw.js';
 import { TCPLayer } from '../../layers/tcp.js';
 import type { Packet } from '../../packet/packet.js';
-import { arg, finish, labAddr, say, tcpFlags } from './_common.js';
+import { addrArg, arg, finish, labAddr, portArg, say, tcpFlags } from './_common.js';
 
 const mode = arg(0, 'mode (exact, window, outside)');
-const client = arg(1, 'client address', labAddr('client'));
-const server = arg(2, 'server address', labAddr('server'));
-const port = Number(arg(3, 'server port'));
+const client = addrArg(1, 'client address', labAddr('client'));
+const server = addrArg(2, 'server address', labAddr('server'));
+const port = portArg(3, 'server port');
 const iface = arg(4, 'interface', 'eth-server');
 const offsets: Record<string, number> = { exact: 0, window: 1000, outside: 0x40000000 };
 if (!(mode in offsets)) throw new Error(`mode must be exact, window or outside, not ${mode}`);

@@ -7,10 +7,10 @@
 import net from 'node:net';
 import { IP, TCP } from '../../packet/factories.js';
 import { sr } from '../../sr/index.js';
-import { arg, finish, labAddr, say, tcpFlags } from './_common.js';
+import { addrArg, arg, finish, labAddr, say, tcpFlags } from './_common.js';
 
 const mode = arg(0, 'mode (syn or connect)');
-const dst = arg(1, 'destination address', labAddr('server'));
+const dst = addrArg(1, 'destination address', labAddr('server'));
 const [from, to] = arg(2, 'port range FROM-TO').split('-').map(Number) as [number, number];
 const ports = Array.from({ length: (to ?? from) - from + 1 }, (_, i) => from + i);
 if (ports.length > 1024) throw new Error('scan at most 1024 ports in the lab');

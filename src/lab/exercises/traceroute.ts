@@ -6,10 +6,10 @@
  */
 import { IP, IPv6, ICMP, ICMPv6EchoRequest } from '../../packet/factories.js';
 import { sr } from '../../sr/index.js';
-import { arg, finish, labAddr, say } from './_common.js';
+import { addrArg, finish, intArg, labAddr, say } from './_common.js';
 
-const dst = arg(0, 'destination address', labAddr('server'));
-const maxHops = Math.min(16, Number(arg(1, 'max hops', '4')));
+const dst = addrArg(0, 'destination address', labAddr('server'));
+const maxHops = intArg(1, 'max hops', '4', 16);
 const v6 = dst.includes(':');
 const id = Math.floor(Math.random() * 0xffff);
 

@@ -8,12 +8,12 @@
 import { connect } from '../../tcp/connect.js';
 import { RawLayer } from '../../layers/raw.js';
 import { TCPLayer } from '../../layers/tcp.js';
-import { arg, finish, labAddr, say } from './_common.js';
+import { addrArg, finish, intArg, labAddr, portArg, say } from './_common.js';
 
-const dst = arg(0, 'destination address', labAddr('server'));
-const dport = Number(arg(1, 'port'));
-const window = Number(arg(2, 'window bytes', '2000'));
-const watchMs = Math.min(10_000, Number(arg(3, 'watch ms', '1500')));
+const dst = addrArg(0, 'destination address', labAddr('server'));
+const dport = portArg(1, 'port');
+const window = intArg(2, 'window bytes', '2000', 65535);
+const watchMs = intArg(3, 'watch ms', '1500', 10_000);
 
 const c = await connect({ dst, dport, window, wscale: false, autoAck: false, timeout: 2000 });
 await c.send('GET /bytes/100000 HTTP/1.0\r\n\r\n');
