@@ -108,6 +108,8 @@ export class Stream {
   segments = 0;
   /** Ladder/explain helpers: did the client or server FIN first, RSTs... */
   firstFin: 'client' | 'server' | undefined;
+  /** Room for what a consumer keeps per stream (the explainer's notes); dropped with the stream. */
+  context: unknown;
 
   constructor(index: number, v: FrameView, startNs: number) {
     this.index = index;
