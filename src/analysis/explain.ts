@@ -163,9 +163,11 @@ export class Explainer {
     if (!s.fromClient && stream.segments <= 3 && !ctx.synAckSeen) {
       return `nothing listens on ${stream.server.address}:${stream.server.port}: the kernel answers RST (RST from a closed port)`;
     }
-    if (ctx.fin[s.fromClient ? 1 : 0] >= 0 && ctx.fin[s.fromClient ? 0 : 1] < 0) {
-      return `${me} resets the connection: the ${who(s.fromClient ? 1 : 0)} had closed, ${me} never did (it sat in CLOSE-WAIT)`;
-    }
+    const mine = ctx.fin[s.fromClient ? 0 : 1]! >= 0;
+    const theirs = ctx.fin[s.fromClient ? 1 : 0]! >= 0;
+    const peer = who(s.fromClient ? 1 : 0);
+    if (mine && !theirs) return `${me} ends it with RST: the ${peer} never closed its side (it sat in CLOSE-WAIT)`;
+    if (theirs && !mine) return `${me} resets instead of closing: it sat in CLOSE-WAIT after the ${peer}'s FIN`;
     return `${me} resets the connection (RST): both ends forget it at once`;
   }
 
