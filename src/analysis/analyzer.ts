@@ -28,6 +28,9 @@ const RST = 0x04;
 const ACK = 0x10;
 
 export const MAX_OPEN = 200_000;
+// Shared by every ordinary segment (most of them): frozen, so no caller can change them.
+const NO_FLAGS: readonly FlagName[] = Object.freeze([]);
+const NO_LABELS: readonly string[] = Object.freeze([]);
 export const MAX_CLOSED = 20_000;
 
 /** A frame as the analyzer takes it: a PcapRecord fits, so does { data, linkType, seconds, nanos }. */
@@ -96,6 +99,10 @@ export class Stream {
   /** The client's address key and port, to tell directions apart. */
   readonly clientKey: string;
   readonly clientPort: number;
+  /** IPv4 streams: the client's address as a number, and the stream's two endpoint numbers. */
+  readonly client4: number;
+  lo4 = -1;
+  hi4 = -1;
   readonly c2s = new Flow();
   readonly s2c = new Flow();
   readonly states: EndpointPair;
@@ -108,6 +115,8 @@ export class Stream {
   segments = 0;
   /** Ladder/explain helpers: did the client or server FIN first, RSTs... */
   firstFin: 'client' | 'server' | undefined;
+  /** The stream's 4-tuple key in the analyzer's tables. */
+  key = '';
   /** Room for what a consumer keeps per stream (the explainer's notes); dropped with the stream. */
   context: unknown;
 
@@ -115,6 +124,7 @@ export class Stream {
     this.index = index;
     this.clientKey = v.srcKey;
     this.clientPort = v.sport;
+    this.client4 = v.src4;
     this.client = { address: v.srcText(), port: v.sport };
     this.server = { address: v.dstText(), port: v.dport };
     this.startNs = startNs;
@@ -128,6 +138,10 @@ export class Stream {
     this.ended = true;
   }
 }
+
+/** Is the frame from the stream's client? */
+const fromClientOf = (stream: Stream, v: FrameView): boolean =>
+  v.sport === stream.clientPort && (v.ipVersion === 4 ? v.src4 === stream.client4 : v.srcKey === stream.clientKey);
 
 const tupleKey = (v: FrameView): string =>
   v.srcKey < v.dstKey || (v.srcKey === v.dstKey && v.sport <= v.dport)
@@ -145,6 +159,8 @@ export class Analyzer {
   /** Streams numbered so far. */
   streamCount = 0;
   private readonly open = new Map<string, Stream>();
+  /** IPv4 open streams by their endpoints as numbers (address * 65536 + port), lower first: no string per packet. */
+  private readonly open4 = new Map<number, Map<number, Stream>>();
   private readonly closed = new Map<string, Stream>();
   private readonly view = new FrameView();
   private readonly facts = new SegmentFacts();
@@ -188,19 +204,29 @@ export class Analyzer {
   }
 
   private segment(frame: number, time: number, v: FrameView): SegmentAnalysis {
-    const key = tupleKey(v);
-    let stream = this.open.get(key);
+    let lo = -1;
+    let hi = -1;
+    let stream: Stream | undefined;
+    if (v.ipVersion === 4) {
+      const a = v.src4 * 65536 + v.sport;
+      const b = v.dst4 * 65536 + v.dport;
+      lo = a < b ? a : b;
+      hi = a < b ? b : a;
+      stream = this.open4.get(lo)?.get(hi);
+    }
+    let key = '';
     if (!stream) {
-      stream = this.closed.get(key);
+      key = tupleKey(v);
+      stream = this.open.get(key) ?? this.closed.get(key);
     }
     const flags = v.flags;
     let reused = false;
     if (stream) {
-      const fromClient = v.srcKey === stream.clientKey && v.sport === stream.clientPort;
+      const fromClient = fromClientOf(stream, v);
       const fwd = fromClient ? stream.c2s : stream.s2c;
       // A new SYN with another ISN on the same ports: a new stream (Wireshark's "port numbers reused").
       if ((flags & (SYN | ACK)) === SYN && fwd.baseSet && v.seq !== fwd.baseSeq) {
-        this.forget(key, stream);
+        this.forget(key || tupleKey(v), stream);
         stream = undefined;
         reused = true;
       } else if ((flags & (SYN | ACK)) === (SYN | ACK) && fwd.baseSet && v.seq !== fwd.baseSeq) {
@@ -213,12 +239,21 @@ export class Analyzer {
         const [oldKey, old] = this.open.entries().next().value as [string, Stream];
         this.close(oldKey, old);
       }
+      key ||= tupleKey(v);
+      stream.key = key;
       this.open.set(key, stream);
+      if (lo >= 0) {
+        stream.lo4 = lo;
+        stream.hi4 = hi;
+        let inner = this.open4.get(lo);
+        if (!inner) this.open4.set(lo, (inner = new Map()));
+        inner.set(hi, stream);
+      }
       this.onStream?.(stream);
     }
     this.lastStream = stream;
     stream.segments++;
-    const fromClient = v.srcKey === stream.clientKey && v.sport === stream.clientPort;
+    const fromClient = fromClientOf(stream, v);
     const fwd = fromClient ? stream.c2s : stream.s2c;
     const rev = fromClient ? stream.s2c : stream.c2s;
 
@@ -240,7 +275,7 @@ export class Analyzer {
 
     // Options after the analysis, as Wireshark dissects them: window scale, SACK blocks.
     const opts = v.optionsLength > 0 ? readTcpOptions(v.bytes, v.optionsOffset, v.optionsLength, this.options) : undefined;
-    fwd.sack.length = 0;
+    if (fwd.sack.length) fwd.sack.length = 0;
     if (opts && opts.sack.length) for (const n of opts.sack) fwd.sack.push(n);
     if (flags & SYN) {
       if (opts && opts.wscale >= 0) fwd.winScale = opts.wscale;
@@ -275,27 +310,38 @@ export class Analyzer {
       tcpFlags: flags,
       window: v.window,
       scaledWindow: v.window * 2 ** scale,
-      flags: flagNames(fl),
+      flags: fl ? flagNames(fl) : (NO_FLAGS as FlagName[]),
       flagBits: fl,
-      labels: fl ? flagLabels(fl, facts.dupAckFrame, facts.dupAckNum) : [],
+      labels: fl ? flagLabels(fl, facts.dupAckFrame, facts.dupAckNum) : (NO_LABELS as string[]),
+      // Every field present in every object: one shape, so the JIT keeps property access fast.
+      duplicateAck: fl & Flag.DUPLICATE_ACK ? { number: facts.dupAckNum, of: facts.dupAckFrame } : undefined,
+      acks: facts.ackedFrame ? { frame: facts.ackedFrame, rtt: facts.ackRttNs / 1e9 } : undefined,
+      bytesInFlight: facts.bytesInFlight >= 0 ? facts.bytesInFlight : undefined,
+      initialRtt: facts.analysed && stream.irttNs !== 0 ? stream.irttNs / 1e9 : undefined,
+      rto: facts.rtoFrame ? { frame: facts.rtoFrame, seconds: facts.rtoNs / 1e9 } : undefined,
       client: stream.states.client,
       server: stream.states.server,
       time: (time - stream.startNs) / 1e9,
     };
-    if (fl & Flag.DUPLICATE_ACK) out.duplicateAck = { number: facts.dupAckNum, of: facts.dupAckFrame };
-    if (facts.ackedFrame) out.acks = { frame: facts.ackedFrame, rtt: facts.ackRttNs / 1e9 };
-    if (facts.bytesInFlight >= 0) out.bytesInFlight = facts.bytesInFlight;
-    if (facts.rtoFrame) out.rto = { frame: facts.rtoFrame, seconds: facts.rtoNs / 1e9 };
-    if (facts.analysed && stream.irttNs !== 0) out.initialRtt = stream.irttNs / 1e9;
 
     if (flags & RST || (isClosed(stream.states.client) && isClosed(stream.states.server))) {
-      if (!stream.ended) this.close(key, stream);
+      if (!stream.ended) this.close(stream.key, stream);
     }
     return out;
   }
 
+  private dropOpen4(stream: Stream): void {
+    if (stream.lo4 < 0) return;
+    const inner = this.open4.get(stream.lo4);
+    if (inner?.get(stream.hi4) === stream) {
+      inner.delete(stream.hi4);
+      if (inner.size === 0) this.open4.delete(stream.lo4);
+    }
+  }
+
   private close(key: string, stream: Stream): void {
     stream.release();
+    this.dropOpen4(stream);
     if (this.open.get(key) === stream) this.open.delete(key);
     this.closed.delete(key);
     this.closed.set(key, stream);
@@ -307,6 +353,7 @@ export class Analyzer {
 
   private forget(key: string, stream: Stream): void {
     stream.release();
+    this.dropOpen4(stream);
     if (this.open.get(key) === stream) this.open.delete(key);
     if (this.closed.get(key) === stream) this.closed.delete(key);
   }

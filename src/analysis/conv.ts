@@ -4,8 +4,8 @@
  * first frame, and the duration. TCP conversations are told apart by stream index (a reused
  * port pair is a new conversation), UDP by address and port pair, IP by address pair.
  *
- * Side A of a conversation is the endpoint with the higher port (the lower address when the
- * ports are equal, as for IP): "->" counts A to B, "<-" B to A, as tshark prints them.
+ * Side A of a conversation is the source of its first frame: "->" counts A to B, "<-" B to A,
+ * as tshark prints them.
  */
 import type { FrameView } from './frame.js';
 import { Transport } from './frame.js';
@@ -67,9 +67,9 @@ export class ConversationCounter {
   private count(kind: ConvKind, v: FrameView, sport: number, dport: number, id: string, bytes: number, t: number, stream: number | undefined): void {
     const src = v.srcKey;
     const dst = v.dstKey;
-    // Side A: the higher port; with equal ports, the lower address (Wireshark's order).
-    const srcIsA = sport !== dport ? sport > dport : compareKeys(src, dst) < 0;
-    const key = srcIsA ? `${src}/${sport}/${dst}/${dport}${id}` : `${dst}/${dport}/${src}/${sport}${id}`;
+    // One key for both directions; side A is whoever sent the first frame.
+    const forward = sport !== dport ? sport > dport : compareKeys(src, dst) <= 0;
+    const key = forward ? `${src}/${sport}/${dst}/${dport}${id}` : `${dst}/${dport}/${src}/${sport}${id}`;
     const table = this.tables[kind];
     let item = table.get(key);
     if (!item) {
@@ -78,10 +78,10 @@ export class ConversationCounter {
       const dstText = ports ? `${v.dstText()}:${dport}` : v.dstText();
       item = {
         kind,
-        a: srcIsA ? srcText : dstText,
-        b: srcIsA ? dstText : srcText,
-        aKey: srcIsA ? src : dst,
-        aPort: srcIsA ? sport : dport,
+        a: srcText,
+        b: dstText,
+        aKey: src,
+        aPort: sport,
         aToB: { frames: 0, bytes: 0 },
         bToA: { frames: 0, bytes: 0 },
         start: t,

@@ -62,7 +62,7 @@ export class StreamFollower {
   add(s: SegmentAnalysis, v: FrameView): void {
     if (s.stream !== this.stream) return;
     if (!this.nodes) {
-      const fmt = (addr: string, port: number): string => `${addr}:${port}`;
+      const fmt = (addr: string, port: number): string => (addr.includes(':') ? `[${addr}]:${port}` : `${addr}:${port}`);
       this.nodes = { client: fmt(v.srcText(), v.sport), server: fmt(v.dstText(), v.dport) };
       this.clientKey = v.srcKey;
       this.clientPort = v.sport;

@@ -21,9 +21,30 @@ export class FrameView {
   ipVersion = 0;
   /** Offset of the IP header in the frame. */
   ipOffset = 0;
-  /** Address keys: compact strings that identify an address (not its text form). */
-  srcKey = '';
-  dstKey = '';
+  /** IPv4 addresses as numbers (0 for IPv6). */
+  src4 = 0;
+  dst4 = 0;
+  private srcKeyCache: string | undefined;
+  private dstKeyCache: string | undefined;
+
+  /** Address keys: compact strings that identify an address (not its text form), made on demand. */
+  get srcKey(): string {
+    return (this.srcKeyCache ??= this.keyAt(this.ipVersion === 4 ? this.ipOffset + 12 : this.ipOffset + 8));
+  }
+
+  get dstKey(): string {
+    return (this.dstKeyCache ??= this.keyAt(this.ipVersion === 4 ? this.ipOffset + 16 : this.ipOffset + 24));
+  }
+
+  private keyAt(off: number): string {
+    return this.frame!.toString('latin1', off, off + (this.ipVersion === 4 ? 4 : 16));
+  }
+
+  /** Forgets the keys of the previous frame. */
+  clearKeys(): void {
+    this.srcKeyCache = undefined;
+    this.dstKeyCache = undefined;
+  }
   transport: Transport = Transport.None;
   sport = 0;
   dport = 0;
@@ -109,8 +130,6 @@ export function networkOffset(data: Buffer, linkType: number): number {
   return type === 0x0800 || type === 0x86dd ? off : -1;
 }
 
-const hex = (data: Buffer, off: number, len: number): string => data.toString('latin1', off, off + len);
-
 /**
  * Fills `v` from one frame. Returns false when the frame is not IP. Never throws: a cut-off
  * header leaves transport None (or `short` set for a cut-off TCP header).
@@ -120,6 +139,7 @@ export function decodeFrame(data: Buffer, linkType: number, v: FrameView): boole
   v.transport = Transport.None;
   v.short = false;
   v.bytes = data;
+  v.clearKeys();
   const ip = networkOffset(data, linkType);
   if (ip < 0 || data.length < ip + 1) return false;
   const version = data[ip]! >> 4;
@@ -132,8 +152,8 @@ export function decodeFrame(data: Buffer, linkType: number, v: FrameView): boole
     if (ihl < 20) return false;
     v.ipVersion = 4;
     v.ipOffset = ip;
-    v.srcKey = hex(data, ip + 12, 4);
-    v.dstKey = hex(data, ip + 16, 4);
+    v.src4 = data.readUInt32BE(ip + 12);
+    v.dst4 = data.readUInt32BE(ip + 16);
     proto = data[ip + 9]!;
     l4 = ip + ihl;
     end = ip + data.readUInt16BE(ip + 2);
@@ -143,8 +163,8 @@ export function decodeFrame(data: Buffer, linkType: number, v: FrameView): boole
     if (data.length < ip + 40) return false;
     v.ipVersion = 6;
     v.ipOffset = ip;
-    v.srcKey = hex(data, ip + 8, 16);
-    v.dstKey = hex(data, ip + 24, 16);
+    v.src4 = 0;
+    v.dst4 = 0;
     proto = data[ip + 6]!;
     l4 = ip + 40;
     end = l4 + data.readUInt16BE(ip + 4);

@@ -109,6 +109,8 @@ export class Flow {
   acknowledge(ack: number, frame: number, time: number, out: SegmentFacts): void {
     const n = this.segSeq.length;
     if (n === 0) return;
+    // Nothing acknowledged (the common case for the newest segments): no walk.
+    if (((ack - this.segSeq[0]!) | 0) <= 0 && n === 1) return;
     let w = 0;
     // Wireshark walks newest first; the last exact match it meets is the oldest.
     for (let i = n - 1; i >= 0; i--) {
@@ -136,6 +138,7 @@ export class Flow {
       // acked: dropped
     }
     void frame;
+    if (w === n) return;
     this.segSeq.length = w;
     this.segNext.length = w;
     this.segFrame.length = w;

@@ -9,7 +9,9 @@
  *              window full, zero-window probes and their ACKs, then the window update
  *   port 9003  keep-alive a second after idle, then every second (TCP_KEEPIDLE/INTVL on the client socket): keep-alives
  *              and their ACKs
- *   port 9004  the same client port twice (the first closed by RST, SO_LINGER 0): port reuse
+ *   port 9004  the same client port twice over IPv6 (the first closed by RST, SO_LINGER 0):
+ *              port reuse
+ *   port 9005  a few UDP datagrams over IPv4 and IPv6 (for the conversation tables)
  * Python 3 (/usr/bin/python3) drives both ends; every socket has a timeout, every loop a bound.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -17,10 +19,10 @@ import { createNetnsPair, type NetnsPair } from './netns.js';
 
 const SERVER = String.raw`
 import socket, threading, time, sys
-def serve(port, handler, rcvbuf=None):
-    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+def serve(port, handler, rcvbuf=None, host='198.51.100.2'):
+    s = socket.socket(socket.AF_INET6 if ':' in host else socket.AF_INET); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     if rcvbuf: s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
-    s.bind(('198.51.100.2', port)); s.listen(8); s.settimeout(15)
+    s.bind((host, port)); s.listen(8); s.settimeout(15)
     def loop():
         for _ in range(4):
             try: c, _a = s.accept()
@@ -38,7 +40,9 @@ def slow(c):
     sink(c)
 def hold(c):
     sink(c)
-serve(9001, sink); serve(9002, slow, 4096); serve(9003, hold); serve(9004, sink)
+serve(9001, sink); serve(9002, slow, 4096); serve(9003, hold); serve(9004, sink, host='2001:db8::2')
+udp = [socket.socket(f, socket.SOCK_DGRAM) for f in (socket.AF_INET, socket.AF_INET6)]
+udp[0].bind(('198.51.100.2', 9005)); udp[1].bind(('2001:db8::2', 9005))
 print('ready', flush=True)
 time.sleep(14)
 `;
@@ -58,12 +62,17 @@ def keepalive():
     time.sleep(2.6); c.close()
 def reuse():
     for linger in (True, False):
-        c = socket.socket(); c.settimeout(15)
+        c = socket.socket(socket.AF_INET6); c.settimeout(15)
         c.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         if linger: c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
-        c.bind(('198.51.100.1', 40404)); c.connect(('198.51.100.2', 9004))
+        c.bind(('2001:db8::1', 40404)); c.connect(('2001:db8::2', 9004))
         c.sendall(b'ping'); time.sleep(0.1); c.close(); time.sleep(0.1)
-ts = [threading.Thread(target=f) for f in (lambda: send(9001, 300000), lambda: send(9002, 200000), keepalive, reuse)]
+def datagrams():
+    for host, n in (('198.51.100.2', 3), ('2001:db8::2', 2)):
+        u = socket.socket(socket.AF_INET6 if ':' in host else socket.AF_INET, socket.SOCK_DGRAM)
+        for i in range(n): u.sendto(b'datagram %d' % i, (host, 9005))
+        u.close()
+ts = [threading.Thread(target=f) for f in (lambda: send(9001, 300000), lambda: send(9002, 200000), keepalive, reuse, datagrams)]
 for t in ts: t.start()
 for t in ts: t.join(20)
 print('done', flush=True)
@@ -73,7 +82,7 @@ print('done', flush=True)
  * The capture misses about one data segment in 32 toward port 9001 (picked by bits 8-12 of
  * its sequence number): the server still gets and acknowledges them, as when a capture drops.
  */
-const MISSED = 'tcp and not (tcp dst port 9001 and tcp[6] & 0x1f == 3 and greater 200)';
+const MISSED = 'udp or (tcp and not (tcp dst port 9001 and tcp[6] & 0x1f == 3 and greater 200))';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
