@@ -1,3 +1,7 @@
+// The public types use Node's (Buffer, AbortSignal, streams): users get them from the @types/node
+// that synack depends on, without naming it in their tsconfig (TypeScript 6 and later default to no
+// global types). preserve="true" keeps the directive in dist/index.d.ts.
+/// <reference types="node" preserve="true" />
 /**
  * synack's public API: layers to compose, packet() for the text form, dissect() for bytes.
  */
