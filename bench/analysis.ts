@@ -141,13 +141,17 @@ function makeCapture(path: string, target: number): number {
   return packets;
 }
 
-function timed(argv: string[], out: string): { seconds: number; rssKb: number; status: number | null } {
+/**
+ * One run: wall time, CPU time (user + system, from /usr/bin/time) and peak RSS. The ratios use
+ * CPU time: on a shared machine the wall clock also counts other people's work.
+ */
+function timed(argv: string[], out: string): { seconds: number; cpu: number; rssKb: number; status: number | null } {
   const started = process.hrtime.bigint();
   const quoted = argv.map((a) => `'${a}'`).join(' ');
-  const r = spawnSync('/bin/sh', ['-c', `/usr/bin/time -f %M -o ${out}.rss ${quoted} > ${out} 2>/dev/null`], { env: { ...process.env, TZ: 'UTC' } });
+  const r = spawnSync('/bin/sh', ['-c', `/usr/bin/time -f '%M %U %S' -o ${out}.rss ${quoted} > ${out} 2>/dev/null`], { env: { ...process.env, TZ: 'UTC' } });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  const rssKb = existsSync(`${out}.rss`) ? Number(readFileSync(`${out}.rss`, 'utf8').trim().split('\n').at(-1)) : NaN;
-  return { seconds, rssKb, status: r.status };
+  const fields = existsSync(`${out}.rss`) ? readFileSync(`${out}.rss`, 'utf8').trim().split('\n').at(-1)!.split(' ').map(Number) : [NaN, NaN, NaN];
+  return { seconds, cpu: fields[1]! + fields[2]!, rssKb: fields[0]!, status: r.status };
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -164,6 +168,7 @@ function main(): void {
     spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'ignore' });
     const out = join(dir, 'out.txt');
     const runs: Record<string, number[]> = { tshark: [], conv: [], read: [], explain: [] };
+    const wall: Record<string, number[]> = { tshark: [], conv: [], read: [], explain: [] };
     const rss: Record<string, number> = {};
     const commands: Record<string, string[]> = {
       tshark: ['tshark', '-r', capture, '-q', '-z', 'conv,tcp'],
@@ -176,15 +181,17 @@ function main(): void {
       for (const [name, argv] of Object.entries(commands)) {
         const r = timed(argv, out);
         if (r.status !== 0) throw new Error(`${argv.join(' ')} exited with ${r.status}`);
-        runs[name]!.push(r.seconds);
+        runs[name]!.push(r.cpu);
+        wall[name]!.push(r.seconds);
         rss[name] = Math.max(rss[name] ?? 0, r.rssKb);
-        line.push(`${name} ${r.seconds.toFixed(2)} s`);
+        line.push(`${name} ${r.cpu.toFixed(2)} s cpu (${r.seconds.toFixed(2)} s wall)`);
       }
       console.log(`round ${round}: ${line.join(', ')}`);
     }
     const quarterRun = timed([process.execPath, bin, 'conv', quarter], out);
     const m = Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, median(v)])) as Record<string, number>;
-    const pps = (s: number): string => `${((packets / s) / 1e6).toFixed(2)} M packets/s`;
+    const pps = (s: number): string => `${((packets / s) / 1e6).toFixed(2)} M packets/s of CPU`;
+    console.log('(medians of CPU time, user + system)');
     console.log(`tshark -q -z conv,tcp: ${m.tshark!.toFixed(2)} s (${pps(m.tshark!)}), peak RSS ${(rss.tshark! / 1024).toFixed(0)} MB`);
     console.log(`synack conv (analyzer): ${m.conv!.toFixed(2)} s (${pps(m.conv!)}), peak RSS ${(rss.conv! / 1024).toFixed(0)} MB`);
     console.log(`  analysis vs tshark: ${(m.tshark! / m.conv!).toFixed(1)}x tshark's throughput (target >= 10x)`);

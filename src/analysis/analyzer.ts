@@ -31,7 +31,7 @@ export const MAX_OPEN = 200_000;
 // Shared by every ordinary segment (most of them): frozen, so no caller can change them.
 const NO_FLAGS: readonly FlagName[] = Object.freeze([]);
 const NO_LABELS: readonly string[] = Object.freeze([]);
-export const MAX_CLOSED = 20_000;
+export const MAX_CLOSED = 4096;
 
 /** A frame as the analyzer takes it: a PcapRecord fits, so does { data, linkType, seconds, nanos }. */
 export interface FrameInput {
@@ -200,10 +200,32 @@ export class Analyzer {
       return undefined;
     }
     const time = (rec.seconds - this.baseSeconds) * 1e9 + (rec.nanos - this.baseNanos);
-    return this.segment(frame, time, v);
+    return this.segment(frame, time, v, true);
   }
 
-  private segment(frame: number, time: number, v: FrameView): SegmentAnalysis {
+  /**
+   * Analyses one frame like add(), every rule and both states included, but returns only the
+   * stream index (-1: not TCP) instead of building the result: for counting and following.
+   */
+  track(rec: FrameInput): number {
+    const frame = ++this.frames;
+    if (this.baseSeconds < 0) {
+      this.baseSeconds = rec.seconds;
+      this.baseNanos = rec.nanos;
+    }
+    const v = this.view;
+    if (!decodeFrame(rec.data, rec.linkType, v) || v.transport !== Transport.TCP || v.short) {
+      this.lastStream = undefined;
+      return -1;
+    }
+    const time = (rec.seconds - this.baseSeconds) * 1e9 + (rec.nanos - this.baseNanos);
+    this.segment(frame, time, v, false);
+    return this.lastStream!.index;
+  }
+
+  private segment(frame: number, time: number, v: FrameView, build: true): SegmentAnalysis;
+  private segment(frame: number, time: number, v: FrameView, build: false): undefined;
+  private segment(frame: number, time: number, v: FrameView, build: boolean): SegmentAnalysis | undefined {
     let lo = -1;
     let hi = -1;
     let stream: Stream | undefined;
@@ -292,6 +314,11 @@ export class Analyzer {
 
     stream.states.segment(fromClient, flags, v.seq, v.ack, v.seglen, v.window, flags & SYN && opts ? opts.wscale : -1);
     if (flags & FIN && !stream.firstFin) stream.firstFin = fromClient ? 'client' : 'server';
+    const ends = (flags & RST) !== 0 || (isClosed(stream.states.client) && isClosed(stream.states.server));
+    if (!build) {
+      if (ends && !stream.ended) this.close(stream.key, stream);
+      return undefined;
+    }
 
     const relSeq = (v.seq - fwd.baseSeq) >>> 0;
     const relAck = flags & ACK ? (v.ack - rev.baseSeq) >>> 0 : 0;
@@ -324,9 +351,7 @@ export class Analyzer {
       time: (time - stream.startNs) / 1e9,
     };
 
-    if (flags & RST || (isClosed(stream.states.client) && isClosed(stream.states.server))) {
-      if (!stream.ended) this.close(stream.key, stream);
-    }
+    if (ends && !stream.ended) this.close(stream.key, stream);
     return out;
   }
 

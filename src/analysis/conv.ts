@@ -30,6 +30,8 @@ export interface ConversationStats {
 interface Item extends ConversationStats {
   aKey: string;
   aPort: number;
+  /** IPv4 side A as a number (-1 for IPv6). */
+  a4: number;
 }
 
 function compareKeys(x: string, y: string): number {
@@ -38,6 +40,9 @@ function compareKeys(x: string, y: string): number {
 
 export class ConversationCounter {
   private readonly tables: Record<ConvKind, Map<string, Item>> = { tcp: new Map(), udp: new Map(), ipv4: new Map(), ipv6: new Map() };
+  // The hot paths without a string per frame: TCP by stream index, IPv4 by the address pair.
+  private readonly byStream: Item[] = [];
+  private readonly ipv4Pairs = new Map<number, Map<number, Item>>();
   private baseSeconds = -1;
   private baseNanos = 0;
 
@@ -59,9 +64,51 @@ export class ConversationCounter {
       rn += 1e9;
     }
     const t = rs + rn / 1e9;
-    this.count(v.ipVersion === 4 ? 'ipv4' : 'ipv6', v, 0, 0, '', wireLength, t, undefined);
-    if (v.transport === Transport.TCP && tcpStream !== undefined) this.count('tcp', v, v.sport, v.dport, `#${tcpStream}`, wireLength, t, tcpStream);
-    else if (v.transport === Transport.UDP) this.count('udp', v, v.sport, v.dport, '', wireLength, t, undefined);
+    if (v.ipVersion === 4) {
+      const lo = v.src4 < v.dst4 ? v.src4 : v.dst4;
+      const hi = v.src4 < v.dst4 ? v.dst4 : v.src4;
+      let inner = this.ipv4Pairs.get(lo);
+      if (!inner) this.ipv4Pairs.set(lo, (inner = new Map()));
+      let item = inner.get(hi);
+      if (!item) inner.set(hi, (item = this.item('ipv4', v, 0, 0, '', t, undefined)));
+      this.tally(item, v, 0, wireLength, t);
+    } else {
+      this.count('ipv6', v, 0, 0, '', wireLength, t, undefined);
+    }
+    if (v.transport === Transport.TCP && tcpStream !== undefined) {
+      let item = this.byStream[tcpStream];
+      if (!item) this.byStream[tcpStream] = item = this.item('tcp', v, v.sport, v.dport, `#${tcpStream}`, t, tcpStream);
+      this.tally(item, v, v.sport, wireLength, t);
+    } else if (v.transport === Transport.UDP) this.count('udp', v, v.sport, v.dport, '', wireLength, t, undefined);
+  }
+
+  /** A new conversation, side A the frame's source, entered in its table (for the order). */
+  private item(kind: ConvKind, v: FrameView, sport: number, dport: number, key: string, t: number, stream: number | undefined): Item {
+    const ports = kind === 'tcp' || kind === 'udp';
+    const item: Item = {
+      kind,
+      a: ports ? `${v.srcText()}:${sport}` : v.srcText(),
+      b: ports ? `${v.dstText()}:${dport}` : v.dstText(),
+      aKey: v.ipVersion === 4 ? '' : v.srcKey,
+      aPort: sport,
+      a4: v.ipVersion === 4 ? v.src4 : -1,
+      aToB: { frames: 0, bytes: 0 },
+      bToA: { frames: 0, bytes: 0 },
+      start: t,
+      end: t,
+      ...(stream !== undefined ? { stream } : {}),
+    };
+    this.tables[kind].set(key || `${kind}${this.tables[kind].size}`, item);
+    return item;
+  }
+
+  private tally(item: Item, v: FrameView, sport: number, bytes: number, t: number): void {
+    const fromA = sport === item.aPort && (item.a4 >= 0 ? v.src4 === item.a4 : v.srcKey === item.aKey);
+    const side = fromA ? item.aToB : item.bToA;
+    side.frames++;
+    side.bytes += bytes;
+    if (t > item.end) item.end = t;
+    else if (t < item.start) item.start = t;
   }
 
   private count(kind: ConvKind, v: FrameView, sport: number, dport: number, id: string, bytes: number, t: number, stream: number | undefined): void {
@@ -70,32 +117,9 @@ export class ConversationCounter {
     // One key for both directions; side A is whoever sent the first frame.
     const forward = sport !== dport ? sport > dport : compareKeys(src, dst) <= 0;
     const key = forward ? `${src}/${sport}/${dst}/${dport}${id}` : `${dst}/${dport}/${src}/${sport}${id}`;
-    const table = this.tables[kind];
-    let item = table.get(key);
-    if (!item) {
-      const ports = kind === 'tcp' || kind === 'udp';
-      const srcText = ports ? `${v.srcText()}:${sport}` : v.srcText();
-      const dstText = ports ? `${v.dstText()}:${dport}` : v.dstText();
-      item = {
-        kind,
-        a: srcText,
-        b: dstText,
-        aKey: src,
-        aPort: sport,
-        aToB: { frames: 0, bytes: 0 },
-        bToA: { frames: 0, bytes: 0 },
-        start: t,
-        end: t,
-        ...(stream !== undefined ? { stream } : {}),
-      };
-      table.set(key, item);
-    }
-    const fromA = src === item.aKey && sport === item.aPort;
-    const side = fromA ? item.aToB : item.bToA;
-    side.frames++;
-    side.bytes += bytes;
-    if (t > item.end) item.end = t;
-    else if (t < item.start) item.start = t;
+    let item = this.tables[kind].get(key);
+    if (!item) item = this.item(kind, v, sport, dport, key, t, stream);
+    this.tally(item, v, sport, bytes, t);
   }
 
   /** Conversations of one kind, most frames first (ties in order of appearance), as tshark lists them. */
@@ -105,7 +129,7 @@ export class ConversationCounter {
       .map((item, i) => ({ item, i }))
       .sort((x, y) => total(y.item) - total(x.item) || x.i - y.i)
       .map(({ item }) => {
-        const { aKey: _k, aPort: _p, ...stats } = item;
+        const { aKey: _k, aPort: _p, a4: _a, ...stats } = item;
         return stats;
       });
     return sorted;

@@ -38,8 +38,8 @@ export function conversations(path: string, kinds: readonly ConvKind[] = ['tcp',
   const counter = new ConversationCounter();
   for (const batch of readPcapBatchesSync(path)) {
     for (const rec of batch) {
-      const s = analyzer.add(rec);
-      counter.add(analyzer.lastFrame, rec.origLen, rec.seconds, rec.nanos, s?.stream);
+      const stream = analyzer.track(rec);
+      counter.add(analyzer.lastFrame, rec.origLen, rec.seconds, rec.nanos, stream >= 0 ? stream : undefined);
     }
   }
   const out = {} as Record<ConvKind, ConversationStats[]>;
