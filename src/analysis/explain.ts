@@ -44,18 +44,16 @@ interface Context {
 
 const who = (side: number): string => (side === 0 ? 'client' : 'server');
 
+const PRINTABLE = /^[\x20-\x7e]*$/;
+
 function quote(data: Buffer, off: number, len: number): string {
-  const n = Math.min(len, 24);
-  let s = '';
   // The first line, or the first 24 bytes: enough to recognise 'get' or 'GET / HTTP/1.1'.
-  let i = 0;
-  for (; i < n; i++) {
-    const c = data[off + i]!;
-    if (c === 0x0d || c === 0x0a) break;
-    if (c < 0x20 || c >= 0x7f) return i === 0 ? 'of binary data' : `'${s}...'`;
-    s += String.fromCharCode(c);
-  }
-  return `'${s}${len > i ? '...' : ''}'`;
+  const n = Math.min(len, 24);
+  let text = data.toString('latin1', off, off + n);
+  const eol = text.search(/[\r\n]/);
+  if (eol >= 0) text = text.slice(0, eol);
+  if (!PRINTABLE.test(text)) return 'of binary data';
+  return `'${text}${len > text.length ? '...' : ''}'`;
 }
 
 const ms = (seconds: number): string => {
