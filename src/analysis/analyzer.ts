@@ -189,18 +189,8 @@ export class Analyzer {
 
   /** Analyses one frame; undefined when it is not a TCP segment (it still counts as a frame). */
   add(rec: FrameInput): SegmentAnalysis | undefined {
-    const frame = ++this.frames;
-    if (this.baseSeconds < 0) {
-      this.baseSeconds = rec.seconds;
-      this.baseNanos = rec.nanos;
-    }
-    const v = this.view;
-    if (!decodeFrame(rec.data, rec.linkType, v) || v.transport !== Transport.TCP || v.short) {
-      this.lastStream = undefined;
-      return undefined;
-    }
-    const time = (rec.seconds - this.baseSeconds) * 1e9 + (rec.nanos - this.baseNanos);
-    return this.segment(frame, time, v, true);
+    const time = this.decode(rec);
+    return Number.isNaN(time) ? undefined : this.segment(this.frames, time, this.view, true);
   }
 
   /**
@@ -208,7 +198,15 @@ export class Analyzer {
    * stream index (-1: not TCP) instead of building the result: for counting and following.
    */
   track(rec: FrameInput): number {
-    const frame = ++this.frames;
+    const time = this.decode(rec);
+    if (Number.isNaN(time)) return -1;
+    this.segment(this.frames, time, this.view, false);
+    return this.lastStream!.index;
+  }
+
+  /** Counts and decodes a frame: its time in ns since the first frame (negative when stamped earlier), NaN when it is not a TCP segment. */
+  private decode(rec: FrameInput): number {
+    this.frames++;
     if (this.baseSeconds < 0) {
       this.baseSeconds = rec.seconds;
       this.baseNanos = rec.nanos;
@@ -216,11 +214,9 @@ export class Analyzer {
     const v = this.view;
     if (!decodeFrame(rec.data, rec.linkType, v) || v.transport !== Transport.TCP || v.short) {
       this.lastStream = undefined;
-      return -1;
+      return NaN;
     }
-    const time = (rec.seconds - this.baseSeconds) * 1e9 + (rec.nanos - this.baseNanos);
-    this.segment(frame, time, v, false);
-    return this.lastStream!.index;
+    return (rec.seconds - this.baseSeconds) * 1e9 + (rec.nanos - this.baseNanos);
   }
 
   private segment(frame: number, time: number, v: FrameView, build: true): SegmentAnalysis;
