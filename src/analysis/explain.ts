@@ -94,11 +94,11 @@ export class Explainer {
     const peer = who(1 - side);
     const f = s.tcpFlags;
     const fl = s.flagBits;
-    const range = `${s.seq}:${s.nextSeq}`;
-    const server = `${stream.server.address}:${stream.server.port}`;
     if (s.length > 0) ctx.lastData[side] = quote(v.bytes, v.payloadOffset, Math.min(s.length, v.payloadCaptured));
 
     // What Wireshark flagged comes first: it is why the segment is interesting.
+    const range = fl ? `${s.seq}:${s.nextSeq}` : '';
+    const server = f & SYN ? `${stream.server.address}:${stream.server.port}` : '';
     if (fl & Flag.REUSED_PORTS) return `${me} opens again on the same ports (TCP port numbers reused): a new stream, ${s.stream}`;
     if (f & SYN && fl & (Flag.RETRANSMISSION | Flag.FAST_RETRANSMISSION | Flag.SPURIOUS_RETRANSMISSION)) {
       const after = s.rto ? ` after ${ms(s.rto.seconds)}` : '';
@@ -114,6 +114,7 @@ export class Explainer {
     if (fl & Flag.ZERO_WINDOW_PROBE_ACK) return `${me} answers the probe: its window is still zero`;
     if (fl & Flag.KEEP_ALIVE) return `keep-alive: ${me} resends an old byte to check that ${peer} is still there`;
     if (fl & Flag.KEEP_ALIVE_ACK) return `${me} answers the keep-alive: still there`;
+    if (fl === 0) return this.unflagged(s, v, stream, ctx, side, me, peer, server);
     if (fl & Flag.DUPLICATE_ACK && s.duplicateAck) {
       const sack = this.sackEdge(v, stream, side);
       return `duplicate ACK #${s.duplicateAck.number}: ${me} is missing ${s.ack}:${sack ?? `(data after ${s.ack})`}`;
@@ -125,13 +126,17 @@ export class Explainer {
     if (fl & Flag.WINDOW_FULL) parts.push(`window full: this fills the window ${peer} offered`);
     if (fl & Flag.WINDOW_UPDATE) parts.push(`window update: ${me} has room again (window ${s.scaledWindow})`);
     const flagged = parts.join('; ');
-
-    let base: string;
-    if (f & RST) base = this.reset(s, stream, ctx, me);
-    else if (f & SYN) base = this.open(s, v, stream, ctx, me, server);
-    else if (f & FIN) base = this.fin(s, ctx, side, me, peer);
-    else base = this.plain(s, stream, ctx, side, me, peer);
+    const base = this.unflagged(s, v, stream, ctx, side, me, peer, server);
     return flagged ? (base ? `${flagged}; ${base}` : flagged) : base;
+  }
+
+  /** What the segment does in the conversation: open, data, ACK, close, reset. */
+  private unflagged(s: SegmentAnalysis, v: FrameView, stream: Stream, ctx: Context, side: number, me: string, peer: string, server: string): string {
+    const f = s.tcpFlags;
+    if (f & RST) return this.reset(s, stream, ctx, me);
+    if (f & SYN) return this.open(s, v, stream, ctx, me, server);
+    if (f & FIN) return this.fin(s, ctx, side, me, peer);
+    return this.plain(s, stream, ctx, side, me, peer);
   }
 
   private options(v: FrameView): string {

@@ -12,8 +12,8 @@ export interface ExplainLines {
 }
 
 export function formatExplanation(labels: readonly string[], note: string, client: string, server: string): string {
-  const flags = labels.length ? `[${labels.join('] [')}] ` : '';
-  return `      ${flags}${note}  (client ${client}, server ${server})`;
+  const tail = '  (client ' + client + ', server ' + server + ')';
+  return labels.length ? '      [' + labels.join('] [') + '] ' + note + tail : '      ' + note + tail;
 }
 
 export async function createExplainLines(): Promise<ExplainLines> {
