@@ -240,7 +240,9 @@ export function analyzeSegment(s: SegmentIn, fwd: Flow, rev: Flow, irttNs: numbe
     fwd.dupacknum = 0;
   }
 
-  // ACKed unseen segment: the ACK covers more than the other direction has shown.
+  // ACKed unseen segment: the ACK covers more than the other direction has shown. (Known gap:
+  // once in a capture where the capture missed a segment next to a loss repair, tshark 4.0
+  // stayed silent on the first such ACK and flagged the next; this rule flags both.)
   if (rev.maxseqtobeacked && gt(ack, rev.maxseqtobeacked) && flags & ACK) {
     fl |= Flag.ACK_LOST_PACKET;
     rev.maxseqtobeacked = rev.nextseq;
