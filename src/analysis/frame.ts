@@ -3,12 +3,13 @@
  * no allocation but the address keys): the analyzer runs at millions of packets a second.
  * One FrameView is reused for every frame; `decodeFrame` fills it and says what it found.
  *
- * Link types: Ethernet (with 802.1Q/802.1ad tags), raw IP (101, 228, 229), Linux cooked
- * (113, 276), BSD loopback (0, 108). IPv6 extension headers (hop-by-hop, routing,
+ * Link types: whatever src/wire/network-start.ts knows (Ethernet with VLAN tags, raw IP,
+ * Linux cooked, BSD loopback). IPv6 extension headers (hop-by-hop, routing,
  * destination options) are skipped; fragments other than the first carry no ports and are
  * reported as plain IP.
  */
 import { formatIPv4, formatIPv6 } from '../wire/addr.js';
+import { ipOffset } from '../wire/network-start.js';
 
 export const enum Transport {
   None = 0,
@@ -91,45 +92,6 @@ export class FrameView {
   }
 }
 
-/** Where the network layer starts for a link type; -1 when the frame is not IP. */
-export function networkOffset(data: Buffer, linkType: number): number {
-  let off: number;
-  let type: number;
-  switch (linkType) {
-    case 1: {
-      if (data.length < 14) return -1;
-      off = 14;
-      type = data.readUInt16BE(12);
-      // 802.1Q and 802.1ad tags, possibly stacked.
-      while ((type === 0x8100 || type === 0x88a8) && data.length >= off + 4) {
-        type = data.readUInt16BE(off + 2);
-        off += 4;
-      }
-      break;
-    }
-    case 101:
-    case 228:
-    case 229:
-      return data.length > 0 ? 0 : -1;
-    case 113:
-      if (data.length < 16) return -1;
-      off = 16;
-      type = data.readUInt16BE(14);
-      break;
-    case 276:
-      if (data.length < 20) return -1;
-      off = 20;
-      type = data.readUInt16BE(0);
-      break;
-    case 0:
-    case 108:
-      return data.length > 4 ? 4 : -1;
-    default:
-      return -1;
-  }
-  return type === 0x0800 || type === 0x86dd ? off : -1;
-}
-
 /**
  * Fills `v` from one frame. Returns false when the frame is not IP. Never throws: a cut-off
  * header leaves transport None (or `short` set for a cut-off TCP header).
@@ -140,7 +102,8 @@ export function decodeFrame(data: Buffer, linkType: number, v: FrameView): boole
   v.short = false;
   v.bytes = data;
   v.clearKeys();
-  const ip = networkOffset(data, linkType);
+  // The one home of "where the network layer starts" (VLAN tags skipped).
+  const ip = ipOffset(data, 0, data.length, linkType);
   if (ip < 0 || data.length < ip + 1) return false;
   const version = data[ip]! >> 4;
   let proto: number;

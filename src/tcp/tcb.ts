@@ -27,8 +27,11 @@
  *    where `seg` is `{ flags, seq, ack, len, window, wscale? }` (flags as TCPFlag bits, len the
  *    payload length, window the raw 16-bit field, wscale the SYN's window-scale option). An
  *    observer is lenient where a capture is incomplete: a gap before data is taken as lost by
- *    the capture, not by the endpoint; an ACK an endpoint sends proves what it has received
- *    (its FIN processing included); a stream picked up mid-way starts ESTABLISHED.
+ *    the capture, not by the endpoint; an ACK an endpoint sends proves what it has received;
+ *    a FIN the capture saw pass is taken by its receiver only once that receiver sends
+ *    something that shows it (a segment sent meanwhile went before it: FINs that cross make
+ *    both sides CLOSING); a RST ends its sender only when its seq is the sender's own; a
+ *    stream picked up mid-way starts ESTABLISHED.
  *
  * Sequence numbers are unsigned 32-bit and compared modulo 2^32 (seq.ts).
  */
@@ -260,14 +263,17 @@ function onSend(t: Mutable<Tcb>, s: TcbSegment): void {
     }
   }
   const len = segmentLength(s);
-  const fresh = seq === t.sndNxt || (t.observing && seqGt(seqAdd(seq, len), t.sndNxt) && seqLe(seq, t.sndNxt));
+  // A segment that starts at or before snd.nxt and reaches past it sends new sequence space
+  // (a retransmission cut differently from the first transmission can).
+  const fresh = seq === t.sndNxt || (seqLe(seq, t.sndNxt) && seqGt(seqAdd(seq, len), t.sndNxt));
   if (fresh) t.sndNxt = seqAdd(seq, len);
   if (t.observing && f & TCPFlag.A && isSynchronized(t.state)) noteOwnAck(t, s.ack >>> 0);
   if (f & TCPFlag.R) {
+    const exact = seq === t.sndNxt;
     // Observers: a real endpoint's RST carries a seq it owns (snd.una to snd.nxt), or answers
     // before it has sent anything; a RST with any other seq is someone else's probe.
     const owned = t.observing && ((seqGe(seq, t.sndUna) && seqLe(seq, t.sndNxt)) || !isSynchronized(t.state) || (t.state === 'SYN-RECEIVED' && t.sndUna === t.sndNxt));
-    if (fresh || owned) t.state = 'CLOSED';
+    if (exact || owned) t.state = 'CLOSED';
     return;
   }
   if (f & TCPFlag.F && (fresh || t.observing) && t.finSeq === undefined) {
