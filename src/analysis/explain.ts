@@ -135,7 +135,7 @@ export class Explainer {
     const f = s.tcpFlags;
     if (f & RST) return this.reset(s, stream, ctx, me);
     if (f & SYN) return this.open(s, v, stream, ctx, me, server);
-    if (f & FIN) return this.fin(s, ctx, side, me, peer);
+    if (f & FIN) return this.fin(s, ctx, side, me);
     return this.plain(s, stream, ctx, side, me, peer);
   }
 
@@ -174,7 +174,7 @@ export class Explainer {
     return `${me} resets the connection (RST): both ends forget it at once`;
   }
 
-  private fin(s: SegmentAnalysis, ctx: Context, side: number, me: string, peer: string): string {
+  private fin(s: SegmentAnalysis, ctx: Context, side: number, me: string): string {
     const other = 1 - side;
     // The ACK that covers the FIN (tcp.nxtseq does not count a bare FIN).
     ctx.fin[side] = (s.seq + s.length + 1) >>> 0;
