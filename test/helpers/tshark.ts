@@ -19,38 +19,17 @@ export function tshark(args: string[]): string {
   return r.stdout;
 }
 
-const FLAG_FIELDS = FLAGS.map((f) => `tcp.analysis.${f.field}`);
-const _FIELDS = [
-  'frame.number',
-  'tcp.stream',
-  'tcp.seq',
-  'tcp.ack',
-  'tcp.len',
-  ...FLAG_FIELDS,
-  'tcp.analysis.duplicate_ack_num',
-  'tcp.analysis.duplicate_ack_frame',
-  'tcp.analysis.acks_frame',
-  'tcp.analysis.ack_rtt',
-  'tcp.analysis.bytes_in_flight',
-  'tcp.analysis.initial_rtt',
-];
+const flagCache = new Map<string, Map<number, string[]>>();
 
-/** One line per TCP frame: "frame stream seq ack len flags... dup# dupframe acks rtt bif irtt". */
-export function tsharkLines(file: string): string[] {
-  const out = tshark(['-r', file, '-Y', 'tcp', '-T', 'fields', '-E', 'occurrence=f', ...FIELDS.flatMap((f) => ['-e', f])]);
-  return out
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((l) => {
-      const cols = l.split('\t');
-      // Flag fields are FT_NONE: tshark prints an empty value when present... see flagColumns().
-      return cols.join('|');
-    });
-}
-
-/** tshark's flags per frame, from `-T ek`-free means: one query per flag with a display filter. */
+/**
+ * tshark's flags per frame: the flag fields are FT_NONE (-T fields prints them empty), so one
+ * query per flag with a display filter. Remembered per file: the captures do not change.
+ */
 export function tsharkFlags(file: string): Map<number, string[]> {
+  const known = flagCache.get(file);
+  if (known) return known;
   const byFrame = new Map<number, string[]>();
+  flagCache.set(file, byFrame);
   for (const f of FLAGS) {
     const out = tshark(['-r', file, '-Y', `tcp.analysis.${f.field}`, '-T', 'fields', '-e', 'frame.number']);
     for (const n of out.split('\n').filter(Boolean).map(Number)) {
