@@ -11,6 +11,7 @@ import type { Packet } from '../packet/packet.js';
 import { TCPLayer } from '../layers/tcp.js';
 import { renderLadder, renderLadderSvg, type LadderEntry } from '../show/ladder.js';
 import { writeTextFile } from './files.js';
+import { Analyzer } from '../analysis/analyzer.js';
 import { ipOffset } from '../wire/network-start.js';
 
 const MAX_SEGMENTS = 500;
@@ -28,9 +29,12 @@ export class ConversationTable {
   private readonly byKey = new Map<string, Conversation>();
   /** Conversations beyond MAX_CONVERSATIONS, not drawn. */
   dropped = 0;
+  /** Marks flagged segments with Wireshark's analysis words. */
+  private readonly analyzer = new Analyzer();
 
   /** Offers one frame (bytes valid only during the call); keeps it when it is TCP over IP. */
   add(data: Buffer, linkType: number, timeMicros: number): void {
+    const analysis = this.analyzer.add({ data, linkType, seconds: Math.floor(timeMicros / 1e6), nanos: Math.round((timeMicros % 1e6) * 1000) });
     const off = ipOffset(data, 0, data.length, linkType);
     if (off < 0 || data.length < off + 20) return;
     const version = data[off]! >> 4;
@@ -56,7 +60,8 @@ export class ConversationTable {
       c.more++;
       return;
     }
-    c.entries.push({ direction: src === c.left ? 'out' : 'in', time: (timeMicros - c.startMicros) / 1000, packet: p });
+    const mark = analysis?.labels.length ? analysis.labels.join('] [') : undefined;
+    c.entries.push({ direction: src === c.left ? 'out' : 'in', time: (timeMicros - c.startMicros) / 1000, packet: p, ...(mark ? { mark } : {}) });
   }
 
   get size(): number {

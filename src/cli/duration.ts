@@ -5,7 +5,6 @@
  * milliseconds, as the API takes them.
  */
 import { InvalidArgumentError } from 'commander';
-import { usageError } from '../wire/errors.js';
 import { MAX_TIMER_MS } from '../wire/timer.js';
 
 /** The longest duration an option takes: what a Node timer can hold. */
@@ -27,13 +26,6 @@ function durationOrProblem(text: string, maxMs: number): number | string {
     return `too long: at most ${formatDuration(maxMs)}${days}`;
   }
   return ms;
-}
-
-/** A duration in milliseconds; a usage error naming `name` when the text is not one. */
-export function parseDuration(text: string, name: string, maxMs = MAX_DURATION_MS): number {
-  const r = durationOrProblem(text, maxMs);
-  if (typeof r === 'string') throw usageError(`${name} ${JSON.stringify(text)} is ${r}`);
-  return r;
 }
 
 /** A commander argParser for a duration option: the value arrives as milliseconds. */

@@ -32,6 +32,7 @@ interface ReadOptions {
   nano?: boolean;
   quiet?: boolean;
   n?: number;
+  explain?: boolean;
 }
 
 const increase = (_: string, previous: number): number => previous + 1;
@@ -53,6 +54,7 @@ export function registerRead(program: Command): void {
     .option('--ladder', 'after the lines, draw each TCP conversation as a ladder')
     .option('--svg <out>', 'write each TCP conversation as an SVG ladder (OUT, or OUT-1.svg, OUT-2.svg...)')
     .option('-q, --quiet', 'with --ladder/--svg: leave the packet lines out')
+    .option('--explain', "under each TCP line, a plain-language note, Wireshark's analysis flags and both endpoints' states")
     .addHelpText(
       'after',
       examples(
@@ -61,6 +63,7 @@ export function registerRead(program: Command): void {
         "synack read capture.pcapng -v 'tcp[tcpflags] & (tcp-syn|tcp-fin) != 0'",
         'synack read capture.pcap -e -xx -c 10',
         'synack read handshake.pcap --ladder --svg handshake.svg',
+        'synack read capture.pcap --explain',
       ),
     )
     .action(
@@ -79,6 +82,9 @@ export function registerRead(program: Command): void {
         // Ladders dissect packets: only they load the layers (the printer's fast path needs none).
         const conversations = opts.ladder || opts.svg ? new (await import('./conversations.js')).ConversationTable() : undefined;
         const printLines = !(opts.quiet && conversations);
+        const explainer = opts.explain ? await (await import('./explain-lines.js')).createExplainLines() : undefined;
+        // One line per record unless -v or -x add more: then notes go after each record's lines.
+        const oneLinePerRecord = printerOptions.verbose === 0 && printerOptions.hex === undefined;
         const nano = opts.nano ?? false;
         const w = new LineWriter();
         let announced = false;
@@ -109,7 +115,25 @@ export function registerRead(program: Command): void {
               records = kept;
             }
             printed += records.length;
-            if (printLines && records.length > 0) {
+            if (printLines && records.length > 0 && explainer) {
+              if (oneLinePerRecord) {
+                const chunk = printer.formatBatch(records, nano);
+                let start = 0;
+                for (const rec of records) {
+                  const end = chunk.indexOf(10, start) + 1;
+                  w.bytes(chunk, start, end);
+                  start = end;
+                  const line = explainer.line(rec);
+                  if (line !== undefined) w.line(line);
+                }
+              } else {
+                for (const rec of records) {
+                  w.line(printer.formatRecord(rec, nano));
+                  const line = explainer.line(rec);
+                  if (line !== undefined) w.line(line);
+                }
+              }
+            } else if (printLines && records.length > 0) {
               // One buffer of lines per batch: no string per packet.
               const chunk = printer.formatBatch(records, nano);
               w.bytes(chunk, 0, chunk.length);

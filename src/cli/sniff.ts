@@ -27,6 +27,7 @@ interface SniffOptions {
   absolute?: boolean;
   ladder?: boolean;
   n?: number;
+  explain?: boolean;
 }
 
 const increase = (_: string, previous: number): number => previous + 1;
@@ -46,6 +47,7 @@ export function registerSniff(program: Command): void {
     .option('-S, --absolute', 'absolute TCP sequence numbers')
     .option('-n', 'accepted for tcpdump habits: synack never resolves names', increase, 0)
     .option('--ladder', 'when the capture ends, draw each TCP conversation as a ladder')
+    .option('--explain', "under each TCP line, a plain-language note, Wireshark's analysis flags and both endpoints' states")
     .addHelpText(
       'after',
       examples(
@@ -69,6 +71,7 @@ export function registerSniff(program: Command): void {
           hex: !opts.hex ? undefined : opts.hex === 1 ? 'x' : 'xx',
         });
         const conversations = opts.ladder ? new ConversationTable() : undefined;
+        const explainer = opts.explain ? await (await import('./explain-lines.js')).createExplainLines() : undefined;
         const lines = new LineWriter(1, 64 * 1024);
         let writer: PcapWriter | undefined;
         let seen = 0;
@@ -86,6 +89,10 @@ export function registerSniff(program: Command): void {
             const frac = Math.floor(time - sec * 1e6);
             if (writer) writer.write(data, Math.floor(time));
             else lines.line(printer.format({ data, linkType, sec, frac }));
+            if (explainer && !writer) {
+              const line = explainer.line({ data, linkType, seconds: sec, nanos: frac * 1000 });
+              if (line !== undefined) lines.line(line);
+            }
             conversations?.add(data, linkType, time);
             // Live output: flush soon, but not once per packet.
             flushTimer ??= setTimeout(() => {

@@ -16,6 +16,8 @@ export interface LadderEntry {
   packet: Packet;
   /** State of the left endpoint after this segment, when known. */
   state?: string;
+  /** What the TCP analysis flagged, in Wireshark's words ('TCP Retransmission'), shown beside the arrow. */
+  mark?: string;
 }
 
 export interface LadderOptions {
@@ -76,7 +78,7 @@ export function renderLadder(entries: readonly LadderEntry[], opts: LadderOption
       ? `|${'-'.repeat(before)}${label}${'-'.repeat(after - 1)}>|`
       : `|<${'-'.repeat(before - 1)}${label}${'-'.repeat(after)}|`;
     const time = `${e.time.toFixed(3)} ms`.padStart(timeWidth - 1) + ' ';
-    lines.push(`${time}${body}${e.state ? `  ${e.state}` : ''}`);
+    lines.push(`${time}${body}${e.state ? `  ${e.state}` : ''}${e.mark ? `  [${e.mark}]` : ''}`);
   });
   return lines.join('\n');
 }
@@ -109,6 +111,7 @@ export function renderLadderSvg(entries: readonly LadderEntry[], opts: LadderOpt
     parts.push(`<text x="${(leftX + rightX) / 2}" y="${(y1 + y2) / 2 - 6}" text-anchor="middle">${escapeXml(labels[i]!)}</text>`);
     parts.push(`<text x="${leftX - 10}" y="${y1 + 4}" text-anchor="end" fill="#666">${e.time.toFixed(3)} ms</text>`);
     if (e.state) parts.push(`<text x="${rightX + 10}" y="${y1 + 4}" fill="#06c">${escapeXml(e.state)}</text>`);
+    if (e.mark) parts.push(`<text x="${(leftX + rightX) / 2}" y="${(y1 + y2) / 2 + 14}" text-anchor="middle" fill="#c00">[${escapeXml(e.mark)}]</text>`);
   });
   parts.push('</svg>');
   return parts.join('\n');

@@ -1,0 +1,184 @@
+/**
+ * Conversations as Wireshark counts them (`tshark -q -z conv,tcp|udp|ip|ipv6`): frames and
+ * bytes (whole frames, as captured on the wire) each way, the start relative to the capture's
+ * first frame, and the duration. TCP conversations are told apart by stream index (a reused
+ * port pair is a new conversation), UDP by address and port pair, IP by address pair.
+ *
+ * Side A of a conversation is the source of its first frame: "->" counts A to B, "<-" B to A,
+ * as tshark prints them.
+ */
+import type { FrameView } from './frame.js';
+import { Transport } from './frame.js';
+
+export type ConvKind = 'tcp' | 'udp' | 'ipv4' | 'ipv6';
+
+export interface ConversationStats {
+  kind: ConvKind;
+  /** Side A and side B: 'addr' or 'addr:port' ('[v6]:port' is not used: tshark writes v6:port). */
+  a: string;
+  b: string;
+  /** Frames and bytes from A to B, from B to A. */
+  aToB: { frames: number; bytes: number };
+  bToA: { frames: number; bytes: number };
+  /** Seconds since the capture's first frame, of this conversation's first and last frame. */
+  start: number;
+  end: number;
+  /** The TCP stream index (tcp only). */
+  stream?: number;
+}
+
+interface Item extends ConversationStats {
+  aKey: string;
+  aPort: number;
+  /** IPv4 side A as a number (-1 for IPv6). */
+  a4: number;
+}
+
+function compareKeys(x: string, y: string): number {
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+export class ConversationCounter {
+  private readonly tables: Record<ConvKind, Map<string, Item>> = { tcp: new Map(), udp: new Map(), ipv4: new Map(), ipv6: new Map() };
+  // The hot paths without a string per frame: TCP by stream index, IPv4 by the address pair.
+  private readonly byStream: Item[] = [];
+  private readonly ipv4Pairs = new Map<number, Map<number, Item>>();
+  private baseSeconds = -1;
+  private baseNanos = 0;
+
+  /**
+   * Counts one frame. `v` is the frame decoded (decodeFrame), `tcpStream` its stream index
+   * when it is a TCP segment the analyzer numbered.
+   */
+  add(v: FrameView, wireLength: number, seconds: number, nanos: number, tcpStream?: number): void {
+    if (this.baseSeconds < 0) {
+      this.baseSeconds = seconds;
+      this.baseNanos = nanos;
+    }
+    if (v.ipVersion === 0) return;
+    // As Wireshark: the relative time normalised to (seconds, nanoseconds), then one double.
+    let rs = seconds - this.baseSeconds;
+    let rn = nanos - this.baseNanos;
+    if (rn < 0) {
+      rs -= 1;
+      rn += 1e9;
+    }
+    const t = rs + rn / 1e9;
+    if (v.ipVersion === 4) {
+      const lo = v.src4 < v.dst4 ? v.src4 : v.dst4;
+      const hi = v.src4 < v.dst4 ? v.dst4 : v.src4;
+      let inner = this.ipv4Pairs.get(lo);
+      if (!inner) this.ipv4Pairs.set(lo, (inner = new Map()));
+      let item = inner.get(hi);
+      if (!item) inner.set(hi, (item = this.item('ipv4', v, 0, 0, '', t, undefined)));
+      this.tally(item, v, 0, wireLength, t);
+    } else {
+      this.count('ipv6', v, 0, 0, '', wireLength, t, undefined);
+    }
+    if (v.transport === Transport.TCP && tcpStream !== undefined) {
+      let item = this.byStream[tcpStream];
+      if (!item) this.byStream[tcpStream] = item = this.item('tcp', v, v.sport, v.dport, `#${tcpStream}`, t, tcpStream);
+      this.tally(item, v, v.sport, wireLength, t);
+    } else if (v.transport === Transport.UDP) this.count('udp', v, v.sport, v.dport, '', wireLength, t, undefined);
+  }
+
+  /** A new conversation, side A the frame's source, entered in its table (for the order). */
+  private item(kind: ConvKind, v: FrameView, sport: number, dport: number, key: string, t: number, stream: number | undefined): Item {
+    const ports = kind === 'tcp' || kind === 'udp';
+    const item: Item = {
+      kind,
+      a: ports ? `${v.srcText()}:${sport}` : v.srcText(),
+      b: ports ? `${v.dstText()}:${dport}` : v.dstText(),
+      aKey: v.ipVersion === 4 ? '' : v.srcKey,
+      aPort: sport,
+      a4: v.ipVersion === 4 ? v.src4 : -1,
+      aToB: { frames: 0, bytes: 0 },
+      bToA: { frames: 0, bytes: 0 },
+      start: t,
+      end: t,
+      ...(stream !== undefined ? { stream } : {}),
+    };
+    this.tables[kind].set(key || `${kind}${this.tables[kind].size}`, item);
+    return item;
+  }
+
+  private tally(item: Item, v: FrameView, sport: number, bytes: number, t: number): void {
+    const fromA = sport === item.aPort && (item.a4 >= 0 ? v.src4 === item.a4 : v.srcKey === item.aKey);
+    const side = fromA ? item.aToB : item.bToA;
+    side.frames++;
+    side.bytes += bytes;
+    if (t > item.end) item.end = t;
+    else if (t < item.start) item.start = t;
+  }
+
+  private count(kind: ConvKind, v: FrameView, sport: number, dport: number, id: string, bytes: number, t: number, stream: number | undefined): void {
+    const src = v.srcKey;
+    const dst = v.dstKey;
+    // One key for both directions; side A is whoever sent the first frame.
+    const forward = sport !== dport ? sport > dport : compareKeys(src, dst) <= 0;
+    const key = forward ? `${src}/${sport}/${dst}/${dport}${id}` : `${dst}/${dport}/${src}/${sport}${id}`;
+    let item = this.tables[kind].get(key);
+    if (!item) item = this.item(kind, v, sport, dport, key, t, stream);
+    this.tally(item, v, sport, bytes, t);
+  }
+
+  /** Conversations of one kind, most frames first (ties in order of appearance), as tshark lists them. */
+  list(kind: ConvKind): ConversationStats[] {
+    const items = [...this.tables[kind].values()];
+    const sorted = items
+      .map((item, i) => ({ item, i }))
+      .sort((x, y) => total(y.item) - total(x.item) || x.i - y.i)
+      .map(({ item }) => {
+        const { aKey: _k, aPort: _p, a4: _a, ...stats } = item;
+        return stats;
+      });
+    return sorted;
+  }
+}
+
+const total = (c: ConversationStats): number => c.aToB.frames + c.bToA.frames;
+
+/** Wireshark's format_size() for bytes with SI prefixes: '785 bytes', '12 kB', '1 MB'. */
+export function formatSize(bytes: number): string {
+  const units: Array<[number, string]> = [
+    [1e15, 'P'],
+    [1e12, 'T'],
+    [1e9, 'G'],
+    [1e6, 'M'],
+    [1e3, 'k'],
+  ];
+  for (const [m, p] of units) if (bytes >= 10 * m) return `${Math.floor(bytes / m)} ${p}B`;
+  return `${bytes} bytes`;
+}
+
+const TITLES: Record<ConvKind, string> = { tcp: 'TCP', udp: 'UDP', ipv4: 'IPv4', ipv6: 'IPv6' };
+const RULE = '================================================================================';
+
+const padEnd = (s: string, n: number): string => (s.length >= n ? s : s + ' '.repeat(n - s.length));
+const padStart = (s: string, n: number): string => (s.length >= n ? s : ' '.repeat(n - s.length) + s);
+
+/** One table in tshark's `-z conv,<kind>` layout. */
+export function formatConversations(kind: ConvKind, list: readonly ConversationStats[]): string {
+  const ports = kind === 'tcp' || kind === 'udp';
+  const indent = ports ? '            ' : '';
+  const lines = [
+    RULE,
+    `${TITLES[kind]} Conversations`,
+    'Filter:<No Filter>',
+    `${indent}                                               |       <-      | |       ->      | |     Total     |    Relative    |   Duration   |`,
+    `${indent}                                               | Frames  Bytes | | Frames  Bytes | | Frames  Bytes |      Start     |              |`,
+  ];
+  const width = ports ? 26 : 20;
+  for (const c of list) {
+    const rx = c.bToA;
+    const tx = c.aToB;
+    lines.push(
+      `${padEnd(c.a, width)} <-> ${padEnd(c.b, width)}  ${padStart(String(rx.frames), 6)} ${padEnd(formatSize(rx.bytes), 9)}` +
+        `  ${padStart(String(tx.frames), 6)} ${padEnd(formatSize(tx.bytes), 9)}` +
+        `  ${padStart(String(rx.frames + tx.frames), 6)} ${padEnd(formatSize(rx.bytes + tx.bytes), 9)}  ` +
+        `${padStart(c.start.toFixed(9), 14)}   ${padStart((c.end - c.start).toFixed(4), 12)}`,
+    );
+  }
+  lines.push(RULE);
+  return lines.join('\n') + '\n';
+}
