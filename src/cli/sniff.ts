@@ -13,6 +13,8 @@ import { createPrinter } from '../show/printer.js';
 import { ConversationTable } from './conversations.js';
 import { examples, intOption, LineWriter, note, numberOption } from './common.js';
 import { action } from './run.js';
+import { SynackError } from '../wire/errors.js';
+import { compileFilter } from './filter.js';
 import { checkIface } from './send.js';
 
 interface SniffOptions {
@@ -29,6 +31,19 @@ interface SniffOptions {
 }
 
 const increase = (_: string, previous: number): number => previous + 1;
+
+/**
+ * Opens a capture; when libpcap rejects the filter with its bare "syntax error", the filter is
+ * diagnosed by the compiler `synack read` uses, which names the column and suggests the fix.
+ */
+function openCapture(...args: ConstructorParameters<typeof Capture>): Capture {
+  try {
+    return new Capture(...args);
+  } catch (err) {
+    if (err instanceof SynackError && err.message.startsWith('bad capture filter')) compileFilter(args[2]?.filter ?? '');
+    throw err;
+  }
+}
 
 export function registerSniff(program: Command): void {
   program
@@ -75,7 +90,7 @@ export function registerSniff(program: Command): void {
         let finish: () => void = () => undefined;
         const ended = new Promise<void>((resolve) => (finish = resolve));
         let flushTimer: NodeJS.Timeout | undefined;
-        const capture = new Capture(
+        const capture = openCapture(
           iface,
           (buf, length, time) => {
             if (opts.count !== undefined && seen >= opts.count) return;

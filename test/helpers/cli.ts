@@ -54,14 +54,31 @@ export function synack(args: string[], options: { input?: string; timeoutMs?: nu
 }
 
 /** Starts synack in the background (for sniff); resolve with wait(). */
-export function startSynack(args: string[]): { wait: () => Promise<Run>; kill: (signal?: NodeJS.Signals) => void } {
+export function startSynack(args: string[]): { wait: () => Promise<Run>; kill: (signal?: NodeJS.Signals) => void; said: (text: string) => Promise<void> } {
   const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, TZ: 'UTC', NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const watchers: Array<() => void> = [];
+  child.stderr.setEncoding('utf8').on('data', (d: string) => {
+    stderr += d;
+    for (const w of watchers) w();
+  });
+  child.stdout.on('data', () => {
+    for (const w of watchers) w();
+  });
   const done = new Promise<Run>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
-  return { wait: () => done, kill: (signal = 'SIGINT') => child.kill(signal) };
+  // Resolves once stdout or stderr has shown `text` (e.g. sniff's 'listening on'), or the program ended.
+  const said = (text: string): Promise<void> =>
+    new Promise((resolve) => {
+      const check = (): void => {
+        if (stderr.includes(text) || stdout.includes(text)) resolve();
+      };
+      watchers.push(check);
+      check();
+      void done.then(() => resolve());
+    });
+  return { wait: () => done, kill: (signal = 'SIGINT') => child.kill(signal), said };
 }
 
 export const isRoot = process.getuid?.() === 0;
