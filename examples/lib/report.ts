@@ -1,7 +1,8 @@
 /**
  * How the examples print a scenario: each conversation as tcpdump lines with our state after
  * each segment, then as a ladder, then the kernel's sockets at the moments that matter.
- * `--svg FILE` also writes the first conversation's ladder as SVG.
+ * `--svg FILE` also writes the ladders as SVG: FILE for a single conversation, FILE-1.svg,
+ * FILE-2.svg... when there are several (full-backlog's interesting ones are 2 and 4).
  */
 import { writeFileSync } from 'node:fs';
 import '../../src/show/index.js';
@@ -15,15 +16,34 @@ export function printScenario(r: ScenarioResult, out: (s: string) => void = (s) 
     out('');
     for (const line of traceLines(c.trace)) out(line);
     out('');
-    out(traceLadder(c.trace, { left: `us ${c.endpoints.src}.${c.endpoints.sport}`, right: `${c.trace[0]?.direction === 'in' ? 'client' : 'server'} ${c.endpoints.dst}.${c.endpoints.dport}` }));
+    out(traceLadder(c.trace, ladderNames(r, i)));
   });
-  if (r.serverReceived.length) out(`\nserver application received: ${r.serverReceived.map((s) => JSON.stringify(s)).join(', ')}`);
-  if (r.reply) out(`we received: ${JSON.stringify(r.reply)}`);
+  // Who is who: in most scenarios we are the client of a kernel server; with listen() we are
+  // the server and the kernel application is the client.
+  const weServe = r.conversations[0]?.trace[0]?.direction === 'in';
+  if (r.serverReceived.length) out(`\n${weServe ? 'we (the server) received' : 'server application received'}: ${r.serverReceived.map((s) => JSON.stringify(s)).join(', ')}`);
+  if (r.reply) out(`${weServe ? 'client application received' : 'we received'}: ${JSON.stringify(r.reply)}`);
   for (const e of r.errors) out(`as expected: ${e}`);
   for (const s of r.kernel) {
     out(`\nss -tan (port ${r.port}), ${s.moment}:`);
     out(s.sockets.length ? s.sockets.map((k) => `  ${k.line}`).join('\n') : '  (no socket)');
   }
+}
+
+/** Every conversation's ladder as SVG: `path` itself for one, path-1.svg, path-2.svg... for several. */
+export function writeLadders(r: ScenarioResult, path: string): string[] {
+  const all = r.conversations;
+  return all.map((c, i) => {
+    const file = all.length === 1 ? path : path.replace(/(\.svg)?$/i, `-${i + 1}.svg`);
+    writeFileSync(file, traceLadderSvg(c.trace, ladderNames(r, i)) + '\n');
+    return file;
+  });
+}
+
+/** The two columns' names for conversation i. */
+export function ladderNames(r: ScenarioResult, i: number): { left: string; right: string } {
+  const c = r.conversations[i]!;
+  return { left: `us ${c.endpoints.src}.${c.endpoints.sport}`, right: `${c.trace[0]?.direction === 'in' ? 'client' : 'server'} ${c.endpoints.dst}.${c.endpoints.dport}` };
 }
 
 /** Runs one scenario as a program: prints it, writes the SVG when asked, exits non-zero on failure. */
@@ -36,10 +56,8 @@ export async function runExample(scenario: () => Promise<ScenarioResult>): Promi
     const r = await scenario();
     printScenario(r);
     const svgAt = process.argv.indexOf('--svg');
-    if (svgAt > 0 && process.argv[svgAt + 1] && r.conversations[0]) {
-      writeFileSync(process.argv[svgAt + 1]!, traceLadderSvg(r.conversations[0].trace));
-      process.stdout.write(`\nladder written to ${process.argv[svgAt + 1]}\n`);
-    }
+    const svg = svgAt > 0 ? process.argv[svgAt + 1] : undefined;
+    if (svg) for (const path of writeLadders(r, svg)) process.stdout.write(`\nladder written to ${path}\n`);
     process.exit(0);
   } catch (err) {
     process.stderr.write(`${(err as Error).message}\n`);

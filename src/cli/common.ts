@@ -205,3 +205,25 @@ export function ms(micros: number): string {
 interface FastWrite {
   utf8Write(text: string, offset: number, length: number): number;
 }
+
+/** --send text: \n \r \t \\ and \xNN escapes, so a line ending or a byte can be sent. */
+export function unescapeData(text: string): Buffer {
+  const bytes: number[] = [];
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c !== '\\' || i + 1 >= text.length) {
+      for (const b of Buffer.from(c, 'utf8')) bytes.push(b);
+      continue;
+    }
+    const e = text[++i]!;
+    if (e === 'n') bytes.push(10);
+    else if (e === 'r') bytes.push(13);
+    else if (e === 't') bytes.push(9);
+    else if (e === '\\') bytes.push(92);
+    else if (e === 'x' && /^[0-9a-fA-F]{2}$/.test(text.slice(i + 1, i + 3))) {
+      bytes.push(parseInt(text.slice(i + 1, i + 3), 16));
+      i += 2;
+    } else throw usageError(`unknown escape '\\${e}' in --send '${text}': use \\n \\r \\t \\\\ or \\xNN`);
+  }
+  return Buffer.from(bytes);
+}

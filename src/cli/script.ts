@@ -18,6 +18,9 @@ import { CLOSE_MODES, recordConversation, type CloseMode } from '../script/recor
 import { formatTarget } from '../script/target.js';
 import { requireRoot } from './privilege.js';
 import { EXIT_NO_ANSWER, EXIT_OK, action } from './run.js';
+import { unescapeData } from './common.js';
+
+export { unescapeData };
 
 interface ScriptOptions {
   target?: string;
@@ -29,28 +32,6 @@ interface ScriptOptions {
   close?: string;
   wait?: string;
   output?: string;
-}
-
-/** --send text: \n \r \t \\ and \xNN escapes, so a line ending or a byte can be sent. */
-export function unescapeData(text: string): Buffer {
-  const bytes: number[] = [];
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (c !== '\\' || i + 1 >= text.length) {
-      for (const b of Buffer.from(c, 'utf8')) bytes.push(b);
-      continue;
-    }
-    const e = text[++i]!;
-    if (e === 'n') bytes.push(10);
-    else if (e === 'r') bytes.push(13);
-    else if (e === 't') bytes.push(9);
-    else if (e === '\\') bytes.push(92);
-    else if (e === 'x' && /^[0-9a-fA-F]{2}$/.test(text.slice(i + 1, i + 3))) {
-      bytes.push(parseInt(text.slice(i + 1, i + 3), 16));
-      i += 2;
-    } else throw usageError(`unknown escape '\\${e}' in --send '${text}': use \\n \\r \\t \\\\ or \\xNN`);
-  }
-  return Buffer.from(bytes);
 }
 
 function number(name: string, text: string | undefined): number | undefined {
