@@ -199,11 +199,12 @@ describe.skipIf(!isRoot)('wire commands (root)', () => {
     expect(r.stdout).toContain('-> LAST-ACK');
     expect(r.stdout).toContain('received "200 ok"');
     expect(r.stdout).toContain('final state CLOSED');
-    expect(r.stdout).toMatch(/\|-+ \[S\] seq 0 -+>\|  SYN-SENT/);
+    // Our state on our side of the ladder.
+    expect(r.stdout).toMatch(/SYN-SENT \|-+ \[S\] seq 0 -+>\|/);
     const rst = await synack(['handshake', `127.0.0.1:${open}`, '--close', 'rst', '--json']);
-    const j = JSON.parse(rst.stdout) as { final_state: string; trace: Array<{ line: string }> };
+    const j = JSON.parse(rst.stdout) as { final_state: string; trace: Array<{ packet: { summary: string } }> };
     expect(j.final_state).toBe('CLOSED');
-    expect(j.trace.at(-1)!.line).toMatch(/Flags \[R\.\]/);
+    expect(j.trace.at(-1)!.packet.summary).toMatch(/Flags \[R\.\]/);
   });
 
   it('demo: exits 0 and prints the handshake', async () => {

@@ -4,47 +4,10 @@
  * `--svg FILE` also writes the ladders as SVG: FILE for a single conversation, FILE-1.svg,
  * FILE-2.svg... when there are several (full-backlog's interesting ones are 2 and 4).
  */
-import { writeFileSync } from 'node:fs';
-import '../../src/show/index.js';
-import { traceLadder, traceLadderSvg, traceLines } from '../../src/tcp/trace.js';
 import type { ScenarioResult } from './scenarios.js';
+import { printScenario, writeLadders } from '../../src/demo/report.js';
 
-export function printScenario(r: ScenarioResult, out: (s: string) => void = (s) => process.stdout.write(s + '\n')): void {
-  out(`== ${r.name}: server ${r.host}.${r.port}`);
-  r.conversations.forEach((c, i) => {
-    if (r.conversations.length > 1) out(`\n-- conversation ${i + 1}, from port ${c.endpoints.sport} (final state ${c.state})`);
-    out('');
-    for (const line of traceLines(c.trace)) out(line);
-    out('');
-    out(traceLadder(c.trace, ladderNames(r, i)));
-  });
-  // Who is who: in most scenarios we are the client of a kernel server; with listen() we are
-  // the server and the kernel application is the client.
-  const weServe = r.conversations[0]?.trace[0]?.direction === 'in';
-  if (r.serverReceived.length) out(`\n${weServe ? 'we (the server) received' : 'server application received'}: ${r.serverReceived.map((s) => JSON.stringify(s)).join(', ')}`);
-  if (r.reply) out(`${weServe ? 'client application received' : 'we received'}: ${JSON.stringify(r.reply)}`);
-  for (const e of r.errors) out(`as expected: ${e}`);
-  for (const s of r.kernel) {
-    out(`\nss -tan (port ${r.port}), ${s.moment}:`);
-    out(s.sockets.length ? s.sockets.map((k) => `  ${k.line}`).join('\n') : '  (no socket)');
-  }
-}
-
-/** Every conversation's ladder as SVG: `path` itself for one, path-1.svg, path-2.svg... for several. */
-export function writeLadders(r: ScenarioResult, path: string): string[] {
-  const all = r.conversations;
-  return all.map((c, i) => {
-    const file = all.length === 1 ? path : path.replace(/(\.svg)?$/i, `-${i + 1}.svg`);
-    writeFileSync(file, traceLadderSvg(c.trace, ladderNames(r, i)) + '\n');
-    return file;
-  });
-}
-
-/** The two columns' names for conversation i. */
-export function ladderNames(r: ScenarioResult, i: number): { left: string; right: string } {
-  const c = r.conversations[i]!;
-  return { left: `us ${c.endpoints.src}.${c.endpoints.sport}`, right: `${c.trace[0]?.direction === 'in' ? 'client' : 'server'} ${c.endpoints.dst}.${c.endpoints.dport}` };
-}
+export { ladderNames, printScenario, writeLadders } from '../../src/demo/report.js';
 
 /** Runs one scenario as a program: prints it, writes the SVG when asked, exits non-zero on failure. */
 export async function runExample(scenario: () => Promise<ScenarioResult>): Promise<void> {

@@ -106,18 +106,22 @@ export function registerHandshake(program: Command): void {
         );
         const printer = createPrinter({ noTimestamp: true, absolute: opts.absolute ?? false });
         const live = opts.json ? undefined : new TraceFollower(c.trace, printer);
-        // Ctrl-C: releasing the conversation rejects whatever it waits for; what happened so far is printed.
+        // Ctrl-C: the steps are raced against it; the conversation is released and what
+        // happened so far is printed.
         let interrupted = false;
+        let interrupt: () => void = () => undefined;
+        const interruption = new Promise<never>((_, reject) => (interrupt = () => reject(new SynackError('interrupted', 'timeout'))));
+        interruption.catch(() => undefined);
         const onSignal = (): void => {
           interrupted = true;
-          void c.release();
+          interrupt();
         };
         process.on('SIGINT', onSignal);
         process.on('SIGTERM', onSignal);
         let failure: unknown;
         const received: Buffer[] = [];
         let note: string | undefined;
-        try {
+        const steps = async (): Promise<void> => {
           await c.handshake(timeout);
           let peerClosed = false;
           if (data !== undefined) {
@@ -129,13 +133,20 @@ export function registerHandshake(program: Command): void {
             await c.sendSegment({ flags: 'FA' });
           }
           await teardown(c, mode, timeout, peerClosed, received);
-          if (mode === 'simultaneous' && !c.trace.some((e) => e.state === 'CLOSING')) note = notSimultaneous(c);
+        };
+        try {
+          await Promise.race([steps(), interruption]);
         } catch (err) {
-          failure = interrupted ? new SynackError('interrupted', 'timeout') : err;
+          failure = err;
           await c.release().catch(() => undefined);
         } finally {
           process.off('SIGINT', onSignal);
           process.off('SIGTERM', onSignal);
+        }
+        // Asked for a simultaneous close and the trace shows none: say what happened instead.
+        if (mode === 'simultaneous' && !interrupted && c.trace.some((e) => e.state === 'FIN-WAIT-1') && !c.trace.some((e) => e.state === 'CLOSING')) {
+          note = notSimultaneous(c, isTimeout(failure) ? timeout : undefined);
+          if (isTimeout(failure)) failure = undefined;
         }
         live?.flush();
         const reply = received.length ? Buffer.concat(received) : undefined;
@@ -173,7 +184,8 @@ export function registerHandshake(program: Command): void {
         }
         if (interrupted) {
           process.stderr.write('synack: interrupted: the conversation so far is above\n');
-          return 130;
+          // The step that was running still holds its timer: end here, as Ctrl-C means.
+          process.exit(130);
         }
         if (note) {
           process.stderr.write(`synack: ${note}\n`);
@@ -250,11 +262,10 @@ async function receiveReply(c: Conversation, received: Buffer[], timeout: number
 /** After the first chunk of a reply, this long without more data ends it. */
 const QUIET_MS = 300;
 
-/** What happened instead of a simultaneous close, from the trace. */
-function notSimultaneous(c: Conversation): string {
-  const states = [...new Set(c.trace.map((e) => e.state))];
-  const peerFirst = states.includes('CLOSE-WAIT');
-  return peerFirst
-    ? `not a simultaneous close: the peer's FIN came before ours left (${states.join(' -> ')})`
-    : `not a simultaneous close: the peer did not close at once, it acknowledged our FIN first and closed later (${states.join(' -> ')})`;
+/** What happened instead of a simultaneous close, from the trace; `stuckAfter` when the peer never closed. */
+function notSimultaneous(c: Conversation, stuckAfter?: number): string {
+  const states = [...new Set(c.trace.map((e) => e.state))].join(' -> ');
+  if (c.trace.some((e) => e.state === 'CLOSE-WAIT')) return `not a simultaneous close: the peer's FIN came before ours left (${states})`;
+  if (stuckAfter !== undefined) return `not a simultaneous close: the peer did not close at once, it acknowledged our FIN and had not closed after ${stuckAfter / 1000} s (${states})`;
+  return `not a simultaneous close: the peer did not close at once, it acknowledged our FIN first and closed later (${states})`;
 }

@@ -7,6 +7,7 @@
 const PRELUDE = `
 import socket, sys, time, signal
 signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))
+signal.signal(signal.SIGINT, lambda *a: sys.exit(0))
 port = int(sys.argv[1])
 addr = sys.argv[2] if len(sys.argv) > 2 else '::'
 s = socket.socket(socket.AF_INET6 if ':' in addr else socket.AF_INET, socket.SOCK_STREAM)
