@@ -98,7 +98,7 @@ describe.skipIf(!isRoot)('wire commands (root)', () => {
     expect(a.code, a.stderr).toBe(0);
     expect(a.stdout).toMatch(new RegExp(`^IP 127\\.0\\.0\\.1\\.${open} > 127\\.0\\.0\\.1\\.20: Flags \\[S\\.\\], seq \\d+, ack 1, win \\d+, options \\[mss 65495\\], length 0  \\(rtt [\\d.]+ ms\\)\\n$`));
     const b = await synack(['sr1', `IP(dst='127.0.0.1')/TCP(dport=${closed},flags='S')`, '--json', '--retry', '2', '--timeout', '1']);
-    expect(JSON.parse(b.stdout).reply).toMatch(/Flags \[R\.\], seq 0, ack 1, win 0, length 0/);
+    expect(JSON.parse(b.stdout).reply.summary).toMatch(/Flags \[R\.\], seq 0, ack 1, win 0, length 0/);
     const c = await synack(['sr1', `IP(dst='127.0.0.1')/TCP(dport=${open},flags='S',chksum=1)`, '--timeout', '0.3']);
     expect(c.code).toBe(1);
     expect(c.stderr).toBe('synack: no answer within 300 ms\n');
@@ -139,7 +139,7 @@ describe.skipIf(!isRoot)('wire commands (root)', () => {
     expect(rows[0]!.meaning).toBe('open');
     expect(rows[1]!.meaning).toMatch(/^open\|filtered/);
     expect(rows[4]!.meaning).toMatch(/^unfiltered/);
-    expect(rows[5]!.reply).toBe('none');
+    expect(rows[5]!.reply).toBeNull();
     const c = await synack(['probe', `127.0.0.1:${closed}`, '--timeout', '0.5']);
     expect(c.stdout).toMatch(/SYN\s+\[S\]\s+\[R\.\] win 0\s+closed/);
     expect(c.stdout).toMatch(/Xmas\s+\[FPU\]\s+\[R\.\] win 0\s+closed/);

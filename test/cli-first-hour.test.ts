@@ -240,3 +240,48 @@ describe('serve and demo', () => {
     expect(refused.stderr).toContain('serve listens on loopback only');
   }, 20_000);
 });
+
+describe('consistency: -i and -I, IPv6 ping, one JSON schema', () => {
+  it('send -i lo asks whether -I was meant; sniff -I lo whether -i was', async () => {
+    const send = await synack(['send', "IP(dst='127.0.0.1')/UDP()", '-i', 'lo']);
+    expect(send.code).toBe(2);
+    expect(send.stderr).toContain("-i is the interval in seconds here (as hping3); 'lo' is an interface: did you mean -I lo?");
+    expect(send.stderr.trim().split('\n')).toHaveLength(1);
+    const sniffed = await synack(['sniff', '-I', 'lo']);
+    expect(sniffed.code).toBe(2);
+    expect(sniffed.stderr).toBe("synack: sniff takes the interface as -i, as tcpdump does (-I is hping3's): did you mean -i lo?\n");
+    const help = await synack(['ping', '--help']);
+    expect(help.stdout).toMatch(/-I, --iface <name>/);
+    expect(help.stdout).toMatch(/-i, --interval <seconds>/);
+  });
+
+  it.skipIf(!isRoot)('ping ::1 probes over IPv6; -I picks the interface; replies carry rtt_ms', async () => {
+    const r = await synack(['ping', '::1', '-S', '-p', String(closed), '-c', '2', '-i', '0.1', '-I', 'lo']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^HPING ::1 \(lo ::1\): S set, 60 headers \+ 0 data bytes$/m);
+    expect(r.stdout).toMatch(new RegExp(`^len=60 ip=::1 ttl=64 id=0 sport=${closed} flags=RA seq=0 win=0 rtt=\\d+\\.\\d ms$`, 'm'));
+    const j = await synack(['ping', '127.0.0.1', '-S', '-p', String(closed), '-c', '1', '--json']);
+    const parsed = JSON.parse(j.stdout) as { replies: Array<Record<string, unknown>>; rtt_ms: { min: number } };
+    expect(parsed.replies[0]).toHaveProperty('rtt_ms');
+    expect(parsed.replies[0]).not.toHaveProperty('rtt');
+  });
+
+  it.skipIf(!isRoot)('sr1, sr and probe --json: packets as {time, summary, layers}, no reply as null', async () => {
+    const one = JSON.parse((await synack(['sr1', `IP(dst='127.0.0.1')/TCP(dport=${closed},flags='S')`, '--json'])).stdout) as Record<string, any>;
+    expect(one.reply.summary).toMatch(/Flags \[R\.\]/);
+    expect(one.reply.layers.map((l: { name: string }) => l.name)).toEqual(['IP', 'TCP']);
+    expect(one.sent.layers[1].fields).toMatchObject({ dport: closed, flags: 2 });
+    expect(typeof one.rtt_ms).toBe('number');
+    const none = await synack(['sr1', "IP(dst='127.0.0.1')/TCP(dport=80,flags='S',chksum=1)", '--json', '--timeout', '0.3']);
+    expect(none.code).toBe(1);
+    expect(JSON.parse(none.stdout)).toMatchObject({ reply: null, rtt_ms: null });
+    const many = JSON.parse((await synack(['sr', `IP(dst='127.0.0.1')/TCP(dport=${closed},flags='S')`, '--json', '--timeout', '0.5'])).stdout) as Record<string, any>;
+    expect(many.answered[0].reply.layers[1].fields.flags).toBe(0x14);
+    const probe = JSON.parse((await synack(['probe', `127.0.0.1:${closed}`, '--json', '--timeout', '0.3'])).stdout) as { probes: Array<Record<string, any>> };
+    const rst = probe.probes.find((p) => p.probe === 'RST')!;
+    expect(rst.reply).toBeNull();
+    expect(rst.rtt_ms).toBeNull();
+    expect(probe.probes.find((p) => p.probe === 'SYN')!.reply.layers.at(-1).fields.flags).toBe(0x14);
+  });
+});
+

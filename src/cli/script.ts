@@ -19,6 +19,7 @@ import { formatTarget } from '../script/target.js';
 import { requireRoot } from './privilege.js';
 import { EXIT_NO_ANSWER, EXIT_OK, action } from './run.js';
 import { unescapeData } from './common.js';
+import { createPrinter } from '../show/printer.js';
 
 export { unescapeData };
 
@@ -27,6 +28,7 @@ interface ScriptOptions {
   tolerance?: string;
   pcap?: string;
   quiet?: boolean;
+  absolute?: boolean;
   record?: string;
   send: string[];
   close?: string;
@@ -50,6 +52,7 @@ export function registerScript(program: Command): void {
     .option('--tolerance <ms>', "timing tolerance in ms (overrides the script's 'tolerance'; twice the handshake RTT is added)")
     .option('--pcap <file>', 'write the run to this pcap file (a failed run is always written, to a temporary file by default)')
     .option('-q, --quiet', 'do not print the exchange, only the verdict')
+    .option('-S, --absolute', 'print absolute TCP sequence numbers (default relative, as tcpdump)')
     .option('--record <host:port>', 'drive a conversation with --send/--close and print it as a script that passes against the same server')
     .option('--send <data>', 'with --record: data to send once connected (repeatable; \\n \\r \\t \\xNN escapes)', (v: string, all: string[]) => [...all, v], [])
     .option('--close <how>', `with --record: how it ends: ${CLOSE_MODES.join(', ')} (default active)`)
@@ -103,11 +106,13 @@ Examples:
         requireRoot('synack script');
         const tolerance = number('--tolerance', opts.tolerance);
         const out = process.stdout;
+        // Relative sequence numbers per flow, as tcpdump (and the script itself) writes them; -S absolute.
+        const printer = createPrinter({ noTimestamp: true, absolute: opts.absolute ?? false });
         const result = await runScript(script, {
           target: opts.target,
           tolerance: tolerance === undefined ? undefined : tolerance / 1000,
           pcap: opts.pcap,
-          onSegment: opts.quiet ? undefined : (e, seconds) => out.write(`${seconds.toFixed(6)} ${e.packet.summary()}\n`),
+          onSegment: opts.quiet ? undefined : (e, seconds) => out.write(`${seconds.toFixed(6)} ${printer.formatPacket(e.packet)}\n`),
         });
         const rtt = result.rtt === undefined ? '' : `, handshake RTT ${(result.rtt * 1000).toFixed(3)} ms`;
         if (result.failure) {

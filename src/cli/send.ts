@@ -3,7 +3,9 @@
  * or as a flood bounded by -c or --duration. A packet that starts with a link layer (Ether)
  * is injected as a whole frame (sendp); one that starts with IP goes through a raw socket.
  */
-import type { Command } from 'commander';
+import { existsSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
+import { InvalidArgumentError, type Command } from 'commander';
 import { send, sendp } from '../sr/send.js';
 import type { Packet } from '../packet/packet.js';
 import { networkIndex } from '../sr/match.js';
@@ -13,6 +15,7 @@ import { usageError } from '../wire/errors.js';
 import { parseAll } from './build.js';
 import { examples, intOption, numberOption, out } from './common.js';
 import { action } from './run.js';
+import { packetJson } from '../show/json.js';
 
 /** Options every wire command shares. */
 export interface WireOptions {
@@ -28,8 +31,8 @@ export interface WireOptions {
 export function wireOptions(cmd: Command, withReplies: boolean): Command {
   cmd
     .option('-c, --count <n>', 'send the packets this many times', intOption('count', 1, 100_000_000))
-    .option('-i, --interval <seconds>', 'wait this long between packets (fractions allowed)', numberOption('interval'))
-    .option('--iface <name>', 'leave by this interface instead of the routed one');
+    .option('-i, --interval <seconds>', 'wait this long between packets (fractions allowed), as hping3 -i', intervalOption())
+    .option('-I, --iface <name>', 'leave by this interface instead of the routed one (hping3 -I)');
   if (withReplies) {
     cmd
       .option('--timeout <seconds>', 'wait this long for answers after the last packet (default 2)', numberOption('timeout'))
@@ -39,6 +42,24 @@ export function wireOptions(cmd: Command, withReplies: boolean): Command {
 }
 
 /** Checks --iface before anything leaves: an unknown name is one usage line. */
+/**
+ * -i in the sending commands is hping3's interval; a user with tcpdump's habits writes `-i lo`.
+ * A word that names an interface gets "did you mean -I"; anything else the number's own error.
+ */
+export function intervalOption(): (value: string) => number {
+  const asNumber = numberOption('interval');
+  return (value: string): number => {
+    if (!/^\d/.test(value) && isInterfaceName(value)) {
+      throw new InvalidArgumentError(`-i is the interval in seconds here (as hping3); '${value}' is an interface: did you mean -I ${value}?`);
+    }
+    return asNumber(value);
+  };
+}
+
+function isInterfaceName(name: string): boolean {
+  return name === 'any' || name in networkInterfaces() || existsSync(`/sys/class/net/${name}`);
+}
+
 export function checkIface(iface: string | undefined): void {
   if (iface !== undefined) interfaceInfo(iface);
 }
@@ -110,7 +131,7 @@ export function registerSend(program: Command): void {
         }
         const seconds = (performance.now() - started) / 1000;
         if (opts.json) {
-          out(JSON.stringify({ sent, seconds: Number(seconds.toFixed(3)), packets: list.map((p) => p.summary()) }) + '\n');
+          out(JSON.stringify({ sent, seconds: Number(seconds.toFixed(3)), packets: list.map((p) => packetJson(p)) }) + '\n');
         } else {
           const rate = opts.flood && seconds > 0 ? ` in ${seconds.toFixed(3)} s (${Math.round(sent / seconds)} packets/s)` : '';
           out(`Sent ${sent} packet${sent === 1 ? '' : 's'}${rate}.\n`);

@@ -4,7 +4,7 @@
  * --ladder draws the TCP conversations seen when the capture ends. It ends after -c packets,
  * after --duration seconds, or on Ctrl-C.
  */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { Capture } from '../io/capture.js';
 import { requireRawPrivilege } from '../io/privilege.js';
 import { linkTypeDescription, linkTypeNumber } from '../pcap/link-type-names.js';
@@ -13,7 +13,7 @@ import { createPrinter } from '../show/printer.js';
 import { ConversationTable } from './conversations.js';
 import { examples, intOption, LineWriter, note, numberOption } from './common.js';
 import { action } from './run.js';
-import { SynackError } from '../wire/errors.js';
+import { SynackError, usageError } from '../wire/errors.js';
 import { compileFilter } from './filter.js';
 import { checkIface } from './send.js';
 
@@ -28,6 +28,7 @@ interface SniffOptions {
   absolute?: boolean;
   ladder?: boolean;
   n?: number;
+  I?: string;
 }
 
 const increase = (_: string, previous: number): number => previous + 1;
@@ -60,6 +61,7 @@ export function registerSniff(program: Command): void {
     .option('-S, --absolute', 'absolute TCP sequence numbers')
     .option('-n', 'accepted for tcpdump habits: synack never resolves names', increase, 0)
     .option('--ladder', 'when the capture ends, draw each TCP conversation as a ladder')
+    .addOption(new Option('-I <name>', "hping3's interface flag, answered with tcpdump's -i").hideHelp())
     .addHelpText(
       'after',
       examples(
@@ -71,6 +73,7 @@ export function registerSniff(program: Command): void {
     )
     .action(
       action(async (filterWords: string[], opts: SniffOptions) => {
+        if (opts.I !== undefined) throw usageError(`sniff takes the interface as -i, as tcpdump does (-I is hping3's): did you mean -i ${opts.I}?`);
         requireRawPrivilege('synack sniff');
         const iface = opts.iface ?? 'any';
         // Checked first: libpcap would print its own warning about a missing device on stderr.

@@ -43,12 +43,15 @@ function jsonValue(value: unknown): JsonValue {
 /** The wire form of a crafted packet: its bytes dissected again (decoded packets are kept). */
 function onTheWire(p: Packet, link: LinkType): Packet {
   const first = p.layers[0]?.name;
-  if (first === 'IP' || first === 'IPv6') {
+  if (first !== 'IP' && first !== 'IPv6') return p;
+  try {
     const again = dissect(p.bytes(), link);
     again.time = p.time;
     return again;
+  } catch {
+    // A packet that cannot be built (no route filled its source yet): its fields as set.
+    return p;
   }
-  return p;
 }
 
 /** A packet in the schema above; `summary` defaults to the packet's own tcpdump line. */
