@@ -314,7 +314,7 @@ try {
         side.runs.push(run);
       }
     }
-    const [tcpdump, ...ours] = sides;
+    const [tcpdump] = sides;
     const wall = (s: typeof tcpdump) => median(s!.runs.map((r) => r.seconds));
     const cpu = (s: typeof tcpdump) => median(s!.runs.map((r) => r.cpu));
     const rss = (s: typeof tcpdump) => Math.max(...s!.runs.map((r) => r.rssMb));

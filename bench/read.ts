@@ -5,7 +5,10 @@
  * conversations over IPv4 and IPv6 (handshake, data both ways, teardown, a RST now and then),
  * UDP datagrams, and ICMP echoes, with ports that tcpdump prints without an application decoder.
  *
- *   npx tsx bench/read.ts [--packets N] [--keep]
+ *   npx tsx bench/read.ts [--packets N] [--rounds N] [--keep]
+ *
+ * Rounds are interleaved (every case on both sides, then the next round); every round's ratios
+ * are printed, and the medians summarize.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -102,32 +105,34 @@ function generate(path: string): number {
   return n;
 }
 
-function timed(command: string, argv: string[], outFile: string): { seconds: number; status: number | null; maxRssKb: number } {
+function timed(command: string, argv: string[], outFile: string): { seconds: number; cpu: number; status: number | null; maxRssKb: number } {
   // /usr/bin/time gives the peak RSS; fall back to no figure without it.
   const hasTime = spawnSync('/usr/bin/time', ['-f', '%M', 'true']).status === 0;
   const started = process.hrtime.bigint();
   const run = hasTime
-    ? spawnSync('/bin/sh', ['-c', `/usr/bin/time -f %M -o ${outFile}.rss ${[command, ...argv].map((a) => `'${a}'`).join(' ')} > ${outFile} 2>/dev/null`], { env: { ...process.env, TZ: 'UTC' } })
+    ? spawnSync('/bin/sh', ['-c', `/usr/bin/time -f '%M %U %S' -o ${outFile}.rss ${[command, ...argv].map((a) => `'${a}'`).join(' ')} > ${outFile} 2>/dev/null`], { env: { ...process.env, TZ: 'UTC' } })
     : spawnSync('/bin/sh', ['-c', `${[command, ...argv].map((a) => `'${a}'`).join(' ')} > ${outFile} 2>/dev/null`], { env: { ...process.env, TZ: 'UTC' } });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   let maxRssKb = 0;
+  let cpu = seconds;
   if (hasTime) {
     try {
-      maxRssKb = Number(readFileSync(`${outFile}.rss`, 'utf8').trim().split('\n').pop());
+      // Peak RSS, then user and system CPU seconds: on a shared machine CPU time is the steadier measure.
+      const [rss, user, sys] = readFileSync(`${outFile}.rss`, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
+      maxRssKb = rss!;
+      cpu = user! + sys!;
     } catch {
       maxRssKb = 0;
     }
   }
-  return { seconds, status: run.status, maxRssKb };
+  return { seconds, cpu, status: run.status, maxRssKb };
 }
 
-function best(command: string, argv: string[], outFile: string, rounds = 3): { seconds: number; status: number | null; maxRssKb: number } {
-  let fastest = timed(command, argv, outFile);
-  for (let i = 1; i < rounds; i++) {
-    const r = timed(command, argv, outFile);
-    if (r.seconds < fastest.seconds) fastest = r;
-  }
-  return fastest;
+const ROUNDS = Number(argValue('--rounds') ?? 5);
+
+function median(xs: number[]): number {
+  const s = xs.slice().sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'synack-bench-read-'));
@@ -145,28 +150,54 @@ try {
   const cases: Array<{ name: string; filter: string[] }> = [
     { name: 'all packets', filter: [] },
     { name: "filter 'tcp and port 9001'", filter: ['tcp and port 9001'] },
+    { name: "filter 'tcp port 80'", filter: ['tcp port 80'] },
+    { name: "filter 'host 198.51.100.10 and tcp[tcpflags] & tcp-syn != 0'", filter: ['host 198.51.100.10 and tcp[tcpflags] & tcp-syn != 0'] },
+    { name: "filter 'ip6 or icmp'", filter: ['ip6 or icmp'] },
   ];
   let ok = true;
-  for (const c of cases) {
-    const s = best(process.execPath, [join(root, 'bin', 'synack'), 'read', capture, ...c.filter], synackOut);
-    const t = best('tcpdump', ['-nn', '-r', capture, ...c.filter], tcpdumpOut);
-    const a = readFileSync(synackOut, 'utf8').split('\n');
-    const b = readFileSync(tcpdumpOut, 'utf8').split('\n');
-    let differ = 0;
-    let firstDiff = -1;
-    for (let i = 0; i < Math.max(a.length, b.length); i++) {
-      if (a[i] !== b[i]) {
-        differ++;
-        if (firstDiff < 0) firstDiff = i;
+  // Interleaved: each round runs every case on both sides, so a busy moment hits both alike.
+  const times = cases.map(() => ({ synack: [] as number[], tcpdump: [] as number[], synackCpu: [] as number[], tcpdumpCpu: [] as number[], rss: 0, tcpdumpRss: 0, lines: 0, tcpdumpLines: 0, differ: 0, firstDiff: '' }));
+  for (let round = 1; round <= ROUNDS; round++) {
+    const row: string[] = [];
+    cases.forEach((c, i) => {
+      const s = timed(process.execPath, [join(root, 'bin', 'synack'), 'read', capture, ...c.filter], synackOut);
+      const t = timed('tcpdump', ['-nn', '-r', capture, ...c.filter], tcpdumpOut);
+      const r = times[i]!;
+      r.synack.push(s.seconds);
+      r.tcpdump.push(t.seconds);
+      r.synackCpu.push(s.cpu);
+      r.tcpdumpCpu.push(t.cpu);
+      r.rss = Math.max(r.rss, s.maxRssKb);
+      r.tcpdumpRss = Math.max(r.tcpdumpRss, t.maxRssKb);
+      if (s.status !== 0) ok = false;
+      if (round === 1) {
+        const a = readFileSync(synackOut, 'utf8').split('\n');
+        const b = readFileSync(tcpdumpOut, 'utf8').split('\n');
+        r.lines = a.length - 1;
+        r.tcpdumpLines = b.length - 1;
+        for (let k = 0; k < Math.max(a.length, b.length); k++) {
+          if (a[k] !== b[k]) {
+            if (r.differ++ === 0) r.firstDiff = `first at line ${k + 1}:\n    synack:  ${a[k]}\n    tcpdump: ${b[k]}`;
+          }
+        }
+        if (r.differ !== 0) ok = false;
       }
-    }
-    console.log(`\n${c.name}:`);
-    console.log(`  tcpdump -nn -r   ${t.seconds.toFixed(3)} s  ${b.length - 1} lines  peak RSS ${(t.maxRssKb / 1024).toFixed(0)} MB`);
-    console.log(`  synack read      ${s.seconds.toFixed(3)} s  ${a.length - 1} lines  peak RSS ${(s.maxRssKb / 1024).toFixed(0)} MB  (exit ${s.status})`);
-    console.log(`  ratio            ${(t.seconds / s.seconds).toFixed(2)}x ${s.seconds < t.seconds ? 'faster than' : 'slower than'} tcpdump`);
-    console.log(`  lines            ${differ === 0 ? 'identical' : `${differ} differ; first at line ${firstDiff + 1}:\n    synack:  ${a[firstDiff]}\n    tcpdump: ${b[firstDiff]}`}`);
-    if (differ !== 0 || s.status !== 0) ok = false;
+      row.push(`${(t.seconds / s.seconds).toFixed(2)}x (cpu ${(t.cpu / Math.max(s.cpu, 0.001)).toFixed(2)}x)`);
+    });
+    console.log(`round ${round}: ratios (tcpdump time / synack time) ${row.join('  ')}`);
   }
+  cases.forEach((c, i) => {
+    const r = times[i]!;
+    const s = median(r.synack);
+    const t = median(r.tcpdump);
+    console.log(`\n${c.name}:`);
+    console.log(`  tcpdump -nn -r   ${t.toFixed(3)} s (median of ${ROUNDS})  ${r.tcpdumpLines} lines  peak RSS ${(r.tcpdumpRss / 1024).toFixed(0)} MB`);
+    console.log(`  synack read      ${s.toFixed(3)} s (median of ${ROUNDS})  ${r.lines} lines  peak RSS ${(r.rss / 1024).toFixed(0)} MB`);
+    const sc = median(r.synackCpu);
+    const tc = median(r.tcpdumpCpu);
+    console.log(`  ratio            ${(t / s).toFixed(2)}x ${s < t ? 'faster than' : 'slower than'} tcpdump (wall); CPU ${sc.toFixed(2)} s vs ${tc.toFixed(2)} s, ${(tc / Math.max(sc, 0.001)).toFixed(2)}x`);
+    console.log(`  lines            ${r.differ === 0 ? 'identical' : `${r.differ} differ; ${r.firstDiff}`}`);
+  });
   if (!ok) process.exitCode = 1;
 } finally {
   if (keep) console.log(`kept ${dir}`);

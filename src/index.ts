@@ -1,3 +1,7 @@
+// The public types use Node's (Buffer, AbortSignal, streams): users get them from the @types/node
+// that synack depends on, without naming it in their tsconfig (TypeScript 6 and later default to no
+// global types). preserve="true" keeps the directive in dist/index.d.ts.
+/// <reference types="node" preserve="true" />
 /**
  * synack's public API: layers to compose, packet() for the text form, dissect() for bytes.
  */
@@ -39,10 +43,14 @@ export {
   readPcap, readPcapBatches, readPcapSync, readPcapBatchesSync, readPackets, readPacketsSync, recordToPacket,
   PcapRecord, CaptureFileError, formatEpoch, type ReadOptions, type CaptureInterface, type CaptureFormat, type InterfaceListener,
 } from './pcap/read.js';
-export { writePcap, PcapWriter, type PcapWriterOptions, type PcapTimestamp } from './pcap/pcap-writer.js';
+export { writePcap, writePcapng, PcapWriter, type PcapWriterOptions, type PcapTimestamp, type PcapWriteOptions } from './pcap/pcap-writer.js';
+export { PcapngWriter } from './pcap/pcapng-writer.js';
+export type { CaptureWriter, CaptureWriterOptions } from './pcap/capture-writer.js';
 export { linkTypeDescription, linkTypeNumber } from './pcap/link-type-names.js';
+export { compileFilter, type CompiledFilter, type FrameTest } from './pcap/filter/index.js';
 export { send, sendp, sniff, Sniffer, sr, sr1, type SendOptions, type SniffOptions, type SrOptions, type SrResult, type Answer, type PacketInput } from './sr/index.js';
 export { createPrinter, type Printer, type PrinterOptions, type CapturedFrame } from './show/index.js';
+export { ls, type LsSubject } from './show/ls.js';
 export { connect, openConversation, type ConnectOptions } from './tcp/connect.js';
 export { Conversation, type ConversationOptions, type SegmentSpec, type SegmentMatch, type TraceEntry } from './tcp/conversation.js';
 export type { TcpState } from './tcp/states.js';

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPrinter, IP, TCP, Raw } from '../src/index.js';
 import { readPcapSync } from '../src/pcap/read.js';
+import { oracleMissing } from './helpers/oracle.js';
 
 process.env.TZ = 'UTC';
 const PYTHON = '/usr/bin/python3';
@@ -144,7 +145,7 @@ with open(out + '/raw-nano.pcap', 'wb') as f:
     f.write(raw)
 `;
 
-const scapyMissing = spawnSync(PYTHON, ['-c', 'import scapy.all'], { stdio: 'ignore' }).status !== 0;
+const scapyMissing = oracleMissing(PYTHON, ['-c', 'import scapy.all'], 'python3-scapy') !== undefined;
 
 describe.skipIf(scapyMissing)('packets crafted by Scapy', () => {
   beforeAll(() => {

@@ -2,7 +2,9 @@
  * Dissector robustness: a seeded fuzz of 100,000 random and mutated inputs, each dissected as
  * every link type (ip, ether, sll, sll2, null) and built back. dissect() must never throw and
  * never hang (each input is timed; the test's timeout bounds the whole), bytes() on whatever
- * came out must not throw either, and no decoder may throw into dissect's safety net.
+ * came out must not throw either, and no decoder may throw into dissect's safety net. Beyond
+ * not crashing: every dissection builds back to exactly its input, dissects the same way twice,
+ * and the fuzz reaches every layer it is meant to exercise.
  * bench/dissect-fuzz-long.ts runs the same with 10M inputs.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -11,7 +13,7 @@ import { fuzzInputs, type Corpus } from './helpers/fuzz-inputs.js';
 import { formatStats, fuzzOne, newStats, type FuzzStats } from './helpers/fuzz-run.js';
 import { loadSynack, type Synack } from './helpers/synack.js';
 
-const INPUTS = 100_000;
+const INPUTS = Number(process.env.FUZZ_INPUTS ?? 100_000);
 const SEED = 0xd155ec7;
 /** No single input may take this long: a loop that does not terminate shows here first. */
 const SLOW_MS = 250;
@@ -46,6 +48,19 @@ describe('dissect() under fuzz', () => {
 
   it('building a dissected packet never throws', () => {
     expect(stats.buildThrows, formatStats(stats)).toBe(0);
+  });
+
+  it('every dissection builds back to its input, byte for byte, the same way every time', () => {
+    expect(stats.rebuildMismatches, formatStats(stats)).toBe(0);
+    expect(stats.lengthMismatches, formatStats(stats)).toBe(0);
+    expect(stats.nondeterministic, formatStats(stats)).toBe(0);
+    expect(stats.notFixpoint, formatStats(stats)).toBe(0);
+  });
+
+  it('reaches the layers it is meant to test (the corpus and mutations are not all rejected early)', () => {
+    for (const name of ['Ether', 'CookedLinux', 'CookedLinuxV2', 'Loopback', 'IP', 'IPv6', 'TCP', 'UDP', 'ICMP', 'IPerror', 'TCPerror', 'ARP', 'Raw', 'Padding']) {
+      expect(stats.layersSeen.has(name), `no input dissected to ${name}; seen: ${[...stats.layersSeen].join(', ')}`).toBe(true);
+    }
   });
 
   it('no input takes long (nothing hangs)', () => {

@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Packet } from '../src/packet/packet.js';
 import { scapyBuild, scapyUnavailable, type ScapyAnswer } from './helpers/scapy.js';
-import { randomSpecs, type PacketSpec } from './helpers/random-specs.js';
+import { randomSpecs, uncoveredLayers, type PacketSpec } from './helpers/random-specs.js';
 import { loadSynack, type Synack } from './helpers/synack.js';
 
 const SPEC_COUNT = 1500;
@@ -119,6 +119,10 @@ describe('round trips', () => {
       cutAnswers = await scapyBuild(CUT_PACKETS);
     }
   }, 120_000);
+
+  it('the random specs reach every layer the generators know, each one registered', () => {
+    expect(uncoveredLayers(specs, synack.has)).toEqual([]);
+  });
 
   it(`built then dissected: same bytes, layers and fields for ${SPEC_COUNT} random specs`, () => {
     const { packet, dissect } = synack;

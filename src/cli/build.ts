@@ -10,7 +10,9 @@ import { packet } from '../packet/text/index.js';
 import { packets as expandSet } from '../packet/sets.js';
 import type { Packet } from '../packet/packet.js';
 import { packetFrame } from '../show/packet-frame.js';
+import { Ether } from '../packet/factories.js';
 import { writePcap } from '../pcap/pcap-writer.js';
+import { linkTypeDescription } from '../pcap/link-type-names.js';
 import { openError } from '../pcap/errors.js';
 import { usageError } from '../wire/errors.js';
 import { examples, LineWriter } from './common.js';
@@ -62,6 +64,31 @@ export function parseAll(exprs: string[]): Packet[] {
   return out;
 }
 
+/**
+ * The packets as one capture file can hold them, and what was done to make them fit (for the
+ * "wrote N packets" line). A pcap file has one link type, and tcpdump 4.99 (libpcap 1.10)
+ * refuses a pcapng file whose interfaces differ in link type, so Ethernet frames mixed with
+ * bare IP packets become all Ethernet: each bare IP packet gets an Ethernet header with zero
+ * addresses under it, as text2pcap -e does. Any other mix goes to pcapng, one interface per
+ * link type, which Wireshark and tshark read (tcpdump only up to the first other link type).
+ */
+function forOneFile(list: Packet[], path: string): { packets: Packet[]; note: string; pcapng: boolean } {
+  const kinds = [...new Set(list.map((p) => packetFrame(p).linkType))];
+  if (kinds.length <= 1) return { packets: list, note: '', pcapng: false };
+  const ng = /\.pcapng$/i.test(path);
+  if (!ng && kinds.length === 2 && kinds.includes(1) && kinds.includes(101)) {
+    let lifted = 0;
+    const packets = list.map((p) => {
+      if (packetFrame(p).linkType !== 101) return p;
+      lifted++;
+      return Ether({ dst: '00:00:00:00:00:00', src: '00:00:00:00:00:00' }).add(p);
+    });
+    return { packets, note: ` (Ethernet: ${lifted} packet${lifted === 1 ? '' : 's'} without a link layer got an Ethernet header with zero addresses, as a pcap file holds one link type)`, pcapng: false };
+  }
+  const names = kinds.map((t) => linkTypeDescription(t)).join(', ');
+  return { packets: list, note: ` (pcapng, one interface per link type: ${names}; tcpdump 4.99 reads only files of one link type)`, pcapng: true };
+}
+
 export function registerBuild(program: Command): void {
   program
     .command('build')
@@ -71,7 +98,7 @@ export function registerBuild(program: Command): void {
     .option('--hex', 'print the bytes as one hex string per packet')
     .option('--hexdump', "print a hexdump (Scapy's hexdump())")
     .option('--show', "print every field (Scapy's show2())")
-    .option('--pcap <file>', 'write the packets to a pcap file')
+    .option('--pcap <file>', 'write the packets to a capture file (pcapng when FILE ends in .pcapng or the packets need several link types)')
     .option('--json', 'print JSON: summary, hex and command of each packet')
     .addHelpText(
       'after',
@@ -86,20 +113,22 @@ export function registerBuild(program: Command): void {
     .action(
       action((exprs: string[], opts: BuildOptions) => {
         const list = parseAll(readExpressions(exprs, opts.file, 'synack build'));
+        let wrote = '';
         if (opts.pcap) {
-          const linkType = packetFrame(list[0]!).linkType;
-          const writer = writePcap(opts.pcap, { linkType: linkType < 0 ? 1 : linkType });
+          const { packets, note, pcapng } = forOneFile(list, opts.pcap);
+          const writer = writePcap(opts.pcap, pcapng ? { format: 'pcapng' } : {});
           try {
-            for (const p of list) writer.write(p);
+            for (const p of packets) writer.write(p);
           } finally {
             writer.close();
           }
+          wrote = note;
         }
         const w = new LineWriter();
         if (opts.json) {
           w.line(JSON.stringify(list.map((p) => ({ summary: p.summary(), hex: p.bytes().toString('hex'), command: p.command(), length: p.bytes().length })), null, 2));
         } else if (opts.pcap && !opts.hex && !opts.hexdump && !opts.show) {
-          w.line(`wrote ${list.length} packet${list.length === 1 ? '' : 's'} to ${opts.pcap}`);
+          w.line(`wrote ${list.length} packet${list.length === 1 ? '' : 's'} to ${opts.pcap}${wrote}`);
         } else {
           for (const p of list) {
             if (opts.hex) w.line(p.bytes().toString('hex'));

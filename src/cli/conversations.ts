@@ -12,6 +12,7 @@ import type { Packet } from '../packet/packet.js';
 import { TCPLayer } from '../layers/tcp.js';
 import { renderLadder, renderLadderSvg, type LadderEntry } from '../show/ladder.js';
 import { openError } from '../pcap/errors.js';
+import { ipOffset } from '../wire/network-start.js';
 
 const MAX_SEGMENTS = 500;
 const MAX_CONVERSATIONS = 10_000;
@@ -24,27 +25,6 @@ interface Conversation {
   more: number;
 }
 
-/** Where the IP header starts for the link types captures use; -1 when not IP. */
-function ipOffset(data: Buffer, linkType: number): number {
-  switch (linkType) {
-    case 1:
-      return data.length >= 14 && (data.readUInt16BE(12) === 0x0800 || data.readUInt16BE(12) === 0x86dd) ? 14 : -1;
-    case 101:
-    case 228:
-    case 229:
-      return 0;
-    case 113:
-      return data.length >= 16 && (data.readUInt16BE(14) === 0x0800 || data.readUInt16BE(14) === 0x86dd) ? 16 : -1;
-    case 276:
-      return data.length >= 20 && (data.readUInt16BE(0) === 0x0800 || data.readUInt16BE(0) === 0x86dd) ? 20 : -1;
-    case 0:
-    case 108:
-      return data.length >= 4 ? 4 : -1;
-    default:
-      return -1;
-  }
-}
-
 export class ConversationTable {
   private readonly byKey = new Map<string, Conversation>();
   /** Conversations beyond MAX_CONVERSATIONS, not drawn. */
@@ -52,7 +32,7 @@ export class ConversationTable {
 
   /** Offers one frame (bytes valid only during the call); keeps it when it is TCP over IP. */
   add(data: Buffer, linkType: number, timeMicros: number): void {
-    const off = ipOffset(data, linkType);
+    const off = ipOffset(data, 0, data.length, linkType);
     if (off < 0 || data.length < off + 20) return;
     const version = data[off]! >> 4;
     const isTcp = version === 4 ? data[off + 9] === 6 : version === 6 ? data[off + 6] === 6 : false;

@@ -3,8 +3,8 @@
  * line for line (the "reading from file" note goes to stderr, as tcpdump's does), with -v,
  * -e, -x/-xx and -S. --ladder draws each TCP conversation as a ladder; --svg writes them.
  *
- * The FILTER is synack's own subset of pcap-filter(7) (see filter.ts): the cap addon can
- * compile filters only on live interfaces.
+ * The FILTER is synack's own subset of pcap-filter(7), compiled to code (pcap/filter/): the
+ * cap addon can compile filters only on live interfaces.
  *
  * Fast path: blocking batch reads (one per 256 KiB chunk), the printer's batch path (no
  * dissection, no string per packet: lines are written as bytes into one buffer), output
@@ -66,7 +66,9 @@ export function registerRead(program: Command): void {
     .action(
       action(async (file: string, filterWords: string[], opts: ReadOptions) => {
         const filterText = filterWords.join(' ');
-        const filter = filterText.trim() === '' ? undefined : (await import('./filter.js')).compileFilter(filterText);
+        // Compiled before the file is opened, so a mistake in it is reported first; the reader
+        // tests each frame in place and makes records only of those that pass.
+        const filter = filterText.trim() === '' ? undefined : (await import('../pcap/filter/index.js')).compileFilter(filterText);
         const printerOptions = {
           verbose: opts.verbose ?? 0,
           link: opts.link ?? false,
@@ -85,6 +87,7 @@ export function registerRead(program: Command): void {
         const kept: PcapRecord[] = [];
         try {
           outer: for (const batch of readPcapBatchesSync(file, {
+            filter,
             onInterface: (iface) => {
               // tcpdump announces the file once, on stderr, before the first line.
               if (announced) return;
@@ -94,12 +97,10 @@ export function registerRead(program: Command): void {
           })) {
             let stop = false;
             let records: readonly PcapRecord[] = batch;
-            if (filter || printed + batch.length > limit) {
+            if (printed + batch.length > limit) {
               kept.length = 0;
               for (let i = 0; i < batch.length; i++) {
-                const rec = batch[i]!;
-                if (filter && !filter(rec.data, rec.origLen, rec.linkType)) continue;
-                kept.push(rec);
+                kept.push(batch[i]!);
                 if (printed + kept.length >= limit) {
                   stop = true;
                   break;

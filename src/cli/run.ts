@@ -13,7 +13,8 @@ export function reportError(err: unknown): number {
   // The reader of our output went away (`| head`): not an error, as for any Unix tool.
   if (err instanceof OutputClosed) return EXIT_OK;
   if (err instanceof SynackError) {
-    process.stderr.write(`synack: ${err.message}\n`);
+    // One line, always: a newline the user typed into a value (a host, a name) is shown as \n.
+    process.stderr.write(`synack: ${err.message.replace(/\r?\n/g, '\\n')}\n`);
     return err.kind === 'timeout' ? EXIT_NO_ANSWER : EXIT_USAGE;
   }
   const code = (err as { code?: string } | undefined)?.code;

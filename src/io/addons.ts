@@ -44,26 +44,74 @@ export interface CapModule {
   Cap: { new (): CapHandle; deviceList(): Array<{ name: string; addresses: Array<{ addr: string }> }> };
 }
 
-const require = createRequire(import.meta.url);
+export type AddonName = 'raw-socket' | 'cap';
+
+/** The one command that rebuilds both addons for the Node that runs it, from the user's project. */
+const REBUILD = 'npm rebuild raw-socket cap';
+
+/** What npm 11 needs in package.json before it runs the addons' install scripts (their builds). */
+const ALLOW_SCRIPTS = '"allowScripts": { "raw-socket": true, "cap": true }';
+
+/** raw-socket 1.8.1 pins nan 2.19, which no longer compiles against Node 24's V8. */
+const NAN_OVERRIDE = '"overrides": { "raw-socket": { "nan": "^2.22.0" } }';
+
+/** Node's NODE_MODULE_VERSION of each release line (src/node_version.h), to name the Node an addon was built for. */
+const NODE_OF_ABI: Readonly<Record<string, string>> = {
+  '108': 'Node 18', '111': 'Node 19', '115': 'Node 20', '120': 'Node 21', '127': 'Node 22',
+  '131': 'Node 23', '137': 'Node 24', '141': 'Node 25', '147': 'Node 26',
+};
+
 let rawModule: RawSocketModule | undefined;
 let capModule: CapModule | undefined;
 
-function load<T>(name: string): T {
+/**
+ * Loads an addon, resolving it from `from` (this module by default; tests point it elsewhere).
+ * Every failure becomes one line naming the package, this Node and the command that fixes it:
+ * the errors from require() and dlopen are several lines of loader internals.
+ */
+export function loadAddon<T>(name: AddonName, from: string | URL = import.meta.url): T {
+  const require = createRequire(from);
   try {
     return require(name) as T;
   } catch (err) {
-    throw new SynackError(
-      `the native addon '${name}' is not available (${(err as Error).message.split('\n')[0]}): ` +
-        `reinstall with its build allowed (npm rebuild ${name}; cap also needs libpcap-dev)`,
-      'system',
-    );
+    throw new SynackError(loadFailure(name, err, isInstalled(require, name)), 'system');
   }
 }
 
+function isInstalled(require: NodeJS.Require, name: string): boolean {
+  try {
+    require.resolve(name);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function loadFailure(name: AddonName, err: unknown, installed: boolean): string {
+  const node = `Node ${process.version}`;
+  const needsOverride = Number(process.versions.node.split('.')[0]) >= 24;
+  const rebuild = `run \`${REBUILD}\` in your project`;
+  const error = err as { code?: string; message?: string };
+  const message = String(error.message ?? err);
+  if (!installed) return `the native addon ${name} is not installed (${node}): install synack's dependencies again with \`npm install\``;
+  if (error.code === 'MODULE_NOT_FOUND') {
+    const override = needsOverride ? ` and ${NAN_OVERRIDE} (Node 24 and later)` : '';
+    return `the native addon ${name} was installed but never built for ${node} (npm 11 skips install scripts that package.json does not allow): ` +
+      `add ${ALLOW_SCRIPTS}${override} to package.json, then ${rebuild} (the build needs g++, make, python3 and libpcap-dev)`;
+  }
+  const override = needsOverride ? ` with ${NAN_OVERRIDE} in package.json (Node 24 and later)` : '';
+  const abi = /NODE_MODULE_VERSION (\d+)\.\s+This version of Node\.js requires\s+NODE_MODULE_VERSION (\d+)/.exec(message);
+  if (abi) {
+    const builtFor = NODE_OF_ABI[abi[1]!] ?? `NODE_MODULE_VERSION ${abi[1]}`;
+    return `the native addon ${name} was built for ${builtFor}, not for this ${node}: ${rebuild}${override}`;
+  }
+  return `the native addon ${name} cannot be loaded on ${node} (${message.split('\n')[0]}): ${rebuild}${override}`;
+}
+
 export function rawSocketAddon(): RawSocketModule {
-  return (rawModule ??= load<RawSocketModule>('raw-socket'));
+  return (rawModule ??= loadAddon<RawSocketModule>('raw-socket'));
 }
 
 export function capAddon(): CapModule {
-  return (capModule ??= load<CapModule>('cap'));
+  return (capModule ??= loadAddon<CapModule>('cap'));
 }

@@ -24,6 +24,7 @@ import { nowMicros } from './clock.js';
 import { networkInterfaces } from 'node:os';
 import { withoutStderr } from './quiet-stderr.js';
 import { isPermissionError, privilegeError, requireRawPrivilege } from './privilege.js';
+import { compileFilter } from '../pcap/filter/index.js';
 
 /** Called for each packet: bytes are buf[0, length), valid only during the call. */
 export type PacketHandler = (buf: Buffer, length: number, timeMicros: number, truncated: boolean) => void;
@@ -182,6 +183,19 @@ function openError(iface: string, filter: string, err: unknown): SynackError {
     }
     return usageError(`no interface named '${iface}' to capture on${names ? `; interfaces: ${names}` : ''}`);
   }
-  if (/filter|syntax|parse/i.test(message)) return usageError(`bad capture filter '${filter}': ${message}`);
+  if (/filter|syntax|parse/i.test(message)) return diagnoseFilter(filter) ?? usageError(`bad capture filter '${filter}': ${message}`);
   return new SynackError(`cannot capture on ${iface}: ${message}`, 'system');
+}
+
+/**
+ * libpcap says only "syntax error"; synack's own compiler (the one files are read with) names
+ * the word and the column and suggests a fix. Its error, when it has one, is the better line.
+ */
+function diagnoseFilter(filter: string): SynackError | undefined {
+  try {
+    compileFilter(filter);
+  } catch (err) {
+    if (err instanceof SynackError) return err;
+  }
+  return undefined;
 }

@@ -11,9 +11,7 @@ export const SYNACK_MARK = 0x5a4b;
 
 // Socket levels and options (Linux values; raw-socket passes any number through to setsockopt).
 export const SOL_SOCKET = 1;
-export const SO_SNDBUF = 7;
 export const SO_MARK = 36;
-export const SO_SNDBUFFORCE = 32;
 export const IPPROTO_IP = 0;
 export const IP_HDRINCL = 3;
 export const IPPROTO_RAW = 255;

@@ -8,9 +8,10 @@ import { writeMAC } from '../wire/addr.js';
 import { usageError } from '../wire/errors.js';
 import type { LinkType } from '../packet/dissect.js';
 import { interfaceInfo, neighborMAC, type Route } from './route.js';
+import {
+  ETHERTYPE_IPV4, ETHERTYPE_IPV6, ipOffset, LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2, LINKTYPE_LOOP, LINKTYPE_NULL, LINKTYPE_RAW,
+} from '../wire/network-start.js';
 
-export const ETHERTYPE_IPV4 = 0x0800;
-export const ETHERTYPE_IPV6 = 0x86dd;
 export const ETHER_HEADER_LENGTH = 14;
 
 /** The 14 bytes to put before an IP packet leaving by `route` on a link of type `link`. */
@@ -43,38 +44,10 @@ export function frame(header: Buffer, packet: Buffer): Buffer {
   return out;
 }
 
-/** Where the network-layer packet starts in a captured frame, or -1 when it is not IP. */
+/** Where the network-layer packet starts in a captured frame, or -1 when it is not IP (VLAN tags skipped). */
 export function networkOffset(buf: Buffer, length: number, link: LinkType): number {
-  switch (link) {
-    case 'ip':
-    case 'ipv4':
-    case 'ipv6':
-      return 0;
-    case 'ether': {
-      if (length < 14) return -1;
-      let off = 12;
-      let type = buf.readUInt16BE(off);
-      // 802.1Q / 802.1ad tags: skip up to two.
-      for (let i = 0; i < 2 && (type === 0x8100 || type === 0x88a8) && length >= off + 6; i++) {
-        off += 4;
-        type = buf.readUInt16BE(off);
-      }
-      return type === ETHERTYPE_IPV4 || type === ETHERTYPE_IPV6 ? off + 2 : -1;
-    }
-    case 'sll': {
-      if (length < 16) return -1;
-      const type = buf.readUInt16BE(14);
-      return type === ETHERTYPE_IPV4 || type === ETHERTYPE_IPV6 ? 16 : -1;
-    }
-    case 'sll2': {
-      if (length < 20) return -1;
-      const type = buf.readUInt16BE(0);
-      return type === ETHERTYPE_IPV4 || type === ETHERTYPE_IPV6 ? 20 : -1;
-    }
-    case 'null':
-    case 'loop':
-      return length >= 4 ? 4 : -1;
-    default:
-      return -1;
-  }
+  const linkType = typeof link === 'number' ? link : LINK_NUMBERS[link];
+  return linkType === undefined ? -1 : ipOffset(buf, 0, length, linkType);
 }
+
+const LINK_NUMBERS: Readonly<Record<string, number>> = { ip: LINKTYPE_RAW, ipv4: LINKTYPE_RAW, ipv6: LINKTYPE_RAW, ether: LINKTYPE_ETHERNET, sll: LINKTYPE_LINUX_SLL, sll2: LINKTYPE_LINUX_SLL2, null: LINKTYPE_NULL, loop: LINKTYPE_LOOP };

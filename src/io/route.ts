@@ -4,6 +4,7 @@
  * few seconds: an sr of 10,000 probes to one host asks once.
  */
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { isIPv4, isIPv6 } from '../wire/addr.js';
 import { SynackError, usageError } from '../wire/errors.js';
 
@@ -114,6 +115,19 @@ export function interfaceInfo(name: string): InterfaceInfo {
   return info;
 }
 
+/**
+ * An interface's MTU, read from sysfs (cheap enough for every conversation, unlike `ip -j
+ * link`); 1500 when it cannot be read.
+ */
+export function interfaceMtu(name: string): number {
+  try {
+    const mtu = Number(readFileSync(`/sys/class/net/${name}/mtu`, 'utf8'));
+    return Number.isInteger(mtu) && mtu >= 68 ? mtu : 1500;
+  } catch {
+    return 1500;
+  }
+}
+
 /** The link-layer address of `addr` on `iface` from the kernel's neighbour table, if known. */
 export function neighborMAC(addr: string, iface: string): string | undefined {
   const raw = ipJson(['neigh', 'show', 'to', addr, 'dev', iface]) as Array<{ lladdr?: string; state?: string[] }>;
@@ -121,8 +135,3 @@ export function neighborMAC(addr: string, iface: string): string | undefined {
   return usable?.lladdr;
 }
 
-/** Forgets cached routes and interfaces (after a test changes the network). */
-export function clearRouteCache(): void {
-  routeCache.clear();
-  ifaceCache.clear();
-}

@@ -13,13 +13,19 @@ const WORD = /^[a-z][a-z0-9]{0,9}$/;
 const NS = /^synack-([a-z][a-z0-9]{0,9})-([a-z][a-z0-9]{0,9})$/;
 
 export function checkLabName(name: string): string {
-  if (!WORD.test(name)) throw usageError(`lab name '${name}' is not allowed: use 1-10 lowercase letters and digits, starting with a letter (e.g. --name lab2)`);
+  if (typeof name !== 'string' || !WORD.test(name)) throw usageError(`lab name ${quoted(name)} is not allowed: use 1-10 lowercase letters and digits, starting with a letter (e.g. --name lab2)`);
   return name;
 }
 
 export function checkHostName(name: string): string {
-  if (!WORD.test(name)) throw usageError(`host name '${name}' is not allowed: use 1-10 lowercase letters and digits, starting with a letter (e.g. --hosts client,server,router)`);
+  if (typeof name !== 'string' || !WORD.test(name)) throw usageError(`host name ${quoted(name)} is not allowed: use 1-10 lowercase letters and digits, starting with a letter (e.g. --hosts client,server,router)`);
   return name;
+}
+
+/** A name as the message shows it: quoted, escaped (a newline stays on the one line), and cut short. */
+function quoted(name: unknown): string {
+  const text = String(name);
+  return JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}...` : text).replace(/^"|"$/g, "'");
 }
 
 /** The namespace of one host of a lab. */

@@ -7,7 +7,7 @@
  * in the router namespace only.
  */
 import { SynackError, didYouMean, usageError } from '../wire/errors.js';
-import { DEFAULT_LAB, checkLabName, nsName, parseNsName } from './names.js';
+import { DEFAULT_LAB, checkHostName, checkLabName, nsName, parseNsName } from './names.js';
 import { ip, isAlive, listNamespaces, nsPids, sleepSync, sysctl } from './shell.js';
 import { planLab, type HostPlan, type LabPlan } from './topology.js';
 import { applyImpairment, type Impairment } from './impair.js';
@@ -241,6 +241,7 @@ export function listLabs(): string[] {
 
 /** The namespace of a host of a running lab; a wrong name is a usage error naming the hosts. */
 export function hostNamespace(host: string, lab?: string): string {
+  checkHostName(host);
   const name = labName(lab);
   const namespaces = labNamespaces(name);
   const ns = nsName(name, host);

@@ -11,9 +11,9 @@ import { formatIPv4, formatIPv6, formatMAC, isIPv4, isIPv6, writeIPv4, writeIPv6
 import { didYouMean, usageError } from '../wire/errors.js';
 import type { FieldSpec } from './field.js';
 import { computedInt, intField } from './field.js';
-import { Layer, type DecodeContext, type Decoded } from './layer.js';
+import { Layer, type DecodeContext, type Decoded, type FieldValues } from './layer.js';
 import { bind, registerLayer } from './registry.js';
-import { EtherLayer } from './ether.js';
+import { ETHER_TYPE_NAMES, EtherLayer } from './ether.js';
 import { CookedLinuxLayer, CookedLinuxV2Layer } from './sll.js';
 import { toBytes } from './raw.js';
 import { forgetFieldsPast, zeroFilledHeader } from './partial.js';
@@ -53,12 +53,18 @@ const ZERO_MAC = '00:00:00:00:00:00';
 const FIXED_HEADER = 8;
 const ARP_FIELD_STARTS = { hwtype: 0, ptype: 2, hwlen: 4, plen: 5, op: 6 };
 
+/** Scapy's names for hardware types, as show() prints them. */
+const HARDWARE_TYPE_NAMES: Readonly<Record<number, string>> = { 1: 'Ethernet (10Mb)', 2: 'Ethernet (3Mb)', 3: 'AX.25', 6: 'IEEE 802 Networks', 32: 'InfiniBand' };
+
+/** The ops by number, for show(). */
+const ARP_OP_NAMES: Readonly<Record<number, string>> = Object.fromEntries(Object.entries(ARP_OPS).map(([name, op]) => [op, name]));
+
 const arpFields: readonly FieldSpec[] = [
-  intField('hwtype', 16, ETHERNET_HWTYPE, { hex: true }),
-  intField('ptype', 16, PTYPE_IPV4, { hex: true }),
+  intField('hwtype', 16, ETHERNET_HWTYPE, { hex: true, names: HARDWARE_TYPE_NAMES, unnamed: 'hex' }),
+  intField('ptype', 16, PTYPE_IPV4, { hex: true, names: ETHER_TYPE_NAMES, unnamed: 'hex' }),
   computedInt('hwlen', 8),
   computedInt('plen', 8),
-  intField('op', 16, 1),
+  intField('op', 16, 1, { names: ARP_OP_NAMES }),
   { name: 'hwsrc', kind: 'mac', default: ZERO_MAC },
   { name: 'psrc', kind: 'ipv4', default: '0.0.0.0' },
   { name: 'hwdst', kind: 'mac', default: ZERO_MAC },
@@ -77,6 +83,9 @@ export function parseARPOp(value: number | string): number {
   if (op === undefined) throw usageError(`unknown ARP op '${value}'${didYouMean(value, Object.keys(ARP_OPS))}; ops are ${Object.keys(ARP_OPS).join(', ')} or a number`);
   return op;
 }
+
+/** Typed field accessors (layer.sport...), defined from the field table by registerLayer(). */
+export interface ARPLayer extends Omit<FieldValues<ARPFields>, 'op'> {}
 
 export class ARPLayer extends Layer<ARPFields> {
   static readonly layerName: string = 'ARP';

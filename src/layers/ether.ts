@@ -6,12 +6,9 @@
  * (Scapy's default, the "loopback" configuration-testing type).
  */
 import { formatMAC, writeMAC } from '../wire/addr.js';
-import type { FieldSpec } from './field.js';
-import { Layer, type BuildContext, type DecodeContext, type Decoded, type LayerClass } from './layer.js';
-import { bind, boundLayer, boundValue, registerLayer } from './registry.js';
-import { IPv4Layer } from './ipv4.js';
-import { CookedLinuxLayer, CookedLinuxV2Layer } from './sll.js';
-import { LoopbackLayer } from './loopback.js';
+import { fieldStarts, type FieldSpec } from './field.js';
+import { Layer, type BuildContext, type DecodeContext, type Decoded, type FieldValues } from './layer.js';
+import { boundLayer, boundValue, registerLayer } from './registry.js';
 import { forgetFieldsPast, zeroFilledHeader } from './partial.js';
 
 export interface EtherFields {
@@ -25,16 +22,26 @@ export const ETHER_ZERO = '00:00:00:00:00:00';
 /** Scapy's Ether type when nothing above is bound to it. */
 const UNBOUND_ETHER_TYPE = 0x9000;
 const ETHER_HEADER = 14;
-const ETHER_FIELD_STARTS = { dst: 0, src: 6, type: 12 };
+
+/** Scapy's names for ethertypes, as show() prints them (Ether type, ARP ptype). */
+export const ETHER_TYPE_NAMES: Readonly<Record<number, string>> = { 0x0800: 'IPv4', 0x0806: 'ARP', 0x86dd: 'IPv6', 0x8100: 'n_802_1Q', 0x88cc: 'LLDP' };
 
 const etherFields: readonly FieldSpec[] = [
   { name: 'dst', kind: 'mac', default: ETHER_BROADCAST },
   { name: 'src', kind: 'mac', default: ETHER_ZERO },
-  { name: 'type', kind: 'int', bits: 16, default: UNBOUND_ETHER_TYPE, computed: true, hex: true },
+  { name: 'type', kind: 'int', bits: 16, default: UNBOUND_ETHER_TYPE, computed: true, hex: true, names: ETHER_TYPE_NAMES, unnamed: 'hex' },
 ];
+
+/** Where each field starts, for cut-off headers: from the table's widths. */
+const ETHER_FIELD_STARTS = fieldStarts(etherFields);
+
+/** Typed field accessors (layer.sport...), defined from the field table by registerLayer(). */
+export interface EtherLayer extends FieldValues<EtherFields> {}
 
 export class EtherLayer extends Layer<EtherFields> {
   static readonly layerName: string = 'Ether';
+  /** The name show() prints (Scapy's). */
+  static readonly displayName: string = 'Ethernet';
   static readonly fieldSpecs = etherFields;
 
   headerLength(): number {
@@ -93,21 +100,3 @@ export class EtherLayer extends Layer<EtherFields> {
 }
 
 registerLayer(EtherLayer);
-
-// IPv4 is EtherType 0x0800 (ARP binds itself in arp.ts).
-bind(EtherLayer, IPv4Layer, 'type', 0x0800);
-
-/**
- * Binds every link layer written here to IPv6: Ether type 0x86dd, both Linux cooked
- * captures' proto 0x86dd, and the loopback families. Building writes 10 (Linux's AF_INET6),
- * as Scapy on Linux does, for byte-exact builds; dissecting also reads the BSD values 24, 28
- * and 30 (OpenBSD/NetBSD, FreeBSD, Darwin) that captures from those systems carry.
- * ipv6.ts calls it with its class, so the link layers need not import IPv6 and no cycle forms.
- */
-export function bindIPv6Above(ipv6: LayerClass): void {
-  bind(EtherLayer, ipv6, 'type', 0x86dd);
-  bind(CookedLinuxLayer, ipv6, 'proto', 0x86dd);
-  bind(CookedLinuxV2Layer, ipv6, 'proto', 0x86dd);
-  // The first binding is the one building uses.
-  for (const family of [10, 24, 28, 30]) bind(LoopbackLayer, ipv6, 'type', family);
-}

@@ -23,7 +23,7 @@ import { didYouMean, usageError } from '../wire/errors.js';
 import type { FieldSpec } from './field.js';
 import { computedInt, intField } from './field.js';
 import { IPerrorLayer, IPv4Layer } from './ipv4.js';
-import { Layer, type DecodeContext, type Decoded } from './layer.js';
+import { Layer, type DecodeContext, type Decoded, type FieldValues } from './layer.js';
 import { bind, registerLayer } from './registry.js';
 import { cutShortBelow } from './udp.js';
 import { forgetFieldsPast, zeroFilledHeader } from './partial.js';
@@ -136,8 +136,8 @@ function typeOf(values: Record<string, unknown>): number {
 const whenType = (...types: number[]) => (v: Record<string, unknown>) => types.includes(typeOf(v));
 
 const icmpFields: readonly FieldSpec[] = [
-  intField('type', 8, DEFAULT_TYPE),
-  intField('code', 8, 0),
+  intField('type', 8, DEFAULT_TYPE, { names: ICMP_TYPES }),
+  intField('code', 8, 0, { names: (code, values) => ICMP_CODES[typeof values.type === 'number' ? values.type : DEFAULT_TYPE]?.[code] }),
   computedInt('chksum', 16, { hex: true }),
   intField('id', 16, 0, { hex: true, when: (v) => ID_SEQ_TYPES.has(typeOf(v)) }),
   intField('seq', 16, 0, { hex: true, when: (v) => ID_SEQ_TYPES.has(typeOf(v)) }),
@@ -213,6 +213,9 @@ export function icmpHeaderLength(type: number): number {
   return 8;
 }
 
+/** Typed field accessors (layer.sport...), defined from the field table by registerLayer(). */
+export interface ICMPLayer extends Omit<FieldValues<ICMPFields>, 'type' | 'code'> {}
+
 export class ICMPLayer extends Layer<ICMPFields> {
   static readonly layerName: string = 'ICMP';
   static readonly fieldSpecs = icmpFields;
@@ -238,6 +241,11 @@ export class ICMPLayer extends Layer<ICMPFields> {
   /** Whether this message is an error that quotes the packet that caused it (types 3, 4, 5, 11, 12). */
   get isError(): boolean {
     return ICMP_ERROR_TYPES.has(this.type);
+  }
+
+  /** For the matcher: an error answers by the packet it quotes. */
+  override get isErrorMessage(): boolean {
+    return this.isError;
   }
 
   headerLength(): number {
@@ -372,6 +380,8 @@ export class ICMPLayer extends Layer<ICMPFields> {
  */
 export class ICMPerrorLayer extends ICMPLayer {
   static override readonly layerName: string = 'ICMPerror';
+  /** The name show() prints (Scapy's). */
+  static readonly displayName: string = 'ICMP in ICMP';
 
   override answers(other: Layer): boolean {
     if (!(other instanceof ICMPLayer)) return false;

@@ -16,7 +16,19 @@ import { Layer, noteProblem, type BuildContext, type DecodeContext, type Decoded
 import { bind, registerLayer } from './registry.js';
 import { RawLayer, toBytes } from './raw.js';
 import { IPerror6Layer, IPv6Layer, ipv6Bytes, ipv6Text, sameIPv6, type IPv6Overload } from './ipv6.js';
-import { verifyUpperChecksum } from './tcp.js';
+import { verifyUpperChecksum } from '../wire/checksum.js';
+
+/** Scapy's names for ICMPv6 types, as show() prints them. */
+const ICMPV6_TYPE_NAMES: Readonly<Record<number, string>> = {
+  1: 'Destination unreachable', 2: 'Packet too big', 3: 'Time exceeded', 4: 'Parameter problem', 100: 'Private Experimentation', 101: 'Private Experimentation',
+  128: 'Echo Request', 129: 'Echo Reply', 130: 'MLD Query', 131: 'MLD Report', 132: 'MLD Done', 133: 'Router Solicitation', 134: 'Router Advertisement',
+  135: 'Neighbor Solicitation', 136: 'Neighbor Advertisement', 137: 'Redirect Message', 138: 'Router Renumbering', 139: 'ICMP Node Information Query',
+  140: 'ICMP Node Information Response', 141: 'Inverse Neighbor Discovery Solicitation Message', 142: 'Inverse Neighbor Discovery Advertisement Message',
+  143: 'MLD Report Version 2', 144: 'Home Agent Address Discovery Request Message', 145: 'Home Agent Address Discovery Reply Message',
+  146: 'Mobile Prefix Solicitation', 147: 'Mobile Prefix Advertisement', 148: 'Certification Path Solicitation', 149: 'Certification Path Advertisement',
+  151: 'Multicast Router Advertisement', 152: 'Multicast Router Solicitation', 153: 'Multicast Router Termination', 155: 'RPL Control Message',
+  200: 'Private Experimentation', 201: 'Private Experimentation',
+};
 
 export interface ICMPv6HeaderFields {
   type: number;
@@ -25,7 +37,7 @@ export interface ICMPv6HeaderFields {
 }
 
 function headerSpecs(type: number): FieldSpec[] {
-  return [intField('type', 8, type), intField('code', 8, 0), computedInt('cksum', 16, { hex: true })];
+  return [intField('type', 8, type, { names: ICMPV6_TYPE_NAMES }), intField('code', 8, 0), computedInt('cksum', 16, { hex: true })];
 }
 
 /** A class's fixed part: its size and the byte each field starts at (for headers cut off). */
@@ -55,6 +67,11 @@ export class ICMPv6Layer<F extends ICMPv6HeaderFields = ICMPv6HeaderFields> exte
   /** Whether this is an error message (its payload quotes the offending packet). */
   get isError(): boolean {
     return false;
+  }
+
+  /** For the matcher: types below 128 are errors (RFC 4443 §2.1), known to synack or not. */
+  override get isErrorMessage(): boolean {
+    return this.icmpType < 128;
   }
 
   get icmpType(): number {
@@ -175,6 +192,8 @@ export interface ICMPv6UnknownFields extends ICMPv6HeaderFields {
 
 export class ICMPv6UnknownLayer extends ICMPv6Layer<ICMPv6UnknownFields> {
   static override readonly layerName: string = 'ICMPv6Unknown';
+  /** The name show() prints (Scapy's). */
+  static readonly displayName: string = 'Scapy6 ICMPv6 fallback class';
   static override readonly fieldSpecs: readonly FieldSpec[] = [...headerSpecs(1), { name: 'msgbody', kind: 'bytes', default: Buffer.alloc(0) }];
   static override readonly shape: Shape = { size: 4, starts: HEADER_STARTS };
 
@@ -242,11 +261,15 @@ const lengthErrorSpecs = (type: number): FieldSpec[] => [
 
 export class ICMPv6DestUnreachLayer extends ICMPv6LengthError {
   static override readonly layerName: string = 'ICMPv6DestUnreach';
+  /** The name show() prints (Scapy's). */
+  static readonly displayName: string = 'ICMPv6 Destination Unreachable';
   static override readonly fieldSpecs: readonly FieldSpec[] = lengthErrorSpecs(1);
 }
 
 export class ICMPv6TimeExceededLayer extends ICMPv6LengthError {
   static override readonly layerName: string = 'ICMPv6TimeExceeded';
+  /** The name show() prints (Scapy's). */
+  static readonly displayName: string = 'ICMPv6 Time Exceeded';
   static override readonly fieldSpecs: readonly FieldSpec[] = lengthErrorSpecs(3);
 }
 
@@ -258,6 +281,8 @@ export interface ICMPv6PacketTooBigFields extends ICMPv6HeaderFields {
 
 export class ICMPv6PacketTooBigLayer extends ICMPv6ErrorBase<ICMPv6PacketTooBigFields> {
   static override readonly layerName: string = 'ICMPv6PacketTooBig';
+  /** The name show() prints (Scapy's). */
+  static readonly displayName: string = 'ICMPv6 Packet Too Big';
   static override readonly fieldSpecs: readonly FieldSpec[] = [...headerSpecs(2), intField('mtu', 32, 1280)];
   static override readonly shape: Shape = { size: 8, starts: { ...HEADER_STARTS, mtu: 4 } };
 
@@ -281,6 +306,8 @@ export interface ICMPv6ParamProblemFields extends ICMPv6HeaderFields {
 
 export class ICMPv6ParamProblemLayer extends ICMPv6ErrorBase<ICMPv6ParamProblemFields> {
   static override readonly layerName: string = 'ICMPv6ParamProblem';
+  /** The name show() prints (Scapy's). */
+  static readonly displayName: string = 'ICMPv6 Parameter Problem';
   static override readonly fieldSpecs: readonly FieldSpec[] = [...headerSpecs(4), intField('ptr', 32, 6)];
   static override readonly shape: Shape = { size: 8, starts: { ...HEADER_STARTS, ptr: 4 } };
 
@@ -315,6 +342,8 @@ const echoSpecs = (type: number): FieldSpec[] => [
 
 export class ICMPv6EchoRequestLayer extends ICMPv6Layer<ICMPv6EchoFields> {
   static override readonly layerName: string = 'ICMPv6EchoRequest';
+  /** The name show() prints (Scapy's). */
+  static readonly displayName: string = 'ICMPv6 Echo Request';
   static override readonly fieldSpecs: readonly FieldSpec[] = echoSpecs(128);
   static override readonly shape: Shape = { size: 8, starts: { ...HEADER_STARTS, id: 4, seq: 6, data: 8 } };
 
@@ -352,6 +381,8 @@ export class ICMPv6EchoRequestLayer extends ICMPv6Layer<ICMPv6EchoFields> {
 
 export class ICMPv6EchoReplyLayer extends ICMPv6EchoRequestLayer {
   static override readonly layerName: string = 'ICMPv6EchoReply';
+  /** The name show() prints (Scapy's). */
+  static readonly displayName: string = 'ICMPv6 Echo Reply';
   static override readonly fieldSpecs: readonly FieldSpec[] = echoSpecs(129);
 
   /** A reply answers the request with its id, sequence number and data (Scapy compares data too). */

@@ -7,9 +7,12 @@ import { finishChecksum, sumWords } from '../wire/checksum.js';
 import { formatIPv4, writeIPv4 } from '../wire/addr.js';
 import { usageError } from '../wire/errors.js';
 import type { FieldSpec } from './field.js';
-import { computedInt, intField } from './field.js';
-import { Layer, type BuildContext, type DecodeContext, type Decoded } from './layer.js';
-import { boundLayer, boundValue, registerLayer } from './registry.js';
+import { computedInt, intField, fieldStarts } from './field.js';
+import { Layer, type BuildContext, type DecodeContext, type Decoded, type FieldValues } from './layer.js';
+import { bind, boundLayer, boundValue, registerLayer } from './registry.js';
+import { EtherLayer } from './ether.js';
+import { CookedLinuxLayer, CookedLinuxV2Layer } from './sll.js';
+import { AF_INET, LoopbackLayer } from './loopback.js';
 import { forgetFieldsPast, zeroFilledHeader } from './partial.js';
 import { checkIPOption, ipOptionsLength, readIPOptions, writeIPOption, type IPOption } from './ipv4-options.js';
 
@@ -41,7 +44,7 @@ const ipv4Fields: readonly FieldSpec[] = [
   { name: 'flags', kind: 'flags', bits: 3, default: 0, flagLetters: 'MF,DF,evil' },
   intField('frag', 13, 0),
   intField('ttl', 8, 64),
-  computedInt('proto', 8),
+  computedInt('proto', 8, { names: 'protocols' }),
   computedInt('chksum', 16, { hex: true }),
   { name: 'src', kind: 'ipv4', computed: true },
   { name: 'dst', kind: 'ipv4', default: '127.0.0.1' },
@@ -62,12 +65,19 @@ export function parseIPFlags(value: number | string): number {
 
 const NO_OPTIONS: readonly IPOption[] = [];
 
-/** Where each field starts in the header, for cut-off headers. */
-const IPV4_FIELD_OFFSETS = { version: 0, ihl: 0, tos: 1, len: 2, id: 4, flags: 6, frag: 6, ttl: 8, proto: 9, chksum: 10, src: 12, dst: 16, options: 20 } as const;
+/** Where each field starts in the header, for cut-off headers: from the table's widths. */
+const IPV4_FIELD_OFFSETS = fieldStarts(ipv4Fields);
+
+/** Typed field accessors (layer.sport...), defined from the field table by registerLayer(). */
+export interface IPv4Layer extends Omit<FieldValues<IPv4Fields>, 'src' | 'dst'> {}
 
 export class IPv4Layer extends Layer<IPv4Fields> {
   static readonly layerName: string = 'IP';
   static readonly fieldSpecs = ipv4Fields;
+
+  override get isNetworkLayer(): boolean {
+    return true;
+  }
 
   protected override normalize(fields: Partial<IPv4Fields>): Partial<IPv4Fields> {
     super.normalize(fields);
@@ -249,11 +259,13 @@ export class IPv4Layer extends Layer<IPv4Fields> {
   /**
    * Whether this header (a reply) answers `other` (what we sent): addressed back to the
    * sender, from the destination (unless that was broadcast or multicast), same protocol.
-   * ICMP errors never get here: the matcher (sr/match.ts) compares their quoted headers.
+   * Carrying an ICMP error, only the first holds: the matcher compares the quote after.
    */
-  answers(other: unknown): boolean {
+  answers(other: Layer, selfAbove: readonly Layer[] = []): boolean {
     if (!(other instanceof IPv4Layer)) return false;
     if (this.dst !== other.src) return false;
+    // An ICMP error comes from any router on the way, and answers by its quote (Scapy's rule).
+    if (selfAbove[0]?.isErrorMessage) return true;
     if (this.src !== other.dst && !isGroupAddressV4(other.dst)) return false;
     return (this.fields.proto ?? 0) === (other.fields.proto ?? 0);
   }
@@ -269,9 +281,11 @@ function isGroupAddressV4(addr: string): boolean {
 /** The IP header an ICMP error quotes (Scapy's IPerror): an IP whose payload may be cut short. */
 export class IPerrorLayer extends IPv4Layer {
   static override readonly layerName: string = 'IPerror';
+  /** The name show() prints (Scapy's). */
+  static readonly displayName: string = 'IP in ICMP';
 
   /** A quoted header answers the header it quotes: same addresses, same direction, same protocol. */
-  override answers(other: unknown): boolean {
+  override answers(other: Layer): boolean {
     if (!(other instanceof IPv4Layer)) return false;
     return this.src === other.src && this.dst === other.dst && (this.fields.proto ?? 0) === (other.fields.proto ?? 0);
   }
@@ -279,3 +293,9 @@ export class IPerrorLayer extends IPv4Layer {
 
 registerLayer(IPv4Layer, 'IPv4');
 registerLayer(IPerrorLayer);
+
+// The upper layer binds itself (Scapy's bind_layers rule): IPv4 over the link layers.
+bind(EtherLayer, IPv4Layer, 'type', 0x0800);
+bind(CookedLinuxLayer, IPv4Layer, 'proto', 0x0800);
+bind(CookedLinuxV2Layer, IPv4Layer, 'proto', 0x0800);
+bind(LoopbackLayer, IPv4Layer, 'type', AF_INET);

@@ -11,11 +11,12 @@ import { sumWords } from '../wire/checksum.js';
 import { formatIPv6, parseIPv6 } from '../wire/addr.js';
 import type { FieldSpec } from './field.js';
 import { computedInt, intField } from './field.js';
-import { Layer, type BuildContext, type DecodeContext, type Decoded } from './layer.js';
+import { Layer, type BuildContext, type DecodeContext, type Decoded, type FieldValues } from './layer.js';
 import { bind, boundLayer, boundValue, registerLayer } from './registry.js';
 import { IPerrorLayer, IPv4Layer } from './ipv4.js';
-import { TCPerrorLayer, TCPLayer } from './tcp.js';
-import { bindIPv6Above } from './ether.js';
+import { EtherLayer } from './ether.js';
+import { CookedLinuxLayer, CookedLinuxV2Layer } from './sll.js';
+import { LoopbackLayer } from './loopback.js';
 
 export interface IPv6Fields {
   version: number;
@@ -28,12 +29,18 @@ export interface IPv6Fields {
   dst: string;
 }
 
+/** Scapy's names for next-header values, as show() prints them. */
+const IPV6_NH_NAMES: Readonly<Record<number, string>> = {
+  0: 'Hop-by-Hop Option Header', 4: 'IP', 6: 'TCP', 17: 'UDP', 41: 'IPv6', 43: 'Routing Header', 44: 'Fragment Header', 47: 'GRE', 50: 'ESP Header',
+  51: 'AH Header', 58: 'ICMPv6', 59: 'No Next Header', 60: 'Destination Option Header', 112: 'VRRP', 132: 'SCTP', 135: 'Mobility Header',
+};
+
 const ipv6Fields: readonly FieldSpec[] = [
   intField('version', 4, 6),
   intField('tc', 8, 0),
   intField('fl', 20, 0),
   computedInt('plen', 16),
-  computedInt('nh', 8, { default: 59 }),
+  computedInt('nh', 8, { default: 59, names: IPV6_NH_NAMES }),
   intField('hlim', 8, 64),
   { name: 'src', kind: 'ipv6', computed: true },
   { name: 'dst', kind: 'ipv6', default: '::1' },
@@ -125,9 +132,16 @@ function icmpv6Type(layer: Layer | undefined): number | undefined {
   return (layer as unknown as { icmpType: number }).icmpType;
 }
 
+/** Typed field accessors (layer.sport...), defined from the field table by registerLayer(). */
+export interface IPv6Layer extends Omit<FieldValues<IPv6Fields>, 'src' | 'dst'> {}
+
 export class IPv6Layer extends Layer<IPv6Fields> {
   static readonly layerName: string = 'IPv6';
   static readonly fieldSpecs = ipv6Fields;
+
+  override get isNetworkLayer(): boolean {
+    return true;
+  }
 
   protected override normalize(fields: Partial<IPv6Fields>): Partial<IPv6Fields> {
     super.normalize(fields);
@@ -362,6 +376,8 @@ function lengthSum(length: number): number {
  */
 export class IPerror6Layer extends IPv6Layer {
   static override readonly layerName: string = 'IPerror6';
+  /** The name show() prints (Scapy's). */
+  static readonly displayName: string = 'IPv6 in ICMPv6';
 
   /**
    * Scapy's IPerror6.answers for the header: same source and destination as the request, or
@@ -384,13 +400,17 @@ export class IPerror6Layer extends IPv6Layer {
 registerLayer(IPv6Layer);
 registerLayer(IPerror6Layer);
 
-// Transports over IPv6, and over the IPv6 header an ICMPv6 error quotes.
-bind(IPv6Layer, TCPLayer, 'nh', 6);
-bind(IPerror6Layer, TCPerrorLayer, 'nh', 6);
-// Tunnels: IPv6 in IPv4 (6in4), IPv6 in IPv6, IPv4 in IPv6.
+// The upper layer binds itself (Scapy's bind_layers rule): IPv6 over the link layers, over IPv4
+// (6in4) and over itself. Ether and SLL carry 0x86dd; BSD loopback the families of each
+// system, 10 (Linux's AF_INET6) first because the first binding is the one building uses,
+// then 24, 28 and 30 (OpenBSD/NetBSD, FreeBSD, Darwin) for captures from those systems.
+bind(EtherLayer, IPv6Layer, 'type', 0x86dd);
+bind(CookedLinuxLayer, IPv6Layer, 'proto', 0x86dd);
+bind(CookedLinuxV2Layer, IPv6Layer, 'proto', 0x86dd);
+for (const family of [10, 24, 28, 30]) bind(LoopbackLayer, IPv6Layer, 'type', family);
 bind(IPv4Layer, IPv6Layer, 'proto', 41);
 bind(IPerrorLayer, IPerror6Layer, 'proto', 41);
 bind(IPv6Layer, IPv6Layer, 'nh', 41);
+// The one exception, a tunnel: IPv4 in IPv6 is bound here because ipv4.ts cannot import this
+// file (this one imports it), as Scapy binds it in inet6.py.
 bind(IPv6Layer, IPv4Layer, 'nh', 4);
-// Link layers: Ether and SLL type 0x86dd, BSD loopback families (ether.ts keeps the numbers).
-bindIPv6Above(IPv6Layer);

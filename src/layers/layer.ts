@@ -7,8 +7,8 @@
  * around it.
  */
 import { usageError, didYouMean } from '../wire/errors.js';
-import type { FieldSpec } from './field.js';
-import { isSetValue, toFieldSet, type FieldSet } from './field-set.js';
+import { checkFieldNumber, type FieldSpec } from './field.js';
+import { isSetValue, toFieldSet, FieldSet } from './field-set.js';
 
 /** What a layer's encoder may ask about the stack it is built in. */
 export interface BuildContext {
@@ -38,13 +38,26 @@ export interface DecodeContext {
   readonly quoted: boolean;
 }
 
+/**
+ * What a layer asks of the packet it was taken from (Packet implements it): the value a computed
+ * field has once the packet is built, for `p.getLayer(TCP)!.chksum`.
+ */
+export interface LayerOwner {
+  builtValue(layer: Layer, name: string): unknown;
+}
+
 export interface LayerClass<L extends Layer = Layer> {
   new (fields?: Record<string, unknown>): L;
   readonly layerName: string;
+  /** The name show() prints when it differs from layerName (Scapy's `name`: 'Ethernet'). */
+  readonly displayName?: string;
   readonly fieldSpecs: readonly FieldSpec[];
   /** Reads one header at buf[off, end). Never throws: defects go to layer.problems. */
   decode(buf: Buffer, off: number, end: number, ctx: DecodeContext): Decoded;
 }
+
+/** Filled by show/ (which sits above layers/): the short repr util.inspect shows for a layer. */
+export const layerHooks: { repr?: (layer: Layer) => string } = {};
 
 export abstract class Layer<F extends object = Record<string, unknown>> {
   /** Fields set by the user or read by the dissector. Unset fields are defaulted or computed. */
@@ -66,6 +79,11 @@ export abstract class Layer<F extends object = Record<string, unknown>> {
   hasSets: boolean;
   /** Sets normalize() took aside, so that subclass conversions (flag letters) see only scalars. */
   private setsAside: Record<string, FieldSet> | undefined;
+  /**
+   * The packet getLayer() last found this layer in: computed fields read their built value from
+   * it. Left off the constructor (set only by getLayer), so building and dissecting pay nothing.
+   */
+  declare owner?: LayerOwner;
 
   constructor(fields?: Partial<F>) {
     this.hasSets = false;
@@ -98,7 +116,8 @@ export abstract class Layer<F extends object = Record<string, unknown>> {
       }
       const value = values[key];
       if (value === undefined) delete values[key];
-      else if (typeof value !== 'number' && isSetValue(spec, value)) {
+      else if (typeof value === 'number') checkFieldNumber(spec, value, this.name);
+      else if (isSetValue(spec, value)) {
         (this.setsAside ??= {})[key] = toFieldSet(spec, value, this.name);
         delete values[key];
       }
@@ -151,6 +170,45 @@ export abstract class Layer<F extends object = Record<string, unknown>> {
     return copy;
   }
 
+  /**
+   * The direction-free part of the key that pairs a reply with what it answers (Scapy's
+   * hashret). Scapy's default: this layer adds nothing, the layers above decide.
+   */
+  hashret(_above: readonly Layer[] = []): string {
+    return '';
+  }
+
+  /**
+   * Whether this layer (of a reply) answers `other` (the layer at the same depth of a sent
+   * packet). `selfAbove` and `otherAbove` are the layers above each, for the layers whose
+   * answer depends on their payload. Scapy's default: the same class answers, then the
+   * payloads decide (sr/match.ts walks them); a layer with rules of its own overrides this.
+   */
+  answers(other: Layer, _selfAbove: readonly Layer[] = [], _otherAbove: readonly Layer[] = []): boolean {
+    type AnyClass = abstract new (...args: never[]) => unknown;
+    const mine = this.layerClass as unknown as AnyClass;
+    const theirs = other.layerClass as unknown as AnyClass;
+    return other instanceof mine || this instanceof theirs;
+  }
+
+  /** Whether this is a network header (IPv4, IPv6): where matching starts and keys are made. */
+  get isNetworkLayer(): boolean {
+    return false;
+  }
+
+  /**
+   * Whether this is an error message (ICMP unreachable, time exceeded...) whose payload quotes
+   * the packet it reports on: a reply then answers by its quote.
+   */
+  get isErrorMessage(): boolean {
+    return false;
+  }
+
+  /** Whether this layer is payload (Raw, Padding): matching stops below it. */
+  get isPayload(): boolean {
+    return this.isTrailer;
+  }
+
   /** Size of this layer's own header (with options and padding) in the built bytes. */
   abstract headerLength(ctx: BuildContext, index: number): number;
 
@@ -166,6 +224,11 @@ export abstract class Layer<F extends object = Record<string, unknown>> {
   /** Whether this layer's bytes go at the very end, outside every length and checksum (Padding). */
   get isTrailer(): boolean {
     return false;
+  }
+
+  /** Scapy's short repr, `<TCP  dport=http flags=S |>`, wherever Node inspects a layer (console.log, the REPL). */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return layerHooks.repr ? layerHooks.repr(this as unknown as Layer) : `<${this.name} |>`;
   }
 
   protected addProblem(problem: string): void {
@@ -198,3 +261,67 @@ let lastByName: Map<string, FieldSpec> | undefined;
 export function noteProblem(layer: Layer, problem: string): void {
   (layer.problems ??= []).push(problem);
 }
+
+/**
+ * Gives a layer class one accessor per field of its table (layer.sport, layer.ttl), Scapy's
+ * p[TCP].sport: a field given or read is returned as stored; an unset computed field asks the
+ * packet the layer was found in for its built value; any other unset field is its default.
+ * Setting one is set(). Names the class already uses (name, fields, clone, ...) are left alone.
+ * Idempotent; registerLayer() and layerFactory() call it, so a layer written the older way gets
+ * its accessors too.
+ */
+export function defineFieldAccessors(cls: LayerClass): void {
+  const proto = cls.prototype as object;
+  if (accessorsDefined.has(proto)) return;
+  accessorsDefined.add(proto);
+  for (const spec of cls.fieldSpecs) {
+    const name = spec.name;
+    if (name in proto && !isFieldAccessor(proto, name)) continue;
+    if (Object.prototype.hasOwnProperty.call(proto, name)) continue;
+    Object.defineProperty(proto, name, {
+      configurable: true,
+      enumerable: false,
+      get(this: Layer) {
+        const v = (this.fields as Record<string, unknown>)[name];
+        if (v !== undefined) return v;
+        const own = fieldsByName(this.layerClass.fieldSpecs).get(name);
+        if (own?.computed && this.owner) {
+          const built = this.owner.builtValue(this, name);
+          if (built !== undefined) return built;
+        }
+        return own?.default;
+      },
+      set(this: Layer, value: unknown) {
+        (this as unknown as Layer<Record<string, unknown>>).set(name, value);
+      },
+    });
+    fieldAccessorNames.add(`${name}`);
+  }
+}
+
+const accessorsDefined = new WeakSet<object>();
+const fieldAccessorNames = new Set<string>();
+
+/** Whether `name` on `proto`'s chain is an accessor defineFieldAccessors made (a parent's field). */
+function isFieldAccessor(proto: object, name: string): boolean {
+  if (!fieldAccessorNames.has(name)) return false;
+  for (let p: object | null = proto; p; p = Object.getPrototypeOf(p) as object | null) {
+    const d = Object.getOwnPropertyDescriptor(p, name);
+    if (d) return accessorsDefined.has(p) && d.get !== undefined && d.set !== undefined;
+  }
+  return false;
+}
+
+/**
+ * The type of a layer's accessors for its fields: what is stored, which for a field that takes
+ * a number or a name (TCP flags 'SA', ICMP type 'echo-request') is the number.
+ */
+/** What a field takes when a layer is made: its value, or for numbers and addresses a set of values. */
+export type FieldInput<F> = { [K in keyof F]?: F[K] | SetOf<F[K]> };
+
+/** A set for a number field (values and [low, high] ranges) or an address field (addresses, CIDR blocks). */
+export type SetOf<T> = [T] extends [number | string] ? readonly (T | readonly [number, number])[] | FieldSet : never;
+
+export type FieldValues<F> = {
+  -readonly [K in keyof F]-?: F[K] extends number | string ? (number extends F[K] ? number : F[K]) : F[K];
+};

@@ -8,8 +8,7 @@
  */
 import type { FieldSpec } from './field.js';
 import { Layer, type BuildContext, type DecodeContext, type Decoded } from './layer.js';
-import { bind, boundLayer, boundValue, registerLayer } from './registry.js';
-import { IPv4Layer } from './ipv4.js';
+import { boundLayer, boundValue, registerLayer } from './registry.js';
 import { zeroFilledHeader } from './partial.js';
 
 export interface LoopbackFields {
@@ -27,10 +26,10 @@ export const LOOPBACK_FAMILIES: Readonly<Record<number, string>> = {
   30: 'IPv6',
 };
 
-const AF_INET = 2;
+export const AF_INET = 2;
 const LOOPBACK_HEADER = 4;
 
-const loopbackFields: readonly FieldSpec[] = [{ name: 'type', kind: 'int', bits: 32, default: AF_INET, computed: true }];
+const loopbackFields: readonly FieldSpec[] = [{ name: 'type', kind: 'int', bits: 32, default: AF_INET, computed: true, names: LOOPBACK_FAMILIES }];
 
 export class LoopbackLayer extends Layer<LoopbackFields> {
   static readonly layerName: string = 'Loopback';
@@ -95,4 +94,3 @@ export class LoopbackLayer extends Layer<LoopbackFields> {
 
 registerLayer(LoopbackLayer);
 
-bind(LoopbackLayer, IPv4Layer, 'type', AF_INET);

@@ -27,6 +27,10 @@ export class RawLayer extends Layer<RawFields> {
     return toBytes(this.fields.load);
   }
 
+  override get isPayload(): boolean {
+    return true;
+  }
+
   headerLength(): number {
     return this.load.length;
   }

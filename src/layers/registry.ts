@@ -4,7 +4,7 @@
  * upper layer; dissecting picks the upper layer from the lower field. A new protocol is one
  * file in layers/ plus its bind() lines.
  */
-import type { LayerClass } from './layer.js';
+import { defineFieldAccessors, type LayerClass } from './layer.js';
 
 interface Binding {
   readonly lower: LayerClass;
@@ -18,7 +18,9 @@ const byName = new Map<string, LayerClass>();
 /** lower class -> field -> value -> upper class, for the dissector's hot path. */
 const decodeIndex = new Map<LayerClass, Map<string, Map<number, LayerClass>>>();
 
+/** Makes a layer known by name (the text form, dissection by name) and gives it field accessors. */
 export function registerLayer(cls: LayerClass, ...aliases: string[]): void {
+  defineFieldAccessors(cls);
   byName.set(cls.layerName, cls);
   for (const alias of aliases) byName.set(alias, cls);
 }

@@ -8,9 +8,9 @@
 import type { FieldSpec } from './field.js';
 import { intField } from './field.js';
 import { Layer, type BuildContext, type DecodeContext, type Decoded } from './layer.js';
-import { bind, boundLayer, boundValue, registerLayer } from './registry.js';
-import { IPv4Layer } from './ipv4.js';
+import { boundLayer, boundValue, registerLayer } from './registry.js';
 import { toBytes } from './raw.js';
+import { ETHER_TYPE_NAMES } from './ether.js';
 import { forgetFieldsPast, zeroFilledHeader } from './partial.js';
 
 /** Packet types (sll_pkttype): who the packet was addressed to. */
@@ -45,10 +45,10 @@ const SLL2_FIELD_STARTS = { proto: 0, reserved: 2, ifindex: 4, lladdrtype: 8, pk
 const DEFAULT_LLADDRTYPE = 512;
 
 const srcField: FieldSpec = { name: 'src', kind: 'bytes', default: Buffer.alloc(0) };
-const protoField: FieldSpec = { name: 'proto', kind: 'int', bits: 16, default: DEFAULT_PROTO, computed: true, hex: true };
+const protoField: FieldSpec = { name: 'proto', kind: 'int', bits: 16, default: DEFAULT_PROTO, computed: true, hex: true, names: ETHER_TYPE_NAMES, unnamed: 'hex' };
 
 const sllFields: readonly FieldSpec[] = [
-  intField('pkttype', 16, 0),
+  intField('pkttype', 16, 0, { names: SLL_PACKET_TYPES }),
   intField('lladdrtype', 16, DEFAULT_LLADDRTYPE, { hex: true }),
   intField('lladdrlen', 16, 0),
   srcField,
@@ -60,7 +60,7 @@ const sll2Fields: readonly FieldSpec[] = [
   intField('reserved', 16, 0),
   intField('ifindex', 32, 0),
   intField('lladdrtype', 16, DEFAULT_LLADDRTYPE, { hex: true }),
-  intField('pkttype', 8, 0),
+  intField('pkttype', 8, 0, { names: SLL_PACKET_TYPES }),
   intField('lladdrlen', 8, 0),
   srcField,
 ];
@@ -181,6 +181,3 @@ export class CookedLinuxV2Layer extends CookedBase<CookedLinuxV2Fields> {
 registerLayer(CookedLinuxLayer);
 registerLayer(CookedLinuxV2Layer);
 
-// IPv4 over either version (ARP binds itself in arp.ts, IPv6 through bindIPv6Above in ether.ts).
-bind(CookedLinuxLayer, IPv4Layer, 'proto', 0x0800);
-bind(CookedLinuxV2Layer, IPv4Layer, 'proto', 0x0800);

@@ -3,13 +3,15 @@
  * dataofs and chksum are computed when unset; the checksum covers the pseudo-header of the
  * IPv4 or IPv6 layer below. Options live in tcp-options.ts.
  */
-import { finishChecksum, sumWords } from '../wire/checksum.js';
+import { upperLayerChecksum, verifyUpperChecksum } from '../wire/checksum.js';
+import { seqDistance } from '../wire/seq.js';
 import { usageError } from '../wire/errors.js';
 import type { FieldSpec } from './field.js';
-import { computedInt, intField } from './field.js';
-import { Layer, type BuildContext, type DecodeContext, type Decoded } from './layer.js';
+import { computedInt, defaultsOf, fieldStarts, intField } from './field.js';
+import { Layer, type BuildContext, type DecodeContext, type Decoded, type FieldValues } from './layer.js';
 import { bind, registerLayer } from './registry.js';
 import { IPerrorLayer, IPv4Layer } from './ipv4.js';
+import { IPerror6Layer, IPv6Layer } from './ipv6.js';
 import { forgetFieldsPast, zeroFilledHeader } from './partial.js';
 import { checkTCPOptions, readTCPOptions, tcpOptionsLength, writeTCPOptions, type TCPOption } from './tcp-options.js';
 
@@ -34,8 +36,8 @@ export const TCP_FLAG_LETTERS = 'FSRPAUECN';
 export const TCPFlag = { F: 0x01, S: 0x02, R: 0x04, P: 0x08, A: 0x10, U: 0x20, E: 0x40, C: 0x80, N: 0x100 } as const;
 
 const tcpFields: readonly FieldSpec[] = [
-  intField('sport', 16, 20),
-  intField('dport', 16, 80),
+  intField('sport', 16, 20, { names: 'services/tcp' }),
+  intField('dport', 16, 80, { names: 'services/tcp' }),
   intField('seq', 32, 0),
   intField('ack', 32, 0),
   computedInt('dataofs', 4),
@@ -71,30 +73,12 @@ export function formatTCPFlags(bits: number): string {
   return s;
 }
 
-/** A layer below that can sum a pseudo-header for us (IPv4, IPv6). */
-interface PseudoHeaderSource {
-  pseudoSum(out: Buffer, off: number, upperProto: number, upperLength: number, ctx: BuildContext, index: number): number;
-}
+/** Where each field starts in the header (for cut-off headers), and the defaults: from the table. */
+const TCP_FIELD_OFFSETS = fieldStarts(tcpFields);
+const D = defaultsOf<TCPFields>(tcpFields);
 
-/**
- * The checksum of an upper-layer segment at out[off, end) under the network layer below it.
- * Returns undefined when no IPv4 or IPv6 layer lies directly below (Scapy leaves it zero then).
- */
-export function upperLayerChecksum(out: Buffer, off: number, end: number, ctx: BuildContext, index: number, proto: number): number | undefined {
-  for (let i = index - 1; i >= 0; i--) {
-    const below = ctx.layers[i] as unknown as Partial<PseudoHeaderSource> & Layer;
-    if (typeof below.pseudoSum === 'function') {
-      const sum = below.pseudoSum(out, ctx.offsets[i]!, proto, end - off, ctx, i) + sumWords(out, off, end);
-      return finishChecksum(sum);
-    }
-    // IPv6 extension headers sit between; anything else means no network layer below.
-    if (!('isExtensionHeader' in below)) return undefined;
-  }
-  return undefined;
-}
-
-/** Where each field starts in the header, for cut-off headers. */
-const TCP_FIELD_OFFSETS = { sport: 0, dport: 2, seq: 4, ack: 8, dataofs: 12, reserved: 12, flags: 12, window: 14, chksum: 16, urgptr: 18, options: 20 } as const;
+/** Typed field accessors (layer.sport...), defined from the field table by registerLayer(). */
+export interface TCPLayer extends FieldValues<TCPFields> {}
 
 export class TCPLayer extends Layer<TCPFields> {
   static readonly layerName: string = 'TCP';
@@ -109,7 +93,7 @@ export class TCPLayer extends Layer<TCPFields> {
 
   /** The flags as a number (set, dissected, or the default SYN). */
   get flagBits(): number {
-    return (this.fields.flags as number | undefined) ?? TCPFlag.S;
+    return (this.fields.flags as number | undefined) ?? (D.flags as number);
   }
 
   /** Padded option bytes, measured by headerLength() and reused by encode() in the same build. */
@@ -124,10 +108,10 @@ export class TCPLayer extends Layer<TCPFields> {
   encode(out: Buffer, off: number): void {
     const f = this.fields;
     const optionBytes = this.measuredOptionBytes;
-    const sport = (f.sport ?? 20) & 0xffff;
-    const dport = (f.dport ?? 80) & 0xffff;
-    const seq = (f.seq ?? 0) >>> 0;
-    const ack = (f.ack ?? 0) >>> 0;
+    const sport = (f.sport ?? D.sport) & 0xffff;
+    const dport = (f.dport ?? D.dport) & 0xffff;
+    const seq = (f.seq ?? D.seq) >>> 0;
+    const ack = (f.ack ?? D.ack) >>> 0;
     out[off] = sport >>> 8;
     out[off + 1] = sport & 0xff;
     out[off + 2] = dport >>> 8;
@@ -142,11 +126,11 @@ export class TCPLayer extends Layer<TCPFields> {
     out[off + 11] = ack & 0xff;
     const dataofs = f.dataofs ?? 5 + optionBytes / 4;
     const flags = this.flagBits;
-    out[off + 12] = ((dataofs & 15) << 4) | (((f.reserved ?? 0) & 7) << 1) | ((flags >> 8) & 1);
+    out[off + 12] = ((dataofs & 15) << 4) | (((f.reserved ?? D.reserved) & 7) << 1) | ((flags >> 8) & 1);
     out[off + 13] = flags & 0xff;
-    const window = (f.window ?? 8192) & 0xffff;
+    const window = (f.window ?? D.window) & 0xffff;
     const chksum = (f.chksum ?? 0) & 0xffff;
-    const urgptr = (f.urgptr ?? 0) & 0xffff;
+    const urgptr = (f.urgptr ?? D.urgptr) & 0xffff;
     out[off + 14] = window >>> 8;
     out[off + 15] = window & 0xff;
     out[off + 16] = chksum >>> 8;
@@ -215,7 +199,7 @@ export class TCPLayer extends Layer<TCPFields> {
 
   /** The part of the direction-free match key this header gives (Scapy's hashret): sport ^ dport. */
   hashret(): string {
-    return 'p' + (((this.fields.sport ?? 20) ^ (this.fields.dport ?? 80)) & 0xffff);
+    return 'p' + ((this.sport ^ this.dport) & 0xffff);
   }
 
   /**
@@ -236,21 +220,16 @@ export class TCPLayer extends Layer<TCPFields> {
       // A SYN answers only as a SYN-ACK, and only a SYN.
       if (!(mine & TCPFlag.A) || !(theirs & TCPFlag.S)) return false;
     }
-    if ((this.fields.sport ?? 20) !== (other.fields.dport ?? 80) || (this.fields.dport ?? 80) !== (other.fields.sport ?? 20)) return false;
-    if (theirs & TCPFlag.A && seqDistance(other.fields.ack ?? 0, this.fields.seq ?? 0) > 2) return false;
+    if (this.sport !== other.dport || this.dport !== other.sport) return false;
+    if (theirs & TCPFlag.A && seqDistance(other.ack, this.seq) > 2) return false;
     // A RST without ACK acknowledges nothing (its seq was checked above when it could be).
     if (mine & TCPFlag.R && !(mine & TCPFlag.A)) return true;
     const sentLength = payloadLength(otherAbove);
     // The ack covers what we sent, plus one for SYN and for FIN.
-    return seqDistance(this.fields.ack ?? 0, other.fields.seq ?? 0) <= 2 + sentLength;
+    return seqDistance(this.ack, other.seq) <= 2 + sentLength;
   }
 }
 
-/** |a - b| on the 32-bit sequence circle. */
-function seqDistance(a: number, b: number): number {
-  const d = (a - b) >>> 0;
-  return d > 0x7fffffff ? 0x100000000 - d : d;
-}
 
 /** Bytes of payload (Raw loads, not Padding) in the layers above a segment. */
 function payloadLength(above: readonly Layer[]): number {
@@ -263,21 +242,12 @@ function payloadLength(above: readonly Layer[]): number {
   return length;
 }
 
-/** Whether the checksum at the usual place sums to zero with the pseudo-header of the layer below. */
-export function verifyUpperChecksum(buf: Buffer, off: number, end: number, ctx: DecodeContext, proto: number): boolean | undefined {
-  for (let i = ctx.below.length - 1; i >= 0; i--) {
-    const below = ctx.below[i] as Layer & { pseudoSumDecoded?: (proto: number, length: number) => number };
-    if (typeof below.pseudoSumDecoded === 'function') {
-      return finishChecksum(below.pseudoSumDecoded(proto, end - off) + sumWords(buf, off, end)) === 0;
-    }
-    if (!('isExtensionHeader' in below)) return undefined;
-  }
-  return undefined;
-}
 
 /** The TCP header an ICMP error quotes (Scapy's TCPerror). */
 export class TCPerrorLayer extends TCPLayer {
   static override readonly layerName: string = 'TCPerror';
+  /** The name show() prints (Scapy's). */
+  static readonly displayName: string = 'TCP in ICMP';
 
   /**
    * A quoted header answers the segment it quotes: same ports in the same direction, and the
@@ -286,9 +256,9 @@ export class TCPerrorLayer extends TCPLayer {
   override answers(other: unknown): boolean {
     if (!(other instanceof TCPLayer)) return false;
     const f = this.fields;
-    if (f.sport !== (other.fields.sport ?? 20) || f.dport !== (other.fields.dport ?? 80)) return false;
-    if (f.seq !== undefined && f.seq !== (other.fields.seq ?? 0)) return false;
-    if (f.ack !== undefined && f.ack !== (other.fields.ack ?? 0)) return false;
+    if (f.sport !== other.sport || f.dport !== other.dport) return false;
+    if (f.seq !== undefined && f.seq !== other.seq) return false;
+    if (f.ack !== undefined && f.ack !== other.ack) return false;
     return true;
   }
 }
@@ -296,6 +266,8 @@ export class TCPerrorLayer extends TCPLayer {
 registerLayer(TCPLayer);
 registerLayer(TCPerrorLayer);
 
-// TCP is protocol 6 over IPv4, and over the IP header an ICMP error quotes.
+// TCP is protocol 6 over IPv4 and IPv6, and over the IP headers ICMP errors quote.
 bind(IPv4Layer, TCPLayer, 'proto', 6);
 bind(IPerrorLayer, TCPerrorLayer, 'proto', 6);
+bind(IPv6Layer, TCPLayer, 'nh', 6);
+bind(IPerror6Layer, TCPerrorLayer, 'nh', 6);

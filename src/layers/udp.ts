@@ -5,12 +5,12 @@
  * since 0 on the wire means "no checksum". Without a network layer below it stays 0.
  */
 import type { FieldSpec } from './field.js';
-import { computedInt, intField } from './field.js';
-import { Layer, type BuildContext, type DecodeContext, type Decoded } from './layer.js';
+import { computedInt, defaultsOf, fieldStarts, intField } from './field.js';
+import { Layer, type BuildContext, type DecodeContext, type Decoded, type FieldValues } from './layer.js';
 import { bind, registerLayer } from './registry.js';
 import { IPerrorLayer, IPv4Layer } from './ipv4.js';
 import { IPerror6Layer, IPv6Layer } from './ipv6.js';
-import { upperLayerChecksum, verifyUpperChecksum } from './tcp.js';
+import { upperLayerChecksum, verifyUpperChecksum } from '../wire/checksum.js';
 import { forgetFieldsPast, zeroFilledHeader } from './partial.js';
 
 export interface UDPFields {
@@ -22,14 +22,17 @@ export interface UDPFields {
 
 const IPPROTO_UDP = 17;
 const UDP_HEADER = 8;
-const UDP_FIELD_STARTS = { sport: 0, dport: 2, len: 4, chksum: 6 };
 
 const udpFields: readonly FieldSpec[] = [
-  intField('sport', 16, 53),
-  intField('dport', 16, 53),
+  intField('sport', 16, 53, { names: 'services/udp' }),
+  intField('dport', 16, 53, { names: 'services/udp' }),
   computedInt('len', 16),
   computedInt('chksum', 16, { hex: true }),
 ];
+
+/** Where each field starts (for cut-off headers), and the defaults: from the table. */
+const UDP_FIELD_STARTS = fieldStarts(udpFields);
+const D = defaultsOf<UDPFields>(udpFields);
 
 /**
  * Whether a network layer below says the capture cut its payload short: no checksum verdict
@@ -39,6 +42,9 @@ export function cutShortBelow(ctx: DecodeContext): boolean {
   for (const layer of ctx.below) if (layer.problems?.some((p) => p.startsWith('truncated-ip'))) return true;
   return false;
 }
+
+/** Typed field accessors (layer.sport...), defined from the field table by registerLayer(). */
+export interface UDPLayer extends FieldValues<UDPFields> {}
 
 export class UDPLayer extends Layer<UDPFields> {
   static readonly layerName: string = 'UDP';
@@ -50,8 +56,8 @@ export class UDPLayer extends Layer<UDPFields> {
 
   encode(out: Buffer, off: number, payloadLength: number): void {
     const f = this.fields;
-    const sport = (f.sport ?? 53) & 0xffff;
-    const dport = (f.dport ?? 53) & 0xffff;
+    const sport = (f.sport ?? D.sport) & 0xffff;
+    const dport = (f.dport ?? D.dport) & 0xffff;
     const len = (f.len ?? UDP_HEADER + payloadLength) & 0xffff;
     const chksum = (f.chksum ?? 0) & 0xffff;
     out[off] = sport >>> 8;
@@ -107,8 +113,8 @@ export class UDPLayer extends Layer<UDPFields> {
 
   /** Direction-free key: the two ports, smaller first, so a reply keys like its request. */
   hashret(): string {
-    const a = this.fields.sport ?? 53;
-    const b = this.fields.dport ?? 53;
+    const a = this.sport;
+    const b = this.dport;
     return a < b ? `${a},${b}` : `${b},${a}`;
   }
 
@@ -118,18 +124,20 @@ export class UDPLayer extends Layer<UDPFields> {
    */
   answers(other: Layer): boolean {
     if (!(other instanceof UDPLayer)) return false;
-    return (this.fields.sport ?? 53) === (other.fields.dport ?? 53) && (this.fields.dport ?? 53) === (other.fields.sport ?? 53);
+    return this.sport === other.dport && this.dport === other.sport;
   }
 }
 
 /** The UDP header an ICMP error quotes (Scapy's UDPerror). */
 export class UDPerrorLayer extends UDPLayer {
   static override readonly layerName: string = 'UDPerror';
+  /** The name show() prints (Scapy's). */
+  static readonly displayName: string = 'UDP in ICMP';
 
   /** A quote repeats the sent header as it was: same ports, same direction. */
   override answers(other: Layer): boolean {
     if (!(other instanceof UDPLayer)) return false;
-    return (this.fields.sport ?? 53) === (other.fields.sport ?? 53) && (this.fields.dport ?? 53) === (other.fields.dport ?? 53);
+    return this.sport === other.sport && this.dport === other.dport;
   }
 }
 

@@ -4,7 +4,8 @@
  * header lengths, option padding, checksums and the type fields that bind layers together.
  */
 import { usageError, didYouMean } from '../wire/errors.js';
-import type { BuildContext, Layer, LayerClass } from '../layers/layer.js';
+import { defineFieldAccessors, type BuildContext, type FieldInput, type Layer, type LayerClass, type LayerOwner } from '../layers/layer.js';
+import { dissectLayers } from './dissect.js';
 import { layerNames } from '../layers/registry.js';
 import { RawLayer } from '../layers/raw.js';
 import { FieldSet } from '../layers/field-set.js';
@@ -21,14 +22,20 @@ export const packetHooks: {
   show?: (p: Packet) => string;
   command?: (p: Packet) => string;
   hexdump?: (p: Packet) => string;
+  repr?: (p: Packet) => string;
 } = {};
 
-export class Packet {
+/** Node's hook for util.inspect (console.log, the REPL); a registered symbol, so nothing here imports node:util. */
+export const inspectSymbol = Symbol.for('nodejs.util.inspect.custom');
+
+export class Packet implements LayerOwner {
   readonly layers: Layer[];
   /** Capture time in microseconds since the epoch, when the packet came off the wire or a file. */
   time: number | undefined;
   /** The same capture time in nanoseconds since the epoch, when the source had that precision (pcap files). */
   timeNs?: bigint;
+  /** A comment kept with the packet in pcapng files (opt_comment), as Scapy's pkt.comment. */
+  comment?: string;
 
   constructor(layers: Layer[] = []) {
     this.layers = layers;
@@ -55,9 +62,25 @@ export class Packet {
   getLayer<L extends Layer>(key: LayerKey<L>, nth = 0): L | undefined {
     let seen = 0;
     for (const layer of this.layers) {
-      if (matchesKey(layer, key) && seen++ === nth) return layer as L;
+      if (matchesKey(layer, key) && seen++ === nth) {
+        // Its computed fields (chksum, len, proto) read their values from this packet, built.
+        layer.owner = this;
+        return layer as L;
+      }
     }
     return undefined;
+  }
+
+  /** The value a field of one of this packet's layers has in the built bytes (for computed fields). */
+  builtValue(layer: Layer, name: string): unknown {
+    const index = this.layers.indexOf(layer);
+    const first = this.layers[0];
+    if (index < 0 || !first || this.layers.some((l) => l.hasSets)) return undefined;
+    const bytes = this.bytes();
+    const again = dissectLayers(bytes, 0, bytes.length, first.layerClass, false);
+    const same = again[index];
+    if (!same || same.layerClass !== layer.layerClass) return undefined;
+    return (same.fields as Record<string, unknown>)[name];
   }
 
   /** Like getLayer, but a missing layer is an error naming what the packet does have. */
@@ -76,6 +99,7 @@ export class Packet {
     const copy = new Packet(this.layers.map((l) => l.clone()));
     copy.time = this.time;
     if (this.timeNs !== undefined) copy.timeNs = this.timeNs;
+    if (this.comment !== undefined) copy.comment = this.comment;
     return copy;
   }
 
@@ -109,6 +133,11 @@ export class Packet {
 
   toString(): string {
     return packetHooks.summary ? this.summary() : this.layers.map((l) => l.name).join('/');
+  }
+
+  /** Scapy's short repr, `<IP  dst=127.0.0.1 |<TCP  dport=http flags=S |>>`, wherever Node inspects a packet. */
+  [inspectSymbol](): string {
+    return packetHooks.repr ? packetHooks.repr(this) : `<${this.layers.map((l) => l.name).join('/')}>`;
   }
 }
 
@@ -220,7 +249,8 @@ function unexpandedSetError(layer: Layer): Error {
 
 /** A layer's constructor that needs no `new` and returns a one-layer Packet: IP({dst}). */
 export interface LayerFactory<L extends Layer = Layer, F extends object = Record<string, unknown>> {
-  (fields?: Partial<F>): Packet;
+  /** One layer; number and address fields also take sets (`dport: [22, 80, [1000, 1010]]`). */
+  (fields?: FieldInput<F>): Packet;
   readonly layerClass: LayerClass<L>;
   readonly layerName: string;
   readonly isFactory: true;
@@ -229,7 +259,8 @@ export interface LayerFactory<L extends Layer = Layer, F extends object = Record
 export function layerFactory<L extends Layer<F>, F extends object>(
   cls: LayerClass<L> & (new (fields?: Partial<F>) => L),
 ): LayerFactory<L, F> {
-  const factory = ((fields?: Partial<F>) => new Packet([new cls(fields)])) as LayerFactory<L, F>;
+  defineFieldAccessors(cls);
+  const factory = ((fields?: FieldInput<F>) => new Packet([new cls(fields as Partial<F>)])) as LayerFactory<L, F>;
   Object.defineProperties(factory, {
     layerClass: { value: cls },
     layerName: { value: cls.layerName },

@@ -9,6 +9,7 @@
 import { notACaptureFile, truncatedCapture } from './errors.js';
 import { PcapParser, isPcapMagic } from './pcap-reader.js';
 import { PCAPNG_SHB_TYPE, PcapngParser } from './pcapng-reader.js';
+import type { CompiledFilter } from './filter/index.js';
 import type { InterfaceListener, PcapRecord, RecordParser } from './record.js';
 
 export const DEFAULT_CHUNK_SIZE = 256 * 1024;
@@ -32,8 +33,11 @@ export class ChunkedReader {
   /** True when a record handed out points into buf, so buf must not be written again. */
   private pinned = false;
 
-  constructor(file: string, chunkSize = DEFAULT_CHUNK_SIZE, onInterface?: InterfaceListener) {
+  private readonly filter: CompiledFilter | undefined;
+
+  constructor(file: string, chunkSize = DEFAULT_CHUNK_SIZE, onInterface?: InterfaceListener, filter?: CompiledFilter) {
     this.file = file;
+    this.filter = filter;
     this.chunkSize = Math.max(4096, chunkSize);
     this.onInterface = onInterface;
     this.buf = Buffer.allocUnsafeSlow(this.chunkSize);
@@ -66,6 +70,7 @@ export class ChunkedReader {
       if (this.readAt - this.start < 4 && !atEnd) return records;
       this.parser = this.chooseParser();
       if (!this.parser) return records;
+      if (this.filter) this.parser.accept = this.filter.forLinkType;
     }
     this.start = this.parser.parse(this.buf, this.start, this.readAt, this.base, records);
     if (records.length > 0) this.pinned = true;

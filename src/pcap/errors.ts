@@ -59,7 +59,23 @@ export function openError(file: string, err: unknown, writing = false): Error {
       return new SynackError(`cannot ${verb} ${file}: it is a directory, not a capture file`, 'usage');
     case 'ENOTDIR':
       return new SynackError(`cannot ${verb} ${file}: a part of the path is not a directory`, 'usage');
-    default:
+    case 'ENAMETOOLONG':
+      return new SynackError(`cannot ${verb} ${shortName(file)}: the name is too long for the file system`, 'usage');
+    case 'ELOOP':
+      return new SynackError(`cannot ${verb} ${shortName(file)}: too many levels of symbolic links`, 'usage');
+    default: {
+      // Any other file-system refusal (EIO, ENXIO, EROFS, ENOSPC...) is still one line naming the
+      // file and the cause; only what is not an errno at all stays an internal error.
+      if (typeof code === 'string' && /^E[A-Z0-9]+$/.test(code)) {
+        const cause = String((err as Error).message ?? code).replace(/^[A-Z0-9]+: /, '').replace(/, \w+( '.*')?$/s, '');
+        return new SynackError(`cannot ${verb} ${shortName(file)}: ${cause} (${code})`, 'system');
+      }
       return err instanceof Error ? err : new Error(String(err));
+    }
   }
+}
+
+/** A file name for a message: a 300-character one is cut, so the message stays one short line. */
+function shortName(file: string): string {
+  return file.length > 80 ? `${file.slice(0, 60)}... (${file.length} characters)` : file;
 }

@@ -7,6 +7,7 @@
  *   other byte order.
  */
 import { corruptCapture } from './errors.js';
+import type { FrameTest } from './filter/index.js';
 import { PcapRecord, type CaptureFormat, type CaptureInterface, type InterfaceListener, type RecordParser } from './record.js';
 
 export const PCAP_MAGIC_MICRO = 0xa1b2c3d4;
@@ -38,6 +39,7 @@ export class PcapParser implements RecordParser {
   needed = FILE_HEADER_LENGTH;
   neededWhat = 'file header';
   error: Error | undefined;
+  accept: ((linkType: number) => FrameTest) | undefined;
 
   private readonly file: string;
   private readonly onInterface: InterfaceListener | undefined;
@@ -71,18 +73,21 @@ export class PcapParser implements RecordParser {
     const fractionLimit = this.fractionLimit;
     const linkType = this.linkType;
     const maxCaplen = this.maxCaplen;
+    const test = this.accept?.(linkType);
     while (end - off >= recordHeader) {
+      // Plain byte reads: Buffer's readUInt32* validate their argument on every call, and
+      // this loop runs once per packet of the file.
       let seconds: number, fraction: number, caplen: number, origLen: number;
       if (le) {
-        seconds = buf.readUInt32LE(off);
-        fraction = buf.readUInt32LE(off + 4);
-        caplen = buf.readUInt32LE(off + 8);
-        origLen = buf.readUInt32LE(off + 12);
+        seconds = u32le(buf, off);
+        fraction = u32le(buf, off + 4);
+        caplen = u32le(buf, off + 8);
+        origLen = u32le(buf, off + 12);
       } else {
-        seconds = buf.readUInt32BE(off);
-        fraction = buf.readUInt32BE(off + 4);
-        caplen = buf.readUInt32BE(off + 8);
-        origLen = buf.readUInt32BE(off + 12);
+        seconds = u32be(buf, off);
+        fraction = u32be(buf, off + 4);
+        caplen = u32be(buf, off + 8);
+        origLen = u32be(buf, off + 12);
       }
       if (caplen > maxCaplen) {
         this.error = corruptCapture(this.file, base + off,
@@ -101,7 +106,7 @@ export class PcapParser implements RecordParser {
         seconds += Math.floor(fraction / fractionLimit);
         fraction %= fractionLimit;
       }
-      out.push(new PcapRecord(buf.subarray(dataStart, next), origLen, seconds, fraction * toNanos, linkType, 0, base + off));
+      if (test === undefined || test(buf, dataStart, caplen, origLen)) out.push(new PcapRecord(buf.subarray(dataStart, next), origLen, seconds, fraction * toNanos, linkType, 0, base + off));
       off = next;
     }
     this.needed = recordHeader;
@@ -126,4 +131,12 @@ export class PcapParser implements RecordParser {
     const format: CaptureFormat = { format: 'pcap', bigEndian: info.bigEndian, version: `${u16(4)}.${u16(6)}` };
     this.onInterface?.(iface, format);
   }
+}
+
+function u32le(buf: Buffer, at: number): number {
+  return (buf[at]! | (buf[at + 1]! << 8) | (buf[at + 2]! << 16) | (buf[at + 3]! << 24)) >>> 0;
+}
+
+function u32be(buf: Buffer, at: number): number {
+  return ((buf[at]! << 24) | (buf[at + 1]! << 16) | (buf[at + 2]! << 8) | buf[at + 3]!) >>> 0;
 }

@@ -1,112 +1,69 @@
 /**
- * Writing classic pcap files (libpcap format 2.4, little-endian, micro- or nanosecond magic),
- * the format every tool reads. Records go into a 1 MiB buffer that is written out with one
- * blocking write when full: memory stays constant however fast packets arrive, and there is no
- * backpressure to get wrong. Call flush() to push buffered records to disk (a long capture),
- * close() at the end.
+ * Writing capture files. Classic pcap (libpcap format 2.4, little-endian, micro- or nanosecond
+ * magic) holds one link type; pcapng (pcapng-writer.ts) holds one interface per link type, and
+ * packet comments. writePcap picks pcapng for a path ending in .pcapng or with format: 'pcapng'.
+ * Call flush() to push buffered records to disk (a long capture), close() at the end.
  *
- *   const w = writePcap('out.pcap', { linkType: 'ip' });   // or 1 / 'ether', nanosecond: true
+ *   const w = writePcap('out.pcap');                        // link type from the first packet
  *   w.write(IP({ dst: '127.0.0.1' }).add(TCP()));           // time: the packet's, else now
  *   w.write(bytes, 1700000000123456);                       // µs number, bigint ns, or Date
  *   for await (const rec of readPcap('in.pcap')) w.write(rec); // keeps time and original length
  *   w.close();
  */
-import { closeSync, openSync, writeSync } from 'node:fs';
-import { performance } from 'node:perf_hooks';
-import type { Packet } from '../packet/packet.js';
 import { usageError } from '../wire/errors.js';
-import { openError } from './errors.js';
-import { linkTypeDescription, linkTypeNumber } from './link-type-names.js';
+import { CaptureWriter, fitsLinkType, type CaptureWriterOptions, type Writable } from './capture-writer.js';
+import { linkTypeDescription } from './link-type-names.js';
 import { PCAP_MAGIC_MICRO, PCAP_MAGIC_NANO } from './pcap-reader.js';
-import { PcapRecord } from './record.js';
+import { PcapngWriter } from './pcapng-writer.js';
 
-export interface PcapWriterOptions {
-  /** LINKTYPE_ number or name ('ether' = 1, 'ip' = 101, 'sll', 'sll2', 'null', 'loop', 'ipv4', 'ipv6'). Default ether. */
-  linkType?: number | string;
-  /** Nanosecond timestamps (magic a1b23c4d); default microseconds. */
-  nanosecond?: boolean;
-  /** Longest packet kept; longer ones are cut (the original length is still recorded). Default 262144. */
-  snaplen?: number;
+export type { PcapTimestamp, PcapWriteOptions, Writable } from './capture-writer.js';
+
+export interface PcapWriterOptions extends CaptureWriterOptions {
+  /** 'pcap' (one link type) or 'pcapng' (any mix, comments); default pcapng for a path ending in .pcapng, else pcap. */
+  format?: 'pcap' | 'pcapng';
 }
 
-/** µs since the epoch (a number, like Packet.time), ns since the epoch (a bigint), or a Date. */
-export type PcapTimestamp = number | bigint | Date;
-
-/** What write() accepts: a packet (built), raw bytes, or a record read from another file. */
-export type Writable = Packet | PcapRecord | Buffer | Uint8Array;
-
-const BUFFER_SIZE = 1024 * 1024;
 const RECORD_HEADER = 16;
 
-export class PcapWriter {
-  readonly path: string;
-  readonly linkType: number;
-  readonly nanosecond: boolean;
-  readonly snaplen: number;
-  /** Records written so far. */
-  count = 0;
+export class PcapWriter extends CaptureWriter {
+  private fileLinkType: number | undefined;
+  protected readonly keepsComments = false;
 
-  private fd: number | undefined;
-  private buf = Buffer.allocUnsafe(BUFFER_SIZE);
-  private pos = 0;
-  // Outputs of stamp(), kept on the instance so that no object is allocated per packet.
-  private seconds = 0;
-  private nanos = 0;
+  constructor(path: string, options: CaptureWriterOptions = {}) {
+    super(path, options);
+  }
 
-  constructor(path: string, options: PcapWriterOptions = {}) {
-    this.path = path;
-    this.linkType = linkTypeNumber(options.linkType ?? 1);
-    this.nanosecond = options.nanosecond ?? false;
-    const snaplen = options.snaplen ?? 262144;
-    if (!Number.isInteger(snaplen) || snaplen < 1 || snaplen > 0x7fffffff) throw usageError(`snaplen ${snaplen} is not a positive integer`);
-    this.snaplen = snaplen;
-    try {
-      this.fd = openSync(path, 'w');
-    } catch (err) {
-      throw openError(path, err, true);
-    }
+  /** The file's LINKTYPE_ number; undefined until the first write decides it (when not given). */
+  get linkType(): number | undefined {
+    return this.fileLinkType ?? this.requestedLinkType;
+  }
+
+  protected start(linkType: number): void {
+    this.fileLinkType = linkType;
     const h = this.buf;
     h.writeUInt32LE(this.nanosecond ? PCAP_MAGIC_NANO : PCAP_MAGIC_MICRO, 0);
     h.writeUInt16LE(2, 4);
     h.writeUInt16LE(4, 6);
     h.writeInt32LE(0, 8); // thiszone: timestamps are UTC
     h.writeUInt32LE(0, 12); // sigfigs: always 0 in practice
-    h.writeUInt32LE(snaplen, 16);
-    h.writeUInt32LE(this.linkType, 20);
+    h.writeUInt32LE(this.snaplen, 16);
+    h.writeUInt32LE(linkType, 20);
     this.pos = 24;
   }
 
-  /** Appends one record. `timestamp` overrides the packet's own time (default: now). */
-  write(item: Writable, timestamp?: PcapTimestamp): void {
-    if (this.fd === undefined) throw usageError(`cannot write to ${this.path}: the writer is closed`);
-    let data: Uint8Array;
-    let origLen: number;
-    if (item instanceof PcapRecord) {
-      if (item.linkType !== this.linkType) {
-        throw usageError(`a ${linkTypeDescription(item.linkType)} record cannot go into ${this.path}, which holds ${linkTypeDescription(this.linkType)}; open the writer with linkType ${item.linkType}`);
-      }
-      data = item.data;
-      origLen = Math.max(item.origLen, item.data.length);
-      if (timestamp === undefined) {
-        this.seconds = item.seconds;
-        this.nanos = item.nanos;
-      }
-    } else if (item instanceof Uint8Array) {
-      data = item;
-      origLen = item.length;
-      if (timestamp === undefined) this.stampNow();
-    } else {
-      data = item.bytes();
-      origLen = data.length;
-      if (timestamp === undefined) {
-        if (item.timeNs !== undefined) this.stamp(item.timeNs);
-        else if (item.time !== undefined) this.stamp(item.time);
-        else this.stampNow();
-      }
+  protected append(data: Uint8Array, origLen: number, linkType: number | undefined, item: Writable, comment: string | undefined): void {
+    if (comment !== undefined) {
+      throw usageError(`${this.path} is a pcap file, which has no place for comments: write pcapng (writePcapng(path), or a path ending in .pcapng)`);
     }
-    if (timestamp !== undefined) this.stamp(timestamp);
-    const caplen = Math.min(data.length, this.snaplen);
-    if (this.pos + RECORD_HEADER + caplen > this.buf.length) this.flush();
+    if (linkType !== undefined && !fitsLinkType(this.fileLinkType!, linkType, data)) {
+      const what = 'layers' in item ? `a packet starting with ${item.layers[0]?.name ?? 'nothing'} (${linkTypeDescription(linkType)})` : `a ${linkTypeDescription(linkType)} record`;
+      throw usageError(
+        `${what} cannot go into ${this.path}, which holds ${linkTypeDescription(this.fileLinkType!)}: a pcap file has one link type; ` +
+          `write pcapng (writePcapng(path), or a path ending in .pcapng), which gives each link type its own interface`,
+      );
+    }
+    const caplen = data.length;
+    this.reserve(RECORD_HEADER + caplen);
     const h = this.buf;
     let p = this.pos;
     h.writeUInt32LE(this.seconds, p);
@@ -115,70 +72,27 @@ export class PcapWriter {
     h.writeUInt32LE(origLen, p + 12);
     p += RECORD_HEADER;
     if (p + caplen <= h.length) {
-      h.set(caplen === data.length ? data : data.subarray(0, caplen), p);
+      h.set(data, p);
       this.pos = p + caplen;
     } else {
       // Bigger than the buffer: header now, the bytes straight from the caller's buffer.
       this.pos = p;
-      this.flush();
-      writeAll(this.fd, data.subarray(0, caplen));
+      this.writeDirect(data);
     }
-    this.count++;
-  }
-
-  /** Writes the buffered records to the file. */
-  flush(): void {
-    if (this.fd === undefined || this.pos === 0) return;
-    writeAll(this.fd, this.buf.subarray(0, this.pos));
-    this.pos = 0;
-  }
-
-  /** Flushes and closes the file. Closing twice is harmless. */
-  close(): void {
-    if (this.fd === undefined) return;
-    try {
-      this.flush();
-    } finally {
-      closeSync(this.fd);
-      this.fd = undefined;
-    }
-  }
-
-  private stampNow(): void {
-    // performance gives sub-millisecond resolution; Date.now() alone would print .123000.
-    this.stamp(Math.floor((performance.timeOrigin + performance.now()) * 1000));
-  }
-
-  private stamp(t: PcapTimestamp): void {
-    let seconds: number;
-    let nanos: number;
-    if (typeof t === 'bigint') {
-      seconds = Number(t / 1_000_000_000n);
-      nanos = Number(t % 1_000_000_000n);
-    } else if (typeof t === 'number') {
-      seconds = Math.floor(t / 1_000_000);
-      nanos = Math.round((t - seconds * 1_000_000) * 1000);
-    } else if (t instanceof Date) {
-      const ms = t.getTime();
-      seconds = Math.floor(ms / 1000);
-      nanos = (ms - seconds * 1000) * 1_000_000;
-    } else {
-      throw usageError(`timestamp ${String(t)} is not a number of µs, a bigint of ns or a Date`);
-    }
-    if (!(seconds >= 0 && seconds <= 0xffffffff) || !(nanos >= 0 && nanos < 1e9)) {
-      throw usageError(`timestamp ${String(t)} does not fit a pcap file (1970 to 2106)`);
-    }
-    this.seconds = seconds;
-    this.nanos = nanos;
   }
 }
 
-function writeAll(fd: number, bytes: Uint8Array): void {
-  let off = 0;
-  while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+/** Opens (creates or truncates) a capture file for writing: pcap, or pcapng by option or by a .pcapng path. */
+export function writePcap(path: string, options: PcapWriterOptions & { format: 'pcapng' }): PcapngWriter;
+export function writePcap(path: string, options?: PcapWriterOptions): PcapWriter | PcapngWriter;
+export function writePcap(path: string, options: PcapWriterOptions = {}): PcapWriter | PcapngWriter {
+  const { format, ...rest } = options;
+  if (format !== undefined && format !== 'pcap' && format !== 'pcapng') throw usageError(`unknown capture format '${String(format)}': use 'pcap' or 'pcapng'`);
+  const ng = format === 'pcapng' || (format === undefined && /\.pcapng$/i.test(path));
+  return ng ? new PcapngWriter(path, rest) : new PcapWriter(path, rest);
 }
 
-/** Opens (creates or truncates) a pcap file for writing. */
-export function writePcap(path: string, options: PcapWriterOptions = {}): PcapWriter {
-  return new PcapWriter(path, options);
+/** Opens (creates or truncates) a pcapng file for writing: one interface per link type, packet comments. */
+export function writePcapng(path: string, options: CaptureWriterOptions = {}): PcapngWriter {
+  return new PcapngWriter(path, options);
 }

@@ -7,17 +7,12 @@
  * resolution, statistics, custom blocks) is skipped by its length.
  */
 import { corruptCapture } from './errors.js';
+import type { FrameTest } from './filter/index.js';
 import { PcapRecord, type CaptureFormat, type InterfaceListener, type RecordParser } from './record.js';
 
-export const PCAPNG_SHB_TYPE = 0x0a0d0d0a;
-const BYTE_ORDER_MAGIC = 0x1a2b3c4d;
-const IDB = 1;
-const PB = 2;
-const SPB = 3;
-const EPB = 6;
-const OPT_IF_NAME = 2;
-const OPT_IF_TSRESOL = 9;
-const OPT_IF_TSOFFSET = 14;
+import { BYTE_ORDER_MAGIC, EPB, IDB, OPT_COMMENT, OPT_IF_NAME, OPT_IF_TSOFFSET, OPT_IF_TSRESOL, PB, PCAPNG_SHB_TYPE, SPB } from './pcapng-format.js';
+
+export { PCAPNG_SHB_TYPE } from './pcapng-format.js';
 /** A length beyond this is damage; libpcap's own ceiling is of the same order. */
 const MAX_BLOCK_LENGTH = 64 * 1024 * 1024;
 
@@ -37,6 +32,7 @@ export class PcapngParser implements RecordParser {
   needed = 12;
   neededWhat = 'block';
   error: Error | undefined;
+  accept: ((linkType: number) => FrameTest) | undefined;
 
   private readonly file: string;
   private readonly onInterface: InterfaceListener | undefined;
@@ -96,7 +92,12 @@ export class PcapngParser implements RecordParser {
           const origLen = this.u32(buf, off + 24);
           if (caplen > length - 32) return this.fail(base + off, `packet block claims ${caplen} captured bytes but holds at most ${length - 32}`);
           this.toTime(iface, this.u32(buf, off + 12), this.u32(buf, off + 16));
-          out.push(new PcapRecord(buf.subarray(off + 28, off + 28 + caplen), origLen, this.tsSeconds, this.tsNanos, iface.linkType, index, base + off));
+          if (this.accept === undefined || this.accept(iface.linkType)(buf, off + 28, caplen, origLen)) {
+            const record = new PcapRecord(buf.subarray(off + 28, off + 28 + caplen), origLen, this.tsSeconds, this.tsNanos, iface.linkType, index, base + off);
+            const optionsAt = off + 28 + caplen + ((4 - (caplen % 4)) % 4);
+            if (type === EPB && optionsAt + 4 <= off + length - 4) record.comment = this.comment(buf, optionsAt, off + length - 4);
+            out.push(record);
+          }
           break;
         }
         case SPB: {
@@ -108,7 +109,7 @@ export class PcapngParser implements RecordParser {
           let caplen = Math.min(origLen, length - 16);
           if (iface.snaplen > 0 && caplen > iface.snaplen) caplen = iface.snaplen;
           // No timestamp either: tcpdump shows 0, so do we.
-          out.push(new PcapRecord(buf.subarray(off + 12, off + 12 + caplen), origLen, 0, 0, iface.linkType, 0, base + off));
+          if (this.accept === undefined || this.accept(iface.linkType)(buf, off + 12, caplen, origLen)) out.push(new PcapRecord(buf.subarray(off + 12, off + 12 + caplen), origLen, 0, 0, iface.linkType, 0, base + off));
           break;
         }
         case IDB:
@@ -146,6 +147,18 @@ export class PcapngParser implements RecordParser {
 
   private u32(buf: Buffer, off: number): number {
     return this.littleEndian ? buf.readUInt32LE(off) : buf.readUInt32BE(off);
+  }
+
+  /** The first opt_comment among a packet block's options in buf[o, end), if any. */
+  private comment(buf: Buffer, o: number, end: number): string | undefined {
+    while (o + 4 <= end) {
+      const code = this.u16(buf, o);
+      const len = this.u16(buf, o + 2);
+      if (code === 0 || o + 4 + len > end) return undefined;
+      if (code === OPT_COMMENT) return buf.toString('utf8', o + 4, o + 4 + len);
+      o += 4 + len + ((4 - (len % 4)) % 4);
+    }
+    return undefined;
   }
 
   private readInterface(buf: Buffer, off: number, length: number): void {

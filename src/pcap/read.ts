@@ -12,6 +12,9 @@
  *   for await (const p of readPackets('f.pcap')) p.summary(), p.time, p.timeNs
  *       Dissected packets; readPacketsSync is its blocking twin.
  *
+ *   for await (const p of readPackets('f.pcap', { filter: 'tcp port 80' })) ...
+ *       Only the frames a pcap-filter(7) expression accepts (filter/index.ts compiles it).
+ *
  * Options: { onInterface(iface, format) } is called when the file describes an interface
  * (once for pcap, at each IDB for pcapng) before the first of its packets, e.g. for tcpdump's
  * "reading from file f.pcap, link-type EN10MB (Ethernet), snapshot length 262144" line
@@ -31,6 +34,7 @@ import { dissect } from '../packet/dissect.js';
 import type { Packet } from '../packet/packet.js';
 import { ChunkedReader, DEFAULT_CHUNK_SIZE } from './chunked-reader.js';
 import { openError } from './errors.js';
+import { compileFilter, type CompiledFilter } from './filter/index.js';
 import type { InterfaceListener, PcapRecord } from './record.js';
 
 export interface ReadOptions {
@@ -38,6 +42,20 @@ export interface ReadOptions {
   onInterface?: InterfaceListener;
   /** Bytes per read (default 256 KiB). */
   chunkSize?: number;
+  /**
+   * A capture filter (pcap-filter(7), as tcpdump takes it: 'tcp port 80 and host 127.0.0.1'),
+   * or one compiled with compileFilter(). Frames it rejects are skipped before any record is made.
+   */
+  filter?: string | CompiledFilter | undefined;
+}
+
+const FILTERED_CHUNK_SIZE = 1024 * 1024;
+
+function readerFor(path: string, options: ReadOptions): ChunkedReader {
+  const filter = typeof options.filter === 'string' ? (options.filter.trim() === '' ? undefined : compileFilter(options.filter)) : options.filter;
+  // A filter keeps few records from each chunk: bigger reads then cost no memory and fewer calls.
+  const chunkSize = options.chunkSize ?? (filter ? FILTERED_CHUNK_SIZE : DEFAULT_CHUNK_SIZE);
+  return new ChunkedReader(path, chunkSize, options.onInterface, filter);
 }
 
 function fileToOpen(path: string): string {
@@ -53,7 +71,7 @@ export async function* readPcapBatches(path: string, options: ReadOptions = {}):
     throw openError(path, err);
   }
   try {
-    const reader = new ChunkedReader(path, options.chunkSize ?? DEFAULT_CHUNK_SIZE, options.onInterface);
+    const reader = readerFor(path, options);
     while (!reader.done) {
       const length = reader.readLength();
       let bytesRead: number;
@@ -85,7 +103,7 @@ export function* readPcapBatchesSync(path: string, options: ReadOptions = {}): G
     throw openError(path, err);
   }
   try {
-    const reader = new ChunkedReader(path, options.chunkSize ?? DEFAULT_CHUNK_SIZE, options.onInterface);
+    const reader = readerFor(path, options);
     while (!reader.done) {
       const length = reader.readLength();
       let bytesRead: number;
@@ -115,6 +133,7 @@ export function recordToPacket(rec: PcapRecord): Packet {
   const packet = dissect(rec.data, rec.linkType);
   packet.time = rec.time;
   packet.timeNs = rec.timestamp;
+  if (rec.comment !== undefined) packet.comment = rec.comment;
   return packet;
 }
 

@@ -4,6 +4,7 @@
  * (both plain numbers, exact for any file) so that printing and sorting need no BigInt; the
  * BigInt form is computed on demand.
  */
+import type { FrameTest } from './filter/index.js';
 
 export class PcapRecord {
   /**
@@ -26,6 +27,8 @@ export class PcapRecord {
   interfaceIndex: number;
   /** Byte offset of the record (pcap) or block (pcapng) in the file. */
   offset: number;
+  /** The packet's comment (pcapng opt_comment), when the file holds one. */
+  comment: string | undefined;
 
   constructor(
     data: Buffer,
@@ -44,6 +47,7 @@ export class PcapRecord {
     this.linkType = linkType;
     this.interfaceIndex = interfaceIndex;
     this.offset = offset;
+    this.comment = undefined;
   }
 
   /** Nanoseconds since the epoch. */
@@ -102,6 +106,11 @@ export interface RecordParser {
   neededWhat: string;
   /** Set by parse() when it met bytes that cannot be a record; `out` holds every record before. */
   error: Error | undefined;
+  /**
+   * When set, only frames this accepts become records (a capture filter, tested on the bytes in
+   * place before any record is made). Given the link type, returns the test for its frames.
+   */
+  accept?: ((linkType: number) => FrameTest) | undefined;
 }
 
 /** Called when the file describes an interface: once for pcap, once per IDB for pcapng. */

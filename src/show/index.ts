@@ -6,10 +6,14 @@ import { packetHooks } from '../packet/packet.js';
 import { summary } from './summary.js';
 import { show } from './show.js';
 import { hexdump } from './hexdump.js';
+import { layerRepr, packetRepr } from './repr.js';
+import { layerHooks } from '../layers/layer.js';
 
 packetHooks.summary = summary;
 packetHooks.show = show;
 packetHooks.hexdump = hexdump;
+packetHooks.repr = packetRepr;
+layerHooks.repr = layerRepr;
 
 export { createPrinter, type Printer, type PrinterOptions, type CapturedFrame } from './printer.js';
 export { summary } from './summary.js';

@@ -8,54 +8,14 @@ import { readFileSync } from 'node:fs';
 import type { Packet } from '../packet/packet.js';
 import { dissect } from '../packet/dissect.js';
 import type { Layer } from '../layers/layer.js';
-import type { FieldSpec } from '../layers/field.js';
+import type { FieldNames, FieldSpec } from '../layers/field.js';
 import { packetFrame } from './packet-frame.js';
 
-/** Scapy's display names for layer classes whose name differs from the registry's. */
-const DISPLAY_NAMES: Record<string, string> = {
-  Ether: 'Ethernet', IPerror: 'IP in ICMP', TCPerror: 'TCP in ICMP', UDPerror: 'UDP in ICMP', ICMPerror: 'ICMP in ICMP', IPerror6: 'IPv6 in ICMPv6',
-  ICMPv6EchoRequest: 'ICMPv6 Echo Request', ICMPv6EchoReply: 'ICMPv6 Echo Reply', ICMPv6DestUnreach: 'ICMPv6 Destination Unreachable',
-  ICMPv6PacketTooBig: 'ICMPv6 Packet Too Big', ICMPv6TimeExceeded: 'ICMPv6 Time Exceeded', ICMPv6ParamProblem: 'ICMPv6 Parameter Problem',
-  ICMPv6Unknown: 'Scapy6 ICMPv6 fallback class',
-};
 
-/** Scapy's enum tables for the fields whose numbers it shows as names. */
-const ICMP_TYPES: Record<number, string> = {
-  0: 'echo-reply', 3: 'dest-unreach', 4: 'source-quench', 5: 'redirect', 8: 'echo-request', 9: 'router-advertisement', 10: 'router-solicitation',
-  11: 'time-exceeded', 12: 'parameter-problem', 13: 'timestamp-request', 14: 'timestamp-reply', 15: 'information-request', 16: 'information-response',
-  17: 'address-mask-request', 18: 'address-mask-reply', 30: 'traceroute', 31: 'datagram-conversion-error', 32: 'mobile-host-redirect',
-  33: 'ipv6-where-are-you', 34: 'ipv6-i-am-here', 35: 'mobile-registration-request', 36: 'mobile-registration-reply', 37: 'domain-name-request',
-  38: 'domain-name-reply', 39: 'skip', 40: 'photuris',
-};
-const ICMP_CODES: Record<number, Record<number, string>> = {
-  3: {
-    0: 'network-unreachable', 1: 'host-unreachable', 2: 'protocol-unreachable', 3: 'port-unreachable', 4: 'fragmentation-needed', 5: 'source-route-failed',
-    6: 'network-unknown', 7: 'host-unknown', 9: 'network-prohibited', 10: 'host-prohibited', 11: 'TOS-network-unreachable', 12: 'TOS-host-unreachable',
-    13: 'communication-prohibited', 14: 'host-precedence-violation', 15: 'precedence-cutoff',
-  },
-  5: { 0: 'network-redirect', 1: 'host-redirect', 2: 'TOS-network-redirect', 3: 'TOS-host-redirect' },
-  11: { 0: 'ttl-zero-during-transit', 1: 'ttl-zero-during-reassembly' },
-  12: { 0: 'ip-header-bad', 1: 'required-option-missing' },
-  40: { 0: 'bad-spi', 1: 'authentication-failed', 2: 'decompression-failed', 3: 'decryption-failed', 4: 'need-authentification', 5: 'need-authorization' },
-};
 /** ICMP types whose `unused` field Scapy 2.5 shows as an empty string (its MultipleTypeField default). */
 const ICMP_EMPTY_UNUSED = new Set([0, 3, 5, 8, 13, 14, 15, 16, 17, 18]);
-const ICMP6_TYPES: Record<number, string> = {
-  1: 'Destination unreachable', 2: 'Packet too big', 3: 'Time exceeded', 4: 'Parameter problem', 100: 'Private Experimentation', 101: 'Private Experimentation',
-  128: 'Echo Request', 129: 'Echo Reply', 130: 'MLD Query', 131: 'MLD Report', 132: 'MLD Done', 133: 'Router Solicitation', 134: 'Router Advertisement',
-  135: 'Neighbor Solicitation', 136: 'Neighbor Advertisement', 137: 'Redirect Message', 138: 'Router Renumbering', 139: 'ICMP Node Information Query',
-  140: 'ICMP Node Information Response', 141: 'Inverse Neighbor Discovery Solicitation Message', 142: 'Inverse Neighbor Discovery Advertisement Message',
-  143: 'MLD Report Version 2', 144: 'Home Agent Address Discovery Request Message', 145: 'Home Agent Address Discovery Reply Message',
-  146: 'Mobile Prefix Solicitation', 147: 'Mobile Prefix Advertisement', 148: 'Certification Path Solicitation', 149: 'Certification Path Advertisement',
-  151: 'Multicast Router Advertisement', 152: 'Multicast Router Solicitation', 153: 'Multicast Router Termination', 155: 'RPL Control Message',
-  200: 'Private Experimentation', 201: 'Private Experimentation',
-};
-const IPV6_NH: Record<number, string> = {
-  0: 'Hop-by-Hop Option Header', 4: 'IP', 6: 'TCP', 17: 'UDP', 41: 'IPv6', 43: 'Routing Header', 44: 'Fragment Header', 47: 'GRE', 50: 'ESP Header',
-  51: 'AH Header', 58: 'ICMPv6', 59: 'No Next Header', 60: 'Destination Option Header', 112: 'VRRP', 132: 'SCTP', 135: 'Mobility Header',
-};
-const ARP_OPS: Record<number, string> = { 1: 'who-has', 2: 'is-at', 3: 'RARP-req', 4: 'RARP-rep', 5: 'Dyn-RARP-req', 6: 'Dyn-RAR-rep', 7: 'Dyn-RARP-err', 8: 'InARP-req', 9: 'InARP-rep' };
-const HARDWARE_TYPES: Record<number, string> = { 1: 'Ethernet (10Mb)', 2: 'Ethernet (3Mb)', 3: 'AX.25', 6: 'IEEE 802 Networks', 32: 'InfiniBand' };
+
+
 const IP_OPTION_NAMES: Record<number, string> = {
   0: 'end_of_list', 1: 'nop', 2: 'security', 3: 'loose_source_route', 4: 'timestamp', 5: 'extended_security', 6: 'commercial_security', 7: 'record_route',
   8: 'stream_id', 9: 'strict_source_route', 10: 'experimental_measurement', 11: 'mtu_probe', 12: 'mtu_reply', 13: 'flow_control', 14: 'access_control',
@@ -70,8 +30,6 @@ const IP_OPTION_DISPLAY: Record<string, string> = {
   IPOption_Traceroute: 'IP Option Traceroute', IPOption_Timestamp: 'IP Option Timestamp', IPOption_Address_Extension: 'IP Option Address Extension',
   IPOption_Router_Alert: 'IP Option Router Alert', IPOption_SDBM: 'IP Option Selective Directed Broadcast Mode',
 };
-
-const ETHER_TYPES: Record<number, string> = { 0x0800: 'IPv4', 0x0806: 'ARP', 0x86dd: 'IPv6', 0x8100: 'n_802_1Q', 0x88cc: 'LLDP' };
 
 let services: Map<number, string> | undefined;
 let udpServices: Map<number, string> | undefined;
@@ -95,18 +53,18 @@ function loadNames(path: string, transport: 'tcp' | 'udp' | undefined): Map<numb
   return names;
 }
 
-function portName(n: number, udp: boolean): string {
-  if (udp) {
-    udpServices ??= loadNames('/etc/services', 'udp');
-    return udpServices.get(n) ?? String(n);
+/** A value's name from a field's names: a table, a function, or a system name file read here. */
+function valueName(names: FieldNames, value: number, values: Record<string, unknown>): string | undefined {
+  switch (names) {
+    case 'services/tcp':
+      return (services ??= loadNames('/etc/services', 'tcp')).get(value);
+    case 'services/udp':
+      return (udpServices ??= loadNames('/etc/services', 'udp')).get(value);
+    case 'protocols':
+      return (protocols ??= loadNames('/etc/protocols', undefined)).get(value);
+    default:
+      return typeof names === 'function' ? names(value, values) : names[value];
   }
-  services ??= loadNames('/etc/services', 'tcp');
-  return services.get(n) ?? String(n);
-}
-
-function protoName(n: number): string {
-  protocols ??= loadNames('/etc/protocols', undefined);
-  return protocols.get(n) ?? String(n);
 }
 
 function pyBytes(b: Uint8Array): string {
@@ -131,7 +89,7 @@ function pyBytes(b: Uint8Array): string {
 }
 
 /** A value in Python's repr, for option lists and tuples. */
-function pyRepr(v: unknown): string {
+export function pyRepr(v: unknown): string {
   if (v === null || v === undefined) return 'None';
   if (typeof v === 'number') return String(v);
   if (typeof v === 'string') return "'" + v + "'";
@@ -166,25 +124,19 @@ function flagsText(spec: FieldSpec, value: number): string {
   return letters.includes(',') ? set.join('+') : set.join('');
 }
 
-function fieldValue(layer: Layer, spec: FieldSpec): string {
-  const raw = (layer.fields as Record<string, unknown>)[spec.name];
+/** A field's value as Scapy's i2repr shows it (`given` instead of the layer's own value when passed). */
+export function fieldValue(layer: Layer, spec: FieldSpec, given?: unknown): string {
+  const raw = given !== undefined ? given : (layer.fields as Record<string, unknown>)[spec.name];
   const value = raw === undefined ? spec.default : raw;
   if (value === undefined) return 'None';
   const name = layer.name;
   if (typeof value === 'number') {
-    if ((name === 'TCP' || name === 'TCPerror' || name === 'UDP' || name === 'UDPerror') && (spec.name === 'sport' || spec.name === 'dport')) return portName(value, name.startsWith('UDP'));
-    if ((name === 'IP' || name === 'IPerror') && spec.name === 'proto') return protoName(value);
-    if ((name === 'IPv6' || name === 'IPerror6') && spec.name === 'nh') return IPV6_NH[value] ?? String(value);
-    if ((name === 'ICMP' || name === 'ICMPerror') && spec.name === 'type') return ICMP_TYPES[value] ?? String(value);
-    if ((name === 'ICMP' || name === 'ICMPerror') && spec.name === 'code') {
-      const type = (layer.fields as Record<string, unknown>).type;
-      return ICMP_CODES[typeof type === 'number' ? type : 8]?.[value] ?? String(value);
+    // Enum names come from the field's description in its layer file (FieldSpec.names).
+    if (spec.names !== undefined) {
+      const named = valueName(spec.names, value, layer.fields as Record<string, unknown>);
+      if (named !== undefined) return named;
+      return spec.unnamed === 'hex' ? '0x' + value.toString(16) : String(value);
     }
-    if (name.startsWith('ICMPv6') && spec.name === 'type') return ICMP6_TYPES[value] ?? String(value);
-    if (name === 'ARP' && spec.name === 'op') return ARP_OPS[value] ?? String(value);
-    if (name === 'ARP' && spec.name === 'hwtype') return HARDWARE_TYPES[value] ?? '0x' + value.toString(16);
-    if (name === 'ARP' && spec.name === 'ptype') return ETHER_TYPES[value] ?? '0x' + value.toString(16);
-    if (name === 'Ether' && spec.name === 'type') return ETHER_TYPES[value] ?? '0x' + value.toString(16);
     if (spec.kind === 'flags') return flagsText(spec, value);
     if (spec.hex) return '0x' + value.toString(16);
     return String(value);
@@ -218,6 +170,12 @@ function ipOptionLines(options: readonly Record<string, unknown>[], prefix: stri
   }
 }
 
+/** A class's own display name (not one inherited from the class it extends), else its name. */
+function displayName(layer: Layer): string {
+  const cls = layer.layerClass;
+  return Object.prototype.hasOwnProperty.call(cls, 'displayName') && cls.displayName ? cls.displayName : layer.name;
+}
+
 export function showLayers(layers: readonly Layer[]): string {
   const lines: string[] = [];
   let indent = '';
@@ -226,7 +184,7 @@ export function showLayers(layers: readonly Layer[]): string {
     // Scapy stops reading fields when the bytes run out: a last field with no bytes left keeps
     // its default (TCP's options show as '' when nothing follows the header, [] otherwise).
     const bytesFollow = layers.slice(li + 1).some((l) => l.name !== 'Padding');
-    lines.push('###[ ' + (DISPLAY_NAMES[layer.name] ?? layer.name) + ' ]### ');
+    lines.push('###[ ' + displayName(layer) + ' ]### ');
     const specs = layer.layerClass.fieldSpecs;
     const values = layer.fields as Record<string, unknown>;
     for (const spec of specs) {

@@ -5,7 +5,7 @@
  * Whatever happens, the guard, socket and capture are released with the conversation.
  */
 import { routeTo } from '../io/route.js';
-import { isIPv4, isIPv6 } from '../wire/addr.js';
+import { canonicalAddress, isIPv6 } from '../wire/addr.js';
 import { usageError } from '../wire/errors.js';
 import { Conversation, type ConversationOptions, type Endpoints } from './conversation.js';
 import { installGuard, type Guard } from './guard.js';
@@ -22,11 +22,13 @@ export interface ConnectOptions extends ConversationOptions {
 }
 
 export function checkPort(name: string, port: number): void {
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw usageError(`${name} ${port} is out of range: ports are 1-65535`);
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) throw usageError(`${name} ${typeof port === 'string' ? JSON.stringify(String(port).slice(0, 40)) : String(port)} is out of range: ports are integers 1-65535`);
 }
 
-export function checkAddress(addr: string): void {
-  if (!isIPv4(addr) && !isIPv6(addr)) throw usageError(`bad address '${addr}': give an IPv4 or IPv6 address like 127.0.0.1 or ::1`);
+export function checkAddress(addr: string, what = 'address'): void {
+  // The address parser, not a pattern: what passes holds only digits, hex, '.' and ':', so it
+  // is safe in the guard's nft line and in `ip route get`.
+  canonicalAddress(addr, what);
 }
 
 const EPHEMERAL_LOW = 32768;
@@ -49,7 +51,11 @@ export function ephemeralPort(): number {
  */
 export async function openConversation(endpoints: Omit<Endpoints, 'src'> & { src?: string }, options: ConversationOptions): Promise<Conversation> {
   const { dst, dport, sport } = endpoints;
-  checkAddress(dst);
+  checkAddress(dst, 'dst');
+  if (endpoints.src !== undefined) {
+    checkAddress(endpoints.src, 'src');
+    if (isIPv6(endpoints.src) !== isIPv6(dst)) throw usageError(`src ${endpoints.src} and dst ${dst} are of different families: give both as IPv4 or both as IPv6`);
+  }
   checkPort('dport', dport);
   checkPort('sport', sport);
   const route = routeTo(dst);

@@ -6,6 +6,7 @@
 import { RawSender } from '../io/raw-sender.js';
 import { leaseCapture, type HubLease } from '../io/capture-hub.js';
 import { networkOffset } from '../io/framing.js';
+import { interfaceMtu } from '../io/route.js';
 import { dissect } from '../packet/dissect.js';
 // dissect('ip') needs the link types and the IPv6 layer registered, whoever imported us.
 import '../packet/link-types.js';
@@ -48,6 +49,7 @@ export function openTcpWire(
     sender.close();
     throw err;
   }
+  const mtu = interfaceMtu(iface);
   let closed = false;
   const close = (): void => {
     if (closed) return;
@@ -60,6 +62,7 @@ export function openTcpWire(
     lease,
     close,
     link: (dst, onClose) => ({
+      mtu,
       send: async (p: Packet) => {
         const bytes = p.bytes();
         // A full queue is rare for one conversation; yield and try again a few times.

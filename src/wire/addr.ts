@@ -114,42 +114,50 @@ export function parseIPv6(text: string): Buffer {
  * of two or more zero groups becomes '::', and IPv4-mapped or -compatible addresses end in a
  * dotted quad.
  */
-export function formatIPv6(buf: Uint8Array, off = 0): string {
-  const groups: number[] = [];
-  for (let i = 0; i < 8; i++) groups.push((buf[off + 2 * i]! << 8) | buf[off + 2 * i + 1]!);
+/**
+ * inet_ntop's '::' for the IPv6 address at buf[off]: the first longest run of two or more zero
+ * groups, as (start * 16 + length), or -1 when there is none.
+ */
+export function ipv6ZeroRun(buf: Uint8Array, off: number): number {
   let bestStart = -1;
-  let bestLength = 0;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLength) {
-      bestStart = i;
-      bestLength = j - i;
-    }
-    i = j;
+  let bestLen = 0;
+  let runStart = -1;
+  for (let i = 0; i < 8; i++) {
+    if (buf[off + 2 * i] === 0 && buf[off + 2 * i + 1] === 0) {
+      if (runStart < 0) runStart = i;
+      if (i - runStart + 1 > bestLen) {
+        bestLen = i - runStart + 1;
+        bestStart = runStart;
+      }
+    } else runStart = -1;
   }
-  if (bestLength < 2) bestStart = -1;
-  // glibc prints ::a.b.c.d and ::ffff:a.b.c.d with a dotted tail.
-  const dottedTail =
-    bestStart === 0 && (bestLength === 6 || (bestLength === 5 && groups[5] === 0xffff));
-  const parts: string[] = [];
-  const last = dottedTail ? 6 : 8;
+  return bestLen < 2 ? -1 : bestStart * 16 + bestLen;
+}
+
+/** Whether glibc prints the address with a dotted IPv4 tail (::a.b.c.d, ::ffff:a.b.c.d), given its zero run. */
+export function ipv6HasDottedTail(buf: Uint8Array, off: number, run: number): boolean {
+  return run >= 0 && run >> 4 === 0 && ((run & 15) === 6 || ((run & 15) === 5 && buf[off + 10] === 0xff && buf[off + 11] === 0xff));
+}
+
+export function formatIPv6(buf: Uint8Array, off = 0): string {
+  // One pass of string building, no arrays: the printer formats two addresses per IPv6 packet.
+  const run = ipv6ZeroRun(buf, off);
+  const bestStart = run < 0 ? -1 : run >> 4;
+  const bestLen = run < 0 ? 0 : run & 15;
+  const dotted = ipv6HasDottedTail(buf, off, run);
+  const last = dotted ? 6 : 8;
+  let s = '';
   for (let i = 0; i < last; i++) {
     if (i === bestStart) {
-      parts.push(i === 0 ? ':' : '');
-      i += bestLength - 1;
-      if (i === last - 1) parts.push('');
+      s += '::';
+      i += bestLen - 1;
       continue;
     }
-    parts.push(groups[i]!.toString(16));
+    if (s.length > 0 && !s.endsWith(':')) s += ':';
+    s += ((buf[off + 2 * i]! << 8) | buf[off + 2 * i + 1]!).toString(16);
   }
-  let text = parts.join(':');
-  if (dottedTail) text += (text.endsWith(':') ? '' : ':') + formatIPv4(buf, off + 12);
-  return text;
+  if (dotted) s += (s.endsWith(':') ? '' : ':') + formatIPv4(buf, off + 12);
+  return s;
 }
 
 const MAC_RE = /^([0-9a-fA-F]{1,2})[:-]([0-9a-fA-F]{1,2})[:-]([0-9a-fA-F]{1,2})[:-]([0-9a-fA-F]{1,2})[:-]([0-9a-fA-F]{1,2})[:-]([0-9a-fA-F]{1,2})$/;
@@ -166,6 +174,17 @@ export function formatMAC(buf: Uint8Array, off = 0): string {
   return `${HEX2[buf[off]!]}:${HEX2[buf[off + 1]!]}:${HEX2[buf[off + 2]!]}:${HEX2[buf[off + 3]!]}:${HEX2[buf[off + 4]!]}:${HEX2[buf[off + 5]!]}`;
 }
 
-export function isLoopbackV4(text: string): boolean {
-  return text.startsWith('127.');
+/**
+ * One IP address, checked and written one way: a dotted quad without leading zeros, or IPv6
+ * as inet_ntop writes it. This is the form every value takes before it reaches a system
+ * command (nft, iptables, ip): nothing but digits, hex, '.' and ':' survives it, so no
+ * separator, brace, newline or shell syntax can ride along. Zone ids ('%eth0') and prefixes
+ * are refused, not dropped.
+ */
+export function canonicalAddress(text: unknown, what = 'address'): { address: string; family: 4 | 6 } {
+  if (typeof text !== 'string') throw usageError(`bad ${what}: expected an IPv4 or IPv6 address as a string, not ${typeof text}`);
+  const shown = JSON.stringify(text.length > 60 ? `${text.slice(0, 60)}...` : text);
+  if (isIPv4(text)) return { address: text.split('.').map(Number).join('.'), family: 4 };
+  if (/^[0-9a-fA-F:.]+$/.test(text) && isIPv6(text)) return { address: formatIPv6(parseIPv6(text)), family: 6 };
+  throw usageError(`bad ${what} ${shown}: give an IPv4 or IPv6 address like 127.0.0.1 or ::1`);
 }

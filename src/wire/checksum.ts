@@ -25,12 +25,43 @@ export function internetChecksum(buf: Uint8Array, start = 0, end = buf.length): 
   return finishChecksum(sumWords(buf, start, end));
 }
 
-/** Partial sum of the IPv4 pseudo-header: source, destination, zero, protocol, length. */
-export function pseudoSumV4(src: Uint8Array, dst: Uint8Array, proto: number, length: number): number {
-  return sumWords(src, 0, 4) + sumWords(dst, 0, 4) + proto + (length & 0xffff);
+/**
+ * Partial sum of the pseudo-header of an upper-layer checksum, read from the network header's
+ * bytes: the addresses at buf[addrs, addrs + 2 * addrLength) (IPv4: 4 bytes each, IPv6: 16),
+ * then protocol and length (RFC 768/9293 for IPv4; RFC 8200 §8.1's 32-bit length for IPv6).
+ */
+export function pseudoHeaderSum(buf: Uint8Array, addrs: number, addrLength: 4 | 16, proto: number, length: number): number {
+  return sumWords(buf, addrs, addrs + 2 * addrLength) + proto + Math.floor(length / 0x10000) + (length & 0xffff);
 }
 
-/** Partial sum of the IPv6 pseudo-header (RFC 8200 §8.1): addresses, upper-layer length, next header. */
-export function pseudoSumV6(src: Uint8Array, dst: Uint8Array, nextHeader: number, length: number): number {
-  return sumWords(src, 0, 16) + sumWords(dst, 0, 16) + Math.floor(length / 0x10000) + (length & 0xffff) + nextHeader;
+/** A layer below that can sum a pseudo-header (IPv4, IPv6), seen structurally: the wire knows no layers. */
+interface PseudoHeaderSource {
+  pseudoSum?(out: Buffer, off: number, upperProto: number, upperLength: number, ctx: never, index: number): number;
+  pseudoSumDecoded?(upperProto: number, upperLength: number): number;
+}
+
+/**
+ * The checksum of an upper-layer segment at out[off, end) (TCP, UDP, ICMPv6) under the network
+ * layer below it in `ctx.layers`. Undefined when no IPv4 or IPv6 layer lies directly below
+ * (IPv6 extension headers between are looked through; Scapy leaves the field zero then).
+ */
+export function upperLayerChecksum(out: Buffer, off: number, end: number, ctx: { readonly layers: readonly object[]; readonly offsets: readonly number[] }, index: number, proto: number): number | undefined {
+  for (let i = index - 1; i >= 0; i--) {
+    const below = ctx.layers[i] as PseudoHeaderSource;
+    if (typeof below.pseudoSum === 'function') {
+      return finishChecksum(below.pseudoSum(out, ctx.offsets[i]!, proto, end - off, ctx as never, i) + sumWords(out, off, end));
+    }
+    if (!('isExtensionHeader' in below)) return undefined;
+  }
+  return undefined;
+}
+
+/** Whether a dissected segment's checksum sums to zero with the pseudo-header of the layer below. */
+export function verifyUpperChecksum(buf: Buffer, off: number, end: number, ctx: { readonly below: readonly object[] }, proto: number): boolean | undefined {
+  for (let i = ctx.below.length - 1; i >= 0; i--) {
+    const below = ctx.below[i] as PseudoHeaderSource;
+    if (typeof below.pseudoSumDecoded === 'function') return finishChecksum(below.pseudoSumDecoded(proto, end - off) + sumWords(buf, off, end)) === 0;
+    if (!('isExtensionHeader' in below)) return undefined;
+  }
+  return undefined;
 }

@@ -17,12 +17,19 @@ export function usageError(message: string): SynackError {
   return new SynackError(message, 'usage');
 }
 
+/** Longest word (and candidate) the "did you mean" search compares. */
+const MAX_HINT_WORD = 64;
+
 /** The closest candidate by edit distance, for "did you mean" hints; undefined when nothing is close. */
 export function nearest(word: string, candidates: Iterable<string>): string | undefined {
+  // No name worth suggesting is far longer than the longest candidate: a huge word (a 3 MB
+  // paste) is compared with nothing, which keeps the search O(candidates) instead of O(n*m).
+  if (word.length > MAX_HINT_WORD) return undefined;
   let best: string | undefined;
   let bestDistance = Infinity;
   const lower = word.toLowerCase();
   for (const candidate of candidates) {
+    if (candidate.length > MAX_HINT_WORD) continue;
     const d = editDistance(lower, candidate.toLowerCase());
     if (d < bestDistance) {
       bestDistance = d;

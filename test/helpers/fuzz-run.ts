@@ -25,6 +25,16 @@ export interface FuzzStats {
   rebuildMismatches: number;
   /** Of those, the ones where no header was cut short (so no partial field explains them). */
   rebuildMismatchesWholeHeaders: number;
+  /** Of those, the ones where no layer reported any problem: a clean dissection must rebuild exactly. */
+  rebuildMismatchesClean: number;
+  /** Dissections whose layers do not account for the input's length (headers, payload, padding). */
+  lengthMismatches: number;
+  /** Inputs that dissected to a different stack or different bytes the second time. */
+  nondeterministic: number;
+  /** Rebuilt bytes that do not dissect and build back to themselves (build after dissect is not a fixpoint). */
+  notFixpoint: number;
+  /** Every layer name some dissection produced: what the fuzz reached. */
+  layersSeen: Set<string>;
   slowestMs: number;
   slowest?: Sample;
   /** A few examples per kind of defect, keyed by kind and detail. */
@@ -42,6 +52,11 @@ export function newStats(): FuzzStats {
     swallowedDecoderErrors: 0,
     rebuildMismatches: 0,
     rebuildMismatchesWholeHeaders: 0,
+    rebuildMismatchesClean: 0,
+    lengthMismatches: 0,
+    nondeterministic: 0,
+    notFixpoint: 0,
+    layersSeen: new Set(),
     slowestMs: 0,
     samples: new Map(),
     counts: new Map(),
@@ -89,10 +104,37 @@ export function fuzzOne(input: FuzzInput, dissect: Dissect, stats: FuzzStats): v
       stats.buildThrows++;
       note(stats, `bytes() threw on ${stackOf(p)}: ${(err as Error).message}`, sample((err as Error).stack?.split('\n').slice(0, 4).join(' | ') ?? ''));
     }
+    for (const layer of p.layers) stats.layersSeen.add(layer.name);
+    const clean = p.layers.every((l) => l.problems === undefined || l.problems.length === 0);
+    if (rebuilt && rebuilt.length !== input.bytes.length && clean) {
+      stats.lengthMismatches++;
+      note(stats, `length ${rebuilt.length} != ${input.bytes.length} with no problem noted: ${stackOf(p)}`, sample(''), 2);
+    }
+    // The same bytes dissect the same way every time.
+    const again = dissect(input.bytes, link);
+    if (stackOf(again) !== stackOf(p) || (rebuilt && !again.bytes().equals(rebuilt))) {
+      stats.nondeterministic++;
+      note(stats, `dissected differently twice: ${stackOf(p)} then ${stackOf(again)}`, sample(''), 2);
+    }
+    // What a dissection builds is a fixpoint: dissecting and building it again changes nothing.
+    // (When it equals the input, the determinism check above already showed that.)
+    if (rebuilt && !rebuilt.equals(input.bytes)) {
+      let second: Buffer | undefined;
+      try {
+        second = dissect(rebuilt, link).bytes();
+      } catch {
+        second = undefined;
+      }
+      if (!second || !second.equals(rebuilt)) {
+        stats.notFixpoint++;
+        note(stats, `not a fixpoint: ${stackOf(p)}`, sample(`rebuilt ${rebuilt.toString('hex').slice(0, 200)} then ${second?.toString('hex').slice(0, 200)}`), 2);
+      }
+    }
     if (rebuilt && !rebuilt.equals(input.bytes)) {
       stats.rebuildMismatches++;
       const partial = p.layers.some((l) => l.truncatedTo !== undefined);
       if (!partial) stats.rebuildMismatchesWholeHeaders++;
+      if (clean) stats.rebuildMismatchesClean++;
       const where = partial ? 'with a header cut short' : 'whole headers';
       note(stats, `rebuild differs (${where}): ${stackOf(p)}`, sample(`rebuilt ${rebuilt.toString('hex').slice(0, 400)}`), 2);
     }
@@ -116,7 +158,8 @@ export function formatStats(stats: FuzzStats, top = 15): string {
   const lines = [
     `${stats.inputs} inputs, ${stats.dissections} dissections: dissect threw ${stats.dissectThrows}, bytes() threw ${stats.buildThrows}, ` +
       `decoder errors swallowed ${stats.swallowedDecoderErrors}, rebuilds differing ${stats.rebuildMismatches} ` +
-      `(${stats.rebuildMismatchesWholeHeaders} with no header cut short), slowest ${stats.slowestMs.toFixed(2)} ms`,
+      `(${stats.rebuildMismatchesWholeHeaders} with no header cut short, ${stats.rebuildMismatchesClean} with no problem noted), ` +
+      `length mismatches ${stats.lengthMismatches}, nondeterministic ${stats.nondeterministic}, not a fixpoint ${stats.notFixpoint}, slowest ${stats.slowestMs.toFixed(2)} ms`,
   ];
   const sorted = [...stats.counts].sort((a, b) => b[1] - a[1]).slice(0, top);
   for (const [key, n] of sorted) {

@@ -91,6 +91,16 @@ export function missingLayers(available: (name: string) => boolean): string[] {
   return GENERATED_LAYERS.filter((n) => !available(n));
 }
 
+/**
+ * The layers the generators know but did not emit in `specs`: unregistered ones (a layer whose
+ * registerLayer() went missing) or ones the sample never reached. A suite that builds on
+ * random specs asserts this is empty, so losing a layer fails it instead of shrinking it.
+ */
+export function uncoveredLayers(specs: readonly PacketSpec[], available: (name: string) => boolean): string[] {
+  const seen = new Set(specs.flatMap((s) => s.kinds));
+  return GENERATED_LAYERS.filter((n) => !available(n) || !seen.has(n));
+}
+
 class SpecBuilder {
   readonly layers: LayerText[] = [];
   readonly kinds = new Set<string>();

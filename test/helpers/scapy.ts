@@ -6,6 +6,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { missing } from './oracle.js';
 
 export const SCAPY_PYTHON = '/usr/bin/python3';
 
@@ -40,9 +41,10 @@ let availability: string | undefined | null = null;
 /** undefined when Scapy can run here, else the reason it cannot (for a skip message). */
 export function scapyUnavailable(): string | undefined {
   if (availability !== null) return availability;
-  if (!existsSync(SCAPY_PYTHON)) return (availability = `${SCAPY_PYTHON} not found`);
+  // In CI a missing Scapy fails the suite (missing() throws) instead of skipping it.
+  if (!existsSync(SCAPY_PYTHON)) return (availability = missing(`${SCAPY_PYTHON} not found (apt-get install -y python3-scapy)`));
   const probe = spawnSync(SCAPY_PYTHON, ['-c', 'import scapy; print(scapy.VERSION)'], { encoding: 'utf8', timeout: 30_000 });
-  if (probe.status !== 0) return (availability = `python3-scapy is not installed for ${SCAPY_PYTHON}`);
+  if (probe.status !== 0) return (availability = missing(`python3-scapy is not installed for ${SCAPY_PYTHON}`));
   return (availability = undefined);
 }
 

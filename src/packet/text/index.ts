@@ -4,8 +4,9 @@
  * installs p.command(), which writes a packet back in the same syntax.
  */
 import { Packet } from '../packet.js';
+import { usageError } from '../../wire/errors.js';
 import { parseExpression } from './parser.js';
-import { layersOf } from './values.js';
+import { layersOf, newBudget } from './values.js';
 import './command.js';
 
 /**
@@ -13,7 +14,9 @@ import './command.js';
  * unknown layers and fields, the nearest valid name.
  */
 export function packet(expression: string): Packet {
-  return new Packet(parseExpression(expression).flatMap(layersOf));
+  if (typeof expression !== 'string') throw usageError(`packet() takes the text form as a string, not ${typeof expression}`);
+  const budget = newBudget();
+  return new Packet(parseExpression(expression).flatMap((node) => layersOf(node, budget)));
 }
 
 export { packetCommand, layerCommand } from './command.js';

@@ -19,7 +19,33 @@ export function textError(column: number, message: string): Error {
 
 const PUNCT = '()[],=/-*';
 
+/**
+ * Bounds of the text form, so that no input can take unbounded time or memory: the text of an
+ * expression, and (in values.ts) the bytes any one value may hold. IPv4's total length field
+ * tops out at 65,535 bytes, so a payload, a string or a repetition holds at most 64 KiB.
+ */
+export const TEXT_LIMITS = {
+  /** Characters in one expression (a packet's text form is rarely more than a few hundred). */
+  expressionChars: 1 << 20,
+  /** Bytes in one value: a string, a bytes literal, a repetition's result, a payload. */
+  valueBytes: 1 << 16,
+  /** Bytes of all values in one expression together. */
+  expressionBytes: 1 << 20,
+  /** Parentheses, brackets and calls open at once. */
+  depth: 64,
+  /** Layers in one packet. */
+  layers: 1024,
+} as const;
+
+/** A piece of the user's text to quote in a message: long ones are cut, so the message stays one short line. */
+export function clip(text: string, max = 40): string {
+  return text.length <= max ? text : `${text.slice(0, max)}... (${text.length} characters)`;
+}
+
 export function tokenize(text: string): Token[] {
+  if (text.length > TEXT_LIMITS.expressionChars) {
+    throw textError(TEXT_LIMITS.expressionChars + 1, `the expression is ${text.length} characters long; the text form takes at most ${TEXT_LIMITS.expressionChars}`);
+  }
   const tokens: Token[] = [];
   let i = 0;
   while (i < text.length) {
@@ -46,35 +72,43 @@ export function tokenize(text: string): Token[] {
     } else if (c === "'" || c === '"') {
       i = readString(text, i, '', column, tokens);
     } else {
-      throw textError(column, `unexpected character '${c}'`);
+      const shown = /[\x00-\x1f\x7f]/.test(c) ? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}` : c;
+      throw textError(column, `unexpected character '${shown}'`);
     }
   }
   tokens.push({ kind: 'end', column: text.length + 1 });
   return tokens;
 }
 
+// Sticky (y) patterns read at an offset without copying the rest of the text: slicing per
+// token would make a long expression quadratic.
+const NUMBER_RE = /(0[xX][0-9a-fA-F_]+|0[oO][0-7_]+|0[bB][01_]+|[0-9][0-9_]*)/y;
+const DOTTED_RE = /[0-9a-fA-F]+[.:][0-9a-fA-F.:/]*/y;
+
 function readNumber(text: string, i: number, tokens: Token[]): number {
   const column = i + 1;
-  const m = /^(0[xX][0-9a-fA-F_]+|0[oO][0-7_]+|0[bB][01_]+|[0-9][0-9_]*)/.exec(text.slice(i))!;
-  const literal = m[1]!;
+  NUMBER_RE.lastIndex = i;
+  const literal = NUMBER_RE.exec(text)![1]!;
   const end = i + literal.length;
-  const dotted = /^[0-9a-fA-F]+[.:][0-9a-fA-F.:/]*/.exec(text.slice(i));
+  DOTTED_RE.lastIndex = i;
+  const dotted = DOTTED_RE.exec(text);
   if (dotted && /^(\d+\.){3}\d+|:/.test(dotted[0])) {
-    throw textError(column, `addresses go in quotes: '${dotted[0]}'`);
+    throw textError(column, `addresses go in quotes: '${clip(dotted[0])}'`);
   }
   if (end < text.length && /[A-Za-z0-9_.]/.test(text[end]!)) {
-    throw textError(column, `bad number '${text.slice(i, end + 1)}': write integers like 80 or 0x50`);
+    throw textError(column, `bad number '${clip(text.slice(i, end + 1))}': write integers like 80 or 0x50`);
   }
+  if (literal.length > 64) throw textError(column, `number ${clip(literal)} is too large`);
   const digits = literal.replace(/_/g, '');
   let value: number;
   if (/^0[xob]/i.test(digits)) value = Number(digits.toLowerCase());
   else {
     if (digits.length > 1 && digits.startsWith('0') && /[1-9]/.test(digits)) {
-      throw textError(column, `bad number '${literal}': leading zeros are not allowed (for hex write 0x${digits.replace(/^0+/, '')})`);
+      throw textError(column, `bad number '${clip(literal)}': leading zeros are not allowed (for hex write 0x${digits.replace(/^0+/, '')})`);
     }
     value = Number(digits);
   }
-  if (!Number.isSafeInteger(value)) throw textError(column, `number ${literal} is too large`);
+  if (!Number.isSafeInteger(value)) throw textError(column, `number ${clip(literal)} is too large`);
   tokens.push({ kind: 'int', value, column });
   return end;
 }
@@ -110,14 +144,16 @@ function readString(text: string, quoteAt: number, prefix: string, column: numbe
         codes.push(parseInt(hex, 16));
         i += 4;
       } else if (e >= '0' && e <= '7') {
-        const m = /^[0-7]{1,3}/.exec(text.slice(i + 1))![0];
+        const m = /^[0-7]{1,3}/.exec(text.slice(i + 1, i + 4))![0];
         codes.push(parseInt(m, 8) & (isBytes ? 0xff : 0x1ff));
         i += 1 + m.length;
       } else if (!isBytes && (e === 'u' || e === 'U')) {
         const n = e === 'u' ? 4 : 8;
         const hex = text.slice(i + 2, i + 2 + n);
         if (!new RegExp(`^[0-9a-fA-F]{${n}}$`).test(hex)) throw textError(i + 1, `bad escape '\\${e}${hex}': needs ${n} hex digits`);
-        codes.push(parseInt(hex, 16));
+        const code = parseInt(hex, 16);
+        if (code > 0x10ffff) throw textError(i + 1, `bad escape '\\${e}${hex}': Unicode ends at \\U0010ffff`);
+        codes.push(code);
         i += 2 + n;
       } else {
         // Python keeps an unknown escape as it is, backslash included.
@@ -130,8 +166,19 @@ function readString(text: string, quoteAt: number, prefix: string, column: numbe
     if (isBytes && code > 0x7f) throw textError(i + 1, `bytes literals take ASCII only: write '${c}' as \\x escapes`);
     codes.push(code);
     i += code > 0xffff ? 2 : 1;
+    if (codes.length > TEXT_LIMITS.valueBytes) {
+      throw textError(column, `string is longer than ${TEXT_LIMITS.valueBytes} characters: a packet holds at most 64 KiB (IPv4's total length is 16 bits)`);
+    }
   }
   if (isBytes) tokens.push({ kind: 'bytes', value: Buffer.from(codes), column });
-  else tokens.push({ kind: 'str', value: String.fromCodePoint(...codes), column });
+  else tokens.push({ kind: 'str', value: fromCodePoints(codes), column });
   return i + 1;
+}
+
+/** String.fromCodePoint over a long array, in slices: spreading 64k arguments overflows the stack. */
+function fromCodePoints(codes: number[]): string {
+  if (codes.length <= 4096) return String.fromCodePoint(...codes);
+  let out = '';
+  for (let at = 0; at < codes.length; at += 4096) out += String.fromCodePoint(...codes.slice(at, at + 4096));
+  return out;
 }

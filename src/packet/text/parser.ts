@@ -8,7 +8,7 @@
  *   value   := term ('*' term)*                            (b'A'*100, Python's repetition)
  *   term    := INT | '-' INT | STRING | BYTES | NAME | call | '(' tuple ')' | '[' list ']'
  */
-import { textError, tokenize, type Token } from './lexer.js';
+import { TEXT_LIMITS, clip, textError, tokenize, type Token } from './lexer.js';
 
 export type Node =
   | { type: 'int'; value: number; column: number }
@@ -39,6 +39,8 @@ class Parser {
   private pos = 0;
   /** How many parentheses enclose the layer being read. */
   private depth = 0;
+  /** How many groups, tuples, lists and calls are open: bounded, so no input can exhaust the stack. */
+  private nesting = 0;
   constructor(private readonly tokens: Token[]) {}
 
   peek(): Token {
@@ -71,25 +73,33 @@ class Parser {
   expression(): Node[] {
     const layers = this.layer();
     while (this.isPunct('/')) {
-      this.next();
-      layers.push(...this.layer());
+      const slash = this.next();
+      for (const l of this.layer()) layers.push(l);
+      if (layers.length > TEXT_LIMITS.layers) throw textError(slash.column, `more than ${TEXT_LIMITS.layers} layers in one packet`);
     }
     return layers;
+  }
+
+  /** Enters one more level of nesting; the caller leaves it with `this.nesting--`. */
+  private enter(column: number): void {
+    if (++this.nesting > TEXT_LIMITS.depth) throw textError(column, `nested more than ${TEXT_LIMITS.depth} levels deep`);
   }
 
   private layer(): Node[] {
     const t = this.peek();
     if (t.kind === 'punct' && t.text === '(') {
       this.next();
+      this.enter(t.column);
       this.depth++;
       const inner = this.expression();
       this.depth--;
+      this.nesting--;
       this.expect(')', 'to close the group');
       return inner;
     }
     if (t.kind === 'name') {
       const call = this.term();
-      if (call.type !== 'call') throw textError(t.column, `'${t.text}' needs parentheses to be a layer: ${t.text}()`);
+      if (call.type !== 'call') throw textError(t.column, `'${clip(t.text)}' needs parentheses to be a layer: ${clip(t.text)}()`);
       return [call];
     }
     if (t.kind === 'str' || t.kind === 'bytes') {
@@ -130,8 +140,12 @@ class Parser {
           if (n.kind !== 'int') throw textError(t.column, `'-' must be followed by a number, found ${describe(n)}`);
           return { type: 'int', value: -n.value, column: t.column };
         }
-        if (t.text === '(') return this.tuple(t.column);
-        if (t.text === '[') return { type: 'list', items: this.items(']', 'to close the list'), column: t.column };
+        if (t.text === '(' || t.text === '[') {
+          this.enter(t.column);
+          const node: Node = t.text === '(' ? this.tuple(t.column) : { type: 'list', items: this.items(']', 'to close the list'), column: t.column };
+          this.nesting--;
+          return node;
+        }
         break;
       case 'end':
         throw textError(t.column, 'expression ends too early: a value is missing');
@@ -167,6 +181,7 @@ class Parser {
   }
 
   private call(name: string, column: number): Node {
+    this.enter(column);
     this.next(); // '('
     const args: Node[] = [];
     const kwargs: Keyword[] = [];
@@ -175,15 +190,16 @@ class Parser {
       const after = this.tokens[this.pos + 1]!;
       if (t.kind === 'name' && after.kind === 'punct' && after.text === '=') {
         this.pos += 2;
-        if (kwargs.some((k) => k.name === t.text)) throw textError(t.column, `field '${t.text}' is given twice in ${name}()`);
+        if (kwargs.some((k) => k.name === t.text)) throw textError(t.column, `field '${clip(t.text)}' is given twice in ${clip(name)}()`);
         kwargs.push({ name: t.text, column: t.column, value: this.value() });
       } else {
-        if (kwargs.length > 0) throw textError(t.column, `a value without a name after named ones in ${name}(): write field=value`);
+        if (kwargs.length > 0) throw textError(t.column, `a value without a name after named ones in ${clip(name)}(): write field=value`);
         args.push(this.value());
       }
-      if (!this.isPunct(')')) this.expect(',', `or ')' to close ${name}(`);
+      if (!this.isPunct(')')) this.expect(',', `or ')' to close ${clip(name)}(`);
     }
     this.next();
+    this.nesting--;
     return { type: 'call', name, args, kwargs, column };
   }
 }
@@ -193,7 +209,7 @@ function describe(t: Token): string {
     case 'end':
       return 'the end';
     case 'name':
-      return `'${t.text}'`;
+      return `'${clip(t.text)}'`;
     case 'punct':
       return `'${t.text}'`;
     case 'int':

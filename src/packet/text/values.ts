@@ -10,11 +10,13 @@ import { IP_OPTION_VARIANTS, checkIPOption, readIPOptions, type IPOption } from 
 import { IPV6_EXT_OPTION_VARIANTS, checkIPv6ExtOption, type IPv6ExtOption } from '../../layers/ipv6-ext-options.js';
 import type { Layer, LayerClass } from '../../layers/layer.js';
 import { RawLayer } from '../../layers/raw.js';
+import { TCP_OPTION_KINDS } from '../../layers/tcp-options.js';
+import { TCPLayer } from '../../layers/tcp.js';
 import { layerByName, layerNames } from '../../layers/registry.js';
 import { isIPv4, isIPv6 } from '../../wire/addr.js';
 import { SynackError, didYouMean } from '../../wire/errors.js';
 import { dissectLayers } from '../dissect.js';
-import { textError } from './lexer.js';
+import { TEXT_LIMITS, clip, textError } from './lexer.js';
 import type { Keyword, Node } from './parser.js';
 
 /** Calls that make option objects rather than layers: name -> how to check the object. */
@@ -24,24 +26,46 @@ for (const name of Object.keys(IPV6_EXT_OPTION_VARIANTS)) OPTION_MAKERS.set(name
 
 const CONSTANTS: Record<string, unknown> = { None: null, True: 1, False: 0 };
 
+/**
+ * Bytes made so far by one expression's values (TEXT_LIMITS.expressionBytes bounds the sum,
+ * TEXT_LIMITS.valueBytes each one). Checked before a repetition is built, never after.
+ */
+export interface Budget {
+  bytes: number;
+}
+
+export function newBudget(): Budget {
+  return { bytes: 0 };
+}
+
+function spend(budget: Budget, bytes: number, column: number, what: string): void {
+  if (bytes > TEXT_LIMITS.valueBytes) {
+    throw textError(column, `${what} would hold ${bytes} bytes; a value holds at most ${TEXT_LIMITS.valueBytes} (64 KiB, as IPv4's 16-bit total length bounds a packet)`);
+  }
+  budget.bytes += bytes;
+  if (budget.bytes > TEXT_LIMITS.expressionBytes) {
+    throw textError(column, `the values of this expression hold more than ${TEXT_LIMITS.expressionBytes} bytes together`);
+  }
+}
+
 /** The layers one node of the expression stands for (a call with raw bytes can dissect to several). */
-export function layersOf(node: Node): Layer[] {
+export function layersOf(node: Node, budget: Budget = newBudget()): Layer[] {
   if (node.type === 'str' || node.type === 'bytes' || node.type === 'repeat') {
-    return [new RawLayer({ load: toBuffer(node) })];
+    return [new RawLayer({ load: toBuffer(node, budget) })];
   }
   if (node.type !== 'call') throw textError(node.column, 'expected a layer like TCP() or a payload string');
   const cls = layerByName(node.name);
   if (!cls) {
     if (OPTION_MAKERS.has(node.name)) throw textError(node.column, `${node.name}() is an option, not a layer: put it in the options list, e.g. IP(options=[${node.name}()])`);
-    throw textError(node.column, `unknown layer '${node.name}'${didYouMean(node.name, layerNames())}`);
+    throw textError(node.column, `unknown layer '${clip(node.name)}'${didYouMean(node.name, layerNames())}`);
   }
   if (node.args.length > 1) throw textError(node.args[1]!.column, `${node.name}() takes at most one value without a name (bytes to dissect); name the fields: field=value`);
   const fields: Record<string, unknown> = {};
-  for (const kw of node.kwargs) fields[kw.name] = fieldValue(cls, kw);
+  for (const kw of node.kwargs) fields[kw.name] = fieldValue(cls, kw, budget);
   const layer = construct(cls, fields, node);
   if (node.args.length === 0) return [layer];
   // IP(b'E\x00...') dissects the bytes from this layer on, as Scapy does; named fields override the first layer's.
-  const buf = toBuffer(node.args[0]!);
+  const buf = toBuffer(node.args[0]!, budget);
   const layers = dissectLayers(buf, 0, buf.length, cls, false);
   if (layers.length === 0) return [layer];
   Object.assign(layers[0]!.fields, layer.fields);
@@ -58,13 +82,13 @@ function specOf(cls: LayerClass, kw: Keyword): FieldSpec {
   for (const s of cls.fieldSpecs) if (s.name === kw.name && (!spec || (s.bits ?? 0) > (spec.bits ?? 0))) spec = s;
   if (!spec) {
     const names = cls.fieldSpecs.map((s) => s.name);
-    throw textError(kw.column, `unknown field '${kw.name}' for ${cls.layerName}${didYouMean(kw.name, names)}; fields are: ${names.join(', ')}`);
+    throw textError(kw.column, `unknown field '${clip(kw.name)}' for ${cls.layerName}${didYouMean(kw.name, names)}; fields are: ${names.join(', ')}`);
   }
   return spec;
 }
 
 /** A field's value as its kind takes it; tuples and lists in number and address fields make sets. */
-function fieldValue(cls: LayerClass, kw: Keyword): unknown {
+function fieldValue(cls: LayerClass, kw: Keyword, budget: Budget): unknown {
   const spec = specOf(cls, kw);
   const node = kw.value;
   const where = `${cls.layerName} ${spec.name}`;
@@ -89,10 +113,81 @@ function fieldValue(cls: LayerClass, kw: Keyword): unknown {
       return addressOf(node, spec, where);
     }
     case 'bytes':
-      return toBuffer(node, where);
+      return toBuffer(node, budget, where);
+    case 'options':
+      return optionsOf(cls, node, where, budget);
+    case 'list': {
+      if (node.type !== 'list' && node.type !== 'tuple') throw textError(node.column, `${where} takes a list like ['2001:db8::1'], not ${describe(node)}`);
+      for (const item of node.items) if (item.type !== 'str') throw textError(item.column, `${where} takes addresses in quotes, not ${describe(item)}`);
+      return plain(node, budget);
+    }
     default:
-      return plain(node);
+      return plain(node, budget);
   }
+}
+
+/**
+ * An options list, checked for its shape before the layer sees it: TCP options are tuples
+ * (name or kind, value), every other layer's options are option calls like IPOption_NOP().
+ */
+function optionsOf(cls: LayerClass, node: Node, where: string, budget: Budget): unknown {
+  if (node.type !== 'list' && node.type !== 'tuple') {
+    const example = cls === TCPLayer || cls.prototype instanceof TCPLayer ? "[('MSS', 1460), ('NOP', None)]" : cls.layerName === 'IP' ? '[IPOption_NOP()]' : '[PadN(optdata=b\'\\x00\')]';
+    throw textError(node.column, `${where} takes a list like ${example}, not ${describe(node)}`);
+  }
+  // TCP and the TCP header an ICMP error quotes (TCPerror) share TCP's options.
+  const tcp = cls === TCPLayer || cls.prototype instanceof TCPLayer;
+  for (const item of node.items) {
+    if (tcp) checkTCPOptionNode(item, where);
+    else if (item.type !== 'call') throw textError(item.column, `${where}: each option is a call like ${cls.layerName === 'IP' ? 'IPOption_NOP()' : 'Pad1()'}, not ${describe(item)}`);
+  }
+  return plain(node, budget);
+}
+
+/** How each named TCP option takes its value (bytes are always accepted, for crafted options). */
+const TCP_OPTION_VALUES: Record<string, 'u8' | 'u16' | 'pair' | 'blocks' | 'none'> = {
+  EOL: 'none', NOP: 'none', SAckOK: 'none', AltChkSumOpt: 'none',
+  MSS: 'u16', UTO: 'u16', WScale: 'u8',
+  Timestamp: 'pair', TFO: 'pair', AltChkSum: 'pair',
+  SAck: 'blocks',
+};
+
+function checkTCPOptionNode(item: Node, where: string): void {
+  if ((item.type !== 'tuple' && item.type !== 'list') || item.items.length < 1 || item.items.length > 2) {
+    throw textError(item.column, `${where}: each option is a pair (name, value), like ('MSS', 1460) or ('NOP', None); not ${describe(item)}`);
+  }
+  const [name, value] = item.items as [Node, Node | undefined];
+  if (name.type === 'int') {
+    if (name.value < 0 || name.value > 255) throw textError(name.column, `${where}: option kinds are 0-255, not ${name.value}`);
+    if (name.value > 1 && value && !isBytesNode(value) && !isNone(value)) throw textError(value.column, `${where}: option kind ${name.value} takes its value as bytes, like b'\\x01\\x02'`);
+    return;
+  }
+  if (name.type !== 'str') throw textError(name.column, `${where}: an option's name is a string like 'MSS' or a kind number, not ${describe(name)}`);
+  if (!Object.hasOwn(TCP_OPTION_KINDS, name.value) && name.value !== 'bytes') {
+    throw textError(name.column, `unknown TCP option '${clip(name.value)}'${didYouMean(name.value, Object.keys(TCP_OPTION_KINDS))}; or give (kind, bytes)`);
+  }
+  const shape = Object.hasOwn(TCP_OPTION_VALUES, name.value) ? TCP_OPTION_VALUES[name.value] : undefined;
+  if (!shape || !value || isNone(value) || isBytesNode(value)) return; // unknown names: the layer says which it knows
+  const ints = (n: Node): n is Node & { type: 'tuple' | 'list' } =>
+    (n.type === 'tuple' || n.type === 'list') && n.items.every((x) => x.type === 'int' && x.value >= 0 && x.value <= 0xffffffff);
+  const ok =
+    shape === 'u8' ? value.type === 'int' && value.value >= 0 && value.value <= 0xff
+    : shape === 'u16' ? value.type === 'int' && value.value >= 0 && value.value <= 0xffff
+    : shape === 'pair' ? ints(value) && value.items.length === 2
+    : shape === 'blocks' ? ints(value) && value.items.length <= 16
+    : false;
+  if (!ok) {
+    const wants = { u8: 'a number 0-255', u16: 'a number 0-65535', pair: 'a pair of 32-bit numbers like (1, 0)', blocks: 'a tuple of 32-bit sequence numbers like (1000, 2000)', none: 'None or b\'\'' }[shape];
+    throw textError(value.column, `${where}: option '${name.value}' takes ${wants}, not ${describe(value)}`);
+  }
+}
+
+function isNone(node: Node): boolean {
+  return node.type === 'name' && node.name === 'None';
+}
+
+function isBytesNode(node: Node): boolean {
+  return node.type === 'bytes' || node.type === 'str' || node.type === 'repeat';
 }
 
 function scalarOf(node: Node, spec: FieldSpec, where: string): number | string {
@@ -101,7 +196,7 @@ function scalarOf(node: Node, spec: FieldSpec, where: string): number | string {
     if (node.value < 0 || node.value > max) throw textError(node.column, `${where} takes 0 to ${max}${spec.hex ? ` (0x${max.toString(16)})` : ''}, not ${node.value}`);
     return node.value;
   }
-  if (node.type === 'name' && node.name in CONSTANTS && node.name !== 'None') return CONSTANTS[node.name] as number;
+  if (node.type === 'name' && Object.hasOwn(CONSTANTS, node.name) && node.name !== 'None') return CONSTANTS[node.name] as number;
   // Flag letters, and names a layer may accept for a number (left for its constructor to judge).
   if (node.type === 'str') return node.value;
   throw textError(node.column, `${where} takes a number${spec.kind === 'flags' ? " or flag letters like 'SA'" : ''}, not ${describe(node)}`);
@@ -139,15 +234,21 @@ function example(spec: FieldSpec): string {
 }
 
 /** Python's str and bytes as bytes: text is UTF-8 encoded, as Scapy's bytes_encode does. */
-function toBuffer(node: Node, where = 'a payload'): Buffer {
+function toBuffer(node: Node, budget: Budget, where = 'a payload'): Buffer {
   switch (node.type) {
     case 'bytes':
+      spend(budget, node.value.length, node.column, where);
       return node.value;
-    case 'str':
-      return Buffer.from(node.value, 'utf8');
+    case 'str': {
+      const b = Buffer.from(node.value, 'utf8');
+      spend(budget, b.length, node.column, where);
+      return b;
+    }
     case 'repeat': {
       const { bytes, times } = repetition(node);
-      return Buffer.from(toBuffer(bytes, where).toString('latin1').repeat(times), 'latin1');
+      const one = toBuffer(bytes, budget, where);
+      spend(budget, one.length * times, node.column, where);
+      return Buffer.from(one.toString('latin1').repeat(times), 'latin1');
     }
     default:
       throw textError(node.column, `${where} takes bytes like b'\\x01\\x02' or a string, not ${describe(node)}`);
@@ -163,36 +264,41 @@ function repetition(node: Node & { type: 'repeat' }): { bytes: Node; times: numb
 }
 
 /** Values with no field kind to guide them (options lists, address lists): Python's shapes as JS's. */
-function plain(node: Node): unknown {
+function plain(node: Node, budget: Budget): unknown {
   switch (node.type) {
     case 'int':
       return node.value;
     case 'str':
+      spend(budget, node.value.length, node.column, 'a string');
       return node.value;
     case 'bytes':
+      spend(budget, node.value.length, node.column, 'bytes');
       return node.value;
     case 'repeat': {
       const { bytes, times } = repetition(node);
-      if (bytes.type === 'str') return bytes.value.repeat(times);
-      return toBuffer(node);
+      if (bytes.type === 'str') {
+        spend(budget, bytes.value.length * times, node.column, 'a repeated string');
+        return bytes.value.repeat(times);
+      }
+      return toBuffer(node, budget);
     }
     case 'tuple':
     case 'list':
-      return node.items.map(plain);
+      return node.items.map((item) => plain(item, budget));
     case 'name':
-      if (node.name in CONSTANTS) return CONSTANTS[node.name];
-      throw textError(node.column, `unknown name '${node.name}'${didYouMean(node.name, [...Object.keys(CONSTANTS), ...OPTION_MAKERS.keys()])}: strings need quotes`);
+      if (Object.hasOwn(CONSTANTS, node.name)) return CONSTANTS[node.name];
+      throw textError(node.column, `unknown name '${clip(node.name)}'${didYouMean(node.name, [...Object.keys(CONSTANTS), ...OPTION_MAKERS.keys()])}: strings need quotes`);
     case 'call':
-      return optionOf(node);
+      return optionOf(node, budget);
   }
 }
 
 /** IPOption_RR(routers=['10.0.0.1']) -> {name: 'IPOption_RR', routers: [...]}, checked by the option's own module. */
-function optionOf(node: Node & { type: 'call' }): unknown {
+function optionOf(node: Node & { type: 'call' }, budget: Budget): unknown {
   const check = OPTION_MAKERS.get(node.name);
   if (!check) {
     const hint = layerByName(node.name) ? ' (a layer cannot go inside a field)' : didYouMean(node.name, OPTION_MAKERS.keys());
-    throw textError(node.column, `unknown option '${node.name}'${hint}`);
+    throw textError(node.column, `unknown option '${clip(node.name)}'${hint}`);
   }
   if (node.args.length > 0) {
     const arg = node.args[0]!;
@@ -206,7 +312,7 @@ function optionOf(node: Node & { type: 'call' }): unknown {
   }
   const opt: Record<string, unknown> = { name: node.name };
   for (const kw of node.kwargs) {
-    const v = kw.value.type === 'name' && kw.value.name === 'None' ? undefined : plain(kw.value);
+    const v = kw.value.type === 'name' && kw.value.name === 'None' ? undefined : plain(kw.value, budget);
     if (v !== undefined) opt[kw.name] = v;
   }
   try {
@@ -240,7 +346,7 @@ function construct(cls: LayerClass, fields: Record<string, unknown>, node: Node 
     const spec = cls.fieldSpecs.find((s) => s.name === kw.name)!;
     const stored = (layer.fields as Record<string, unknown>)[kw.name];
     if (spec.kind === 'int' && typeof stored === 'string') {
-      throw textError(kw.value.column, `${cls.layerName} ${kw.name} takes a number, not '${stored}'`);
+      throw textError(kw.value.column, `${cls.layerName} ${kw.name} takes a number, not '${clip(stored)}'`);
     }
   }
   return layer;
@@ -257,9 +363,14 @@ function blame(cls: LayerClass, fields: Record<string, unknown>, node: Node & { 
   return node.column;
 }
 
+/**
+ * A layer's own error, placed at the column that caused it. Anything else a constructor throws
+ * (a value of a shape it did not expect) still comes out as one usage line: the text form
+ * answers every input with a packet or a SynackError.
+ */
 function rethrow(err: unknown, column: number): Error {
-  if (err instanceof SynackError) return textError(column, err.message);
-  return err as Error;
+  if (err instanceof SynackError) return textError(column, clip(err.message, 300));
+  return textError(column, `this value does not fit the field (${clip(err instanceof Error ? err.message : String(err), 120)})`);
 }
 
 function describe(node: Node): string {
@@ -267,17 +378,17 @@ function describe(node: Node): string {
     case 'int':
       return String(node.value);
     case 'str':
-      return `'${node.value}'`;
+      return `'${clip(node.value)}'`;
     case 'bytes':
       return 'bytes';
     case 'name':
-      return `'${node.name}'`;
+      return `'${clip(node.name)}'`;
     case 'tuple':
       return 'a tuple';
     case 'list':
       return 'a list';
     case 'call':
-      return `${node.name}()`;
+      return `${clip(node.name)}()`;
     case 'repeat':
       return 'a repetition';
   }

@@ -6,6 +6,7 @@
  * A read past the snapshot end throws TRUNCATED; the top level catches it and appends
  * ` [|proto]`, which is what tcpdump's longjmp on a short capture prints.
  */
+import { formatIPv6, ipv6HasDottedTail, ipv6ZeroRun } from '../../wire/addr.js';
 import type { TCPFlowTable } from './tcp-flows.js';
 
 export interface PrintOptions {
@@ -136,21 +137,11 @@ export class PrintContext {
   wipv6(off: number): void {
     if (off + 16 > this.snapend) throw TRUNCATED;
     const b = this.b;
-    let bestStart = -1;
-    let bestLen = 0;
-    let runStart = -1;
-    for (let i = 0; i < 8; i++) {
-      if (b[off + 2 * i] === 0 && b[off + 2 * i + 1] === 0) {
-        if (runStart < 0) runStart = i;
-        if (i - runStart + 1 > bestLen) {
-          bestLen = i - runStart + 1;
-          bestStart = runStart;
-        }
-      } else runStart = -1;
-    }
-    if (bestLen < 2) bestStart = -1;
+    const run = ipv6ZeroRun(b, off);
+    const bestStart = run < 0 ? -1 : run >> 4;
+    const bestLen = run < 0 ? 0 : run & 15;
     // A dotted IPv4 tail (::a.b.c.d, ::ffff:a.b.c.d) is rare: the string form handles it.
-    if (bestStart === 0 && (bestLen === 6 || (bestLen === 5 && b[off + 10] === 0xff && b[off + 11] === 0xff))) return this.w(ipv6Text(b, off));
+    if (ipv6HasDottedTail(b, off, run)) return this.w(ipv6Text(b, off));
     if (this.pos + 39 > this.out.length) this.room(39);
     const o = this.out;
     const start = this.pos;
@@ -257,61 +248,14 @@ const HEX_DIGIT = Uint8Array.from('0123456789abcdef', (ch) => ch.charCodeAt(0));
 export const DEC: readonly string[] = Array.from({ length: 256 }, (_, i) => String(i));
 export const HEX2: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
-/** 0x%04x */
-export function hex4(n: number): string {
-  return HEX2[(n >> 8) & 0xff]! + HEX2[n & 0xff]!;
-}
 
-/** inet_ntop: the longest run of two or more zero groups becomes '::'; ::a.b.c.d and ::ffff:a.b.c.d keep a dotted tail. */
+/** inet_ntop's IPv6 text: the wire's one formatter (wire/addr.ts). */
 export function ipv6Text(b: Uint8Array, off: number): string {
-  let bestStart = -1;
-  let bestLen = 0;
-  let runStart = -1;
-  for (let i = 0; i < 8; i++) {
-    const zero = b[off + 2 * i] === 0 && b[off + 2 * i + 1] === 0;
-    if (zero) {
-      if (runStart < 0) runStart = i;
-      if (i - runStart + 1 > bestLen) {
-        bestLen = i - runStart + 1;
-        bestStart = runStart;
-      }
-    } else runStart = -1;
-  }
-  if (bestLen < 2) bestStart = -1;
-  const dotted = bestStart === 0 && (bestLen === 6 || (bestLen === 5 && b[off + 10] === 0xff && b[off + 11] === 0xff));
-  const last = dotted ? 6 : 8;
-  let s = '';
-  for (let i = 0; i < last; i++) {
-    if (i === bestStart) {
-      s += '::';
-      i += bestLen - 1;
-      continue;
-    }
-    if (s.length > 0 && !s.endsWith(':')) s += ':';
-    s += ((b[off + 2 * i]! << 8) | b[off + 2 * i + 1]!).toString(16);
-  }
-  if (dotted) s += (s.endsWith(':') ? '' : ':') + DEC[b[off + 12]!] + '.' + DEC[b[off + 13]!] + '.' + DEC[b[off + 14]!] + '.' + DEC[b[off + 15]!];
-  return s;
+  return formatIPv6(b, off);
 }
 
-/** The internet checksum over b[off, end), unfolded sum plus `initial`. */
-export function sum16(b: Uint8Array, off: number, end: number, initial = 0): number {
-  let sum = initial;
-  let i = off;
-  for (; i + 1 < end; i += 2) sum += (b[i]! << 8) | b[i + 1]!;
-  if (i < end) sum += b[i]! << 8;
-  return sum;
-}
-
-export function fold(sum: number): number {
-  while (sum > 0xffff) sum = (sum & 0xffff) + Math.floor(sum / 0x10000);
-  return sum;
-}
-
-/** tcpdump's in_cksum result: 0 when the data (checksum included) is right. */
-export function cksumResult(sum: number): number {
-  return ~fold(sum) & 0xffff;
-}
+/** The internet checksum's pieces are the wire's (wire/checksum.ts): an unfolded sum, then its result. */
+export { sumWords as sum16, finishChecksum as cksumResult } from '../../wire/checksum.js';
 
 /** tcpdump's in_cksum_shouldbe: the checksum the field should have held. */
 export function cksumShouldBe(fieldValue: number, computed: number): number {

@@ -42,8 +42,6 @@ export function printFrame(c: PrintContext, data: Buffer, caplen: number, wireLe
       case LINKTYPE.IPV4:
       case LINKTYPE.IPV6:
         return printRawIP(c, 0, wireLength);
-      case LINKTYPE.IPV4:
-      case LINKTYPE.IPV6:
       case LINKTYPE.NULL:
         return printNull(c, wireLength, caplen, false);
       case LINKTYPE.LOOP:

@@ -2,6 +2,7 @@
  * TCP as tcpdump 4.99 prints it (print-tcp.c): `Flags [S.], seq 1:4, ack 1, win 512, options
  * [...], length 3`, relative sequence numbers per flow unless -S, checksum verdicts with -v.
  */
+import { pseudoHeaderSum } from '../../wire/checksum.js';
 import { cksumResult, cksumShouldBe, HEX2, sum16, TRUNCATED, type PrintContext } from './context.js';
 import type { FlowEntry } from './tcp-flows.js';
 import { printTCPPayload } from './tcp-payload.js';
@@ -63,9 +64,7 @@ function addressesOnly(c: PrintContext, ip: IPInfo): string {
 
 /** The IPv4 or IPv6 pseudo-header sum for an upper-layer checksum of `length` bytes. */
 export function pseudoSum(c: PrintContext, ip: IPInfo, proto: number, length: number): number {
-  const b = c.b;
-  if (ip.version === 4) return sum16(b, ip.off + 12, ip.off + 20) + proto + length;
-  return sum16(b, ip.off + 8, ip.off + 40) + proto + (length >>> 16) + (length & 0xffff);
+  return ip.version === 4 ? pseudoHeaderSum(c.b, ip.off + 12, 4, proto, length) : pseudoHeaderSum(c.b, ip.off + 8, 16, proto, length);
 }
 
 export function printTCP(c: PrintContext, off: number, length: number, ip: IPInfo, fragmented: boolean): void {
