@@ -14,7 +14,7 @@ import { ConversationTable } from './conversations.js';
 import { examples, intOption, LineWriter, note, numberOption } from './common.js';
 import { action } from './run.js';
 import { SynackError, usageError } from '../wire/errors.js';
-import { compileFilter } from './filter.js';
+import { compileFilter } from '../pcap/filter/index.js';
 import { checkIface } from './send.js';
 
 interface SniffOptions {
