@@ -9,21 +9,12 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt, isRoot, startSynack, synack } from './helpers/cli.js';
+import { ensureBuilt, freePort, isRoot, startSynack, synack } from './helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'synack-cli-cmd-'));
 let server: net.Server;
 let open = 0;
 let closed = 0;
-
-/** A port nothing listens on: bound then released. */
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 beforeAll(async () => {
   ensureBuilt();

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IP, TCP, Raw, renderLadder, renderLadderSvg, type LadderEntry } from '../src/index.js';
-import { ensureBuilt, isRoot, startSynack, synack } from './helpers/cli.js';
+import { ensureBuilt, freePort, isRoot, startSynack, synack } from './helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'synack-first-hour-'));
 const servers: net.Server[] = [];
@@ -33,14 +33,6 @@ async function serve(handler: (s: net.Socket) => void, options: net.ServerOpts =
   servers.push(server);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return (server.address() as net.AddressInfo).port;
-}
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
 }
 
 beforeAll(async () => {

@@ -21,7 +21,6 @@ import { EXIT_NO_ANSWER, EXIT_OK, action } from './run.js';
 import { unescapeData } from './common.js';
 import { createPrinter } from '../show/printer.js';
 
-export { unescapeData };
 
 interface ScriptOptions {
   target?: string;

@@ -45,7 +45,7 @@ export function writeLadders(r: ScenarioResult, path: string, opts: PrintOptions
 }
 
 /** The two columns' names for conversation i. */
-export function ladderNames(r: ScenarioResult, i: number): { left: string; right: string } {
+function ladderNames(r: ScenarioResult, i: number): { left: string; right: string } {
   const c = r.conversations[i]!;
   return { left: `us ${c.endpoints.src}.${c.endpoints.sport}`, right: `${c.trace[0]?.direction === 'in' ? 'client' : 'server'} ${c.endpoints.dst}.${c.endpoints.dport}` };
 }

@@ -13,9 +13,9 @@
 import type { Packet } from '../packet/packet.js';
 import { dissect, type LinkType } from '../packet/dissect.js';
 
-export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
-export interface LayerJson {
+interface LayerJson {
   name: string;
   fields: Record<string, JsonValue>;
 }

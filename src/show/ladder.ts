@@ -65,12 +65,12 @@ export function ladderLabels(entries: readonly LadderEntry[], absolute = false):
 }
 
 /** A pause between two segments at least this long (ms) is marked on the ladder. */
-export const GAP_MS = 100;
+const GAP_MS = 100;
 
 /** Which kind of segment an arrow is, for styling: the most telling flag wins. */
-export type SegmentKind = 'rst' | 'syn' | 'fin' | 'data' | 'ack';
+type SegmentKind = 'rst' | 'syn' | 'fin' | 'data' | 'ack';
 
-export function segmentKind(e: LadderEntry): SegmentKind {
+function segmentKind(e: LadderEntry): SegmentKind {
   const tcp = e.packet.getLayer(TCPLayer);
   if (!tcp) return 'data';
   const flags = tcp.flagBits;
@@ -82,7 +82,7 @@ export function segmentKind(e: LadderEntry): SegmentKind {
 }
 
 /** '2.500 s', '150.0 ms': how long a pause was. */
-export function gapText(ms: number): string {
+function gapText(ms: number): string {
   return ms >= 1000 ? `${(ms / 1000).toFixed(3)} s` : `${ms.toFixed(1)} ms`;
 }
 

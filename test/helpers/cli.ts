@@ -3,6 +3,7 @@
  * is newer than the build), then bin/synack as a subprocess, with its exit code and output.
  */
 import { spawn, spawnSync } from 'node:child_process';
+import net from 'node:net';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -82,3 +83,12 @@ export function startSynack(args: string[]): { wait: () => Promise<Run>; kill: (
 }
 
 export const isRoot = process.getuid?.() === 0;
+
+/** A port nothing listens on: bound then released. */
+export async function freePort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as net.AddressInfo).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
