@@ -7,7 +7,6 @@
 import type { ScenarioResult } from './scenarios.js';
 import { printScenario, writeLadders } from '../../src/demo/report.js';
 
-
 /** Runs one scenario as a program: prints it, writes the SVG when asked, exits non-zero on failure. */
 export async function runExample(scenario: () => Promise<ScenarioResult>): Promise<void> {
   if (process.getuid?.() !== 0) {
