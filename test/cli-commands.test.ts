@@ -9,21 +9,12 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt, isRoot, startSynack, synack } from './helpers/cli.js';
+import { ensureBuilt, freePort, isRoot, startSynack, synack } from './helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'synack-cli-cmd-'));
 let server: net.Server;
 let open = 0;
 let closed = 0;
-
-/** A port nothing listens on: bound then released. */
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 beforeAll(async () => {
   ensureBuilt();
@@ -98,7 +89,7 @@ describe.skipIf(!isRoot)('wire commands (root)', () => {
     expect(a.code, a.stderr).toBe(0);
     expect(a.stdout).toMatch(new RegExp(`^IP 127\\.0\\.0\\.1\\.${open} > 127\\.0\\.0\\.1\\.20: Flags \\[S\\.\\], seq \\d+, ack 1, win \\d+, options \\[mss 65495\\], length 0  \\(rtt [\\d.]+ ms\\)\\n$`));
     const b = await synack(['sr1', `IP(dst='127.0.0.1')/TCP(dport=${closed},flags='S')`, '--json', '--retry', '2', '--timeout', '1']);
-    expect(JSON.parse(b.stdout).reply).toMatch(/Flags \[R\.\], seq 0, ack 1, win 0, length 0/);
+    expect(JSON.parse(b.stdout).reply.summary).toMatch(/Flags \[R\.\], seq 0, ack 1, win 0, length 0/);
     const c = await synack(['sr1', `IP(dst='127.0.0.1')/TCP(dport=${open},flags='S',chksum=1)`, '--timeout', '0.3']);
     expect(c.code).toBe(1);
     expect(c.stderr).toBe('synack: no answer within 300 ms\n');
@@ -139,7 +130,7 @@ describe.skipIf(!isRoot)('wire commands (root)', () => {
     expect(rows[0]!.meaning).toBe('open');
     expect(rows[1]!.meaning).toMatch(/^open\|filtered/);
     expect(rows[4]!.meaning).toMatch(/^unfiltered/);
-    expect(rows[5]!.reply).toBe('none');
+    expect(rows[5]!.reply).toBeNull();
     const c = await synack(['probe', `127.0.0.1:${closed}`, '--timeout', '0.5']);
     expect(c.stdout).toMatch(/SYN\s+\[S\]\s+\[R\.\] win 0\s+closed/);
     expect(c.stdout).toMatch(/Xmas\s+\[FPU\]\s+\[R\.\] win 0\s+closed/);
@@ -199,11 +190,12 @@ describe.skipIf(!isRoot)('wire commands (root)', () => {
     expect(r.stdout).toContain('-> LAST-ACK');
     expect(r.stdout).toContain('received "200 ok"');
     expect(r.stdout).toContain('final state CLOSED');
-    expect(r.stdout).toMatch(/\|-+ \[S\] seq 0 -+>\|  SYN-SENT/);
+    // Our state on our side of the ladder.
+    expect(r.stdout).toMatch(/SYN-SENT \|-+ \[S\] seq 0 -+>\|/);
     const rst = await synack(['handshake', `127.0.0.1:${open}`, '--close', 'rst', '--json']);
-    const j = JSON.parse(rst.stdout) as { final_state: string; trace: Array<{ line: string }> };
+    const j = JSON.parse(rst.stdout) as { final_state: string; trace: Array<{ packet: { summary: string } }> };
     expect(j.final_state).toBe('CLOSED');
-    expect(j.trace.at(-1)!.line).toMatch(/Flags \[R\.\]/);
+    expect(j.trace.at(-1)!.packet.summary).toMatch(/Flags \[R\.\]/);
   });
 
   it('demo: exits 0 and prints the handshake', async () => {

@@ -91,15 +91,6 @@ export function intOption(name: string, min: number, max = Number.MAX_SAFE_INTEG
   };
 }
 
-/** A commander argParser for non-negative numbers (fractions allowed): intervals, timeouts. */
-export function numberOption(name: string, min = 0): (value: string) => number {
-  return (value: string): number => {
-    const n = /^\d+(\.\d+)?$/.test(value) ? Number(value) : NaN;
-    if (!(n >= min)) throw new InvalidArgumentError(`${name} must be a number >= ${min}`);
-    return n;
-  };
-}
-
 /** Colours, only when the stream is a terminal and NO_COLOR is unset. */
 export interface Palette {
   green(s: string): string;
@@ -209,4 +200,26 @@ export function ms(micros: number): string {
 /** Buffer's own encoder, without write()'s argument checks (it is on every Buffer in Node 20). */
 interface FastWrite {
   utf8Write(text: string, offset: number, length: number): number;
+}
+
+/** --send text: \n \r \t \\ and \xNN escapes, so a line ending or a byte can be sent. */
+export function unescapeData(text: string): Buffer {
+  const bytes: number[] = [];
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c !== '\\' || i + 1 >= text.length) {
+      for (const b of Buffer.from(c, 'utf8')) bytes.push(b);
+      continue;
+    }
+    const e = text[++i]!;
+    if (e === 'n') bytes.push(10);
+    else if (e === 'r') bytes.push(13);
+    else if (e === 't') bytes.push(9);
+    else if (e === '\\') bytes.push(92);
+    else if (e === 'x' && /^[0-9a-fA-F]{2}$/.test(text.slice(i + 1, i + 3))) {
+      bytes.push(parseInt(text.slice(i + 1, i + 3), 16));
+      i += 2;
+    } else throw usageError(`unknown escape '\\${e}' in --send '${text}': use \\n \\r \\t \\\\ or \\xNN`);
+  }
+  return Buffer.from(bytes);
 }

@@ -39,6 +39,7 @@ const COMMANDS: readonly CommandEntry[] = [
   { name: 'guard', load: async () => (await import('./guard.js')).registerGuard },
   { name: 'lab', load: async () => (await import('./lab.js')).registerLab },
   { name: 'script', load: async () => (await import('./script.js')).registerScript },
+  { name: 'serve', load: async () => (await import('./serve.js')).registerServe, packets: false },
 ];
 
 function emptyProgram(): Command {

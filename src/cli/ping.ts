@@ -5,7 +5,8 @@
  * and its statistics at the end. Unlike hping3 it stops by itself: -c defaults to 4.
  */
 import type { Command } from 'commander';
-import { IP, TCP } from '../packet/factories.js';
+import { IP, IPv6, TCP } from '../packet/factories.js';
+import { isIPv6 } from '../wire/addr.js';
 import type { Packet } from '../packet/packet.js';
 import { TCPLayer } from '../layers/tcp.js';
 import type { TCPOption } from '../layers/tcp-options.js';
@@ -15,7 +16,7 @@ import { sr } from '../sr/sr.js';
 import { examples, intOption, out, parseAddress, parsePort, sleep } from './common.js';
 import { durationOption } from './duration.js';
 import { EXIT_NO_ANSWER, action } from './run.js';
-import { checkIface } from './send.js';
+import { checkIface, intervalOption } from './send.js';
 
 interface PingOptions {
   syn?: boolean;
@@ -80,18 +81,20 @@ export function replyLine(r: PingReply): string {
 }
 
 function describeReply(seq: number, reply: Packet, rttMicros: number): PingReply | undefined {
-  const ip = reply.layers[0];
+  const ip = reply.layers.find((l) => l.name === 'IP' || l.name === 'IPv6');
   const tcp = reply.getLayer(TCPLayer);
   if (!ip || !tcp) return undefined;
   const get = (name: string): unknown => ip.get(name as never);
-  const flags = Number(get('flags'));
+  // IPv6 has no id or DF, and its length field leaves the 40-byte header out.
+  const v6 = ip.name === 'IPv6';
+  const flags = v6 ? 0 : Number(get('flags'));
   return {
     seq,
-    len: Number(get('len')),
+    len: v6 ? Number(get('plen')) + 40 : Number(get('len')),
     ip: String(get('src')),
-    ttl: Number(get('ttl')),
+    ttl: Number(get(v6 ? 'hlim' : 'ttl')),
     df: (flags & 2) !== 0,
-    id: Number(get('id')),
+    id: v6 ? 0 : Number(get('id')),
     sport: tcp.get('sport'),
     flags: replyFlagsText(tcp.flagBits),
     win: tcp.get('window'),
@@ -119,9 +122,9 @@ export function registerPing(program: Command): void {
     .option('--mss <n>', 'add the TCP MSS option with this value', intOption('mss', 0, 65535))
     .option('--badsum', 'send a wrong TCP checksum')
     .option('-c, --count <n>', 'probes to send (default 4)', intOption('count', 1, 1_000_000))
-    .option('-i, --interval <time>', 'between probes: seconds, or 200ms, 1s (default 1)', durationOption())
+    .option('-i, --interval <time>', 'between probes, as hping3 -i: seconds, or 200ms, 1s (default 1)', intervalOption())
     .option('--timeout <time>', 'wait for each reply: seconds, or 500ms (default: the interval, at least 0.5)', durationOption())
-    .option('--iface <name>', 'leave by this interface')
+    .option('-I, --iface <name>', 'leave by this interface (hping3 -I)')
     .option('--json', 'print the replies and statistics as JSON')
     .addHelpText(
       'after',
@@ -131,6 +134,7 @@ export function registerPing(program: Command): void {
         'sudo synack ping 127.0.0.1 -F -P -U -p 9        # Xmas: a closed port answers RA',
         'sudo synack ping 127.0.0.1 -A -p 22 --setack 12345 --win 512',
         'sudo synack ping 127.0.0.1 -S -p 22 --badsum     # a bad checksum gets no answer',
+        'sudo synack ping ::1 -S -p 22 -I lo',
       ),
     )
     // hping3 spells the ACK number -L / --setack; --ack is the ACK flag's long name here.
@@ -166,11 +170,11 @@ export function registerPing(program: Command): void {
             window: opts.win ?? 64,
             ...(options.length ? { options } : {}),
           });
-          const p = IP({ src: route.src, dst: host, ttl: opts.ttl ?? 64 }).add(tcp);
+          const p = (isIPv6(host) ? IPv6({ src: route.src, dst: host, hlim: opts.ttl ?? 64 }) : IP({ src: route.src, dst: host, ttl: opts.ttl ?? 64 })).add(tcp);
           if (opts.badsum) {
             // The right checksum plus one: wrong, and still this probe's own.
             const right = p.bytes();
-            const off = (right[0]! & 15) * 4;
+            const off = isIPv6(host) ? 40 : (right[0]! & 15) * 4;
             (p.layer(TCPLayer).fields as Record<string, unknown>).chksum = (right.readUInt16BE(off + 16) + 1) & 0xffff;
           }
           return p;
@@ -204,7 +208,7 @@ export function registerPing(program: Command): void {
         const avg = rtts.length ? rtts.reduce((x, y) => x + y, 0) / rtts.length : 0;
         const loss = Math.round(((count - replies.length) / count) * 100);
         if (opts.json) {
-          out(JSON.stringify({ host, transmitted: count, received: replies.length, loss_percent: loss, rtt_ms: { min, avg, max }, replies }, null, 2) + '\n');
+          out(JSON.stringify({ host, transmitted: count, received: replies.length, loss_percent: loss, rtt_ms: { min, avg, max }, replies: replies.map(({ rtt, ...r }) => ({ ...r, rtt_ms: rtt })) }, null, 2) + '\n');
         } else {
           out(`\n--- ${host} hping statistic ---\n${count} packets transmitted, ${replies.length} packets received, ${loss}% packet loss\n`);
           out(`round-trip min/avg/max = ${min.toFixed(1)}/${avg.toFixed(1)}/${max.toFixed(1)} ms\n`);

@@ -14,6 +14,7 @@ import { ephemeralPort } from '../tcp/connect.js';
 import { examples, out, palette, parseHostPort } from './common.js';
 import { durationOption } from './duration.js';
 import { EXIT_NO_ANSWER, action } from './run.js';
+import { maybePacketJson, packetJson } from '../show/json.js';
 import { checkIface } from './send.js';
 
 interface ProbeKind {
@@ -96,7 +97,14 @@ export function registerProbe(program: Command): void {
           const r = replyText(a[1]);
           return { probe: k.name, sent, reply: r.text, meaning: k.meaning(r.flags, r.icmp), rtt_ms: Number((a.rtt / 1000).toFixed(3)) };
         });
-        if (opts.json) out(JSON.stringify({ host, port, probes: rows }, null, 2) + '\n');
+        if (opts.json) {
+          // The packets in the one schema (src/show/json.ts); no reply is null.
+          const json = rows.map((row, i) => {
+            const a = answered.find((x) => x[0].getLayer(TCPLayer)?.get('sport') === base + i);
+            return { probe: row.probe, sent: packetJson(a?.[0] ?? probes[i]!), reply: maybePacketJson(a?.[1]), answer: a ? row.reply : null, meaning: row.meaning, rtt_ms: row.rtt_ms };
+          });
+          out(JSON.stringify({ host, port, probes: json }, null, 2) + '\n');
+        }
         else {
           const c = palette();
           const paint = (m: string): string =>

@@ -19,39 +19,20 @@ import { requireRoot } from './privilege.js';
 import { EXIT_NO_ANSWER, EXIT_OK, action } from './run.js';
 import { durationOption } from './duration.js';
 import { checkWritable, readTextFile, writeTextFile } from './files.js';
+import { unescapeData } from './common.js';
+import { createPrinter } from '../show/printer.js';
 
 interface ScriptOptions {
   target?: string;
   tolerance?: number;
   pcap?: string;
   quiet?: boolean;
+  absolute?: boolean;
   record?: string;
   send: string[];
   close?: string;
   wait?: number;
   output?: string;
-}
-
-/** --send text: \n \r \t \\ and \xNN escapes, so a line ending or a byte can be sent. */
-export function unescapeData(text: string): Buffer {
-  const bytes: number[] = [];
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (c !== '\\' || i + 1 >= text.length) {
-      for (const b of Buffer.from(c, 'utf8')) bytes.push(b);
-      continue;
-    }
-    const e = text[++i]!;
-    if (e === 'n') bytes.push(10);
-    else if (e === 'r') bytes.push(13);
-    else if (e === 't') bytes.push(9);
-    else if (e === '\\') bytes.push(92);
-    else if (e === 'x' && /^[0-9a-fA-F]{2}$/.test(text.slice(i + 1, i + 3))) {
-      bytes.push(parseInt(text.slice(i + 1, i + 3), 16));
-      i += 2;
-    } else throw usageError(`unknown escape '\\${e}' in --send '${text}': use \\n \\r \\t \\\\ or \\xNN`);
-  }
-  return Buffer.from(bytes);
 }
 
 export function registerScript(program: Command): void {
@@ -63,6 +44,7 @@ export function registerScript(program: Command): void {
     .option('--tolerance <time>', "timing tolerance: seconds, or 25ms (overrides the script's 'tolerance'; twice the handshake RTT is added)", durationOption())
     .option('--pcap <file>', 'write the run to this pcap file (a failed run is always written: by default to ~/.local/state/synack/failed-runs, the newest 20 kept)')
     .option('-q, --quiet', 'do not print the exchange, only the verdict')
+    .option('-S, --absolute', 'print absolute TCP sequence numbers (default relative, as tcpdump)')
     .option('--record <host:port>', 'drive a conversation with --send/--close and print it as a script that passes against the same server')
     .option('--send <data>', 'with --record: data to send once connected (repeatable; \\n \\r \\t \\xNN escapes)', (v: string, all: string[]) => [...all, v], [])
     .option('--close <how>', `with --record: how it ends: ${CLOSE_MODES.join(', ')} (default active)`)
@@ -112,11 +94,13 @@ Examples:
         requireRoot('synack script');
         const tolerance = opts.tolerance;
         const out = process.stdout;
+        // Relative sequence numbers per flow, as tcpdump (and the script itself) writes them; -S absolute.
+        const printer = createPrinter({ noTimestamp: true, absolute: opts.absolute ?? false });
         const result = await runScript(script, {
           target: opts.target,
           tolerance: tolerance === undefined ? undefined : tolerance / 1000,
           pcap: opts.pcap,
-          onSegment: opts.quiet ? undefined : (e, seconds) => out.write(`${seconds.toFixed(6)} ${e.packet.summary()}\n`),
+          onSegment: opts.quiet ? undefined : (e, seconds) => out.write(`${seconds.toFixed(6)} ${printer.formatPacket(e.packet)}\n`),
         });
         const rtt = result.rtt === undefined ? '' : `, handshake RTT ${(result.rtt * 1000).toFixed(3)} ms`;
         if (result.failure) {

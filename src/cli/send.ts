@@ -3,7 +3,9 @@
  * or as a flood bounded by -c or --duration. A packet that starts with a link layer (Ether)
  * is injected as a whole frame (sendp); one that starts with IP goes through a raw socket.
  */
-import type { Command } from 'commander';
+import { existsSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
+import { InvalidArgumentError, type Command } from 'commander';
 import { send, sendp } from '../sr/send.js';
 import type { Packet } from '../packet/packet.js';
 import { networkIndex } from '../sr/match.js';
@@ -18,6 +20,7 @@ const JSON_PACKETS = 1000;
 import { examples, intOption, out } from './common.js';
 import { durationOption } from './duration.js';
 import { action } from './run.js';
+import { packetJson } from '../show/json.js';
 
 /** Options every wire command shares. */
 export interface WireOptions {
@@ -33,8 +36,8 @@ export interface WireOptions {
 export function wireOptions(cmd: Command, withReplies: boolean): Command {
   cmd
     .option('-c, --count <n>', 'send the packets this many times', intOption('count', 1, 100_000_000))
-    .option('-i, --interval <time>', 'wait this long between packets: seconds, or with a unit (0.2, 200ms)', durationOption())
-    .option('--iface <name>', 'leave by this interface instead of the routed one');
+    .option('-i, --interval <time>', 'wait this long between packets, as hping3 -i: seconds, or with a unit (0.2, 200ms)', intervalOption())
+    .option('-I, --iface <name>', 'leave by this interface instead of the routed one (hping3 -I)');
   if (withReplies) {
     cmd
       .option('--timeout <time>', 'wait for answers this long from the start: seconds, or 500ms, 2s (default 2)', durationOption())
@@ -44,6 +47,24 @@ export function wireOptions(cmd: Command, withReplies: boolean): Command {
 }
 
 /** Checks --iface before anything leaves: an unknown name is one usage line. */
+/**
+ * -i in the sending commands is hping3's interval; a user with tcpdump's habits writes `-i lo`.
+ * A word that names an interface gets "did you mean -I"; anything else the number's own error.
+ */
+export function intervalOption(): (value: string) => number {
+  const asDuration = durationOption();
+  return (value: string): number => {
+    if (!/^\d/.test(value) && isInterfaceName(value)) {
+      throw new InvalidArgumentError(`-i is the interval here (as hping3); '${value}' is an interface: did you mean -I ${value}?`);
+    }
+    return asDuration(value);
+  };
+}
+
+function isInterfaceName(name: string): boolean {
+  return name === 'any' || name in networkInterfaces() || existsSync(`/sys/class/net/${name}`);
+}
+
 export function checkIface(iface: string | undefined): void {
   if (iface !== undefined) interfaceInfo(iface);
 }
@@ -113,10 +134,10 @@ export function registerSend(program: Command): void {
         const seconds = (performance.now() - started) / 1000;
         if (opts.json) {
           // The packets of the set, the first JSON_PACKETS of them: a big set is not printed whole.
-          const packets: string[] = [];
+          const packets: unknown[] = [];
           for (const p of expandLazily(template!)) {
             if (packets.length === JSON_PACKETS) break;
-            packets.push(p.summary());
+            packets.push(packetJson(p));
           }
           out(JSON.stringify({ sent, seconds: Number(seconds.toFixed(3)), packets, ...(size > JSON_PACKETS ? { more: size - JSON_PACKETS } : {}) }) + '\n');
         } else {

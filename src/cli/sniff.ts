@@ -4,7 +4,7 @@
  * --ladder draws the TCP conversations seen when the capture ends. It ends after -c packets,
  * after --duration seconds, or on Ctrl-C.
  */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { Capture } from '../io/capture.js';
 import { requireRawPrivilege } from '../io/privilege.js';
 import { linkTypeDescription, linkTypeNumber } from '../pcap/link-type-names.js';
@@ -14,6 +14,8 @@ import { ConversationTable } from './conversations.js';
 import { examples, intOption, LineWriter, note } from './common.js';
 import { durationOption } from './duration.js';
 import { action } from './run.js';
+import { SynackError, usageError } from '../wire/errors.js';
+import { compileFilter } from '../pcap/filter/index.js';
 import { checkIface } from './send.js';
 
 interface SniffOptions {
@@ -28,9 +30,23 @@ interface SniffOptions {
   ladder?: boolean;
   n?: number;
   explain?: boolean;
+  I?: string;
 }
 
 const increase = (_: string, previous: number): number => previous + 1;
+
+/**
+ * Opens a capture; when libpcap rejects the filter with its bare "syntax error", the filter is
+ * diagnosed by the compiler `synack read` uses, which names the column and suggests the fix.
+ */
+function openCapture(...args: ConstructorParameters<typeof Capture>): Capture {
+  try {
+    return new Capture(...args);
+  } catch (err) {
+    if (err instanceof SynackError && err.message.startsWith('bad capture filter')) compileFilter(args[2]?.filter ?? '');
+    throw err;
+  }
+}
 
 export function registerSniff(program: Command): void {
   program
@@ -48,6 +64,7 @@ export function registerSniff(program: Command): void {
     .option('-n', 'accepted for tcpdump habits: synack never resolves names', increase, 0)
     .option('--ladder', 'when the capture ends, draw each TCP conversation as a ladder')
     .option('--explain', "under each TCP line, a plain-language note, Wireshark's analysis flags and both endpoints' states")
+    .addOption(new Option('-I <name>', "hping3's interface flag, answered with tcpdump's -i").hideHelp())
     .addHelpText(
       'after',
       examples(
@@ -59,6 +76,7 @@ export function registerSniff(program: Command): void {
     )
     .action(
       action(async (filterWords: string[], opts: SniffOptions) => {
+        if (opts.I !== undefined) throw usageError(`sniff takes the interface as -i, as tcpdump does (-I is hping3's): did you mean -i ${opts.I}?`);
         requireRawPrivilege('synack sniff');
         const iface = opts.iface ?? 'any';
         // Checked first: libpcap would print its own warning about a missing device on stderr.
@@ -79,7 +97,7 @@ export function registerSniff(program: Command): void {
         let finish: () => void = () => undefined;
         const ended = new Promise<void>((resolve) => (finish = resolve));
         let flushTimer: NodeJS.Timeout | undefined;
-        const capture = new Capture(
+        const capture = openCapture(
           iface,
           (buf, length, time) => {
             if (opts.count !== undefined && seen >= opts.count) return;

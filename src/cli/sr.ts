@@ -8,6 +8,7 @@ import { sr } from '../sr/sr.js';
 import { requireRawPrivilege } from '../io/privilege.js';
 import { examples, LineWriter, ms, out } from './common.js';
 import { EXIT_NO_ANSWER, action } from './run.js';
+import { packetJson } from '../show/json.js';
 import { checkIface, packetsOf, wireOptions, type WireOptions } from './send.js';
 
 interface SrOptions extends WireOptions {
@@ -46,8 +47,8 @@ export function registerSr(program: Command): void {
           out(
             JSON.stringify(
               {
-                answered: answered.map((a) => ({ sent: a[0].summary(), reply: a[1].summary(), rtt_ms: Number((a.rtt / 1000).toFixed(3)) })),
-                unanswered: unanswered.map((p) => p.summary()),
+                answered: answered.map((a) => ({ sent: packetJson(a[0]), reply: packetJson(a[1]), rtt_ms: Number((a.rtt / 1000).toFixed(3)) })),
+                unanswered: unanswered.map((p) => packetJson(p)),
               },
               null,
               2,

@@ -7,6 +7,7 @@ import { sr } from '../sr/sr.js';
 import { examples, ms, note, out } from './common.js';
 import { formatDuration } from './duration.js';
 import { EXIT_NO_ANSWER, action } from './run.js';
+import { packetJson } from '../show/json.js';
 import { checkIface, packetsOf, wireOptions, type WireOptions } from './send.js';
 import { requireRawPrivilege } from '../io/privilege.js';
 
@@ -45,13 +46,13 @@ export function registerSr1(program: Command): void {
         });
         const first = answered[0];
         if (!first) {
-          if (opts.json) out(JSON.stringify({ sent: list[0]!.summary(), reply: null }) + '\n');
+          if (opts.json) out(JSON.stringify({ sent: packetJson(list[0]!), reply: null, rtt_ms: null }) + '\n');
           note(`synack: no answer within ${formatDuration(timeout)}${opts.retry ? ` (${opts.retry + 1} tries)` : ''}\n`);
           return EXIT_NO_ANSWER;
         }
         const [sent, reply] = first;
         if (opts.json) {
-          out(JSON.stringify({ sent: sent.summary(), reply: reply.summary(), rtt_ms: Number((first.rtt / 1000).toFixed(3)), hex: reply.bytes().toString('hex') }) + '\n');
+          out(JSON.stringify({ sent: packetJson(sent), reply: packetJson(reply), rtt_ms: Number((first.rtt / 1000).toFixed(3)) }) + '\n');
         } else if (opts.show) {
           out(reply.show() + '\n');
         } else {

@@ -21,6 +21,8 @@ import type { LinkType } from '../packet/dissect.js';
 import { capAddon, type CapHandle } from './addons.js';
 import { onCleanup } from './cleanup.js';
 import { nowMicros } from './clock.js';
+import { networkInterfaces } from 'node:os';
+import { withoutStderr } from './quiet-stderr.js';
 import { isPermissionError, privilegeError, requireRawPrivilege } from './privilege.js';
 import { compileFilter } from '../pcap/filter/index.js';
 
@@ -36,9 +38,14 @@ export interface CaptureOptions {
 
 export const DEFAULT_CAPTURE_BUFFER = 32 * 1024 * 1024;
 
-/** cap's link-type names to dissect()'s. */
+/**
+ * cap's link-type names to dissect()'s. cap 0.2.1 names DLT_LINUX_SLL 'LINKTYPE_LINUX_SLL'
+ * (the `any` pseudo-interface: libpcap gives SLL v1 unless asked for SLL2, which cap cannot
+ * ask) and anything it does not know 'Unknown linktype N' (see linkFromCap).
+ */
 const LINKS: Record<string, LinkType> = {
   ETHERNET: 'ether',
+  LINKTYPE_LINUX_SLL: 'sll',
   LINUX_SLL: 'sll',
   LINUX_SLL2: 'sll2',
   RAW: 'ip',
@@ -75,12 +82,13 @@ export class Capture {
     retired.add(handle);
     let linkName: string;
     try {
-      linkName = handle.open(iface, this.filter, options.bufferSize ?? DEFAULT_CAPTURE_BUFFER, this.buffer);
+      const open = (): string => handle.open(iface, this.filter, options.bufferSize ?? DEFAULT_CAPTURE_BUFFER, this.buffer);
+      linkName = lacksIPv4(iface) ? withoutStderr(open) : open();
     } catch (err) {
       spareBuffers.push(this.buffer);
       throw openError(iface, this.filter, err);
     }
-    this.link = LINKS[linkName] ?? 'ether';
+    this.link = linkFromCap(linkName);
     const buffer = this.buffer;
     handle.on('packet', (nbytes: number, truncated: boolean) => {
       // Packets still in the ring after a close was asked for are dropped, not delivered.
@@ -135,6 +143,29 @@ export class Capture {
       spareBuffers.push(this.buffer);
     }
   }
+}
+
+/** True when libpcap's pcap_lookupnet() will fail (and cap print its warning): no IPv4 address. */
+function lacksIPv4(iface: string): boolean {
+  if (iface === 'any') return false;
+  const addresses = networkInterfaces()[iface];
+  return !addresses?.some((a) => a.family === 'IPv4');
+}
+
+/** dissect()'s name for what cap's open() returned. */
+function linkFromCap(name: string): LinkType {
+  const known = LINKS[name];
+  if (known) return known;
+  // 'Unknown linktype 276': the DLT number, which is the LINKTYPE number for these.
+  const number = /^Unknown linktype (\d+)$/.exec(name);
+  if (number) {
+    const dlt = Number(number[1]);
+    if (dlt === 276) return 'sll2';
+    if (dlt === 113) return 'sll';
+    if (dlt === 12 || dlt === 14) return 'ip';
+    if (dlt === 108) return 'loop';
+  }
+  return 'ether';
 }
 
 function openError(iface: string, filter: string, err: unknown): SynackError {

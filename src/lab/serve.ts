@@ -47,11 +47,13 @@ function python(): string {
   return existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 }
 
-function argvFor(kind: TargetKind, port: number): string[] {
+/** The command line of a target; `address` to listen on one address only (default: all). */
+export function argvFor(kind: TargetKind, port: number, address?: string): string[] {
+  const where = address === undefined ? [] : [address];
   const py = PYTHON_TARGETS[kind];
-  if (py) return [python(), '-u', '-c', py, String(port)];
+  if (py) return [python(), '-u', '-c', py, String(port), ...where];
   const script = fileURLToPath(new URL(`./targets/target${fromSources ? '.ts' : '.js'}`, import.meta.url));
-  return nodeArgv(script, [kind, String(port)]);
+  return nodeArgv(script, [kind, String(port), ...where]);
 }
 
 function readLines(path: string): string[] {

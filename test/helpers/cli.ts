@@ -3,6 +3,7 @@
  * is newer than the build), then bin/synack as a subprocess, with its exit code and output.
  */
 import { spawn, spawnSync } from 'node:child_process';
+import net from 'node:net';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -54,14 +55,40 @@ export function synack(args: string[], options: { input?: string; timeoutMs?: nu
 }
 
 /** Starts synack in the background (for sniff); resolve with wait(). */
-export function startSynack(args: string[]): { wait: () => Promise<Run>; kill: (signal?: NodeJS.Signals) => void } {
+export function startSynack(args: string[]): { wait: () => Promise<Run>; kill: (signal?: NodeJS.Signals) => void; said: (text: string) => Promise<void> } {
   const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, TZ: 'UTC', NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const watchers: Array<() => void> = [];
+  child.stderr.setEncoding('utf8').on('data', (d: string) => {
+    stderr += d;
+    for (const w of watchers) w();
+  });
+  child.stdout.on('data', () => {
+    for (const w of watchers) w();
+  });
   const done = new Promise<Run>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
-  return { wait: () => done, kill: (signal = 'SIGINT') => child.kill(signal) };
+  // Resolves once stdout or stderr has shown `text` (e.g. sniff's 'listening on'), or the program ended.
+  const said = (text: string): Promise<void> =>
+    new Promise((resolve) => {
+      const check = (): void => {
+        if (stderr.includes(text) || stdout.includes(text)) resolve();
+      };
+      watchers.push(check);
+      check();
+      void done.then(() => resolve());
+    });
+  return { wait: () => done, kill: (signal = 'SIGINT') => child.kill(signal), said };
 }
 
 export const isRoot = process.getuid?.() === 0;
+
+/** A port nothing listens on: bound then released. */
+export async function freePort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as net.AddressInfo).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}

@@ -1,6 +1,6 @@
 /**
- * A target server, run inside a lab host: `node target.js KIND PORT`. It listens on every
- * address (v4 and v6), prints `ready KIND PORT` once it is listening, then one line per event
+ * A target server, run inside a lab host: `node target.js KIND PORT [ADDRESS]`. It listens on
+ * ADDRESS, or on every address (v4 and v6) when none is given, prints `ready KIND PORT` once it is listening, then one line per event
  * (`accepted ADDR PORT`, `data ...`, `error CODE`, `closed ADDR PORT`), which `lab serve`
  * keeps in a log file so that the learner (and the tests) can see what the server saw.
  *
@@ -102,5 +102,7 @@ server.on('error', (err: NodeJS.ErrnoException) => {
   process.exit(1);
 });
 // '::' with ipv6Only false takes IPv4 too (as ::ffff:a.b.c.d).
-server.listen({ port, host: '::', ipv6Only: false }, () => log(`ready ${kind} ${port}`));
+// An address as the third argument (synack serve on loopback); every address otherwise.
+const host = process.argv[4] ?? '::';
+server.listen({ port, host, ...(host === '::' ? { ipv6Only: false } : {}) }, () => log(`ready ${kind} ${port}`));
 for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => process.exit(0));

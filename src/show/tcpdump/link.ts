@@ -132,7 +132,9 @@ export function printSLL(c: PrintContext, length: number, caplen: number, v2: bo
   const proto = v2 ? c.u16(0) : c.u16(14);
   if (c.opts.link) {
     if (v2) c.w('ifindex ' + c.u32(4) + ' ');
-    c.w((SLL_TYPES[pkttype] ?? 'Unknown (' + pkttype + ')') + ' ');
+    // v1 as tcpdump's "%3s ": right-aligned in three columns (' In', 'Out', '  B').
+    if (v2) c.w((SLL_TYPES[pkttype] ?? 'Unknown (' + pkttype + ')') + ' ');
+    else c.w((SLL_TYPES[pkttype] ?? '?').padStart(3) + ' ');
     if (halen > 0) {
       let a = '';
       for (let i = 0; i < Math.min(halen, 8); i++) a += (i ? ':' : '') + HEX2[c.u8(addrOff + i)];
