@@ -347,9 +347,7 @@ export const scriptTarget: FuzzTarget<string> = {
 };
 
 // ---------------------------------------------------------------------------------------------
-// The pcap-filter compiler, reached through its exported compileFilter() wherever it lives:
-// src/index.ts once it is exported there, else the module it lives in (src/pcap/filter.ts after
-// the move out of the CLI, src/cli/filter.ts before).
+// The pcap-filter compiler, reached through the package's export, as a user reaches it.
 
 type Predicate = (data: Buffer, wireLength: number, linkType: number) => boolean;
 type CompileFilter = (text: string) => Predicate;
@@ -358,16 +356,8 @@ let compileFilter: CompileFilter | undefined;
 
 export async function loadFilterCompiler(): Promise<CompileFilter> {
   if (compileFilter) return compileFilter;
-  const candidates = ['../../src/index.js', '../../src/pcap/filter.js', '../../src/cli/filter.js'];
-  for (const path of candidates) {
-    try {
-      const mod = (await import(path)) as { compileFilter?: CompileFilter };
-      if (typeof mod.compileFilter === 'function') return (compileFilter = mod.compileFilter);
-    } catch {
-      // Not there (moved): try the next home.
-    }
-  }
-  throw new Error('no compileFilter() export found in src/index.ts, src/pcap/filter.ts or src/cli/filter.ts');
+  const mod = (await import('../../src/index.js')) as unknown as { compileFilter: CompileFilter };
+  return (compileFilter = mod.compileFilter);
 }
 
 const FILTER_SEEDS = [
