@@ -237,14 +237,14 @@ describe('consistency: -i and -I, IPv6 ping, one JSON schema', () => {
   it('send -i lo asks whether -I was meant; sniff -I lo whether -i was', async () => {
     const send = await synack(['send', "IP(dst='127.0.0.1')/UDP()", '-i', 'lo']);
     expect(send.code).toBe(2);
-    expect(send.stderr).toContain("-i is the interval in seconds here (as hping3); 'lo' is an interface: did you mean -I lo?");
+    expect(send.stderr).toContain("-i is the interval here (as hping3); 'lo' is an interface: did you mean -I lo?");
     expect(send.stderr.trim().split('\n')).toHaveLength(1);
     const sniffed = await synack(['sniff', '-I', 'lo']);
     expect(sniffed.code).toBe(2);
     expect(sniffed.stderr).toBe("synack: sniff takes the interface as -i, as tcpdump does (-I is hping3's): did you mean -i lo?\n");
     const help = await synack(['ping', '--help']);
     expect(help.stdout).toMatch(/-I, --iface <name>/);
-    expect(help.stdout).toMatch(/-i, --interval <seconds>/);
+    expect(help.stdout).toMatch(/-i, --interval <time>/);
   });
 
   it.skipIf(!isRoot)('ping ::1 probes over IPv6; -I picks the interface; replies carry rtt_ms', async () => {

@@ -1,7 +1,7 @@
 /**
  * Captures of real traffic that shows every TCP analysis flag, made inside two namespaces
  * joined by a veth pair (198.51.100.1 = client side, where tcpdump listens; .2 = servers):
- *   port 9001  300 kB through random loss: nft drops 4% on the server's input, after the
+ *   port 9001  300 kB through loss: nft drops every 25th segment on the server's input, after the
  *              capture point (retransmissions, dup ACKs, fast retransmissions)
  *   port 9006  200 kB without loss, of which the capture filter misses a few segments that
  *              did arrive ("previous segment not captured", "ACKed unseen segment"); kept
@@ -97,12 +97,12 @@ export async function captureFlagTraffic(file: string): Promise<void> {
       if (r.status !== 0) throw new Error(`nft in ${ns}: ${r.stderr}`);
     };
     // One segment per packet on the wire (veth would pass 64 kB GSO packets through whole),
-    // so that loss hits segments. The kernel's random is not seeded: the test compares with
-    // tshark whatever was lost.
+    // so that loss hits segments. The loss is a fixed pattern (every 25th full segment, 4%), not
+    // numgen random: a run without a fast retransmission would leave that flag unshown.
     for (const [ns, dev] of [[pair.a, 'veth-sa'], [pair.b, 'veth-sb']] as const) {
       spawnSync('ip', ['-n', ns, 'link', 'set', 'dev', dev, 'gso_max_segs', '1', 'gso_max_size', '1500']);
     }
-    nft(pair.b, 'table inet synack_loss {\n chain in {\n type filter hook input priority 0; policy accept;\n tcp dport 9001 meta length > 200 numgen random mod 100 < 4 drop\n }\n}\n');
+    nft(pair.b, 'table inet synack_loss {\n chain in {\n type filter hook input priority 0; policy accept;\n tcp dport 9001 meta length > 200 numgen inc mod 25 == 7 drop\n }\n}\n');
     const dump = spawn('ip', ['netns', 'exec', pair.a, 'tcpdump', '-i', 'veth-sa', '-U', '-w', file, MISSED], { stdio: ['ignore', 'ignore', 'pipe'] });
     let started = false;
     dump.stderr.on('data', (d: Buffer) => {
