@@ -64,6 +64,12 @@ export function applyImpairment(plan: LabPlan, imp: Impairment): 'netem' | 'nfta
   // share of 10,000 (100%) is a plain drop (nft refuses `< 10000` as out of range).
   const share = Math.round((imp.lossPercent ?? 0) * 100);
   const rule = share >= 10_000 ? 'drop' : `numgen random mod 10000 < ${share} drop`;
+  // veth hands 64 KB GSO packets on whole, so a drop would take forty segments at once and a
+  // short transfer might see no drop at all: one segment per packet on every lab link, so loss
+  // falls on segments as it does on a real wire.
+  for (const host of plan.hosts) {
+    for (const iface of host.ifaces) spawnSync('ip', ['-n', host.ns, 'link', 'set', 'dev', iface.dev, 'gso_max_segs', '1', 'gso_max_size', '1500'], { encoding: 'utf8' });
+  }
   const router = plan.hosts.find((h) => h.router);
   if (router) {
     run('ip', ['netns', 'exec', router.ns, 'nft', '-f', '-'], `table inet synack_lab {\n  chain impair {\n    type filter hook forward priority 0; policy accept;\n    ${rule}\n  }\n}\n`);
