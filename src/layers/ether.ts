@@ -8,7 +8,7 @@
 import { formatMAC, writeMAC } from '../wire/addr.js';
 import { fieldStarts, type FieldSpec } from './field.js';
 import { Layer, type BuildContext, type DecodeContext, type Decoded, type FieldValues } from './layer.js';
-import { boundLayer, boundValue, registerLayer } from './registry.js';
+import { bind, boundLayer, boundValue, registerLayer } from './registry.js';
 import { forgetFieldsPast, zeroFilledHeader } from './partial.js';
 
 export interface EtherFields {
@@ -100,3 +100,5 @@ export class EtherLayer extends Layer<EtherFields> {
 }
 
 registerLayer(EtherLayer);
+// Ethernet in Ethernet, as Scapy binds Ether()/Ether() (type 1).
+bind(EtherLayer, EtherLayer, 'type', 1);

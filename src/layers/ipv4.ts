@@ -65,6 +65,17 @@ export function parseIPFlags(value: number | string): number {
 
 const NO_OPTIONS: readonly IPOption[] = [];
 
+/** Fields a layer above may impose on the IPv4 header directly below it when they are unset (Scapy's bind_layers extras: IGMP's TTL 1). */
+export interface IPv4Overload {
+  readonly ttl?: number;
+  readonly tos?: number;
+  readonly dst?: string;
+}
+
+function ipv4OverloadOf(upper: Layer | undefined): IPv4Overload | undefined {
+  return upper === undefined ? undefined : (upper.layerClass as { ipv4Overload?: IPv4Overload }).ipv4Overload;
+}
+
 /** Where each field starts in the header, for cut-off headers: from the table's widths. */
 const IPV4_FIELD_OFFSETS = fieldStarts(ipv4Fields);
 
@@ -117,6 +128,7 @@ export class IPv4Layer extends Layer<IPv4Fields> {
 
   encode(out: Buffer, off: number, payloadLength: number, ctx: BuildContext, index: number): void {
     const f = this.fields;
+    const overload = ipv4OverloadOf(ctx.layers[index + 1]);
     const optionBytes = this.measuredOptionBytes;
     const headerLength = 20 + optionBytes;
     const len = (f.len ?? headerLength + payloadLength) & 0xffff;
@@ -124,19 +136,20 @@ export class IPv4Layer extends Layer<IPv4Fields> {
     const flags = (f.flags as number | undefined) ?? 0;
     const fragWord = ((flags & 7) << 13) | ((f.frag ?? 0) & 0x1fff);
     out[off] = (((f.version ?? 4) & 15) << 4) | ((f.ihl ?? 5 + optionBytes / 4) & 15);
-    out[off + 1] = (f.tos ?? 0) & 0xff;
+    out[off + 1] = (f.tos ?? overload?.tos ?? 0) & 0xff;
     out[off + 2] = len >>> 8;
     out[off + 3] = len & 0xff;
     out[off + 4] = id >>> 8;
     out[off + 5] = id & 0xff;
     out[off + 6] = fragWord >>> 8;
     out[off + 7] = fragWord & 0xff;
-    out[off + 8] = (f.ttl ?? 64) & 0xff;
+    out[off + 8] = (f.ttl ?? overload?.ttl ?? 64) & 0xff;
     out[off + 9] = (f.proto ?? this.protoFromAbove(ctx, index)) & 0xff;
     out[off + 10] = 0;
     out[off + 11] = 0;
-    writeIPv4(this.src, out, off + 12);
-    writeIPv4(this.dst, out, off + 16);
+    const dst = f.dst ?? overload?.dst ?? '127.0.0.1';
+    writeIPv4(f.src ?? (dst.startsWith('127.') ? '127.0.0.1' : '0.0.0.0'), out, off + 12);
+    writeIPv4(dst, out, off + 16);
     if (f.options && f.options.length > 0) {
       let p = off + 20;
       for (const opt of f.options) p = writeIPOption(opt, out, p);
@@ -299,3 +312,6 @@ bind(EtherLayer, IPv4Layer, 'type', 0x0800);
 bind(CookedLinuxLayer, IPv4Layer, 'proto', 0x0800);
 bind(CookedLinuxV2Layer, IPv4Layer, 'proto', 0x0800);
 bind(LoopbackLayer, IPv4Layer, 'type', AF_INET);
+// IPv4 in IPv4 (IP-in-IP, protocol 4), as Scapy binds IP()/IP().
+bind(IPv4Layer, IPv4Layer, 'proto', 4);
+bind(IPerrorLayer, IPerrorLayer, 'proto', 4);

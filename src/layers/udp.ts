@@ -7,7 +7,7 @@
 import type { FieldSpec } from './field.js';
 import { computedInt, defaultsOf, fieldStarts, intField } from './field.js';
 import { Layer, type BuildContext, type DecodeContext, type Decoded, type FieldValues } from './layer.js';
-import { bind, registerLayer } from './registry.js';
+import { bind, boundLayer, boundValue, registerLayer } from './registry.js';
 import { IPerrorLayer, IPv4Layer } from './ipv4.js';
 import { IPerror6Layer, IPv6Layer } from './ipv6.js';
 import { upperLayerChecksum, verifyUpperChecksum } from '../wire/checksum.js';
@@ -54,10 +54,12 @@ export class UDPLayer extends Layer<UDPFields> {
     return UDP_HEADER;
   }
 
-  encode(out: Buffer, off: number, payloadLength: number): void {
+  encode(out: Buffer, off: number, payloadLength: number, ctx: BuildContext, index: number): void {
     const f = this.fields;
-    const sport = (f.sport ?? D.sport) & 0xffff;
-    const dport = (f.dport ?? D.dport) & 0xffff;
+    // A protocol bound to a port (BOOTP, NTP) sets the ports it binds when they are unset, as Scapy's bindings do.
+    const upper = f.sport === undefined || f.dport === undefined ? ctx.layers[index + 1] : undefined;
+    const sport = (f.sport ?? (upper && boundValue(this.layerClass, upper.layerClass, 'sport')) ?? D.sport) & 0xffff;
+    const dport = (f.dport ?? (upper && boundValue(this.layerClass, upper.layerClass, 'dport')) ?? D.dport) & 0xffff;
     const len = (f.len ?? UDP_HEADER + payloadLength) & 0xffff;
     const chksum = (f.chksum ?? 0) & 0xffff;
     out[off] = sport >>> 8;
@@ -108,7 +110,10 @@ export class UDPLayer extends Layer<UDPFields> {
     if (!ctx.quoted && f.chksum !== 0 && len >= UDP_HEADER && !cutShortBelow(ctx)) {
       layer.checksumValid = verifyUpperChecksum(buf, off, payloadEnd, ctx, IPPROTO_UDP);
     }
-    return { layer, payloadStart: off + UDP_HEADER, payloadEnd };
+    // The protocol bound to either port (BOOTP on 67/68, NTP on 123), destination first.
+    const cls = layer.layerClass;
+    const next = boundLayer(cls, 'dport', f.dport) ?? boundLayer(cls, 'sport', f.sport);
+    return { layer, payloadStart: off + UDP_HEADER, payloadEnd, next };
   }
 
   /** Direction-free key: the two ports, smaller first, so a reply keys like its request. */

@@ -18,6 +18,10 @@ import {
   ICMPv6NDOptDstLLAddrLayer, ICMPv6NDOptSrcLLAddrLayer, ICMPv6NDOptUnknownLayer, ICMPv6PacketTooBigLayer,
   ICMPv6ParamProblemLayer, ICMPv6TimeExceededLayer, ICMPv6UnknownLayer,
 } from '../layers/icmpv6.js';
+import { GRELayer } from '../layers/gre.js';
+import { IGMPLayer, IGMPv3Layer, IGMPv3mqLayer, IGMPv3mrLayer, IGMPv3mraLayer } from '../layers/igmp.js';
+import { NTPHeaderLayer, NTPLayer } from '../layers/ntp.js';
+import { BOOTPLayer, DHCPLayer } from '../layers/dhcp.js';
 import { layerFactory } from './packet.js';
 
 export const IP = layerFactory(IPv4Layer);
@@ -53,3 +57,13 @@ export const ICMPv6ND_NA = layerFactory(ICMPv6ND_NALayer);
 export const ICMPv6NDOptSrcLLAddr = layerFactory(ICMPv6NDOptSrcLLAddrLayer);
 export const ICMPv6NDOptDstLLAddr = layerFactory(ICMPv6NDOptDstLLAddrLayer);
 export const ICMPv6NDOptUnknown = layerFactory(ICMPv6NDOptUnknownLayer);
+export const GRE = layerFactory(GRELayer);
+export const IGMP = layerFactory(IGMPLayer);
+export const IGMPv3 = layerFactory(IGMPv3Layer);
+export const IGMPv3mq = layerFactory(IGMPv3mqLayer);
+export const IGMPv3mr = layerFactory(IGMPv3mrLayer);
+export const IGMPv3mra = layerFactory(IGMPv3mraLayer);
+export const NTP = layerFactory(NTPLayer);
+export const NTPHeader = layerFactory(NTPHeaderLayer);
+export const BOOTP = layerFactory(BOOTPLayer);
+export const DHCP = layerFactory(DHCPLayer);

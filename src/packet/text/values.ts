@@ -9,6 +9,7 @@ import { FieldSet } from '../../layers/field-set.js';
 import { IP_OPTION_VARIANTS, checkIPOption, readIPOptions, type IPOption } from '../../layers/ipv4-options.js';
 import { IPV6_EXT_OPTION_VARIANTS, checkIPv6ExtOption, type IPv6ExtOption } from '../../layers/ipv6-ext-options.js';
 import type { Layer, LayerClass } from '../../layers/layer.js';
+import { checkGroupRecord, type IGMPv3GroupRecord } from '../../layers/igmp.js';
 import { RawLayer } from '../../layers/raw.js';
 import { TCP_OPTION_KINDS } from '../../layers/tcp-options.js';
 import { TCPLayer } from '../../layers/tcp.js';
@@ -23,6 +24,8 @@ import type { Keyword, Node } from './parser.js';
 const OPTION_MAKERS = new Map<string, (opt: Record<string, unknown>) => unknown>();
 for (const name of Object.keys(IP_OPTION_VARIANTS)) OPTION_MAKERS.set(name, (o) => checkIPOption(o as unknown as IPOption));
 for (const name of Object.keys(IPV6_EXT_OPTION_VARIANTS)) OPTION_MAKERS.set(name, (o) => checkIPv6ExtOption(o as unknown as IPv6ExtOption));
+// IGMPv3 group records are packets in Scapy, list items of IGMPv3mr(records=[...]) here.
+OPTION_MAKERS.set('IGMPv3gr', (o) => checkGroupRecord(o as IGMPv3GroupRecord));
 
 const CONSTANTS: Record<string, unknown> = { None: null, True: 1, False: 0 };
 
@@ -135,6 +138,8 @@ function optionsOf(cls: LayerClass, node: Node, where: string, budget: Budget): 
     const example = cls === TCPLayer || cls.prototype instanceof TCPLayer ? "[('MSS', 1460), ('NOP', None)]" : cls.layerName === 'IP' ? '[IPOption_NOP()]' : '[PadN(optdata=b\'\\x00\')]';
     throw textError(node.column, `${where} takes a list like ${example}, not ${describe(node)}`);
   }
+  // DHCP's options are Python tuples and names, taken as they are (the layer checks them).
+  if ((cls as { plainOptions?: boolean }).plainOptions) return plain(node, budget);
   // TCP and the TCP header an ICMP error quotes (TCPerror) share TCP's options.
   const tcp = cls === TCPLayer || cls.prototype instanceof TCPLayer;
   for (const item of node.items) {

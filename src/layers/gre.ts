@@ -1,0 +1,175 @@
+/**
+ * GRE (RFC 2784, RFC 2890 key and sequence number) with Scapy's names: the flag bits
+ * chksum_present, routing_present, key_present, seqnum_present, strict_route_source,
+ * recursion_control, flags, version, then proto (the EtherType of the payload, bound from the
+ * layer above), and the optional words each flag turns on: chksum and offset (with the checksum
+ * or routing bit), key, sequence_number. A checksum left unset is computed over the GRE header
+ * and payload, as Scapy's post_build does; an unset offset is 0.
+ */
+import { finishChecksum, sumWords } from '../wire/checksum.js';
+import type { FieldSpec } from './field.js';
+import { intField } from './field.js';
+import { Layer, type BuildContext, type DecodeContext, type Decoded, type FieldValues } from './layer.js';
+import { bind, boundLayer, boundValue, registerLayer } from './registry.js';
+import { IPv4Layer } from './ipv4.js';
+import { IPv6Layer } from './ipv6.js';
+import { EtherLayer, ETHER_TYPE_NAMES } from './ether.js';
+import { ARPLayer } from './arp.js';
+
+export interface GREFields {
+  chksum_present: number;
+  routing_present: number;
+  key_present: number;
+  seqnum_present: number;
+  strict_route_source: number;
+  recursion_control: number;
+  flags: number;
+  version: number;
+  proto: number;
+  chksum: number;
+  offset: number;
+  key: number;
+  sequence_number: number;
+}
+
+const IPPROTO_GRE = 47;
+
+const withChecksum = (v: Record<string, unknown>): boolean => v.chksum_present === 1 || v.routing_present === 1;
+
+const greFields: readonly FieldSpec[] = [
+  intField('chksum_present', 1, 0),
+  intField('routing_present', 1, 0),
+  intField('key_present', 1, 0),
+  intField('seqnum_present', 1, 0),
+  intField('strict_route_source', 1, 0),
+  intField('recursion_control', 3, 0),
+  intField('flags', 5, 0),
+  intField('version', 3, 0),
+  { name: 'proto', kind: 'int', bits: 16, default: 0, computed: true, hex: true, names: ETHER_TYPE_NAMES, unnamed: 'hex' },
+  intField('chksum', 16, 0, { hex: true, computed: true, when: withChecksum }),
+  intField('offset', 16, 0, { hex: true, computed: true, when: withChecksum }),
+  intField('key', 32, 0, { hex: true, when: (v) => v.key_present === 1 }),
+  intField('sequence_number', 32, 0, { hex: true, when: (v) => v.seqnum_present === 1 }),
+];
+
+/** Typed field accessors (layer.key...), defined from the field table by registerLayer(). */
+export interface GRELayer extends FieldValues<GREFields> {}
+
+export class GRELayer extends Layer<GREFields> {
+  static readonly layerName: string = 'GRE';
+  static readonly fieldSpecs = greFields;
+
+  private bit(name: 'chksum_present' | 'routing_present' | 'key_present' | 'seqnum_present'): boolean {
+    return this.fields[name] === 1;
+  }
+
+  headerLength(): number {
+    let n = 4;
+    if (this.bit('chksum_present') || this.bit('routing_present')) n += 4;
+    if (this.bit('key_present')) n += 4;
+    if (this.bit('seqnum_present')) n += 4;
+    return n;
+  }
+
+  /** The proto as built on top of `upper`: given, else the binding, else 0 (Scapy's default). */
+  protoValue(ctx: BuildContext, index: number): number {
+    if (this.fields.proto !== undefined) return this.fields.proto;
+    const upper = ctx.layers[index + 1];
+    if (!upper || upper.isTrailer) return 0;
+    return boundValue(this.layerClass, upper.layerClass, 'proto') ?? 0;
+  }
+
+  encode(out: Buffer, off: number, _payloadLength: number, ctx: BuildContext, index: number): void {
+    const f = this.fields;
+    const first =
+      ((f.chksum_present ?? 0) << 7) | ((f.routing_present ?? 0) << 6) | ((f.key_present ?? 0) << 5) |
+      ((f.seqnum_present ?? 0) << 4) | ((f.strict_route_source ?? 0) << 3) | ((f.recursion_control ?? 0) & 7);
+    out[off] = first;
+    out[off + 1] = (((f.flags ?? 0) & 31) << 3) | ((f.version ?? 0) & 7);
+    out.writeUInt16BE(this.protoValue(ctx, index) & 0xffff, off + 2);
+    let p = off + 4;
+    if (this.bit('chksum_present') || this.bit('routing_present')) {
+      out.writeUInt16BE((f.chksum ?? 0) & 0xffff, p);
+      out.writeUInt16BE((f.offset ?? 0) & 0xffff, p + 2);
+      p += 4;
+    }
+    if (this.bit('key_present')) {
+      out.writeUInt32BE((f.key ?? 0) >>> 0, p);
+      p += 4;
+    }
+    if (this.bit('seqnum_present')) out.writeUInt32BE((f.sequence_number ?? 0) >>> 0, p);
+  }
+
+  override fixChecksum(out: Buffer, off: number, end: number): void {
+    // Scapy fills the checksum only when the checksum bit is set (routing alone leaves it 0).
+    if (this.fields.chksum !== undefined || !this.bit('chksum_present')) return;
+    out.writeUInt16BE(finishChecksum(sumWords(out, off, end)), off + 4);
+  }
+
+  static decode(buf: Buffer, off: number, end: number, ctx: DecodeContext): Decoded {
+    const layer = new this();
+    const f = layer.fields;
+    if (end - off < 4) {
+      layer.truncatedTo = Math.max(end - off, 0);
+      if (end > off) {
+        f.chksum_present = buf[off]! >> 7;
+        f.routing_present = (buf[off]! >> 6) & 1;
+        f.key_present = (buf[off]! >> 5) & 1;
+        f.seqnum_present = (buf[off]! >> 4) & 1;
+        f.strict_route_source = (buf[off]! >> 3) & 1;
+        f.recursion_control = buf[off]! & 7;
+      }
+      if (!ctx.quoted) layer.addProblem('[|gre]');
+      return { layer, payloadStart: end, payloadEnd: end };
+    }
+    const b0 = buf[off]!;
+    f.chksum_present = b0 >> 7;
+    f.routing_present = (b0 >> 6) & 1;
+    f.key_present = (b0 >> 5) & 1;
+    f.seqnum_present = (b0 >> 4) & 1;
+    f.strict_route_source = (b0 >> 3) & 1;
+    f.recursion_control = b0 & 7;
+    f.flags = buf[off + 1]! >> 3;
+    f.version = buf[off + 1]! & 7;
+    f.proto = buf.readUInt16BE(off + 2);
+    let p = off + 4;
+    const words: ('chksum' | 'key' | 'sequence_number')[] = [];
+    if (f.chksum_present || f.routing_present) words.push('chksum');
+    if (f.key_present) words.push('key');
+    if (f.seqnum_present) words.push('sequence_number');
+    for (const w of words) {
+      if (p + 4 > end) {
+        // Cut off inside the optional words: keep the rest as payload bytes.
+        if (!ctx.quoted) layer.addProblem('[|gre]');
+        return { layer, payloadStart: p, payloadEnd: end };
+      }
+      if (w === 'chksum') {
+        f.chksum = buf.readUInt16BE(p);
+        f.offset = buf.readUInt16BE(p + 2);
+      } else f[w] = buf.readUInt32BE(p);
+      p += 4;
+    }
+    if (f.chksum_present && !ctx.quoted) layer.checksumValid = finishChecksum(sumWords(buf, off, end)) === 0;
+    return { layer, payloadStart: p, payloadEnd: end, next: boundLayer(layer.layerClass, 'proto', f.proto) };
+  }
+
+  /** GRE adds nothing to the match key: the packet it carries decides. */
+  hashret(): string {
+    return '';
+  }
+
+  answers(other: Layer): boolean {
+    return other instanceof GRELayer;
+  }
+}
+
+registerLayer(GRELayer);
+
+// GRE is protocol 47 over IPv4 and IPv6; it carries IPv4, IPv6, Ethernet (transparent
+// bridging, 0x6558) and ARP by EtherType, as Scapy binds them.
+bind(IPv4Layer, GRELayer, 'proto', IPPROTO_GRE);
+bind(IPv6Layer, GRELayer, 'nh', IPPROTO_GRE);
+bind(GRELayer, IPv4Layer, 'proto', 0x0800);
+bind(GRELayer, IPv6Layer, 'proto', 0x86dd);
+bind(GRELayer, EtherLayer, 'proto', 0x6558);
+bind(GRELayer, ARPLayer, 'proto', 0x0806);
