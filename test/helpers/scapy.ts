@@ -20,6 +20,8 @@ import sys, json, logging, warnings
 warnings.filterwarnings("ignore")
 logging.getLogger("scapy").setLevel(logging.ERROR)
 from scapy.all import *
+from scapy.contrib.igmp import *
+from scapy.contrib.igmpv3 import *
 conf.verb = 0
 scope = dict(globals())
 out = sys.stdout

@@ -7,6 +7,8 @@ import { cksumResult, cksumShouldBe, DEC, sum16, TRUNCATED, type PrintContext } 
 import { printTCP, type IPInfo } from './tcp.js';
 import { printUDP } from './udp.js';
 import { printICMP } from './icmp.js';
+import { printIGMP } from './igmp.js';
+import { printGRE } from './gre.js';
 import { IP_PROTO_NAMES } from './tables.js';
 import { printIPOptions } from './ip-options.js';
 
@@ -109,6 +111,12 @@ function demux(c: PrintContext, off: number, length: number, ip: IPInfo, proto: 
       return;
     case 1:
       printICMP(c, off, length, ip, fragmented);
+      return;
+    case 2:
+      printIGMP(c, off, length);
+      return;
+    case 47:
+      printGRE(c, off, length);
       return;
     default:
       c.w(' ip-proto-' + DEC[proto] + ' ' + length);

@@ -8,6 +8,7 @@ import { IP_PROTO_NAMES } from './tables.js';
 import { printTCP, type IPInfo } from './tcp.js';
 import { printUDP } from './udp.js';
 import { printICMP6 } from './icmp6.js';
+import { printGRE } from './gre.js';
 import { printExtensionOptions } from './ip6-options.js';
 
 export function printIPv6(c: PrintContext, off: number, length: number): void {
@@ -143,6 +144,9 @@ function demux6(c: PrintContext, off: number, length: number, ip: IPInfo, nh: nu
       return;
     case 59:
       c.w('no next header');
+      return;
+    case 47:
+      printGRE(c, off, length);
       return;
     default:
       c.w(' ip-proto-' + DEC[nh] + ' ' + length);

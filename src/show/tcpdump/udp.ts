@@ -1,10 +1,12 @@
 /**
  * UDP as tcpdump 4.99 prints it (print-udp.c): `UDP, length N`, `truncated-udp N`,
  * `truncated-udplength N`, `UDP, bad length A > B`; with -v the checksum verdict (IPv4 only
- * from -vv, as tcpdump does). tcpdump's port-based dissectors (DNS, NTP, ...) are not followed.
+ * from -vv, as tcpdump does). Of tcpdump's port-based dissectors, BOOTP/DHCP (67, 68) and NTP (123) are followed.
  */
 import { cksumResult, cksumShouldBe, HEX2, sum16, type PrintContext } from './context.js';
 import { addressesAndPorts, pseudoSum, type IPInfo } from './tcp.js';
+import { printBOOTP } from './bootp.js';
+import { printNTP } from './ntp.js';
 
 /** Addresses and ports; a negative sport when the ports were not captured. */
 function addresses(c: PrintContext, ip: IPInfo, sport: number, dport: number): void {
@@ -61,10 +63,19 @@ export function printUDP(c: PrintContext, off: number, length: number, ip: IPInf
     }
   }
   if (ulen > length && !fragmented) c.w('UDP, bad length ' + ulen + ' > ' + length);
+  else if (!fragmented && printByPort(c, off + 8, ulen, sport, dport)) return;
   else {
     c.w('UDP, length ');
     c.wn(ulen);
   }
+}
+
+/** udp_print's port dispatch for the protocols printed here (BOOTP 67/68, NTP 123); false for the rest. */
+function printByPort(c: PrintContext, off: number, length: number, sport: number, dport: number): boolean {
+  if (sport === 67 || dport === 67 || sport === 68 || dport === 68) printBOOTP(c, off, length);
+  else if (sport === 123 || dport === 123) printNTP(c, off, length);
+  else return false;
+  return true;
 }
 
 function verdict(c: PrintContext, field: number, sum: number): void {
