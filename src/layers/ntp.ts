@@ -6,7 +6,8 @@
  *
  * A timestamp is seconds since 1900 as a number (fractions allowed, written as Scapy writes
  * them: int(value * 2^32)) or the raw 64-bit value as a bigint, which is what dissection gives
- * (so a dissected header rebuilds bit for bit). As in Scapy, orig and sent left unset are the
+ * for a timestamp with a fraction (so a dissected header rebuilds bit for bit; whole seconds
+ * dissect as a number). As in Scapy, orig and sent left unset are the
  * time of the build. Over UDP, NTP binds to port 123 (UDP()/NTP() builds 123 > 123).
  * Control (mode 6) and private (mode 7) messages, and extension fields, stay Raw.
  */
@@ -82,6 +83,11 @@ export function ntpTimestampBits(value: NTPTimestamp): bigint {
 /** A timestamp as seconds since 1900 (a number; fractions below 2^-21 s may round). */
 export function ntpSeconds(value: NTPTimestamp): number {
   return typeof value === 'bigint' ? Number(value >> 32n) + Number(value & 0xffffffffn) / TWO_32 : value;
+}
+
+/** Whole seconds as a number (what the text form writes back), any fraction as the exact 64-bit value. */
+function readTimestamp(b: Buffer, off: number): NTPTimestamp {
+  return b.readUInt32BE(off + 4) === 0 ? b.readUInt32BE(off) : b.readBigUInt64BE(off);
 }
 
 function checkTimestamp(name: string, value: unknown): void {
@@ -162,10 +168,10 @@ export class NTPHeaderLayer extends Layer<NTPFields> {
     f.dispersion = b.readUInt32BE(o + 8) / 65536;
     if (f.stratum > 1) f.id = formatIPv4(b, o + 12);
     else f.ref_id = Buffer.from(b.subarray(o + 12, o + 16));
-    f.ref = b.readBigUInt64BE(o + 16);
-    f.orig = b.readBigUInt64BE(o + 24);
-    f.recv = b.readBigUInt64BE(o + 32);
-    f.sent = b.readBigUInt64BE(o + 40);
+    f.ref = readTimestamp(b, o + 16);
+    f.orig = readTimestamp(b, o + 24);
+    f.recv = readTimestamp(b, o + 32);
+    f.sent = readTimestamp(b, o + 40);
     if (layer.truncatedTo !== undefined) return { layer, payloadStart: end, payloadEnd: end };
     return { layer, payloadStart: off + NTP_HEADER, payloadEnd: end };
   }
