@@ -5,7 +5,7 @@
  * fills them in when it knows better. type is the binding of the layer above, else 0x9000
  * (Scapy's default, the "loopback" configuration-testing type).
  */
-import { formatMAC, writeMAC } from '../wire/addr.js';
+import { formatMAC, parseIPv4, parseIPv6, writeMAC } from '../wire/addr.js';
 import { fieldStarts, type FieldSpec } from './field.js';
 import { Layer, type BuildContext, type DecodeContext, type Decoded, type FieldValues } from './layer.js';
 import { bind, boundLayer, boundValue, registerLayer } from './registry.js';
@@ -57,7 +57,8 @@ export class EtherLayer extends Layer<EtherFields> {
   }
 
   encode(out: Buffer, off: number, _payloadLength: number, ctx: BuildContext, index: number): void {
-    writeMAC(this.fields.dst ?? ETHER_BROADCAST, out, off);
+    if (this.fields.dst !== undefined) writeMAC(this.fields.dst, out, off);
+    else if (!writeMulticastMAC(ctx.layers[index + 1], out, off)) writeMAC(ETHER_BROADCAST, out, off);
     writeMAC(this.fields.src ?? ETHER_ZERO, out, off + 6);
     out.writeUInt16BE(this.typeValue(ctx, index) & 0xffff, off + 12);
   }
@@ -97,6 +98,35 @@ export class EtherLayer extends Layer<EtherFields> {
     const theirs = other.fields.type;
     return mine === undefined || theirs === undefined || mine === theirs;
   }
+}
+
+/**
+ * The group MAC of a multicast IPv4 or IPv6 destination above, as Scapy derives an unset dst
+ * (RFC 1112: 01:00:5e and the low 23 bits; RFC 2464: 33:33 and the low 32 bits). False when the
+ * layer above is no multicast network header (the sender fills dst in, or broadcast stays).
+ */
+function writeMulticastMAC(upper: Layer | undefined, out: Buffer, off: number): boolean {
+  if (upper === undefined || !upper.isNetworkLayer) return false;
+  const dst = (upper as unknown as { dst?: unknown }).dst;
+  if (typeof dst !== 'string') return false;
+  if (dst.includes(':')) {
+    if (!/^ff/i.test(dst)) return false;
+    const addr = parseIPv6(dst);
+    out[off] = 0x33;
+    out[off + 1] = 0x33;
+    addr.copy(out, off + 2, 12, 16);
+    return true;
+  }
+  const first = parseInt(dst, 10);
+  if (first < 224 || first > 239) return false;
+  const addr = parseIPv4(dst);
+  out[off] = 0x01;
+  out[off + 1] = 0x00;
+  out[off + 2] = 0x5e;
+  out[off + 3] = addr[1]! & 0x7f;
+  out[off + 4] = addr[2]!;
+  out[off + 5] = addr[3]!;
+  return true;
 }
 
 registerLayer(EtherLayer);

@@ -34,12 +34,26 @@ export interface IPOptionRouterAlert extends IPOptionHeader {
   length?: number;
   alert?: number;
 }
+export interface IPOptionSDBM extends IPOptionHeader {
+  name: 'IPOption_SDBM';
+  length?: number;
+  addresses?: string[];
+}
+export interface IPOptionSecurity extends IPOptionHeader {
+  name: 'IPOption_Security';
+  length?: number;
+  security?: number;
+  compartment?: number;
+  handling_restrictions?: number;
+  /** Three bytes; Scapy's default 'xxx'. */
+  transmission_control_code?: Buffer | string;
+}
 export interface IPOptionGeneric extends IPOptionHeader {
   name: 'IPOption';
   length?: number;
   value?: Buffer | string;
 }
-export type IPOption = IPOptionEOL | IPOptionNOP | IPOptionRoute | IPOptionTimestamp | IPOptionRouterAlert | IPOptionGeneric;
+export type IPOption = IPOptionEOL | IPOptionNOP | IPOptionRoute | IPOptionTimestamp | IPOptionRouterAlert | IPOptionSDBM | IPOptionSecurity | IPOptionGeneric;
 
 interface Variant {
   copy: number;
@@ -56,8 +70,25 @@ export const IP_OPTION_VARIANTS: Record<IPOption['name'], Variant> = {
   IPOption_SSRR: { copy: 1, cls: 0, option: 9, fields: ['length', 'pointer', 'routers'] },
   IPOption_Timestamp: { copy: 0, cls: 2, option: 4, fields: ['length', 'pointer', 'oflw', 'flg', 'internet_address', 'timestamp'] },
   IPOption_Router_Alert: { copy: 1, cls: 0, option: 20, fields: ['length', 'alert'] },
+  IPOption_SDBM: { copy: 1, cls: 0, option: 21, fields: ['length', 'addresses'] },
+  IPOption_Security: { copy: 1, cls: 0, option: 2, fields: ['length', 'security', 'compartment', 'handling_restrictions', 'transmission_control_code'] },
   IPOption: { copy: 0, cls: 0, option: 0, fields: ['length', 'value'] },
 };
+
+/**
+ * The options list a user gave, as a list: Scapy takes raw bytes (options='\x02') and a single
+ * option object where a list is expected, so do we. Bytes are read as the dissector reads them,
+ * which rebuilds them verbatim.
+ */
+export function ipOptionList(value: unknown): IPOption[] {
+  if (Array.isArray(value)) return value.map(checkIPOption);
+  if (typeof value === 'string' || Buffer.isBuffer(value)) {
+    const bytes = typeof value === 'string' ? Buffer.from(value, 'latin1') : value;
+    return readIPOptions(bytes, 0, bytes.length, []);
+  }
+  if (value !== null && typeof value === 'object' && 'name' in value) return [checkIPOption(value as IPOption)];
+  throw usageError(`IP options take a list like [{ name: 'IPOption_NOP' }] or the options' bytes, not ${JSON.stringify(value)}`);
+}
 
 /** Checks an option object built by hand or by the text form; unknown names and fields are usage errors. */
 export function checkIPOption(opt: IPOption): IPOption {
@@ -98,6 +129,10 @@ export function ipOptionLength(opt: IPOption): number {
       return 4 + ((opt.flg ?? 1) !== 0 ? 4 : 0) + 4;
     case 'IPOption_Router_Alert':
       return 4;
+    case 'IPOption_SDBM':
+      return 2 + 4 * (opt.addresses?.length ?? 0);
+    case 'IPOption_Security':
+      return 11;
     case 'IPOption':
       return 2 + valueBytes(opt.value).length;
   }
@@ -142,6 +177,23 @@ export function writeIPOption(opt: IPOption, out: Buffer, off: number): number {
       out[off++] = (opt.length ?? 4) & 0xff;
       out.writeUInt16BE((opt.alert ?? 0) & 0xffff, off);
       return off + 2;
+    case 'IPOption_SDBM':
+      out[off++] = (opt.length ?? size) & 0xff;
+      for (const a of opt.addresses ?? []) {
+        writeIPv4(a, out, off);
+        off += 4;
+      }
+      return off;
+    case 'IPOption_Security': {
+      out[off++] = (opt.length ?? 11) & 0xff;
+      out.writeUInt16BE((opt.security ?? 0) & 0xffff, off);
+      out.writeUInt16BE((opt.compartment ?? 0) & 0xffff, off + 2);
+      out.writeUInt16BE((opt.handling_restrictions ?? 0) & 0xffff, off + 4);
+      const tcc = Buffer.alloc(3);
+      (opt.transmission_control_code === undefined ? Buffer.from('xxx') : valueBytes(opt.transmission_control_code)).copy(tcc, 0, 0, 3);
+      tcc.copy(out, off + 6);
+      return off + 9;
+    }
     case 'IPOption': {
       const value = valueBytes(opt.value);
       out[off++] = (opt.length ?? value.length + 2) & 0xff;
@@ -159,6 +211,8 @@ const NAME_BY_NUMBER: Record<number, IPOption['name']> = {
   9: 'IPOption_SSRR',
   4: 'IPOption_Timestamp',
   20: 'IPOption_Router_Alert',
+  21: 'IPOption_SDBM',
+  2: 'IPOption_Security',
 };
 
 /**
@@ -201,6 +255,15 @@ export function readIPOptions(buf: Buffer, off: number, end: number, problems: s
       if (flg !== 0) ts.internet_address = formatIPv4(buf, body + 2);
       ts.timestamp = buf.readUInt32BE(off + length - 4);
       opts.push(ts);
+    } else if (name === 'IPOption_SDBM' && (length - 2) % 4 === 0) {
+      const addresses: string[] = [];
+      for (let p = body; p + 4 <= off + length; p += 4) addresses.push(formatIPv4(buf, p));
+      opts.push({ name, ...header, length, addresses });
+    } else if (name === 'IPOption_Security' && length === 11) {
+      opts.push({
+        name, ...header, length, security: buf.readUInt16BE(body), compartment: buf.readUInt16BE(body + 2),
+        handling_restrictions: buf.readUInt16BE(body + 4), transmission_control_code: Buffer.from(buf.subarray(body + 6, body + 9)),
+      });
     } else if (name === 'IPOption_Router_Alert' && length === 4) {
       opts.push({ name, ...header, length, alert: buf.readUInt16BE(body) });
     } else {

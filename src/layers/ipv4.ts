@@ -14,7 +14,7 @@ import { EtherLayer } from './ether.js';
 import { CookedLinuxLayer, CookedLinuxV2Layer } from './sll.js';
 import { AF_INET, LoopbackLayer } from './loopback.js';
 import { forgetFieldsPast, zeroFilledHeader } from './partial.js';
-import { checkIPOption, ipOptionsLength, readIPOptions, writeIPOption, type IPOption } from './ipv4-options.js';
+import { ipOptionList, ipOptionsLength, readIPOptions, writeIPOption, type IPOption } from './ipv4-options.js';
 
 export interface IPv4Fields {
   version: number;
@@ -93,7 +93,7 @@ export class IPv4Layer extends Layer<IPv4Fields> {
   protected override normalize(fields: Partial<IPv4Fields>): Partial<IPv4Fields> {
     super.normalize(fields);
     if (fields.flags !== undefined) fields.flags = parseIPFlags(fields.flags);
-    if (fields.options !== undefined) fields.options = fields.options.map(checkIPOption);
+    if (fields.options !== undefined) fields.options = ipOptionList(fields.options);
     return fields;
   }
 

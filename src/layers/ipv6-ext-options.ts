@@ -161,6 +161,20 @@ export function alreadyPadded(options: readonly IPv6ExtOption[]): boolean {
 }
 
 /**
+ * The options list a user gave, as a list: one option object where Scapy takes one
+ * (options=HAO(...)), or the options' bytes, read as the dissector reads them.
+ */
+export function ipv6ExtOptionList(value: unknown): IPv6ExtOption[] {
+  if (Array.isArray(value)) return value.map(checkIPv6ExtOption);
+  if (typeof value === 'string' || Buffer.isBuffer(value)) {
+    const bytes = typeof value === 'string' ? Buffer.from(value, 'latin1') : value;
+    return readIPv6ExtOptions(bytes, 0, bytes.length, []);
+  }
+  if (value !== null && typeof value === 'object' && 'name' in value) return [checkIPv6ExtOption(value as IPv6ExtOption)];
+  throw usageError(`extension header options take a list like [{ name: 'PadN', optdata: Buffer.alloc(2) }] or the options' bytes, not ${JSON.stringify(value)}`);
+}
+
+/**
  * Reads the options in buf[off, end). Never throws: an option whose length overruns the
  * region ends the list with its bytes kept (the length as read, the data there is), and the
  * defect goes to `problems`. A known type whose length is not its own is kept as HBHOptUnknown.

@@ -17,7 +17,7 @@ import { RawLayer } from './raw.js';
 import { IPerror6Layer, IPv6Layer, ipv6Bytes, ipv6Text } from './ipv6.js';
 import {
   alreadyPadded,
-  checkIPv6ExtOption,
+  ipv6ExtOptionList,
   placeIPv6ExtOptions,
   readIPv6ExtOptions,
   type IPv6ExtOption,
@@ -102,7 +102,7 @@ class IPv6OptionsHeader extends IPv6ExtHeader<IPv6OptionsHeaderFields> {
   protected override normalize(fields: Partial<IPv6OptionsHeaderFields>): Partial<IPv6OptionsHeaderFields> {
     super.normalize(fields);
     if (typeof fields.autopad === 'boolean') fields.autopad = fields.autopad ? 1 : 0;
-    if (fields.options !== undefined) fields.options = fields.options.map(checkIPv6ExtOption);
+    if (fields.options !== undefined) fields.options = ipv6ExtOptionList(fields.options);
     return fields;
   }
 

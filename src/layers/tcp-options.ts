@@ -42,9 +42,17 @@ function asBytes(v: unknown): Buffer | undefined {
 
 /** Validates a list given by a user: unknown names fail with the nearest valid one. */
 export function checkTCPOptions(options: readonly TCPOption[]): TCPOption[] {
-  for (const opt of options) checkTCPOption(opt);
-  return options as TCPOption[];
+  let skipped = false;
+  for (const opt of options) {
+    if ((opt as readonly unknown[])[0] === SKIPPED_NAME) skipped = true;
+    else checkTCPOption(opt);
+  }
+  // Scapy skips an option it has no name for (with a warning): ('unknown', b'') builds nothing.
+  return skipped ? options.filter((o) => (o as readonly unknown[])[0] !== SKIPPED_NAME) : (options as TCPOption[]);
 }
+
+/** The one unknown name taken, as Scapy takes it: skipped. Other unknown names are refused with a suggestion. */
+const SKIPPED_NAME = 'unknown';
 
 const KNOWN_NAMES = new Set([...Object.keys(TCP_OPTION_KINDS), 'bytes']);
 

@@ -22,6 +22,7 @@ import { GRELayer } from '../layers/gre.js';
 import { IGMPLayer, IGMPv3Layer, IGMPv3mqLayer, IGMPv3mrLayer, IGMPv3mraLayer } from '../layers/igmp.js';
 import { NTPHeaderLayer, NTPLayer } from '../layers/ntp.js';
 import { BOOTPLayer, DHCPLayer } from '../layers/dhcp.js';
+import '../layers/option-packet.js';
 import { layerFactory } from './packet.js';
 
 export const IP = layerFactory(IPv4Layer);

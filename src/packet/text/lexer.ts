@@ -55,6 +55,12 @@ export function tokenize(text: string): Token[] {
     const column = i + 1;
     if (c === ' ' || c === '\t' || c === '\n' || c === '\r') {
       i++;
+    } else if (c === '#') {
+      // A Python comment: to the end of the line.
+      while (i < text.length && text[i] !== '\n') i++;
+    } else if (c === '\\' && (text[i + 1] === '\n' || (text[i + 1] === '\r' && text[i + 2] === '\n'))) {
+      // A line continuation, as Python reads a backslash before the newline.
+      i += text[i + 1] === '\r' ? 3 : 2;
     } else if (PUNCT.includes(c)) {
       tokens.push({ kind: 'punct', text: c as '(', column });
       i++;

@@ -4,7 +4,8 @@
  *
  *   expr    := layer ('/' layer)*
  *   layer   := call | string | bytes | '(' expr ')'
- *   call    := NAME '(' [arg (',' arg)* [',']] ')'      arg := NAME '=' value | value
+ *   call    := NAME '(' [arg (',' arg)* [',']] ')'      arg := NAME '=' (value | chain) | value
+ *   chain   := call ('/' (call | STRING | BYTES))+           (a packet as a field's value)
  *   value   := term ('*' term)*                            (b'A'*100, Python's repetition)
  *   term    := INT | '-' INT | STRING | BYTES | NAME | call | '(' tuple ')' | '[' list ']'
  */
@@ -18,7 +19,9 @@ export type Node =
   | { type: 'tuple'; items: Node[]; column: number }
   | { type: 'list'; items: Node[]; column: number }
   | { type: 'call'; name: string; args: Node[]; kwargs: Keyword[]; column: number }
-  | { type: 'repeat'; value: Node; times: Node; column: number };
+  | { type: 'repeat'; value: Node; times: Node; column: number }
+  /** Layers joined by '/' as a field's value (pkt=IPv6()/UDP()), as Python reads them there. */
+  | { type: 'chain'; layers: Node[]; column: number };
 
 export interface Keyword {
   readonly name: string;
@@ -113,6 +116,23 @@ class Parser {
     throw textError(t.column, `expected a layer like TCP() or a payload string, found ${describe(t)}`);
   }
 
+  /** A keyword's value: a value, or (a layer call first) layers joined by '/' up to the next ',' or ')'. */
+  private chainedValue(): Node {
+    const first = this.value();
+    if (first.type !== 'call' || !this.isPunct('/')) return first;
+    const layers: Node[] = [first];
+    while (this.isPunct('/')) {
+      const slash = this.next();
+      const next = this.value();
+      if (next.type !== 'call' && next.type !== 'str' && next.type !== 'bytes' && next.type !== 'repeat') {
+        throw textError(next.column, `expected a layer like UDP() or a payload string after '/', found ${describe({ kind: 'name', text: '?', column: slash.column })}`);
+      }
+      layers.push(next);
+      if (layers.length > TEXT_LIMITS.layers) throw textError(slash.column, `more than ${TEXT_LIMITS.layers} layers in one packet`);
+    }
+    return { type: 'chain', layers, column: first.column };
+  }
+
   value(): Node {
     let node = this.term();
     while (this.isPunct('*')) {
@@ -191,7 +211,7 @@ class Parser {
       if (t.kind === 'name' && after.kind === 'punct' && after.text === '=') {
         this.pos += 2;
         if (kwargs.some((k) => k.name === t.text)) throw textError(t.column, `field '${clip(t.text)}' is given twice in ${clip(name)}()`);
-        kwargs.push({ name: t.text, column: t.column, value: this.value() });
+        kwargs.push({ name: t.text, column: t.column, value: this.chainedValue() });
       } else {
         if (kwargs.length > 0) throw textError(t.column, `a value without a name after named ones in ${clip(name)}(): write field=value`);
         args.push(this.value());

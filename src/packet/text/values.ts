@@ -17,6 +17,7 @@ import { layerByName, layerNames } from '../../layers/registry.js';
 import { isIPv4, isIPv6 } from '../../wire/addr.js';
 import { SynackError, didYouMean } from '../../wire/errors.js';
 import { dissectLayers } from '../dissect.js';
+import { buildPacket } from '../packet.js';
 import { TEXT_LIMITS, clip, textError } from './lexer.js';
 import type { Keyword, Node } from './parser.js';
 
@@ -96,6 +97,14 @@ function fieldValue(cls: LayerClass, kw: Keyword, budget: Budget): unknown {
   const node = kw.value;
   const where = `${cls.layerName} ${spec.name}`;
   if (node.type === 'name' && node.name === 'None') return undefined;
+  if (node.type === 'chain') {
+    // A packet as a field's value is its bytes (Scapy builds it into the field).
+    if (spec.kind !== 'bytes') throw textError(node.column, `${where} takes ${spec.kind === 'int' ? 'a number' : 'a value'}, not a packet; a packet goes in a bytes field`);
+    const layers = node.layers.flatMap((l) => layersOf(l, budget));
+    const bytes = buildPacket(layers);
+    spend(budget, bytes.length, node.column, where);
+    return bytes;
+  }
   switch (spec.kind) {
     case 'int':
     case 'flags': {
@@ -134,6 +143,10 @@ function fieldValue(cls: LayerClass, kw: Keyword, budget: Budget): unknown {
  * (name or kind, value), every other layer's options are option calls like IPOption_NOP().
  */
 function optionsOf(cls: LayerClass, node: Node, where: string, budget: Budget): unknown {
+  const tcpLike = cls === TCPLayer || cls.prototype instanceof TCPLayer;
+  // As Scapy takes them: the options' bytes (options='\x02'), or one option without a list (options=HAO(...)).
+  if (!tcpLike && (node.type === 'str' || node.type === 'bytes')) return toBuffer(node, budget, where);
+  if (!tcpLike && node.type === 'call') return [plain(node, budget)];
   if (node.type !== 'list' && node.type !== 'tuple') {
     const example = cls === TCPLayer || cls.prototype instanceof TCPLayer ? "[('MSS', 1460), ('NOP', None)]" : cls.layerName === 'IP' ? '[IPOption_NOP()]' : '[PadN(optdata=b\'\\x00\')]';
     throw textError(node.column, `${where} takes a list like ${example}, not ${describe(node)}`);
@@ -168,7 +181,7 @@ function checkTCPOptionNode(item: Node, where: string): void {
     return;
   }
   if (name.type !== 'str') throw textError(name.column, `${where}: an option's name is a string like 'MSS' or a kind number, not ${describe(name)}`);
-  if (!Object.hasOwn(TCP_OPTION_KINDS, name.value) && name.value !== 'bytes') {
+  if (!Object.hasOwn(TCP_OPTION_KINDS, name.value) && name.value !== 'bytes' && name.value !== 'unknown') {
     throw textError(name.column, `unknown TCP option '${clip(name.value)}'${didYouMean(name.value, Object.keys(TCP_OPTION_KINDS))}; or give (kind, bytes)`);
   }
   const shape = Object.hasOwn(TCP_OPTION_VALUES, name.value) ? TCP_OPTION_VALUES[name.value] : undefined;
@@ -221,7 +234,7 @@ function rangeOf(node: Node & { type: 'tuple' }, spec: FieldSpec, where: string)
 
 function addressOf(node: Node, spec: FieldSpec, where: string): string {
   if (node.type !== 'str') throw textError(node.column, `${where} takes an address in quotes, like '${example(spec)}', not ${describe(node)}`);
-  const text = node.value;
+  const text = spec.kind === 'ipv4' ? expandShortIPv4(node.value) : node.value;
   const [addr, prefix] = text.split('/');
   const ok = spec.kind === 'ipv4' ? isIPv4(addr!) : spec.kind === 'ipv6' ? isIPv6(addr!) : MAC_RE.test(text);
   if (!ok) {
@@ -230,6 +243,23 @@ function addressOf(node: Node, spec: FieldSpec, where: string): string {
   }
   if (prefix !== undefined && spec.kind === 'mac') throw textError(node.column, `${where}: MAC addresses take no prefix length`);
   return text;
+}
+
+/**
+ * The short forms inet_aton reads, which Scapy takes too: '172.16.5' is 172.16.0.5 (the last
+ * part fills the low 16 bits), '10.1' is 10.0.0.1, '167772161' is 10.0.0.1; a prefix stays.
+ * Anything else is returned as it was (and judged by the caller).
+ */
+function expandShortIPv4(text: string): string {
+  const m = /^(\d+)(?:\.(\d+))?(?:\.(\d+))?(\/\d+)?$/.exec(text);
+  if (!m) return text;
+  const parts = [m[1], m[2], m[3]].filter((x): x is string => x !== undefined).map(Number);
+  const last = parts.pop()!;
+  const lastBytes = 4 - parts.length;
+  if (parts.some((p) => p > 255) || last >= 2 ** (8 * lastBytes)) return text;
+  const bytes = [...parts];
+  for (let i = lastBytes - 1; i >= 0; i--) bytes.push(Math.floor(last / 2 ** (8 * i)) % 256);
+  return bytes.join('.') + (m[4] ?? '');
 }
 
 const MAC_RE = /^[0-9a-fA-F]{1,2}([:-][0-9a-fA-F]{1,2}){5}$/;
@@ -295,6 +325,8 @@ function plain(node: Node, budget: Budget): unknown {
       throw textError(node.column, `unknown name '${clip(node.name)}'${didYouMean(node.name, [...Object.keys(CONSTANTS), ...OPTION_MAKERS.keys()])}: strings need quotes`);
     case 'call':
       return optionOf(node, budget);
+    case 'chain':
+      throw textError(node.column, 'a packet goes only in a bytes field');
   }
 }
 
@@ -396,5 +428,7 @@ function describe(node: Node): string {
       return `${clip(node.name)}()`;
     case 'repeat':
       return 'a repetition';
+    case 'chain':
+      return 'a packet';
   }
 }
