@@ -15,6 +15,7 @@ import { IPv4Layer } from './ipv4.js';
 import { IPv6Layer } from './ipv6.js';
 import { EtherLayer, ETHER_TYPE_NAMES } from './ether.js';
 import { ARPLayer } from './arp.js';
+import { zeroFilledHeader } from './partial.js';
 
 export interface GREFields {
   chksum_present: number;
@@ -109,48 +110,41 @@ export class GRELayer extends Layer<GREFields> {
   static decode(buf: Buffer, off: number, end: number, ctx: DecodeContext): Decoded {
     const layer = new this();
     const f = layer.fields;
-    if (end - off < 4) {
-      layer.truncatedTo = Math.max(end - off, 0);
-      if (end > off) {
-        f.chksum_present = buf[off]! >> 7;
-        f.routing_present = (buf[off]! >> 6) & 1;
-        f.key_present = (buf[off]! >> 5) & 1;
-        f.seqnum_present = (buf[off]! >> 4) & 1;
-        f.strict_route_source = (buf[off]! >> 3) & 1;
-        f.recursion_control = buf[off]! & 7;
-      }
+    const avail = end - off;
+    // The header's length follows from its first byte; a header cut short is read from a
+    // zero-filled copy, so the bytes there were rebuild exactly (truncatedTo keeps only them).
+    const b0 = buf[off] ?? 0;
+    const size = 4 + ((b0 & 0xc0 ? 4 : 0) + (b0 & 0x20 ? 4 : 0) + (b0 & 0x10 ? 4 : 0));
+    const cut = avail < size;
+    const b = cut ? zeroFilledHeader(buf, off, end, size) : buf;
+    const o = cut ? 0 : off;
+    f.chksum_present = b[o]! >> 7;
+    f.routing_present = (b[o]! >> 6) & 1;
+    f.key_present = (b[o]! >> 5) & 1;
+    f.seqnum_present = (b[o]! >> 4) & 1;
+    f.strict_route_source = (b[o]! >> 3) & 1;
+    f.recursion_control = b[o]! & 7;
+    f.flags = b[o + 1]! >> 3;
+    f.version = b[o + 1]! & 7;
+    f.proto = b.readUInt16BE(o + 2);
+    let p = o + 4;
+    if (f.chksum_present || f.routing_present) {
+      f.chksum = b.readUInt16BE(p);
+      f.offset = b.readUInt16BE(p + 2);
+      p += 4;
+    }
+    if (f.key_present) {
+      f.key = b.readUInt32BE(p);
+      p += 4;
+    }
+    if (f.seqnum_present) f.sequence_number = b.readUInt32BE(p);
+    if (cut) {
+      layer.truncatedTo = Math.max(avail, 0);
       if (!ctx.quoted) layer.addProblem('[|gre]');
       return { layer, payloadStart: end, payloadEnd: end };
     }
-    const b0 = buf[off]!;
-    f.chksum_present = b0 >> 7;
-    f.routing_present = (b0 >> 6) & 1;
-    f.key_present = (b0 >> 5) & 1;
-    f.seqnum_present = (b0 >> 4) & 1;
-    f.strict_route_source = (b0 >> 3) & 1;
-    f.recursion_control = b0 & 7;
-    f.flags = buf[off + 1]! >> 3;
-    f.version = buf[off + 1]! & 7;
-    f.proto = buf.readUInt16BE(off + 2);
-    let p = off + 4;
-    const words: ('chksum' | 'key' | 'sequence_number')[] = [];
-    if (f.chksum_present || f.routing_present) words.push('chksum');
-    if (f.key_present) words.push('key');
-    if (f.seqnum_present) words.push('sequence_number');
-    for (const w of words) {
-      if (p + 4 > end) {
-        // Cut off inside the optional words: keep the rest as payload bytes.
-        if (!ctx.quoted) layer.addProblem('[|gre]');
-        return { layer, payloadStart: p, payloadEnd: end };
-      }
-      if (w === 'chksum') {
-        f.chksum = buf.readUInt16BE(p);
-        f.offset = buf.readUInt16BE(p + 2);
-      } else f[w] = buf.readUInt32BE(p);
-      p += 4;
-    }
     if (f.chksum_present && !ctx.quoted) layer.checksumValid = finishChecksum(sumWords(buf, off, end)) === 0;
-    return { layer, payloadStart: p, payloadEnd: end, next: boundLayer(layer.layerClass, 'proto', f.proto) };
+    return { layer, payloadStart: off + size, payloadEnd: end, next: boundLayer(layer.layerClass, 'proto', f.proto) };
   }
 
   /** GRE adds nothing to the match key: the packet it carries decides. */

@@ -17,6 +17,8 @@ import { computedInt, intField } from './field.js';
 import { Layer, type BuildContext, type DecodeContext, type Decoded, type FieldValues, type LayerClass } from './layer.js';
 import { bind, boundLayer, boundValue, registerLayer } from './registry.js';
 import { IPv4Layer, type IPv4Overload } from './ipv4.js';
+import { zeroFilledHeader } from './partial.js';
+import { RawLayer } from './raw.js';
 
 const IPPROTO_IGMP = 2;
 
@@ -91,10 +93,11 @@ export class IGMPLayer extends Layer<IGMPFields> {
     }
     const layer = new this();
     if (end - off < 8) {
-      layer.fields.type = buf[off] ?? 0;
+      // Cut short: read from a zero-filled copy, so the bytes there were rebuild exactly.
+      const b = zeroFilledHeader(buf, off, end, 8);
+      readHeader(layer, b, 0);
+      layer.fields.gaddr = formatIPv4(b, 4);
       layer.truncatedTo = Math.max(end - off, 0);
-      if (end - off >= 2) layer.fields.mrcode = buf[off + 1]!;
-      if (end - off >= 4) layer.fields.chksum = buf.readUInt16BE(off + 2);
       if (!ctx.quoted) layer.addProblem('[|igmp]');
       return { layer, payloadStart: end, payloadEnd: end };
     }
@@ -161,7 +164,7 @@ export class IGMPv3Layer extends Layer<IGMPv3Fields> {
   static decode(buf: Buffer, off: number, end: number, ctx: DecodeContext): Decoded {
     const layer = new this();
     if (end - off < 4) {
-      layer.fields.type = buf[off] ?? 0;
+      readHeader(layer, zeroFilledHeader(buf, off, end, 4), 0);
       layer.truncatedTo = Math.max(end - off, 0);
       if (!ctx.quoted) layer.addProblem('[|igmp]');
       return { layer, payloadStart: end, payloadEnd: end };
@@ -242,19 +245,25 @@ export class IGMPv3mqLayer extends Layer<IGMPv3mqFields> {
   static decode(buf: Buffer, off: number, end: number, ctx: DecodeContext): Decoded {
     const layer = new this();
     const f = layer.fields;
-    if (end - off < 8) {
+    const numsrc = end - off >= 8 ? buf.readUInt16BE(off + 6) : 0;
+    const size = 8 + 4 * numsrc;
+    const cut = end - off < size;
+    const b = cut ? zeroFilledHeader(buf, off, end, size) : buf;
+    const o = cut ? 0 : off;
+    f.gaddr = formatIPv4(b, o);
+    f.resv = b[o + 4]! >> 4;
+    f.s = (b[o + 4]! >> 3) & 1;
+    f.qrv = b[o + 4]! & 7;
+    f.qqic = b[o + 5]!;
+    f.numsrc = b.readUInt16BE(o + 6);
+    f.srcaddrs = readAddresses(b, o + 8, f.numsrc, o + size);
+    if (cut) {
+      // Cut short (or fewer sources than numsrc says): the bytes there were rebuild exactly.
       if (!ctx.quoted) layer.addProblem('[|igmp]');
       layer.truncatedTo = Math.max(end - off, 0);
       return { layer, payloadStart: end, payloadEnd: end };
     }
-    f.gaddr = formatIPv4(buf, off);
-    f.resv = buf[off + 4]! >> 4;
-    f.s = (buf[off + 4]! >> 3) & 1;
-    f.qrv = buf[off + 4]! & 7;
-    f.qqic = buf[off + 5]!;
-    f.numsrc = buf.readUInt16BE(off + 6);
-    f.srcaddrs = readAddresses(buf, off + 8, f.numsrc, end);
-    return { layer, payloadStart: off + 8 + 4 * f.srcaddrs.length, payloadEnd: end };
+    return { layer, payloadStart: off + size, payloadEnd: end };
   }
 }
 
@@ -351,6 +360,10 @@ export class IGMPv3mrLayer extends Layer<IGMPv3mrFields> {
     const layer = new this();
     const f = layer.fields;
     if (end - off < 4) {
+      const b = zeroFilledHeader(buf, off, end, 4);
+      f.res2 = b.readUInt16BE(0);
+      f.numgrp = b.readUInt16BE(2);
+      f.records = [];
       if (!ctx.quoted) layer.addProblem('[|igmp]');
       layer.truncatedTo = Math.max(end - off, 0);
       return { layer, payloadStart: end, payloadEnd: end };
@@ -373,7 +386,8 @@ export class IGMPv3mrLayer extends Layer<IGMPv3mrFields> {
       p += size;
     }
     f.records = records;
-    return { layer, payloadStart: p, payloadEnd: end };
+    // Records the count promises but the bytes do not hold stay as payload bytes (Raw).
+    return { layer, payloadStart: p, payloadEnd: end, next: p < end ? RawLayer : undefined };
   }
 }
 
@@ -401,13 +415,16 @@ export class IGMPv3mraLayer extends Layer<IGMPv3mraFields> {
 
   static decode(buf: Buffer, off: number, end: number, ctx: DecodeContext): Decoded {
     const layer = new this();
-    if (end - off < 4) {
+    const cut = end - off < 4;
+    const b = cut ? zeroFilledHeader(buf, off, end, 4) : buf;
+    const o = cut ? 0 : off;
+    layer.fields.qryIntvl = b.readUInt16BE(o);
+    layer.fields.robust = b.readUInt16BE(o + 2);
+    if (cut) {
       if (!ctx.quoted) layer.addProblem('[|igmp]');
       layer.truncatedTo = Math.max(end - off, 0);
       return { layer, payloadStart: end, payloadEnd: end };
     }
-    layer.fields.qryIntvl = buf.readUInt16BE(off);
-    layer.fields.robust = buf.readUInt16BE(off + 2);
     return { layer, payloadStart: off + 4, payloadEnd: end };
   }
 }
