@@ -29,6 +29,8 @@ export {
   ICMPv6Layer, ICMPv6UnknownLayer, ICMPv6DestUnreachLayer, ICMPv6PacketTooBigLayer, ICMPv6TimeExceededLayer,
   ICMPv6ParamProblemLayer, ICMPv6EchoRequestLayer, ICMPv6EchoReplyLayer, ICMPv6ND_NSLayer, ICMPv6ND_NALayer,
   ICMPv6NDOptSrcLLAddrLayer, ICMPv6NDOptDstLLAddrLayer, ICMPv6NDOptUnknownLayer,
+  ICMPv6ND_RSLayer, ICMPv6ND_RALayer, ICMPv6ND_RedirectLayer, ICMPv6NDOptPrefixInfoLayer, ICMPv6NDOptMTULayer,
+  ICMPv6NDOptRedirectedHdrLayer, ICMPv6NDOptRDNSSLayer,
 } from './layers/icmpv6.js';
 export { RawLayer, PaddingLayer } from './layers/raw.js';
 export { EtherLayer, type EtherFields } from './layers/ether.js';

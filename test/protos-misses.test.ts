@@ -8,7 +8,7 @@
  * Pure: needs /usr/bin/python3 with Scapy.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { expand, IP, IPv6, IPv6ExtHdrDestOpt, ICMP, ICMPv6EchoRequest, packet } from '../src/index.js';
+import { dissect, expand, IP, IPv6, IPv6ExtHdrDestOpt, ICMP, ICMPv6EchoRequest, packet } from '../src/index.js';
 import { scapyBuild, scapyUnavailable, type ScapyAnswer } from './helpers/scapy.js';
 
 const noScapy = scapyUnavailable();
@@ -41,6 +41,13 @@ const CASES: readonly string[] = [
   "IP(src='198.51.100.1', dst='172.16.5')",
   "IP(src='198.51.100.1')/Raw(load=IP(src='198.51.100.2')/UDP())",
   "IP(src='198.51.100.1')/ICMP(type=3, code=3)/IPerror(src='198.51.100.2')/UDPerror()",
+  "IPv6(src='fe80::1')/ICMPv6ND_RA()/ICMPv6NDOptPrefixInfo(prefix='2001:db8::')/ICMPv6NDOptMTU()/ICMPv6NDOptRDNSS(dns=['2001:db8::53'])",
+  "IPv6(src='fe80::1')/ICMPv6ND_RA(chlim=64, M=1, O=1, prf=3, routerlifetime=0, reachabletime=5, retranstimer=6)/ICMPv6NDOptSrcLLAddr(lladdr='02:00:00:00:00:01')",
+  "IPv6(src='fe80::2')/ICMPv6ND_RS()/ICMPv6NDOptSrcLLAddr(lladdr='02:00:00:00:00:02')",
+  "IPv6(src='fe80::1')/ICMPv6ND_Redirect(tgt='2001:db8::1', dst='2001:db8::2')/ICMPv6NDOptRedirectedHdr(pkt=IPv6()/UDP())",
+  "ICMPv6NDOptPrefixInfo(prefixlen=48, L=0, validlifetime=60, prefix='2001:db8:1::')",
+  "ICMPv6NDOptRDNSS(lifetime=10, dns=['2001:db8::1', '2001:db8::2', '2001:db8::3'])",
+  'ICMPv6NDOptMTU(mtu=9000)',
 ];
 
 describe.skipIf(noScapy !== undefined)(`Scapy one-liners synack missed${noScapy ? ` (skipped: ${noScapy})` : ''}`, () => {
@@ -62,6 +69,15 @@ describe.skipIf(noScapy !== undefined)(`Scapy one-liners synack missed${noScapy 
     expect(ps.map((p) => p.layers[0]!.fields.dst).slice(0, 2)).toEqual(['172.16.0.0', '172.16.0.1']);
     expect(ps.at(-1)!.layers[0]!.fields.dst).toBe('172.16.0.255');
     expect(packet("IP(src='198.51.100.1', dst='10.1/30')").layers[0]!.hasSets).toBe(true);
+  });
+
+  it('dissects the new ND messages and options back to their classes and bytes', () => {
+    for (const expr of CASES.filter((e) => e.startsWith("IPv6(src='fe80"))) {
+      const bytes = packet(expr).bytes();
+      const back = dissect(bytes, 'ip');
+      expect(back.layers.map((l) => l.name).join('/')).toBe(expr.replace(/\([^()]*(\([^()]*\)[^()]*)*\)/g, '').replace('/UDP', ''));
+      expect(back.bytes().equals(bytes)).toBe(true);
+    }
   });
 
   it('reads comments and line continuations as Python does', () => {

@@ -501,6 +501,157 @@ export class ICMPv6ND_NALayer extends ICMPv6NDBase<ICMPv6ND_NAFields> {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Router solicitation and advertisement, redirect (RFC 4861 §4.1, §4.2, §4.5), options after.
+
+export interface ICMPv6ND_RSFields extends ICMPv6HeaderFields {
+  res: number;
+}
+
+/** A message whose fixed part is followed by neighbor discovery options. */
+abstract class ICMPv6NDMessage<F extends ICMPv6HeaderFields> extends ICMPv6Layer<F> {
+  protected override payloadAfter(buf: Buffer, off: number, end: number): { start: number; next?: LayerClass } {
+    const size = (this.layerClass as unknown as typeof ICMPv6Layer).shape.size;
+    return { start: off + size, next: ndOptionClass(buf, off + size, end) };
+  }
+}
+
+export class ICMPv6ND_RSLayer extends ICMPv6NDMessage<ICMPv6ND_RSFields> {
+  static override readonly layerName: string = 'ICMPv6ND_RS';
+  /** The name show() prints (Scapy's). */
+  static readonly displayName: string = 'ICMPv6 Neighbor Discovery - Router Solicitation';
+  static override readonly fieldSpecs: readonly FieldSpec[] = [...headerSpecs(133), intField('res', 32, 0)];
+  static override readonly shape: Shape = { size: 8, starts: { ...HEADER_STARTS, res: 4 } };
+  /** Solicitations go to all-routers with hop limit 255 (Scapy's overload). */
+  static readonly ipv6Overload: IPv6Overload = { dst: 'ff02::2', hlim: 255 };
+
+  protected override bodyLength(): number {
+    return 4;
+  }
+
+  protected override encodeBody(out: Buffer, off: number): void {
+    out.writeUInt32BE((this.fields.res ?? 0) >>> 0, off + 4);
+  }
+
+  protected override decodeBody(buf: Buffer, off: number): void {
+    this.fields.res = buf.readUInt32BE(off + 4);
+  }
+}
+
+export interface ICMPv6ND_RAFields extends ICMPv6HeaderFields {
+  chlim: number;
+  M: number;
+  O: number;
+  H: number;
+  /** Router preference (RFC 4191): 0 medium, 1 high (Scapy's default), 3 low. */
+  prf: number;
+  P: number;
+  res: number;
+  routerlifetime: number;
+  reachabletime: number;
+  retranstimer: number;
+}
+
+export class ICMPv6ND_RALayer extends ICMPv6NDMessage<ICMPv6ND_RAFields> {
+  static override readonly layerName: string = 'ICMPv6ND_RA';
+  /** The name show() prints (Scapy's). */
+  static readonly displayName: string = 'ICMPv6 Neighbor Discovery - Router Advertisement';
+  static override readonly fieldSpecs: readonly FieldSpec[] = [
+    ...headerSpecs(134),
+    intField('chlim', 8, 0),
+    intField('M', 1, 0),
+    intField('O', 1, 0),
+    intField('H', 1, 0),
+    intField('prf', 2, 1, { names: { 0: 'Medium (default)', 1: 'High', 2: 'Reserved', 3: 'Low' } }),
+    intField('P', 1, 0),
+    intField('res', 2, 0),
+    intField('routerlifetime', 16, 1800),
+    intField('reachabletime', 32, 0),
+    intField('retranstimer', 32, 0),
+  ];
+  static override readonly shape: Shape = {
+    size: 16,
+    starts: { ...HEADER_STARTS, chlim: 4, M: 5, O: 5, H: 5, prf: 5, P: 5, res: 5, routerlifetime: 6, reachabletime: 8, retranstimer: 12 },
+  };
+  static readonly ipv6Overload: IPv6Overload = ND_OVERLOAD;
+
+  protected override bodyLength(): number {
+    return 12;
+  }
+
+  protected override encodeBody(out: Buffer, off: number): void {
+    const f = this.fields;
+    out[off + 4] = (f.chlim ?? 0) & 0xff;
+    out[off + 5] = (((f.M ?? 0) & 1) << 7) | (((f.O ?? 0) & 1) << 6) | (((f.H ?? 0) & 1) << 5) | (((f.prf ?? 1) & 3) << 3) | (((f.P ?? 0) & 1) << 2) | ((f.res ?? 0) & 3);
+    out.writeUInt16BE((f.routerlifetime ?? 1800) & 0xffff, off + 6);
+    out.writeUInt32BE((f.reachabletime ?? 0) >>> 0, off + 8);
+    out.writeUInt32BE((f.retranstimer ?? 0) >>> 0, off + 12);
+  }
+
+  protected override decodeBody(buf: Buffer, off: number): void {
+    const f = this.fields;
+    const flags = buf[off + 5]!;
+    f.chlim = buf[off + 4]!;
+    f.M = flags >> 7;
+    f.O = (flags >> 6) & 1;
+    f.H = (flags >> 5) & 1;
+    f.prf = (flags >> 3) & 3;
+    f.P = (flags >> 2) & 1;
+    f.res = flags & 3;
+    f.routerlifetime = buf.readUInt16BE(off + 6);
+    f.reachabletime = buf.readUInt32BE(off + 8);
+    f.retranstimer = buf.readUInt32BE(off + 12);
+  }
+
+  /** An advertisement answers a solicitation (Scapy's ICMPv6ND_RA.answers). */
+  override answers(other: Layer): boolean {
+    return other instanceof ICMPv6ND_RSLayer;
+  }
+}
+
+export interface ICMPv6ND_RedirectFields extends ICMPv6HeaderFields {
+  res: number;
+  tgt: string;
+  dst: string;
+}
+
+export class ICMPv6ND_RedirectLayer extends ICMPv6NDMessage<ICMPv6ND_RedirectFields> {
+  static override readonly layerName: string = 'ICMPv6ND_Redirect';
+  /** The name show() prints (Scapy's). */
+  static readonly displayName: string = 'ICMPv6 Neighbor Discovery - Redirect';
+  static override readonly fieldSpecs: readonly FieldSpec[] = [
+    ...headerSpecs(137),
+    intField('res', 32, 0, { hex: true }),
+    { name: 'tgt', kind: 'ipv6', default: '::' },
+    { name: 'dst', kind: 'ipv6', default: '::' },
+  ];
+  static override readonly shape: Shape = { size: 40, starts: { ...HEADER_STARTS, res: 4, tgt: 8, dst: 24 } };
+  static readonly ipv6Overload: IPv6Overload = ND_OVERLOAD;
+
+  protected override normalize(fields: Partial<ICMPv6ND_RedirectFields>): Partial<ICMPv6ND_RedirectFields> {
+    super.normalize(fields);
+    if (fields.tgt !== undefined) ipv6Bytes(fields.tgt);
+    if (fields.dst !== undefined) ipv6Bytes(fields.dst);
+    return fields;
+  }
+
+  protected override bodyLength(): number {
+    return 36;
+  }
+
+  protected override encodeBody(out: Buffer, off: number): void {
+    out.writeUInt32BE((this.fields.res ?? 0) >>> 0, off + 4);
+    ipv6Bytes(this.fields.tgt ?? '::').copy(out, off + 8);
+    ipv6Bytes(this.fields.dst ?? '::').copy(out, off + 24);
+  }
+
+  protected override decodeBody(buf: Buffer, off: number): void {
+    this.fields.res = buf.readUInt32BE(off + 4);
+    this.fields.tgt = ipv6Text(buf, off + 8);
+    this.fields.dst = ipv6Text(buf, off + 24);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Neighbor discovery options (RFC 4861 §4.6), each a layer as in Scapy, chained by type.
 
 export interface ICMPv6NDOptLLAddrFields {
@@ -617,12 +768,240 @@ export class ICMPv6NDOptUnknownLayer extends Layer<ICMPv6NDOptUnknownFields> {
   }
 }
 
+/**
+ * An option of fixed fields (Scapy's ICMPv6NDOpt* classes): the subclass gives its size in
+ * bytes for a given layer and writes and reads the bytes after type and length. A length byte
+ * that does not match what the class reads makes the dissector fall back to
+ * ICMPv6NDOptUnknown, so odd bytes rebuild as they were.
+ */
+abstract class NDOptionLayer<F extends { type: number; len: number }> extends Layer<F> {
+  /** The option's size in bytes as built. */
+  protected abstract size(): number;
+  protected abstract writeBody(out: Buffer, off: number): void;
+  protected abstract readBody(buf: Buffer, off: number, end: number): void;
+  /** The len byte when unset (8-byte units). */
+  protected defaultLen(): number {
+    return this.size() >> 3;
+  }
+  /** Whether a dissected len byte fits this class. */
+  protected static fits(_len: number): boolean {
+    return true;
+  }
+
+  headerLength(): number {
+    return this.size();
+  }
+
+  encode(out: Buffer, off: number): void {
+    out[off] = (this.fields.type ?? (this.layerClass.fieldSpecs[0]!.default as number)) & 0xff;
+    out[off + 1] = (this.fields.len ?? this.defaultLen()) & 0xff;
+    this.writeBody(out, off);
+  }
+
+  static decode(buf: Buffer, off: number, end: number, ctx: DecodeContext): Decoded {
+    const len = buf[off + 1] ?? 0;
+    const optionEnd = off + 8 * len;
+    const cls = this as unknown as typeof NDOptionLayer & LayerClass;
+    if (len === 0 || optionEnd > end || !cls.fits(len)) return ICMPv6NDOptUnknownLayer.decode(buf, off, end, ctx);
+    const layer = new (this as unknown as new () => NDOptionLayer<{ type: number; len: number }>)();
+    layer.fields.type = buf[off]!;
+    layer.fields.len = len;
+    layer.readBody(buf, off, optionEnd);
+    return { layer, payloadStart: optionEnd, payloadEnd: end, next: ndOptionClass(buf, optionEnd, end) };
+  }
+
+  hashret(): string {
+    return '';
+  }
+
+  answers(other: Layer): boolean {
+    return other.layerClass === this.layerClass;
+  }
+}
+
+export interface ICMPv6NDOptPrefixInfoFields {
+  type: number;
+  len: number;
+  prefixlen: number;
+  L: number;
+  A: number;
+  R: number;
+  res1: number;
+  validlifetime: number;
+  preferredlifetime: number;
+  res2: number;
+  prefix: string;
+}
+
+export class ICMPv6NDOptPrefixInfoLayer extends NDOptionLayer<ICMPv6NDOptPrefixInfoFields> {
+  static readonly layerName: string = 'ICMPv6NDOptPrefixInfo';
+  static readonly displayName: string = 'ICMPv6 Neighbor Discovery Option - Prefix Information';
+  static readonly fieldSpecs: readonly FieldSpec[] = [
+    intField('type', 8, 3), intField('len', 8, 4), intField('prefixlen', 8, 64), intField('L', 1, 1), intField('A', 1, 1), intField('R', 1, 0),
+    intField('res1', 5, 0), intField('validlifetime', 32, 0xffffffff, { hex: true }), intField('preferredlifetime', 32, 0xffffffff, { hex: true }),
+    intField('res2', 32, 0, { hex: true }), { name: 'prefix', kind: 'ipv6', default: '::' },
+  ];
+
+  protected override normalize(fields: Partial<ICMPv6NDOptPrefixInfoFields>): Partial<ICMPv6NDOptPrefixInfoFields> {
+    super.normalize(fields);
+    if (fields.prefix !== undefined) ipv6Bytes(fields.prefix);
+    return fields;
+  }
+
+  protected size(): number {
+    return 32;
+  }
+
+  protected static override fits(len: number): boolean {
+    return len === 4;
+  }
+
+  protected writeBody(out: Buffer, off: number): void {
+    const f = this.fields;
+    out[off + 2] = (f.prefixlen ?? 64) & 0xff;
+    out[off + 3] = (((f.L ?? 1) & 1) << 7) | (((f.A ?? 1) & 1) << 6) | (((f.R ?? 0) & 1) << 5) | ((f.res1 ?? 0) & 31);
+    out.writeUInt32BE((f.validlifetime ?? 0xffffffff) >>> 0, off + 4);
+    out.writeUInt32BE((f.preferredlifetime ?? 0xffffffff) >>> 0, off + 8);
+    out.writeUInt32BE((f.res2 ?? 0) >>> 0, off + 12);
+    ipv6Bytes(f.prefix ?? '::').copy(out, off + 16);
+  }
+
+  protected readBody(buf: Buffer, off: number): void {
+    const f = this.fields;
+    f.prefixlen = buf[off + 2]!;
+    f.L = buf[off + 3]! >> 7;
+    f.A = (buf[off + 3]! >> 6) & 1;
+    f.R = (buf[off + 3]! >> 5) & 1;
+    f.res1 = buf[off + 3]! & 31;
+    f.validlifetime = buf.readUInt32BE(off + 4);
+    f.preferredlifetime = buf.readUInt32BE(off + 8);
+    f.res2 = buf.readUInt32BE(off + 12);
+    f.prefix = ipv6Text(buf, off + 16);
+  }
+}
+
+export interface ICMPv6NDOptMTUFields {
+  type: number;
+  len: number;
+  res: number;
+  mtu: number;
+}
+
+export class ICMPv6NDOptMTULayer extends NDOptionLayer<ICMPv6NDOptMTUFields> {
+  static readonly layerName: string = 'ICMPv6NDOptMTU';
+  static readonly displayName: string = 'ICMPv6 Neighbor Discovery Option - MTU';
+  static readonly fieldSpecs: readonly FieldSpec[] = [intField('type', 8, 5), intField('len', 8, 1), intField('res', 16, 0, { hex: true }), intField('mtu', 32, 1280)];
+
+  protected size(): number {
+    return 8;
+  }
+
+  protected static override fits(len: number): boolean {
+    return len === 1;
+  }
+
+  protected writeBody(out: Buffer, off: number): void {
+    out.writeUInt16BE((this.fields.res ?? 0) & 0xffff, off + 2);
+    out.writeUInt32BE((this.fields.mtu ?? 1280) >>> 0, off + 4);
+  }
+
+  protected readBody(buf: Buffer, off: number): void {
+    this.fields.res = buf.readUInt16BE(off + 2);
+    this.fields.mtu = buf.readUInt32BE(off + 4);
+  }
+}
+
+export interface ICMPv6NDOptRedirectedHdrFields {
+  type: number;
+  len: number;
+  res: Buffer | string;
+  /** The start of the redirected packet, as bytes (the text form builds pkt=IPv6()/UDP() into them). */
+  pkt: Buffer | string;
+}
+
+export class ICMPv6NDOptRedirectedHdrLayer extends NDOptionLayer<ICMPv6NDOptRedirectedHdrFields> {
+  static readonly layerName: string = 'ICMPv6NDOptRedirectedHdr';
+  static readonly displayName: string = 'ICMPv6 Neighbor Discovery Option - Redirected Header';
+  static readonly fieldSpecs: readonly FieldSpec[] = [
+    intField('type', 8, 4), computedInt('len', 8), { name: 'res', kind: 'bytes', default: Buffer.alloc(6) }, { name: 'pkt', kind: 'bytes', default: Buffer.alloc(0) },
+  ];
+
+  protected size(): number {
+    return 8 + toBytes(this.fields.pkt).length;
+  }
+
+  /** Scapy's (len(pkt) + 8) // 8: the packet is not padded. */
+  protected override defaultLen(): number {
+    return (toBytes(this.fields.pkt).length + 8) >> 3;
+  }
+
+  protected writeBody(out: Buffer, off: number): void {
+    const res = Buffer.alloc(6);
+    toBytes(this.fields.res ?? Buffer.alloc(6)).copy(res, 0, 0, 6);
+    res.copy(out, off + 2);
+    toBytes(this.fields.pkt).copy(out, off + 8);
+  }
+
+  protected readBody(buf: Buffer, off: number, end: number): void {
+    this.fields.res = Buffer.from(buf.subarray(off + 2, off + 8));
+    this.fields.pkt = Buffer.from(buf.subarray(off + 8, end));
+  }
+}
+
+export interface ICMPv6NDOptRDNSSFields {
+  type: number;
+  len: number;
+  res: number;
+  lifetime: number;
+  dns: string[];
+}
+
+export class ICMPv6NDOptRDNSSLayer extends NDOptionLayer<ICMPv6NDOptRDNSSFields> {
+  static readonly layerName: string = 'ICMPv6NDOptRDNSS';
+  static readonly displayName: string = 'ICMPv6 Neighbor Discovery Option - Recursive DNS Server Option';
+  static readonly fieldSpecs: readonly FieldSpec[] = [
+    intField('type', 8, 25), computedInt('len', 8), intField('res', 16, 0), intField('lifetime', 32, 0xffffffff), { name: 'dns', kind: 'list', default: [] },
+  ];
+
+  protected override normalize(fields: Partial<ICMPv6NDOptRDNSSFields>): Partial<ICMPv6NDOptRDNSSFields> {
+    super.normalize(fields);
+    if (fields.dns !== undefined) for (const a of fields.dns) ipv6Bytes(a);
+    return fields;
+  }
+
+  protected size(): number {
+    return 8 + 16 * (this.fields.dns?.length ?? 0);
+  }
+
+  protected static override fits(len: number): boolean {
+    return len >= 1 && len % 2 === 1;
+  }
+
+  protected writeBody(out: Buffer, off: number): void {
+    out.writeUInt16BE((this.fields.res ?? 0) & 0xffff, off + 2);
+    out.writeUInt32BE((this.fields.lifetime ?? 0xffffffff) >>> 0, off + 4);
+    (this.fields.dns ?? []).forEach((a, i) => ipv6Bytes(a).copy(out, off + 8 + 16 * i));
+  }
+
+  protected readBody(buf: Buffer, off: number, end: number): void {
+    this.fields.res = buf.readUInt16BE(off + 2);
+    this.fields.lifetime = buf.readUInt32BE(off + 4);
+    const dns: string[] = [];
+    for (let p = off + 8; p + 16 <= end; p += 16) dns.push(ipv6Text(buf, p));
+    this.fields.dns = dns;
+  }
+}
+
 /** The class for the option at buf[off]: by type, or Raw for a lone byte (as Scapy). */
 function ndOptionClass(buf: Buffer, off: number, end: number): LayerClass | undefined {
   if (end - off <= 1) return end > off ? RawLayer : undefined;
   const type = buf[off]!;
   if (type === 1) return ICMPv6NDOptSrcLLAddrLayer;
   if (type === 2) return ICMPv6NDOptDstLLAddrLayer;
+  if (type === 3) return ICMPv6NDOptPrefixInfoLayer as unknown as LayerClass;
+  if (type === 4) return ICMPv6NDOptRedirectedHdrLayer as unknown as LayerClass;
+  if (type === 5) return ICMPv6NDOptMTULayer as unknown as LayerClass;
+  if (type === 25) return ICMPv6NDOptRDNSSLayer as unknown as LayerClass;
   return ICMPv6NDOptUnknownLayer;
 }
 
@@ -635,6 +1014,9 @@ const CLASS_BY_TYPE = new Map<number, ICMPv6Class>([
   [129, ICMPv6EchoReplyLayer as unknown as ICMPv6Class],
   [135, ICMPv6ND_NSLayer as unknown as ICMPv6Class],
   [136, ICMPv6ND_NALayer as unknown as ICMPv6Class],
+  [133, ICMPv6ND_RSLayer as unknown as ICMPv6Class],
+  [134, ICMPv6ND_RALayer as unknown as ICMPv6Class],
+  [137, ICMPv6ND_RedirectLayer as unknown as ICMPv6Class],
 ]);
 
 /** The message class for an ICMPv6 type byte. */
@@ -654,6 +1036,13 @@ registerLayer(ICMPv6ND_NALayer);
 registerLayer(ICMPv6NDOptSrcLLAddrLayer);
 registerLayer(ICMPv6NDOptDstLLAddrLayer);
 registerLayer(ICMPv6NDOptUnknownLayer);
+registerLayer(ICMPv6ND_RSLayer);
+registerLayer(ICMPv6ND_RALayer);
+registerLayer(ICMPv6ND_RedirectLayer);
+registerLayer(ICMPv6NDOptPrefixInfoLayer as unknown as LayerClass);
+registerLayer(ICMPv6NDOptMTULayer as unknown as LayerClass);
+registerLayer(ICMPv6NDOptRedirectedHdrLayer as unknown as LayerClass);
+registerLayer(ICMPv6NDOptRDNSSLayer as unknown as LayerClass);
 
 // ICMPv6 is next header 58 for every message class (they all derive from ICMPv6Layer, whose
 // decode dispatches on the type byte), over IPv6 and over a quoted IPerror6 alike.

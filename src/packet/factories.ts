@@ -17,6 +17,8 @@ import {
   ICMPv6DestUnreachLayer, ICMPv6EchoReplyLayer, ICMPv6EchoRequestLayer, ICMPv6ND_NALayer, ICMPv6ND_NSLayer,
   ICMPv6NDOptDstLLAddrLayer, ICMPv6NDOptSrcLLAddrLayer, ICMPv6NDOptUnknownLayer, ICMPv6PacketTooBigLayer,
   ICMPv6ParamProblemLayer, ICMPv6TimeExceededLayer, ICMPv6UnknownLayer,
+  ICMPv6ND_RSLayer, ICMPv6ND_RALayer, ICMPv6ND_RedirectLayer, ICMPv6NDOptPrefixInfoLayer, ICMPv6NDOptMTULayer,
+  ICMPv6NDOptRedirectedHdrLayer, ICMPv6NDOptRDNSSLayer,
 } from '../layers/icmpv6.js';
 import { GRELayer } from '../layers/gre.js';
 import { IGMPLayer, IGMPv3Layer, IGMPv3mqLayer, IGMPv3mrLayer, IGMPv3mraLayer } from '../layers/igmp.js';
@@ -68,3 +70,10 @@ export const NTP = layerFactory(NTPLayer);
 export const NTPHeader = layerFactory(NTPHeaderLayer);
 export const BOOTP = layerFactory(BOOTPLayer);
 export const DHCP = layerFactory(DHCPLayer);
+export const ICMPv6ND_RS = layerFactory(ICMPv6ND_RSLayer);
+export const ICMPv6ND_RA = layerFactory(ICMPv6ND_RALayer);
+export const ICMPv6ND_Redirect = layerFactory(ICMPv6ND_RedirectLayer);
+export const ICMPv6NDOptPrefixInfo = layerFactory(ICMPv6NDOptPrefixInfoLayer);
+export const ICMPv6NDOptMTU = layerFactory(ICMPv6NDOptMTULayer);
+export const ICMPv6NDOptRedirectedHdr = layerFactory(ICMPv6NDOptRedirectedHdrLayer);
+export const ICMPv6NDOptRDNSS = layerFactory(ICMPv6NDOptRDNSSLayer);

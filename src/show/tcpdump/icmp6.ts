@@ -28,6 +28,13 @@ const OPTION_NAMES: Record<number, string> = {
   25: 'rdnss', 31: 'dnssl', 7: 'advertisement interval', 8: 'homeagent information', 24: 'route info',
 };
 
+const PREFIX_FLAGS: readonly [number, string][] = [[0x80, 'onlink'], [0x40, 'auto'], [0x20, 'router']];
+
+/** get_lifetime: seconds, or infinity for all ones. */
+function lifetime(v: number): string {
+  return v === 0xffffffff ? 'infinity' : v + 's';
+}
+
 const NA_FLAGS: [number, string][] = [[0x80000000, 'router'], [0x40000000, 'solicited'], [0x20000000, 'override']];
 
 /** The quoted packet's upper-layer header (tcpdump's get_upperlayer), or undefined. */
@@ -219,6 +226,7 @@ function unknownData(c: PrintContext, off: number, length: number): void {
 /** Neighbor discovery options (icmp6_opt_print); false when they run past the captured bytes. */
 function options(c: PrintContext, cp: number, resid: number): boolean {
   const ep = c.snapend;
+  const start = cp;
   while (cp < ep) {
     if (!c.has(cp + 1, 1)) return false;
     if (resid <= 0) return true;
@@ -237,6 +245,28 @@ function options(c: PrintContext, cp: number, resid: number): boolean {
       }
       case 5:
         c.w(' ' + c.u32(cp + 4) + (len !== 1 ? 'bad option length' : ''));
+        break;
+      case 3: {
+        const flags = c.u8(cp + 3);
+        const names = PREFIX_FLAGS.filter(([bit]) => flags & bit).map(([, n]) => n);
+        c.w(c.ipv6(cp + 16) + '/' + c.u8(cp + 2) + (len !== 4 ? 'badlen' : '') + ', Flags [' + (names.length ? names.join(', ') : 'none') + '], valid time ' + lifetime(c.u32(cp + 4)));
+        c.w(', pref. time ' + lifetime(c.u32(cp + 8)));
+        break;
+      }
+      case 4:
+        // tcpdump dumps the option's length in bytes from the first option on (its "xxx").
+        c.w(hexLines(c.b, start, Math.min(len << 3, Math.max(0, ep - start)), '\n\t    '));
+        break;
+      case 25: {
+        c.w(' lifetime ' + c.u32(cp + 4) + 's,');
+        for (let i = 0; i < (len - 1) >> 1; i++) c.w(' addr: ' + c.ipv6(cp + 8 + 16 * i));
+        break;
+      }
+      case 7:
+        c.w(' ' + c.u32(cp + 4) + 'ms');
+        break;
+      case 8:
+        c.w(' preference ' + c.u16(cp + 4) + ', lifetime ' + c.u16(cp + 6));
         break;
       default:
         if (c.opts.verbose <= 1) {
