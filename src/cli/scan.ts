@@ -52,8 +52,8 @@ function progressBar(stream: NodeJS.WriteStream): ((sent: number, total: number,
   return Object.assign(draw, { done: () => stream.write('\r\x1b[K') });
 }
 
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
+function plural(n: number, word: string, many = `${word}s`): string {
+  return `${n} ${n === 1 ? word : many}`;
 }
 
 /** One host's report, as nmap prints it: the open ports and small groups listed, the rest counted. */
@@ -90,7 +90,7 @@ function formatHost(h: HostScan, showAll: boolean): string[] {
 export function formatScan(r: ScanResult, showAll: boolean): string {
   const blocks = r.hosts.map((h) => formatHost(h, showAll).join('\n'));
   const up = r.hosts.filter((h) => h.latency !== undefined).length;
-  const done = `synack done: ${plural(r.hosts.length, 'address')} (${plural(up, 'host')} up) scanned in ${r.seconds.toFixed(2)} s, ${plural(r.probesSent, 'probe')} (${r.type})${r.interrupted ? ', interrupted' : ''}`;
+  const done = `synack done: ${plural(r.hosts.length, 'address', 'addresses')} (${plural(up, 'host')} up) scanned in ${r.seconds.toFixed(2)} s, ${plural(r.probesSent, 'probe')} (${r.type})${r.interrupted ? ', interrupted' : ''}`;
   return [...blocks, done].join('\n\n');
 }
 
