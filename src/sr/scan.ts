@@ -152,6 +152,8 @@ async function scanGroup(route: Route, targets: string[], opts: ScanOptions): Pr
   });
   let answered = 0;
   let lastAnswer = 0;
+  /** The capture's stamp of the packet being handled, as performance.now() ms (one clock read per packet, the capture's). */
+  let packetAt = 0;
   /** Smoothed round trip and its variation, ms (RFC 6298's estimator): how long silence must last before a round ends. */
   let srtt = -1;
   let rttvar = 0;
@@ -164,7 +166,7 @@ async function scanGroup(route: Route, targets: string[], opts: ScanOptions): Pr
     if (states[i] !== UNKNOWN) return;
     states[i] = state;
     answered++;
-    const now = performance.now();
+    const now = packetAt;
     lastAnswer = now;
     const rtt = now - t0 - sentAt[i]!;
     if (srtt < 0) {
@@ -197,7 +199,8 @@ async function scanGroup(route: Route, targets: string[], opts: ScanOptions): Pr
     : `(tcp and dst port ${sport}) or (icmp and dst host ${src})`;
   const capture = new Capture(
     iface,
-    (b, length) => {
+    (b, length, time) => {
+      packetAt = time / 1000 - performance.timeOrigin;
       const off = networkOffset(b, length, capture.link);
       if (off < 0 || length < off + 20) return;
       if (!v6) {
