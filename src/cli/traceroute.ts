@@ -115,7 +115,7 @@ export function registerTraceroute(program: Command): void {
         if (opts.json) out(JSON.stringify(result) + '\n');
         else out(formatTraceroute(result, opts.maxHops ?? 30, opts.verbose ?? false) + '\n');
         if (result.interrupted) {
-          process.stderr.write('synack: interrupted: the hops heard so far are above\n');
+          process.stderr.write('synack: interrupted before the answers were in (the probes all leave at once, and are answered within -w)\n');
           return EXIT_INTERRUPTED;
         }
         return result.reached ? 0 : EXIT_NO_ANSWER;

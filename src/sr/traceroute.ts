@@ -200,10 +200,18 @@ export async function traceroute(opts: TracerouteOptions): Promise<TracerouteRes
     if (method === 'udp') return (Number(upper.get('dport' as never)) - (opts.port ?? UDP_BASE)) & 0xffff;
     return Number(upper.get('seq' as never)) - 1;
   };
-  const { answered } = await sr(
-    probes.map((p) => p.packet),
-    { timeout, ...(opts.signal ? { signal: opts.signal } : {}) },
-  );
+  let answered: Awaited<ReturnType<typeof sr>>['answered'];
+  try {
+    ({ answered } = await sr(
+      probes.map((p) => p.packet),
+      { timeout, ...(opts.signal ? { signal: opts.signal } : {}) },
+    ));
+  } catch (err) {
+    // sr() gives nothing back when aborted (its capture and socket are released): an
+    // interrupted traceroute has heard no hop it can report (the whole run lasts one timeout).
+    if (opts.signal?.aborted) return { dst: opts.dst, method, hops: [], reached: false, interrupted: true };
+    throw err;
+  }
   const table: HopProbe[][] = Array.from({ length: maxHops }, () => Array.from({ length: queries }, () => ({ from: undefined, rtt: undefined, answer: undefined, summary: undefined, changed: undefined, quoted: undefined })));
   for (const a of answered) {
     const probe = probes[indexOf(a[0])];
