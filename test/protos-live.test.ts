@@ -13,8 +13,9 @@ import { spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createPrinter, dissect } from '../src/index.js';
+import { dissect } from '../src/index.js';
 import { readPcapSync } from '../src/pcap/read.js';
+import { ourLines, tcpdumpLines } from './helpers/tcpdump-lines.js';
 import { createNetnsPair, isRoot, type NetnsPair } from './helpers/netns.js';
 import { missing } from './helpers/oracle.js';
 
@@ -33,19 +34,6 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-function tcpdumpLines(file: string, flags: string[]): string[] {
-  const r = spawnSync('tcpdump', ['-nn', ...flags, '-r', file], { encoding: 'latin1', env: { ...process.env, TZ: 'UTC' } });
-  if (r.status !== 0) throw new Error(`tcpdump failed: ${r.stderr}`);
-  return r.stdout.split('\n').slice(0, -1);
-}
-
-function ourLines(file: string, flags: string[]): string[] {
-  const verbose = flags.join('').split('v').length - 1;
-  const printer = createPrinter({ verbose, link: flags.includes('-e') });
-  const lines: string[] = [];
-  for (const rec of readPcapSync(file)) lines.push(...printer.formatRecord(rec, false).split('\n'));
-  return lines;
-}
 
 describe.skipIf(skipReason !== undefined)('GRE, IGMP, DHCP and NTP from real programs, against tcpdump', () => {
   let lab: NetnsPair | undefined;

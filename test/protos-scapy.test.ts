@@ -19,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPrinter, dissect, packet } from '../src/index.js';
 import { readPcapSync } from '../src/pcap/read.js';
+import { ourLines, tcpdumpLines } from './helpers/tcpdump-lines.js';
 import { scapyBuild, scapyUnavailable, SCAPY_PYTHON, type ScapyAnswer } from './helpers/scapy.js';
 import { oracleMissing } from './helpers/oracle.js';
 import { PROTO_LAYERS, protoSpecs, type ProtoSpec } from './helpers/protos-specs.js';
@@ -66,19 +67,6 @@ pk.append(E6()/IPv6(src='fe80::1')/ICMPv6ND_RA(prf=3,O=1)/ICMPv6NDOptUnknown(typ
 wrpcap(sys.argv[1], pk)
 `;
 
-function tcpdumpLines(file: string, flags: string[]): string[] {
-  const r = spawnSync('tcpdump', ['-nn', ...flags, '-r', file], { encoding: 'latin1', env: { ...process.env, TZ: 'UTC' } });
-  if (r.status !== 0) throw new Error(`tcpdump failed: ${r.stderr}`);
-  return r.stdout.split('\n').slice(0, -1);
-}
-
-function ourLines(file: string, flags: string[]): string[] {
-  const verbose = flags.join('').split('v').length - 1;
-  const printer = createPrinter({ verbose, link: flags.includes('-e') });
-  const lines: string[] = [];
-  for (const rec of readPcapSync(file)) lines.push(...printer.formatRecord(rec, false).split('\n'));
-  return lines;
-}
 
 describe.skipIf(noScapy !== undefined || noTcpdump !== undefined)(`new protocols against Scapy and tcpdump${noScapy ?? noTcpdump ? ` (skipped: ${noScapy ?? noTcpdump})` : ''}`, () => {
   const dir = mkdtempSync(join(tmpdir(), 'synack-protos-scapy-'));
