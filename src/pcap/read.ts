@@ -50,6 +50,8 @@ export interface ReadOptions {
 }
 
 const FILTERED_CHUNK_SIZE = 1024 * 1024;
+/** Something to Atomics.wait() on: a blocking sleep for the synchronous reader. */
+const PAUSE = new Int32Array(new SharedArrayBuffer(4));
 
 function readerFor(path: string, options: ReadOptions): ChunkedReader {
   const filter = typeof options.filter === 'string' ? (options.filter.trim() === '' ? undefined : compileFilter(options.filter)) : options.filter;
@@ -111,7 +113,11 @@ export function* readPcapBatchesSync(path: string, options: ReadOptions = {}): G
         bytesRead = readSync(fd, reader.buf, reader.readAt, length, null);
       } catch (err) {
         // A pipe with nothing yet to give: wait for it rather than fail (stdin from a slow writer).
-        if ((err as NodeJS.ErrnoException).code === 'EAGAIN') continue;
+        if ((err as NodeJS.ErrnoException).code === 'EAGAIN') {
+          // A non-blocking pipe: sleep a moment instead of spinning on the CPU.
+          Atomics.wait(PAUSE, 0, 0, 5);
+          continue;
+        }
         throw openError(path, err);
       }
       const records = reader.advance(bytesRead);
