@@ -99,8 +99,11 @@ export async function* readPcap(path: string, options: ReadOptions = {}): AsyncG
 /** Records in batches with blocking reads: for scripts and CLIs that have nothing else to do. */
 export function* readPcapBatchesSync(path: string, options: ReadOptions = {}): Generator<PcapRecord[], void, undefined> {
   let fd: number;
+  // Standard input is read where it is: /dev/stdin cannot be opened again when it is a socket
+  // (what a parent process's spawn() gives as a pipe).
+  const stdin = path === '-';
   try {
-    fd = openSync(fileToOpen(path), 'r');
+    fd = stdin ? 0 : openSync(fileToOpen(path), 'r');
   } catch (err) {
     throw openError(path, err);
   }
@@ -125,7 +128,7 @@ export function* readPcapBatchesSync(path: string, options: ReadOptions = {}): G
     }
     if (reader.error) throw reader.error;
   } finally {
-    closeSync(fd);
+    if (!stdin) closeSync(fd);
   }
 }
 
