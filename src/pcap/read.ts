@@ -47,6 +47,12 @@ export interface ReadOptions {
    * or one compiled with compileFilter(). Frames it rejects are skipped before any record is made.
    */
   filter?: string | CompiledFilter | undefined;
+  /**
+   * The records of a batch are used up before the next batch is asked for (printed, counted),
+   * never kept: the reader then reads into one buffer over and over, and a record's `data` is
+   * valid only until the next batch. Off by default (records may be kept).
+   */
+  transient?: boolean;
 }
 
 const FILTERED_CHUNK_SIZE = 1024 * 1024;
@@ -57,7 +63,7 @@ function readerFor(path: string, options: ReadOptions): ChunkedReader {
   const filter = typeof options.filter === 'string' ? (options.filter.trim() === '' ? undefined : compileFilter(options.filter)) : options.filter;
   // A filter keeps few records from each chunk: bigger reads then cost no memory and fewer calls.
   const chunkSize = options.chunkSize ?? (filter ? FILTERED_CHUNK_SIZE : DEFAULT_CHUNK_SIZE);
-  return new ChunkedReader(path, chunkSize, options.onInterface, filter);
+  return new ChunkedReader(path, chunkSize, options.onInterface, filter, options.transient ?? false);
 }
 
 function fileToOpen(path: string): string {
