@@ -14,6 +14,7 @@ import { writePcap } from '../pcap/pcap-writer.js';
 import { readTextFile } from './files.js';
 import { linkTypeDescription } from '../pcap/link-type-names.js';
 import { usageError } from '../wire/errors.js';
+import { packetJson } from '../show/json.js';
 import { examples, LineWriter } from './common.js';
 import { action } from './run.js';
 
@@ -97,7 +98,7 @@ export function registerBuild(program: Command): void {
     .option('--hexdump', "print a hexdump (Scapy's hexdump())")
     .option('--show', "print every field (Scapy's show2())")
     .option('--pcap <file>', 'write the packets to a capture file (pcapng when FILE ends in .pcapng or the packets need several link types)')
-    .option('--json', 'print JSON: summary, hex and command of each packet')
+    .option('--json', 'print JSON: each packet in the packet schema (time, summary, layers) with its hex, command and length')
     .addHelpText(
       'after',
       examples(
@@ -124,7 +125,11 @@ export function registerBuild(program: Command): void {
         }
         const w = new LineWriter();
         if (opts.json) {
-          w.line(JSON.stringify(list.map((p) => ({ summary: p.summary(), hex: p.bytes().toString('hex'), command: p.command(), length: p.bytes().length })), null, 2));
+          // The packet schema every --json uses (time, summary, layers), with the bytes and the text form beside it.
+          w.line(JSON.stringify(list.map((p) => {
+            const bytes = p.bytes();
+            return { ...packetJson(p), hex: bytes.toString('hex'), command: p.command(), length: bytes.length };
+          }), null, 2));
         } else if (opts.pcap && !opts.hex && !opts.hexdump && !opts.show) {
           w.line(`wrote ${list.length} packet${list.length === 1 ? '' : 's'} to ${opts.pcap}${wrote}`);
         } else {

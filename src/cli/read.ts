@@ -13,47 +13,56 @@
  * main.ts loads this module without the packet runtime (layers, link types, show hooks), so
  * whatever here dissects must import it: conversations.ts does.
  */
+import { fstatSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
-import { readPcapBatchesSync } from '../pcap/read.js';
+import { readPcapBatchesSync, recordToPacket } from '../pcap/read.js';
+import type { CompiledFilter } from '../pcap/filter/index.js';
 import type { PcapRecord } from '../pcap/record.js';
 import { linkTypeDescription } from '../pcap/link-type-names.js';
 import { createPrinter } from '../show/printer.js';
 import { examples, intOption, LineWriter, note, OutputClosed } from './common.js';
+import { addDisplayOptions, printerOptionsFor, type DisplayFlags } from './display-options.js';
 import { action } from './run.js';
 
-interface ReadOptions {
-  verbose?: number;
-  link?: boolean;
-  hex?: number;
-  absolute?: boolean;
+interface ReadOptions extends DisplayFlags {
   count?: number;
   ladder?: boolean;
   svg?: string;
   nano?: boolean;
-  quiet?: boolean;
+  lines?: boolean;
   n?: number;
   explain?: boolean;
+  json?: boolean;
 }
 
-const increase = (_: string, previous: number): number => previous + 1;
-
+/**
+ * Whether the input is a pipe or a terminal rather than a file: then each batch read is
+ * printed at once (tcpdump -r - prints packets as they arrive), not when a megabyte of lines
+ * has gathered.
+ */
+function isLiveInput(file: string): boolean {
+  try {
+    return !(file === '-' ? fstatSync(0) : statSync(file)).isFile();
+  } catch {
+    // The reader reports a missing or unreadable file in its own words.
+    return false;
+  }
+}
 
 export function registerRead(program: Command): void {
-  program
+  const command = program
     .command('read')
     .description('print a capture file as tcpdump -nn -r does; draw its TCP conversations as ladders')
     .argument('<file>', "a pcap or pcapng file ('-' for standard input)")
-    .argument('[filter...]', 'a capture filter (a subset of pcap-filter(7): host, net, port, portrange, protocols, tcp[...] tests, and/or/not)')
-    .option('-v, --verbose', 'more detail, as tcpdump -v (repeat: -vv)', increase, 0)
-    .option('-e, --link', 'print the link-layer header (tcpdump -e)')
-    .option('-x, --hex', 'hex of each packet from the network layer; -xx from the link layer', increase, 0)
-    .option('-S, --absolute', 'absolute TCP sequence numbers (tcpdump -S)')
-    .option('-n', 'accepted for tcpdump habits: synack never resolves names', increase, 0)
+    .argument('[filter...]', 'a capture filter (a subset of pcap-filter(7): host, net, port, portrange, protocols, tcp[...] tests, and/or/not)');
+  addDisplayOptions(command)
+    .option('-n', 'accepted for tcpdump habits: synack never resolves names', (_: string, n: number) => n + 1, 0)
     .option('-c, --count <n>', 'stop after this many packets (that pass the filter)', intOption('count', 1))
     .option('--nano', 'print nanosecond timestamps for nanosecond files (tcpdump --nano)')
     .option('--ladder', 'after the lines, draw each TCP conversation as a ladder')
     .option('--svg <out>', 'write each TCP conversation as an SVG ladder (OUT, or OUT-1.svg, OUT-2.svg...)')
-    .option('-q, --quiet', 'with --ladder/--svg: leave the packet lines out')
+    .option('--no-lines', 'with --ladder/--svg: leave the packet lines out')
+    .option('--json', 'each packet as one line of JSON (the packet schema of every --json: time, summary, layers)')
     .option('--explain', "under each TCP line, a plain-language note, Wireshark's analysis flags and both endpoints' states")
     .addHelpText(
       'after',
@@ -62,6 +71,8 @@ export function registerRead(program: Command): void {
         "synack read capture.pcap 'tcp port 80 and host 127.0.0.1'",
         "synack read capture.pcapng -v 'tcp[tcpflags] & (tcp-syn|tcp-fin) != 0'",
         'synack read capture.pcap -e -xx -c 10',
+        'synack read capture.pcap -X -tttt port 80',
+        'tcpdump -i lo -U -w - port 8080 | synack read -',
         'synack read handshake.pcap --ladder --svg handshake.svg',
         'synack read capture.pcap --explain',
       ),
@@ -72,19 +83,16 @@ export function registerRead(program: Command): void {
         // Compiled before the file is opened, so a mistake in it is reported first; the reader
         // tests each frame in place and makes records only of those that pass.
         const filter = filterText.trim() === '' ? undefined : (await import('../pcap/filter/index.js')).compileFilter(filterText);
-        const printerOptions = {
-          verbose: opts.verbose ?? 0,
-          link: opts.link ?? false,
-          absolute: opts.absolute ?? false,
-          hex: opts.hex === undefined || opts.hex === 0 ? undefined : opts.hex === 1 ? ('x' as const) : ('xx' as const),
-        };
+        const printerOptions = printerOptionsFor(opts);
+        if (opts.json) return printJson(file, filter, opts);
         const printer = createPrinter(printerOptions);
         // Ladders dissect packets: only they load the layers (the printer's fast path needs none).
         const conversations = opts.ladder || opts.svg ? new (await import('./conversations.js')).ConversationTable() : undefined;
-        const printLines = !(opts.quiet && conversations);
+        const printLines = !(opts.lines === false && conversations);
         const explainer = opts.explain ? await (await import('./explain-lines.js')).createExplainLines() : undefined;
         // One line per record unless -v or -x add more: then notes go after each record's lines.
-        const oneLinePerRecord = printerOptions.verbose === 0 && printerOptions.hex === undefined;
+        const oneLinePerRecord = printerOptions.verbose === 0 && printerOptions.hex === undefined && printerOptions.ascii === undefined;
+        const live = isLiveInput(file);
         const nano = opts.nano ?? false;
         const w = new LineWriter();
         let announced = false;
@@ -94,6 +102,8 @@ export function registerRead(program: Command): void {
         try {
           outer: for (const batch of readPcapBatchesSync(file, {
             filter,
+            // Lines are printed from each batch before the next is read; ladders and --explain keep packets.
+            transient: !conversations && !explainer,
             onInterface: (iface) => {
               // tcpdump announces the file once, on stderr, before the first line.
               if (announced) return;
@@ -140,6 +150,7 @@ export function registerRead(program: Command): void {
             }
             if (conversations) for (const rec of records) conversations.add(rec.data, rec.linkType, rec.seconds * 1e6 + rec.nanos / 1000);
             if (stop) break outer;
+            if (live) w.flush();
           }
           if (conversations && opts.ladder) {
             if (printLines && printed > 0) w.line('');
@@ -165,4 +176,49 @@ export function registerRead(program: Command): void {
         return 0;
       }),
     );
+}
+
+/**
+ * --json: one packet a line (JSON Lines, so a capture of any size streams), each in the packet
+ * schema every --json uses (src/show/json.ts); the summary is the line tcpdump prints without
+ * its time stamp (sequence numbers relative per flow unless -S).
+ */
+async function printJson(file: string, filter: CompiledFilter | undefined, opts: ReadOptions): Promise<number> {
+  // Dissecting needs every layer registered: only --json (and ladders) load them.
+  await import('./packet-support.js');
+  const { packetJson } = await import('../show/json.js');
+  const summaries = createPrinter({ noTimestamp: true, absolute: opts.absolute ?? false, verbose: opts.verbose ?? 0, quiet: opts.quiet ?? false });
+  const live = isLiveInput(file);
+  const w = new LineWriter();
+  const limit = opts.count ?? Infinity;
+  let printed = 0;
+  let announced = false;
+  try {
+    outer: for (const batch of readPcapBatchesSync(file, {
+      filter,
+      onInterface: (iface) => {
+        if (announced) return;
+        announced = true;
+        note(`reading from file ${file}, link-type ${linkTypeDescription(iface.linkType)}, snapshot length ${iface.snaplen || 262144}\n`);
+      },
+    })) {
+      for (const rec of batch) {
+        if (printed >= limit) break outer;
+        printed++;
+        w.line(JSON.stringify(packetJson(recordToPacket(rec), summaries.formatRecord(rec))));
+      }
+      if (live) w.flush();
+      if (printed >= limit) break;
+    }
+    w.flush();
+  } catch (err) {
+    if (err instanceof OutputClosed) return 0;
+    try {
+      w.flush();
+    } catch {
+      // The reader is gone; the error below is what matters.
+    }
+    throw err;
+  }
+  return 0;
 }

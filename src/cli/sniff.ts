@@ -17,23 +17,21 @@ import { action } from './run.js';
 import { SynackError, usageError } from '../wire/errors.js';
 import { compileFilter } from '../pcap/filter/index.js';
 import { checkIface } from './send.js';
+import { addDisplayOptions, printerOptionsFor, type DisplayFlags } from './display-options.js';
+import { packetJson } from '../show/json.js';
+import { dissect } from '../packet/dissect.js';
 
-interface SniffOptions {
+interface SniffOptions extends DisplayFlags {
   iface?: string;
   count?: number;
   duration?: number;
   write?: string;
-  verbose?: number;
-  link?: boolean;
-  hex?: number;
-  absolute?: boolean;
   ladder?: boolean;
   n?: number;
   explain?: boolean;
+  json?: boolean;
   I?: string;
 }
-
-const increase = (_: string, previous: number): number => previous + 1;
 
 /**
  * Opens a capture; when libpcap rejects the filter with its bare "syntax error", the filter is
@@ -49,19 +47,17 @@ function openCapture(...args: ConstructorParameters<typeof Capture>): Capture {
 }
 
 export function registerSniff(program: Command): void {
-  program
+  const command = program
     .command('sniff')
     .description('capture live packets and print them as tcpdump -nn does')
-    .argument('[filter...]', "a capture filter in pcap-filter(7) syntax, e.g. 'tcp port 80'")
+    .argument('[filter...]', "a capture filter in pcap-filter(7) syntax, e.g. 'tcp port 80'");
+  addDisplayOptions(command)
     .option('-i, --iface <name>', "interface to capture on (default 'any')")
     .option('-c, --count <n>', 'stop after this many packets', intOption('count', 1))
     .option('--duration <time>', 'stop after this long: seconds, or 500ms, 2m', durationOption())
     .option('-w, --write <file>', 'write the packets to a pcap file instead of printing them')
-    .option('-v, --verbose', 'more detail, as tcpdump -v (repeat: -vv)', increase, 0)
-    .option('-e, --link', 'print the link-layer header')
-    .option('-x, --hex', 'hex of each packet from the network layer; -xx from the link layer', increase, 0)
-    .option('-S, --absolute', 'absolute TCP sequence numbers')
-    .option('-n', 'accepted for tcpdump habits: synack never resolves names', increase, 0)
+    .option('-n', 'accepted for tcpdump habits: synack never resolves names', (_: string, n: number) => n + 1, 0)
+    .option('--json', 'each packet as one line of JSON (the packet schema of every --json: time, summary, layers)')
     .option('--ladder', 'when the capture ends, draw each TCP conversation as a ladder')
     .option('--explain', "under each TCP line, a plain-language note, Wireshark's analysis flags and both endpoints' states")
     .addOption(new Option('-I <name>', "hping3's interface flag, answered with tcpdump's -i").hideHelp())
@@ -70,6 +66,8 @@ export function registerSniff(program: Command): void {
       examples(
         'sudo synack sniff -i lo tcp port 8080',
         "sudo synack sniff -i lo -c 10 -v 'tcp[tcpflags] & tcp-syn != 0'",
+        'sudo synack sniff -i lo -A -t port 8080',
+        'sudo synack sniff -i lo -c 5 --json port 8080',
         'sudo synack sniff -i lo --duration 5 -w capture.pcap',
         'sudo synack sniff -i lo port 8080 -c 11 --ladder',
       ),
@@ -82,12 +80,9 @@ export function registerSniff(program: Command): void {
         // Checked first: libpcap would print its own warning about a missing device on stderr.
         if (iface !== 'any') checkIface(iface);
         const filter = filterWords.join(' ');
-        const printer = createPrinter({
-          verbose: opts.verbose ?? 0,
-          link: opts.link ?? false,
-          absolute: opts.absolute ?? false,
-          hex: !opts.hex ? undefined : opts.hex === 1 ? 'x' : 'xx',
-        });
+        const printer = createPrinter(printerOptionsFor(opts));
+        // --json: the summary is the line without its time stamp (the time is a field of its own).
+        const summaries = opts.json ? createPrinter({ noTimestamp: true, absolute: opts.absolute ?? false, verbose: opts.verbose ?? 0, quiet: opts.quiet ?? false }) : undefined;
         const conversations = opts.ladder ? new ConversationTable() : undefined;
         const explainer = opts.explain ? await (await import('./explain-lines.js')).createExplainLines() : undefined;
         const lines = new LineWriter(1, 64 * 1024);
@@ -106,7 +101,11 @@ export function registerSniff(program: Command): void {
             const sec = Math.floor(time / 1e6);
             const frac = Math.floor(time - sec * 1e6);
             if (writer) writer.write(data, Math.floor(time));
-            else lines.line(printer.format({ data, linkType, sec, frac }));
+            else if (summaries) {
+              const p = dissect(data, linkType);
+              p.time = time;
+              lines.line(JSON.stringify(packetJson(p, summaries.format({ data, linkType, sec, frac }))));
+            } else lines.line(printer.format({ data, linkType, sec, frac }));
             if (explainer && !writer) {
               const line = explainer.line({ data, linkType, seconds: sec, nanos: frac * 1000 });
               if (line !== undefined) lines.line(line);

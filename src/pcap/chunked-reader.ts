@@ -35,8 +35,16 @@ export class ChunkedReader {
 
   private readonly filter: CompiledFilter | undefined;
 
-  constructor(file: string, chunkSize = DEFAULT_CHUNK_SIZE, onInterface?: InterfaceListener, filter?: CompiledFilter) {
+  /**
+   * Records are used up before the next read (a printer): their bytes may be read over, so the
+   * one buffer is filled again and again instead of a fresh one per chunk (no page faults, no
+   * garbage: memory stays at one chunk).
+   */
+  private readonly transient: boolean;
+
+  constructor(file: string, chunkSize = DEFAULT_CHUNK_SIZE, onInterface?: InterfaceListener, filter?: CompiledFilter, transient = false) {
     this.file = file;
+    this.transient = transient;
     this.filter = filter;
     this.chunkSize = Math.max(4096, chunkSize);
     this.onInterface = onInterface;
@@ -77,7 +85,7 @@ export class ChunkedReader {
       // A filter keeps few records of a chunk: copying them lets the chunk be read into again,
       // where pinning it would cost a fresh chunk (and its page faults) per match.
       for (const rec of records) rec.data = Buffer.from(rec.data);
-    } else if (records.length > 0) this.pinned = true;
+    } else if (records.length > 0 && !this.transient) this.pinned = true;
     if (this.parser.error) {
       this.error = this.parser.error;
       this.done = true;

@@ -78,13 +78,15 @@ export class PcapParser implements RecordParser {
       // Plain byte reads: Buffer's readUInt32* validate their argument on every call, and
       // this loop runs once per packet of the file.
       let seconds: number, fraction: number, caplen: number, origLen: number;
+      // Seconds are signed 32-bit, as libpcap reads them (bpf_int32): past 2038 a pcap time is
+      // before 1970, which tcpdump prints as [Error converting time].
       if (le) {
-        seconds = u32le(buf, off);
+        seconds = u32le(buf, off) | 0;
         fraction = u32le(buf, off + 4);
         caplen = u32le(buf, off + 8);
         origLen = u32le(buf, off + 12);
       } else {
-        seconds = u32be(buf, off);
+        seconds = u32be(buf, off) | 0;
         fraction = u32be(buf, off + 4);
         caplen = u32be(buf, off + 8);
         origLen = u32be(buf, off + 12);

@@ -47,15 +47,23 @@ export interface ReadOptions {
    * or one compiled with compileFilter(). Frames it rejects are skipped before any record is made.
    */
   filter?: string | CompiledFilter | undefined;
+  /**
+   * The records of a batch are used up before the next batch is asked for (printed, counted),
+   * never kept: the reader then reads into one buffer over and over, and a record's `data` is
+   * valid only until the next batch. Off by default (records may be kept).
+   */
+  transient?: boolean;
 }
 
 const FILTERED_CHUNK_SIZE = 1024 * 1024;
+/** Something to Atomics.wait() on: a blocking sleep for the synchronous reader. */
+const PAUSE = new Int32Array(new SharedArrayBuffer(4));
 
 function readerFor(path: string, options: ReadOptions): ChunkedReader {
   const filter = typeof options.filter === 'string' ? (options.filter.trim() === '' ? undefined : compileFilter(options.filter)) : options.filter;
   // A filter keeps few records from each chunk: bigger reads then cost no memory and fewer calls.
   const chunkSize = options.chunkSize ?? (filter ? FILTERED_CHUNK_SIZE : DEFAULT_CHUNK_SIZE);
-  return new ChunkedReader(path, chunkSize, options.onInterface, filter);
+  return new ChunkedReader(path, chunkSize, options.onInterface, filter, options.transient ?? false);
 }
 
 function fileToOpen(path: string): string {
@@ -97,8 +105,11 @@ export async function* readPcap(path: string, options: ReadOptions = {}): AsyncG
 /** Records in batches with blocking reads: for scripts and CLIs that have nothing else to do. */
 export function* readPcapBatchesSync(path: string, options: ReadOptions = {}): Generator<PcapRecord[], void, undefined> {
   let fd: number;
+  // Standard input is read where it is: /dev/stdin cannot be opened again when it is a socket
+  // (what a parent process's spawn() gives as a pipe).
+  const stdin = path === '-';
   try {
-    fd = openSync(fileToOpen(path), 'r');
+    fd = stdin ? 0 : openSync(fileToOpen(path), 'r');
   } catch (err) {
     throw openError(path, err);
   }
@@ -111,7 +122,11 @@ export function* readPcapBatchesSync(path: string, options: ReadOptions = {}): G
         bytesRead = readSync(fd, reader.buf, reader.readAt, length, null);
       } catch (err) {
         // A pipe with nothing yet to give: wait for it rather than fail (stdin from a slow writer).
-        if ((err as NodeJS.ErrnoException).code === 'EAGAIN') continue;
+        if ((err as NodeJS.ErrnoException).code === 'EAGAIN') {
+          // A non-blocking pipe: sleep a moment instead of spinning on the CPU.
+          Atomics.wait(PAUSE, 0, 0, 5);
+          continue;
+        }
         throw openError(path, err);
       }
       const records = reader.advance(bytesRead);
@@ -119,7 +134,7 @@ export function* readPcapBatchesSync(path: string, options: ReadOptions = {}): G
     }
     if (reader.error) throw reader.error;
   } finally {
-    closeSync(fd);
+    if (!stdin) closeSync(fd);
   }
 }
 

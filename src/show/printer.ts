@@ -9,7 +9,7 @@
 import { PrintContext } from './tcpdump/context.js';
 import { TCPFlowTable } from './tcpdump/tcp-flows.js';
 import { invalidHeader, printFrame } from './tcpdump/frame.js';
-import { hexLines } from './tcpdump/hex.js';
+import { asciiText, hexAsciiLines, hexLines } from './tcpdump/hex.js';
 import type { Packet } from '../packet/packet.js';
 import { packetFrame } from './packet-frame.js';
 
@@ -20,10 +20,31 @@ export interface PrinterOptions {
   verbose?: boolean | number;
   /** -e: the link-layer header. */
   link?: boolean;
-  /** -x (from the network layer) or -xx (the whole frame): hex lines after each packet. */
-  hex?: 'x' | 'xx';
-  /** Leave the timestamp out (what summary() prints). */
+  /**
+   * Hex lines after each packet: -x (from the network layer) or -xx (the whole frame); -X and
+   * -XX add the ASCII column (tcpdump's hex_and_ascii_print).
+   */
+  hex?: 'x' | 'xx' | 'X' | 'XX';
+  /** -A (from the network layer) or -AA (the whole frame): the bytes as text after each packet. -x/-X win, as in tcpdump. */
+  ascii?: 'A' | 'AA';
+  /** -q: tcpdump's quick output (`tcp 0` for a segment, short link-layer types). */
+  quiet?: boolean;
+  /** Leave the timestamp out (what summary() prints); the same as timestamps: 'none'. */
   noTimestamp?: boolean;
+  /** How each line's time is printed: tcpdump's default and its -t, -tt, -ttt, -tttt, -ttttt. */
+  timestamps?: TimestampStyle;
+}
+
+/**
+ * tcpdump's time stamp styles: 'time' HH:MM:SS.ffffff (local time, the default), 'none' (-t),
+ * 'epoch' seconds.ffffff (-tt), 'delta' since the previous packet (-ttt), 'date'
+ * YYYY-MM-DD HH:MM:SS.ffffff (-tttt), 'since-first' since the first packet (-ttttt).
+ */
+export type TimestampStyle = 'time' | 'none' | 'epoch' | 'delta' | 'date' | 'since-first';
+
+/** The style tcpdump gives N -t flags (0 to 5); undefined beyond, which tcpdump refuses. */
+export function timestampStyleFor(tFlags: number): TimestampStyle | undefined {
+  return (['time', 'none', 'epoch', 'delta', 'date', 'since-first'] as const)[tFlags];
 }
 
 /** A frame as a capture file holds it. */
@@ -87,9 +108,10 @@ const LAST_CONVERTIBLE_SECOND = 67768036191676800;
 
 class LocalClock {
   private block = NaN;
-  private offset = 0;
+  /** The local-time offset (seconds east of UTC) of the last second hms() converted. */
+  offset = 0;
   private second = NaN;
-  private readonly prefix = new Uint8Array(9);
+  private readonly prefix = new Uint8Array(8);
 
   /** HH:MM:SS for seconds since the epoch, in the local time zone. */
   hms(sec: number): string {
@@ -109,32 +131,111 @@ class LocalClock {
   /** Appends `HH:MM:SS.ffffff ` (nine fraction digits when `nano`). */
   write(c: PrintContext, sec: number, frac: number, nano: boolean): void {
     // A time before the epoch (libpcap's unsigned sum wraps) or past gmtime's years: as tcpdump.
-    if (!(sec >= 0 && sec <= LAST_CONVERTIBLE_SECOND)) return c.w('[Error converting time] ');
+    if (!convertible(sec)) return c.w('[Error converting time] ');
     const prefix = this.prefix;
     if (sec !== this.second) {
       this.second = sec;
-      const text = this.hms(sec) + '.';
-      for (let i = 0; i < 9; i++) prefix[i] = text.charCodeAt(i);
+      const text = this.hms(sec);
+      for (let i = 0; i < 8; i++) prefix[i] = text.charCodeAt(i);
     }
-    c.room(9);
+    c.room(8);
     const o = c.out;
     const p = c.pos;
-    for (let i = 0; i < 9; i++) o[p + i] = prefix[i]!;
-    c.pos = p + 9;
-    const width = nano ? 9 : 6;
-    if (frac >= 0 && frac < POW10[width]! && frac === Math.floor(frac)) c.wpad(frac, width);
-    else c.w(String(frac));
+    for (let i = 0; i < 8; i++) o[p + i] = prefix[i]!;
+    c.pos = p + 8;
+    writeFraction(c, frac, nano);
     c.wc(32);
+  }
+
+  /** -tt: `seconds.ffffff `. */
+  writeEpoch(c: PrintContext, sec: number, frac: number, nano: boolean): void {
+    if (!convertible(sec)) return c.w('[Error converting time] ');
+    c.wn(sec);
+    writeFraction(c, frac, nano);
+    c.wc(32);
+  }
+
+  /** -tttt: `YYYY-MM-DD HH:MM:SS.ffffff ` in local time (strftime's %Y-%m-%d %H:%M:%S). */
+  writeDate(c: PrintContext, sec: number, frac: number, nano: boolean): void {
+    if (!convertible(sec)) return c.w('[Error converting time] ');
+    const hms = this.hms(sec);
+    // hms() has just looked up the offset for this second's quarter hour.
+    const day = new Date((sec + this.offset) * 1000);
+    const year = day.getUTCFullYear();
+    c.w((year < 1000 ? String(year).padStart(4, '0') : String(year)) + '-' + PAD2[day.getUTCMonth() + 1]! + '-' + PAD2[day.getUTCDate()]! + ' ' + hms);
+    writeFraction(c, frac, nano);
+    c.wc(32);
+  }
+}
+
+/** Whether tcpdump converts this second to a date (see LAST_CONVERTIBLE_SECOND). */
+function convertible(sec: number): boolean {
+  return sec >= 0 && sec <= LAST_CONVERTIBLE_SECOND;
+}
+
+/** `.ffffff` (nine digits when `nano`). */
+function writeFraction(c: PrintContext, frac: number, nano: boolean): void {
+  c.wc(0x2e);
+  const width = nano ? 9 : 6;
+  if (frac >= 0 && frac < POW10[width]! && frac === Math.floor(frac)) c.wpad(frac, width);
+  else c.w(String(frac));
+}
+
+/**
+ * -ttt and -ttttt: the time since a reference packet (the previous one, or the first one) as
+ * ` HH:MM:SS.ffffff ` in UTC, with '-' instead of the space when time went backwards. As in
+ * tcpdump, a reference of exactly 0.000000 counts as none yet (the next packet becomes it), and
+ * whole days fall out of the HH:MM:SS.
+ */
+class DeltaClock {
+  private refSec = 0;
+  private refFrac = 0;
+
+  constructor(private readonly sinceFirst: boolean) {}
+
+  write(c: PrintContext, sec: number, frac: number, nano: boolean): void {
+    if (this.refSec === 0 && this.refFrac === 0) {
+      this.refSec = sec;
+      this.refFrac = frac;
+    }
+    const unit = nano ? 1e9 : 1e6;
+    const negative = sec < this.refSec || (sec === this.refSec && frac < this.refFrac);
+    let dsec = negative ? this.refSec - sec : sec - this.refSec;
+    let dfrac = negative ? this.refFrac - frac : frac - this.refFrac;
+    if (dfrac < 0) {
+      dfrac += unit;
+      dsec--;
+    }
+    c.wc(negative ? 0x2d : 0x20);
+    // gmtime() of the difference; a difference tcpdump's ts_date_hmsfrac_print cannot take errs as there.
+    if (dsec >= 0x80000000) c.w('[Error converting time]');
+    else {
+      const day = dsec % 86400;
+      c.w(PAD2[Math.floor(day / 3600)]! + ':' + PAD2[Math.floor((day % 3600) / 60)]! + ':' + PAD2[day % 60]!);
+      writeFraction(c, dfrac, nano);
+    }
+    c.wc(32);
+    if (!this.sinceFirst) {
+      this.refSec = sec;
+      this.refFrac = frac;
+    }
+  }
+
+  reset(): void {
+    this.refSec = 0;
+    this.refFrac = 0;
   }
 }
 
 export function createPrinter(options: PrinterOptions = {}): Printer {
   const verbose = options.verbose === true ? 1 : options.verbose === false || options.verbose === undefined ? 0 : options.verbose;
   const flows = new TCPFlowTable();
-  const ctx = new PrintContext({ verbose, absolute: options.absolute ?? false, link: options.link ?? false }, flows);
+  const ctx = new PrintContext({ verbose, absolute: options.absolute ?? false, link: options.link ?? false, quiet: options.quiet ?? false }, flows);
   const clock = new LocalClock();
+  const style: TimestampStyle = options.noTimestamp ? 'none' : (options.timestamps ?? 'time');
+  const delta = style === 'delta' || style === 'since-first' ? new DeltaClock(style === 'since-first') : undefined;
   const hex = options.hex;
-  const stamp = !options.noTimestamp;
+  const ascii = options.ascii;
 
   /** Appends one frame's text (no newline) to ctx.out. */
   function write(data: Buffer, linkType: number, sec: number, frac: number, nano: boolean, wireLength: number): void {
@@ -142,10 +243,22 @@ export function createPrinter(options: PrinterOptions = {}): Printer {
     const invalid = invalidHeader(caplen, wireLength);
     // tcpdump prints an impossible record header alone: no timestamp, no hex.
     if (invalid !== undefined) return ctx.w(invalid);
-    if (stamp) clock.write(ctx, sec, frac, nano);
+    if (style === 'time') clock.write(ctx, sec, frac, nano);
+    else if (style !== 'none') {
+      if (delta) delta.write(ctx, sec, frac, nano);
+      else if (style === 'epoch') clock.writeEpoch(ctx, sec, frac, nano);
+      else clock.writeDate(ctx, sec, frac, nano);
+    }
     const hdrlen = printFrame(ctx, data, caplen, wireLength, linkType);
-    if (hex === 'xx') ctx.w(hexLines(data, 0, caplen, '\n\t'));
-    else if (hex === 'x' && caplen > hdrlen) ctx.w(hexLines(data, hdrlen, caplen - hdrlen, '\n\t'));
+    if (hex === undefined && ascii === undefined) return;
+    // print.c's order: -X, then -x, then -A; the doubled letter starts at the link header, the
+    // single one after it, and prints nothing when the frame is only a link header.
+    const whole = hex === 'xx' || hex === 'XX' || (hex === undefined && ascii === 'AA');
+    const start = whole ? 0 : hdrlen;
+    if (caplen <= start) return;
+    if (hex === 'X' || hex === 'XX') ctx.w(hexAsciiLines(data, start, caplen - start, '\n\t'));
+    else if (hex !== undefined) ctx.w(hexLines(data, start, caplen - start, '\n\t'));
+    else ctx.w(asciiText(data, start, caplen - start));
   }
 
   function line(data: Buffer, linkType: number, sec: number, frac: number, nano: boolean, wireLength: number): string {
@@ -182,6 +295,7 @@ export function createPrinter(options: PrinterOptions = {}): Printer {
     },
     reset(): void {
       flows.clear();
+      delta?.reset();
     },
   };
 }

@@ -16,6 +16,8 @@ export interface PrintOptions {
   absolute: boolean;
   /** -e: the link-layer header. */
   link: boolean;
+  /** -q: tcpdump's quick output (`tcp N` for TCP, no port dissectors, short link types). */
+  quiet?: boolean;
 }
 
 /**

@@ -50,3 +50,22 @@ export function hexAsciiLines(b: Uint8Array, off: number, length: number, indent
 function graph(ch: number): string {
   return ch > 0x20 && ch < 0x7f ? String.fromCharCode(ch) : '.';
 }
+
+/**
+ * tcpdump's ascii_print (-A): a newline, then the bytes as text: printable ASCII, tabs, spaces
+ * and newlines as they are, anything else as '.', and a carriage return left out before a
+ * newline (and, as tcpdump's test reads, when it is one of the last two bytes).
+ */
+export function asciiText(b: Uint8Array, off: number, length: number): string {
+  let s = '\n';
+  const end = off + length;
+  for (let p = off; p < end; p++) {
+    const ch = b[p]!;
+    if (ch === 0x0d) {
+      // After the CR, end - p - 1 bytes are left; tcpdump prints '.' only when more than one is.
+      if (end - p - 1 > 1 && b[p + 1] !== 0x0a) s += '.';
+    } else if ((ch > 0x20 && ch < 0x7f) || ch === 0x09 || ch === 0x20 || ch === 0x0a) s += String.fromCharCode(ch);
+    else s += '.';
+  }
+  return s;
+}

@@ -10,7 +10,12 @@ import { printIPv6 } from './ip6.js';
 import { printARP } from './arp.js';
 import { hexAsciiLines } from './hex.js';
 
-function typeText(type: number): string {
+function typeText(type: number, quiet = false): string {
+  // -q names the type alone (print-ether.c's ether_type_print).
+  if (quiet) {
+    const name = ethertypeName(type);
+    return name === 'Unknown' ? 'Unknown Ethertype (0x' + HEX2[type >> 8] + HEX2[type & 0xff] + ')' : name;
+  }
   return 'ethertype ' + ethertypeName(type) + ' (0x' + HEX2[type >> 8] + HEX2[type & 0xff] + ')';
 }
 
@@ -61,7 +66,7 @@ export function printEther(c: PrintContext, length: number, caplen: number): num
     }
     if (e) {
       const tag = c.u16(p);
-      c.w(typeText(type));
+      c.w(typeText(type, c.opts.quiet));
       if (!printedLength) {
         c.w(', length ' + length + ': ');
         printedLength = true;
@@ -80,10 +85,10 @@ export function printEther(c: PrintContext, length: number, caplen: number): num
     c.w('LLC, dsap/ssap unknown');
     return hdrlen;
   }
-  if (e) c.w(typeText(type) + (printedLength ? ', ' : ', length ' + length + ': '));
+  if (e) c.w(typeText(type, c.opts.quiet) + (printedLength ? ', ' : ', length ' + length + ': '));
   c.linkHeader = hdrlen;
   if (!printEthertype(c, type, p, len)) {
-    if (!e) c.w(c.mac(6) + ' > ' + c.mac(0) + ', ' + typeText(type) + ', length ' + length + ': ');
+    if (!e) c.w(c.mac(6) + ' > ' + c.mac(0) + ', ' + typeText(type, c.opts.quiet) + ', length ' + length + ': ');
     defaultPrint(c, p, cap);
   }
   return hdrlen;
@@ -106,15 +111,22 @@ export function printNull(c: PrintContext, length: number, caplen: number, netwo
   const b = c.b;
   let family = networkOrder ? c.u32(0) : b.readUInt32LE(0);
   if (!networkOrder && (family & 0xffff0000) !== 0) family = c.u32(0);
-  if (c.opts.link) c.w((family === 2 ? 'AF IPv4' : family === 24 || family === 28 || family === 30 ? 'AF IPv6' : 'AF Unknown') + ' (' + family + '), length ' + length + ': ');
+  if (c.opts.link) c.w(nullHeader(family, c.opts.quiet ?? false) + ', length ' + length + ': ');
   c.linkHeader = 4;
   if (family === 2) printIPv4(c, 4, length - 4);
   else if (family === 24 || family === 28 || family === 30 || family === 10) printIPv6(c, 4, length - 4);
   else {
-    if (!c.opts.link) c.w('AF Unknown (' + family + '), length ' + length + ': ');
+    if (!c.opts.link) c.w(nullHeader(family, c.opts.quiet ?? false) + ', length ' + length + ': ');
     defaultPrint(c, 4, caplen - 4);
   }
   return 4;
+}
+
+/** null_hdr_print's family: `AF IPv4 (2)`, or with -q `IPv4` (`Unknown AF 7`). */
+function nullHeader(family: number, quiet: boolean): string {
+  const name = family === 2 ? 'IPv4' : family === 24 || family === 28 || family === 30 ? 'IPv6' : undefined;
+  if (quiet) return name ?? 'Unknown AF ' + family;
+  return 'AF ' + (name ?? 'Unknown') + ' (' + family + ')';
 }
 
 const SLL_TYPES: Record<number, string> = { 0: 'In', 1: 'B', 2: 'M', 3: 'P', 4: 'Out' };
@@ -140,7 +152,8 @@ export function printSLL(c: PrintContext, length: number, caplen: number, v2: bo
       for (let i = 0; i < Math.min(halen, 8); i++) a += (i ? ':' : '') + HEX2[c.u8(addrOff + i)];
       c.w(a + ' ');
     }
-    c.w(typeText(proto) + ', length ' + length + ': ');
+    // -q leaves the protocol and the length out (print-sll.c).
+    if (!c.opts.quiet) c.w(typeText(proto) + ', length ' + length + ': ');
   }
   c.linkHeader = hdr;
   if (!printEthertype(c, proto, hdr, length - hdr)) {

@@ -91,6 +91,13 @@ export function printTCP(c: PrintContext, off: number, length: number, ip: IPInf
   const win = (b[off + 14]! << 8) | b[off + 15]!;
   const urp = (b[off + 18]! << 8) | b[off + 19]!;
   const flags = b[off + 13]!;
+  if (c.opts.quiet) {
+    // -q: the payload length only (no flags, sequence numbers or options; no flow state kept).
+    c.w('tcp ');
+    c.wn((length - hlen) >>> 0);
+    if (hlen > length) c.w(' [bad hdr length ' + hlen + ' - too long, > ' + length + ']');
+    return;
+  }
   c.w(FLAG_TEXT[flags]!);
 
   let rev = false;
