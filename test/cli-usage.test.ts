@@ -2,11 +2,12 @@
  * Usage errors: each bad invocation exits 2 with exactly one line on stderr, no stack trace,
  * and nothing on stdout.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt, isRoot, synack } from './helpers/cli.js';
+import { BIN, ensureBuilt, isRoot, synack } from './helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'synack-cli-usage-'));
 const textFile = join(dir, 'notes.txt');
@@ -97,6 +98,18 @@ describe('help', () => {
       expect(r.code).toBe(0);
       expect(r.stdout).toContain('Examples:');
       expect(r.stdout).toContain(`synack ${cmd}`);
+    });
+  }
+});
+
+// `synack X --help | head -1`: the reader closing the pipe early is not an error (as for tcpdump).
+describe('output into a pipe closed early', () => {
+  for (const command of ['', 'read', 'sniff', 'scan', 'handshake']) {
+    it(`synack ${command} --help | head -c 1 exits 0 with nothing on stderr`, () => {
+      const line = `"${process.execPath}" "${BIN}" ${command} --help | head -c 1 >/dev/null`;
+      const r = spawnSync('bash', ['-o', 'pipefail', '-c', line], { encoding: 'utf8' });
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
     });
   }
 });

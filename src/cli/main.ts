@@ -80,7 +80,19 @@ export function buildProgram(): Promise<Command> {
   return programWith(COMMANDS);
 }
 
+/**
+ * A reader that stops early (`synack read --help | head -1`) closes the pipe under commander's
+ * help text or a command's last lines: that is the reader's choice, not an error, as for tcpdump.
+ */
+function endQuietlyWhenOutputCloses(): void {
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+}
+
 export async function main(argv: string[]): Promise<void> {
+  endQuietlyWhenOutputCloses();
   try {
     const program = await programWith(commandsFor(argv.slice(2)));
     for (const cmd of program.commands) cmd.exitOverride();
