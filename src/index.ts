@@ -37,6 +37,11 @@ export { CookedLinuxLayer, CookedLinuxV2Layer, type CookedLinuxFields, type Cook
 export { LoopbackLayer, type LoopbackFields } from './layers/loopback.js';
 export { UDPLayer, UDPerrorLayer, type UDPFields } from './layers/udp.js';
 export { ICMPLayer, ICMPerrorLayer, ICMP_TYPES, ICMP_CODES, type ICMPFields } from './layers/icmp.js';
+export {
+  DNSLayer, DNSQRLayer, DNSRRLayer, DNSRRSOALayer, DNSRRMXLayer, DNSRRSRVLayer, DNSRROPTLayer, EDNS0TLVLayer, DNSRecordLayer,
+  type DNSFields, type DNSQRFields, type DNSRRFields,
+} from './layers/dns.js';
+export { Dot1QLayer, Dot1ADLayer, type Dot1QFields } from './layers/dot1q.js';
 export { SynackError } from './wire/errors.js';
 export { internetChecksum } from './wire/checksum.js';
 export {

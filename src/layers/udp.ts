@@ -7,7 +7,7 @@
 import type { FieldSpec } from './field.js';
 import { computedInt, defaultsOf, fieldStarts, intField } from './field.js';
 import { Layer, type BuildContext, type DecodeContext, type Decoded, type FieldValues } from './layer.js';
-import { bind, registerLayer } from './registry.js';
+import { bind, portBound, registerLayer } from './registry.js';
 import { IPerrorLayer, IPv4Layer } from './ipv4.js';
 import { IPerror6Layer, IPv6Layer } from './ipv6.js';
 import { upperLayerChecksum, verifyUpperChecksum } from '../wire/checksum.js';
@@ -108,7 +108,7 @@ export class UDPLayer extends Layer<UDPFields> {
     if (!ctx.quoted && f.chksum !== 0 && len >= UDP_HEADER && !cutShortBelow(ctx)) {
       layer.checksumValid = verifyUpperChecksum(buf, off, payloadEnd, ctx, IPPROTO_UDP);
     }
-    return { layer, payloadStart: off + UDP_HEADER, payloadEnd };
+    return { layer, payloadStart: off + UDP_HEADER, payloadEnd, next: portBound(layer.layerClass, f.dport, f.sport) };
   }
 
   /** Direction-free key: the two ports, smaller first, so a reply keys like its request. */
