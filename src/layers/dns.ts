@@ -634,6 +634,21 @@ export class DNSLayer extends Layer<DNSFields> {
   static readonly layerName: string = 'DNS';
   static readonly fieldSpecs = dnsFields;
   private built: Buffer | undefined;
+  /**
+   * The bytes a dissected message came from (TCP's length prefix included when `wireTCP`), and
+   * a fingerprint of the fields read from them. Scapy rebuilds a read message uncompressed;
+   * here it rebuilds to the bytes it came from (compression pointers, odd labels and all)
+   * until a field changes, which is what a capture rewritten untouched must give.
+   */
+  declare wire?: Buffer;
+  declare wireKey?: string;
+  declare wireTCP?: boolean;
+
+  /** The read bytes, when nothing was changed since they were read. */
+  private unchangedWire(tcp: boolean): Buffer | undefined {
+    if (this.wire === undefined || this.wireTCP !== tcp) return undefined;
+    return fingerprint(this) === this.wireKey ? this.wire : undefined;
+  }
 
   protected override normalize(fields: Partial<DNSFields>): Partial<DNSFields> {
     if (fields.qd !== undefined) fields.qd = recordList(fields.qd, 'DNS qd', QUESTION_CLASSES) as DNSQRLayer[];
@@ -669,14 +684,27 @@ export class DNSLayer extends Layer<DNSFields> {
   }
 
   headerLength(ctx: BuildContext, index: number): number {
+    const tcp = this.overTCP(ctx, index);
+    const wire = this.unchangedWire(tcp);
+    if (wire) {
+      this.built = wire;
+      return wire.length;
+    }
     this.built = this.messageBytes();
-    return this.built.length + (this.overTCP(ctx, index) ? 2 : 0);
+    return this.built.length + (tcp ? 2 : 0);
   }
 
   encode(out: Buffer, off: number, _payloadLength: number, ctx: BuildContext, index: number): void {
+    const tcp = this.overTCP(ctx, index);
+    const wire = this.unchangedWire(tcp);
+    if (wire) {
+      wire.copy(out, off);
+      this.built = undefined;
+      return;
+    }
     const msg = this.built ?? this.messageBytes();
     this.built = undefined;
-    if (this.overTCP(ctx, index)) {
+    if (tcp) {
       out.writeUInt16BE((this.fields.length ?? msg.length) & 0xffff, off);
       off += 2;
     }
@@ -710,6 +738,15 @@ export class DNSLayer extends Layer<DNSFields> {
     const norm = (n: unknown): string => String(n ?? '').toLowerCase().replace(/\.$/, '');
     return norm(mine.fields.qname) === norm(theirs.fields.qname ?? 'www.example.com') && (mine.fields.qtype ?? 1) === (theirs.fields.qtype ?? 1);
   }
+}
+
+/** Every field of a layer and of the records inside it, as one string: what changed since reading shows in it. */
+function fingerprint(layer: Layer): string {
+  return JSON.stringify(layer.fields, (_key, v: unknown) => {
+    if (v instanceof Layer) return { n: v.name, f: v.fields };
+    if (v && typeof v === 'object' && (v as { type?: unknown }).type === 'Buffer' && Array.isArray((v as { data?: unknown }).data)) return 'b' + Buffer.from((v as { data: number[] }).data).toString('hex');
+    return v;
+  });
 }
 
 function decodeMessage(buf: Buffer, off: number, end: number, tcp: boolean): Decoded {
@@ -765,6 +802,9 @@ function decodeMessage(buf: Buffer, off: number, end: number, tcp: boolean): Dec
     sections.push(list);
   }
   [f.an, f.ns, f.ar] = sections as [DNSRecordLayer[], DNSRecordLayer[], DNSRecordLayer[]];
+  layer.wire = Buffer.from(buf.subarray(off, pos));
+  layer.wireTCP = tcp;
+  layer.wireKey = fingerprint(layer);
   return { layer, payloadStart: pos, payloadEnd: end, next: RawLayer };
 }
 

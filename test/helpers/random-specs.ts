@@ -255,13 +255,14 @@ class SpecBuilder {
    * A DNS message with at most one record per section: Scapy 2.5 chains records with '/'
    * (a list keeps only its first), which the text form takes in a list instead.
    */
-  dnsLayer(): void {
+  dnsLayer(overTCP: boolean): void {
     const r = this.rng;
     const args: string[] = [`id=${r.int(0, 0xffff)}`];
     for (const bit of ['qr', 'aa', 'tc', 'rd', 'ra', 'z', 'ad', 'cd']) if (r.chance(0.3)) args.push(`${bit}=${r.int(0, 1)}`);
     if (r.chance(0.2)) args.push(`opcode=${r.int(0, 5)}`);
     if (r.chance(0.2)) args.push(`rcode=${r.int(0, 5)}`);
-    if (r.chance(0.8)) {
+    // Over TCP a message shorter than 14 bytes (no question, no record) is not DNS to Scapy: give one.
+    if (overTCP || r.chance(0.8)) {
       args.push(`qd=DNSQR(qname=${pyStr(this.dnsName())},qtype=${r.pick([1, 28, 5, 15, 16, 33, 255])}${r.chance(0.2) ? `,qclass=${r.pick([1, 3, 255])}` : ''})`);
       this.kinds.add('DNSQR');
     } else if (r.chance(0.5)) args.push('qd=None');
@@ -277,9 +278,10 @@ class SpecBuilder {
     const port = r.chance(0.8) ? 53 : 5353;
     const other = r.int(1024, 0xffff);
     const [sport, dport] = r.chance(0.5) ? [other, port] : [port, other];
-    if (port === 53 && r.chance(0.25)) this.push('TCP', [`sport=${sport}`, `dport=${dport}`, `flags='PA'`, `seq=${r.u32()}`, `ack=${r.u32()}`]);
+    const tcp = port === 53 && r.chance(0.25);
+    if (tcp) this.push('TCP', [`sport=${sport}`, `dport=${dport}`, `flags='PA'`, `seq=${r.u32()}`, `ack=${r.u32()}`]);
     else this.push('UDP', [`sport=${sport}`, `dport=${dport}`]);
-    this.dnsLayer();
+    this.dnsLayer(tcp);
   }
 
   // ---- IPv4 ----
@@ -512,16 +514,18 @@ class SpecBuilder {
   udpLayer(name: 'UDP' | 'UDPerror', quoted: boolean): void {
     const r = this.rng;
     const args: string[] = [];
-    // Ports away from 53 and friends: Scapy would dissect DNS and others, synack keeps Raw.
-    if (r.chance(0.9)) args.push(`sport=${r.int(1024, 0xffff)}`);
-    if (r.chance(0.9)) args.push(`dport=${r.int(1024, 0xffff)}`);
+    // Ports away from 53 and friends when bytes follow: both would dissect them as DNS. A
+    // port left at its default (53) only on an empty datagram.
+    const withRaw = !quoted && r.chance(0.6);
+    if (withRaw || r.chance(0.9)) args.push(`sport=${r.int(1024, 0xffff)}`);
+    if (withRaw || r.chance(0.9)) args.push(`dport=${r.int(1024, 0xffff)}`);
     if (r.chance(0.1)) args.push(`chksum=${r.pick(['0x1234', '0', '0xffff'])}`);
     if (!quoted && r.chance(0.07)) {
       args.push(`len=${r.int(0, 80)}`);
       this.lie();
     } else if (quoted && r.chance(0.3)) args.push(`len=${r.int(8, 1400)}`);
     this.push(name, args);
-    if (!quoted && r.chance(0.6)) this.raw();
+    if (withRaw) this.raw();
   }
 
   raw(): void {
