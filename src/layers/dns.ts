@@ -206,8 +206,8 @@ export class DNSQRLayer extends DNSRecordLayer<DNSQRFields> {
 }
 
 function readQuestion(r: RecordReader, pos: number): { rec: DNSQRLayer; next: number } {
+  // A name that runs out of bytes just ends there, as Scapy's dns_get_str stops.
   const n = readName(r.buf, r.msg, pos, r.end);
-  if (n.cut) throw MALFORMED;
   const rec = new DNSQRLayer();
   rec.fields.qname = n.name === '' ? '.' : n.name;
   rec.fields.qtype = u16(r, n.next, r.end);
@@ -474,7 +474,6 @@ function readTLV(r: RecordReader, q: number, limit: number): { rec: EDNS0TLVLaye
 /** Reads one resource record at pos: Scapy's decodeRR, with its dispatch on type. */
 function readRecord(r: RecordReader, pos: number): { rec: DNSRecordLayer; next: number } {
   const n = readName(r.buf, r.msg, pos, r.end);
-  if (n.cut) throw MALFORMED;
   let p = n.next;
   const type = u16(r, p, r.end);
   const rclass = u16(r, p + 2, r.end);
@@ -487,7 +486,6 @@ function readRecord(r: RecordReader, pos: number): { rec: DNSRecordLayer; next: 
   let compressed = false;
   const name = (at: number, limit: number): { name: string; next: number } => {
     const got = readName(r.buf, r.msg, at, limit);
-    if (got.cut) throw MALFORMED;
     compressed ||= got.compressed;
     return got;
   };

@@ -1,9 +1,10 @@
 /**
  * UDP as tcpdump 4.99 prints it (print-udp.c): `UDP, length N`, `truncated-udp N`,
  * `truncated-udplength N`, `UDP, bad length A > B`; with -v the checksum verdict (IPv4 only
- * from -vv, as tcpdump does). tcpdump's port-based dissectors (DNS, NTP, ...) are not followed.
+ * from -vv, as tcpdump does). Of tcpdump's port-based dissectors, DNS (53) and mDNS (5353) are followed.
  */
 import { cksumResult, cksumShouldBe, HEX2, sum16, type PrintContext } from './context.js';
+import { printDNS } from './dns.js';
 import { addressesAndPorts, pseudoSum, type IPInfo } from './tcp.js';
 
 /** Addresses and ports; a negative sport when the ports were not captured. */
@@ -60,7 +61,10 @@ export function printUDP(c: PrintContext, off: number, length: number, ip: IPInf
       verdict(c, field, cksumResult(pseudoSum(c, ip, 17, length + 8) + sum16(b, off, off + length + 8)));
     }
   }
-  if (ulen > length && !fragmented) c.w('UDP, bad length ' + ulen + ' > ' + length);
+  // tcpdump's port dissectors: DNS on 53, mDNS on 5353 (either side).
+  if (sport === 53 || dport === 53) printDNS(c, off + 8, length, false, false);
+  else if (sport === 5353 || dport === 5353) printDNS(c, off + 8, length, false, true);
+  else if (ulen > length && !fragmented) c.w('UDP, bad length ' + ulen + ' > ' + length);
   else {
     c.w('UDP, length ');
     c.wn(ulen);
