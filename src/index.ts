@@ -39,7 +39,7 @@ export { UDPLayer, UDPerrorLayer, type UDPFields } from './layers/udp.js';
 export { ICMPLayer, ICMPerrorLayer, ICMP_TYPES, ICMP_CODES, type ICMPFields } from './layers/icmp.js';
 export {
   DNSLayer, DNSQRLayer, DNSRRLayer, DNSRRSOALayer, DNSRRMXLayer, DNSRRSRVLayer, DNSRROPTLayer, EDNS0TLVLayer, DNSRecordLayer,
-  type DNSFields, type DNSQRFields, type DNSRRFields,
+  type DNSFields, type DNSQRFields, type DNSRRFields, type DNSInput, type RecordsInput,
 } from './layers/dns.js';
 export { Dot1QLayer, Dot1ADLayer, type Dot1QFields } from './layers/dot1q.js';
 export { SynackError } from './wire/errors.js';

@@ -626,6 +626,15 @@ function recordList(value: unknown, where: string, classes: readonly unknown[]):
   return out;
 }
 
+/** What a section takes when a message is made: a record, a packet of records (DNSRR(...)), a list of either, or null for none. */
+export type RecordsInput = Layer | { readonly layers: readonly Layer[] } | readonly (Layer | { readonly layers: readonly Layer[] })[] | null;
+
+/** The fields DNS({...}) takes: the sections as RecordsInput, the rest as stored. */
+export type DNSInput = Omit<DNSFields, 'qd' | 'an' | 'ns' | 'ar'> & { qd: RecordsInput; an: RecordsInput; ns: RecordsInput; ar: RecordsInput };
+
+/** The fields DNSRROPT({...}) takes: its options as RecordsInput. */
+export type DNSRROPTInput = Omit<DNSRROPTFields, 'rdata'> & { rdata: RecordsInput };
+
 export interface DNSLayer extends FieldValues<DNSFields> {}
 
 export class DNSLayer extends Layer<DNSFields> {

@@ -18,9 +18,11 @@ import {
   ICMPv6NDOptDstLLAddrLayer, ICMPv6NDOptSrcLLAddrLayer, ICMPv6NDOptUnknownLayer, ICMPv6PacketTooBigLayer,
   ICMPv6ParamProblemLayer, ICMPv6TimeExceededLayer, ICMPv6UnknownLayer,
 } from '../layers/icmpv6.js';
-import { DNSLayer, DNSQRLayer, DNSRRLayer, DNSRRMXLayer, DNSRROPTLayer, DNSRRSOALayer, DNSRRSRVLayer, EDNS0TLVLayer } from '../layers/dns.js';
+import {
+  DNSLayer, DNSQRLayer, DNSRRLayer, DNSRRMXLayer, DNSRROPTLayer, DNSRRSOALayer, DNSRRSRVLayer, EDNS0TLVLayer, type DNSInput, type DNSRROPTInput,
+} from '../layers/dns.js';
 import { Dot1ADLayer, Dot1QLayer } from '../layers/dot1q.js';
-import { layerFactory } from './packet.js';
+import { layerFactory, type LayerFactory } from './packet.js';
 
 export const IP = layerFactory(IPv4Layer);
 export const IPerror = layerFactory(IPerrorLayer);
@@ -55,13 +57,14 @@ export const ICMPv6ND_NA = layerFactory(ICMPv6ND_NALayer);
 export const ICMPv6NDOptSrcLLAddr = layerFactory(ICMPv6NDOptSrcLLAddrLayer);
 export const ICMPv6NDOptDstLLAddr = layerFactory(ICMPv6NDOptDstLLAddrLayer);
 export const ICMPv6NDOptUnknown = layerFactory(ICMPv6NDOptUnknownLayer);
-export const DNS = layerFactory(DNSLayer);
+// Sections take records as DNSQR(...)/DNSRR(...) give them (packets), or lists of them.
+export const DNS = layerFactory(DNSLayer) as unknown as LayerFactory<DNSLayer, DNSInput>;
 export const DNSQR = layerFactory(DNSQRLayer);
 export const DNSRR = layerFactory(DNSRRLayer);
 export const DNSRRSOA = layerFactory(DNSRRSOALayer);
 export const DNSRRMX = layerFactory(DNSRRMXLayer);
 export const DNSRRSRV = layerFactory(DNSRRSRVLayer);
-export const DNSRROPT = layerFactory(DNSRROPTLayer);
+export const DNSRROPT = layerFactory(DNSRROPTLayer) as unknown as LayerFactory<DNSRROPTLayer, DNSRROPTInput>;
 export const EDNS0TLV = layerFactory(EDNS0TLVLayer);
 export const Dot1Q = layerFactory(Dot1QLayer);
 export const Dot1AD = layerFactory(Dot1ADLayer);
