@@ -648,12 +648,19 @@ export class DNSLayer extends Layer<DNSFields> {
    * until a field changes, which is what a capture rewritten untouched must give.
    */
   declare wire?: Buffer;
+  /** The bytes from the message's start to the end of what held it, which `wire` begins. */
+  declare wireSource?: Buffer;
   declare wireKey?: string;
   declare wireTCP?: boolean;
 
-  /** The read bytes, when nothing was changed since they were read. */
+  /**
+   * The read bytes, when nothing was changed since they were read. What they read as is worked
+   * out here, on the first build, by reading them again: dissecting pays only for a copy.
+   */
   private unchangedWire(tcp: boolean): Buffer | undefined {
     if (this.wire === undefined || this.wireTCP !== tcp) return undefined;
+    // Read again with the bytes that followed (a TCP length may count them), as the first reading had them.
+    this.wireKey ??= fingerprint(decodeMessage(this.wireSource!, 0, this.wireSource!.length, tcp, false).layer);
     return fingerprint(this) === this.wireKey ? this.wire : undefined;
   }
 
@@ -756,7 +763,7 @@ function fingerprint(layer: Layer): string {
   });
 }
 
-function decodeMessage(buf: Buffer, off: number, end: number, tcp: boolean): Decoded {
+function decodeMessage(buf: Buffer, off: number, end: number, tcp: boolean, keepWire = true): Decoded {
   const layer = new DNSLayer();
   const f = layer.fields;
   let msg = off;
@@ -809,9 +816,11 @@ function decodeMessage(buf: Buffer, off: number, end: number, tcp: boolean): Dec
     sections.push(list);
   }
   [f.an, f.ns, f.ar] = sections as [DNSRecordLayer[], DNSRecordLayer[], DNSRecordLayer[]];
-  layer.wire = Buffer.from(buf.subarray(off, pos));
-  layer.wireTCP = tcp;
-  layer.wireKey = fingerprint(layer);
+  if (keepWire) {
+    layer.wireSource = Buffer.from(buf.subarray(off, end));
+    layer.wire = layer.wireSource.subarray(0, pos - off);
+    layer.wireTCP = tcp;
+  }
   return { layer, payloadStart: pos, payloadEnd: end, next: RawLayer };
 }
 
