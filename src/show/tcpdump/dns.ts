@@ -414,9 +414,9 @@ export function printDNS(c: PrintContext, off: number, length: number, overTCP: 
   if (!c.has(off, 12)) throw TRUNCATED;
   const flags = c.u16(off + 2);
   const qdcount = c.u16(off + 4);
-  let ancount = c.u16(off + 6);
-  let nscount = c.u16(off + 8);
-  let arcount = c.u16(off + 10);
+  const ancount = c.u16(off + 6);
+  const nscount = c.u16(off + 8);
+  const arcount = c.u16(off + 10);
   let rcode = flags & 0xf;
   rcode = extendedRcode(c, off + 12, qdcount, ancount + nscount, arcount, rcode);
   const id = c.u16(off);
@@ -438,19 +438,7 @@ export function printDNS(c: PrintContext, off: number, length: number, overTCP: 
     }
     c.w(' ' + ancount + '/' + nscount + '/' + arcount);
     const at = { at: cp };
-    if (ancount) {
-      let next = printRecord(c, at.at, bp, mdns);
-      if (next < 0) throw TRUNCATED;
-      ancount--;
-      while (next < c.snapend && ancount) {
-        c.w(',');
-        next = printRecord(c, next, bp, mdns);
-        if (next < 0) throw TRUNCATED;
-        ancount--;
-      }
-      at.at = next;
-    }
-    if (ancount) throw TRUNCATED;
+    printAnswers(c, at, ancount, bp, mdns);
     if (c.opts.verbose > 1) {
       if (!printSection(c, at, nscount, bp, mdns, ' ns:')) throw TRUNCATED;
       if (!printSection(c, at, arcount, bp, mdns, ' ar:')) throw TRUNCATED;
@@ -482,25 +470,28 @@ export function printDNS(c: PrintContext, off: number, length: number, overTCP: 
     if (left) throw TRUNCATED;
     if (c.opts.verbose > 1) {
       const at = { at: cp };
-      if (ancount) {
-        let next = printRecord(c, at.at, bp, mdns);
-        if (next < 0) throw TRUNCATED;
-        ancount--;
-        while (next < c.snapend && ancount) {
-          c.w(',');
-          next = printRecord(c, next, bp, mdns);
-          if (next < 0) throw TRUNCATED;
-          ancount--;
-        }
-        at.at = next;
-      }
-      if (ancount) throw TRUNCATED;
+      printAnswers(c, at, ancount, bp, mdns);
       if (!printSection(c, at, nscount, bp, mdns, ' ns:')) throw TRUNCATED;
       if (!printSection(c, at, arcount, bp, mdns, ' ar:')) throw TRUNCATED;
-      nscount = arcount = 0;
     }
   }
   c.w(' (' + length + ')');
+}
+
+/** The answer section: records after the counts, comma-separated, with no label; throws when the bytes run out first. */
+function printAnswers(c: PrintContext, at: { at: number }, count: number, bp: number, mdns: boolean): void {
+  if (!count) return;
+  let next = printRecord(c, at.at, bp, mdns);
+  if (next < 0) throw TRUNCATED;
+  count--;
+  while (next < c.snapend && count) {
+    c.w(',');
+    next = printRecord(c, next, bp, mdns);
+    if (next < 0) throw TRUNCATED;
+    count--;
+  }
+  if (count) throw TRUNCATED;
+  at.at = next;
 }
 
 /** The rcode with the upper bits an OPT record in the additional section carries (tcpdump looks before printing). */
