@@ -10,6 +10,7 @@ import { defineConfig } from 'vitest/config';
 const offline = [
   'cli-usage',
   'dissect-fuzz',
+  'dns-vlan-display',
   'edges',
   'filter',
   'fuzz',
@@ -17,6 +18,8 @@ const offline = [
   'layers-l2-udp-icmp',
   'match',
   'pcap-write',
+  'protos-misses',
+  'protos-scapy',
   'readme-analysis',
   'roundtrip',
   'scapy-oracle',

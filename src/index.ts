@@ -43,6 +43,11 @@ export { GRELayer, type GREFields } from './layers/gre.js';
 export { IGMPLayer, IGMPv3Layer, IGMPv3mqLayer, IGMPv3mrLayer, IGMPv3mraLayer, type IGMPFields, type IGMPv3GroupRecord } from './layers/igmp.js';
 export { NTPLayer, NTPHeaderLayer, ntpSeconds, NTP_UNIX_OFFSET, type NTPFields, type NTPTimestamp } from './layers/ntp.js';
 export { BOOTPLayer, DHCPLayer, macBytes, DHCP_MESSAGE_TYPES, type BOOTPFields, type DHCPOption } from './layers/dhcp.js';
+export {
+  DNSLayer, DNSQRLayer, DNSRRLayer, DNSRRSOALayer, DNSRRMXLayer, DNSRRSRVLayer, DNSRROPTLayer, EDNS0TLVLayer, DNSRecordLayer,
+  type DNSFields, type DNSQRFields, type DNSRRFields, type DNSInput, type RecordsInput,
+} from './layers/dns.js';
+export { Dot1QLayer, Dot1ADLayer, type Dot1QFields } from './layers/dot1q.js';
 export { SynackError } from './wire/errors.js';
 export { internetChecksum } from './wire/checksum.js';
 export {

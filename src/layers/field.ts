@@ -18,7 +18,9 @@ export type FieldKind =
   | 'mac'
   | 'bytes' // Buffer, or a string taken as latin1
   | 'options' // a layer-specific list (TCP or IP options, IPv6 ext-header options)
-  | 'list'; // a list of addresses or numbers (record route, routing header)
+  | 'list' // a list of addresses or numbers (record route, routing header)
+  | 'packets' // a list of layers inside a field (Scapy's PacketListField: DNS records)
+  | 'value'; // a layer-specific value kept as given: text, bytes or a list (DNS rdata)
 
 export interface FieldSpec {
   readonly name: string;

@@ -36,6 +36,15 @@ export function bind(lower: LayerClass, upper: LayerClass, field: string, value:
   buildCache.clear();
 }
 
+/** Layers that take another's bindings as their own (Scapy's aliastypes: Dot1Q binds like Ether). */
+const aliases = new Map<LayerClass, LayerClass>();
+
+/** Declares that `cls` carries what `like` carries, on the same field (a VLAN tag's type is Ether's). */
+export function bindLike(cls: LayerClass, like: LayerClass): void {
+  aliases.set(cls, like);
+  buildCache.clear();
+}
+
 function isSubclass(child: LayerClass, parent: LayerClass): boolean {
   return child === parent || Object.prototype.isPrototypeOf.call(parent, child);
 }
@@ -48,7 +57,9 @@ export function boundValue(lower: LayerClass, upper: LayerClass, field: string):
   let perField = perUpper.get(upper);
   if (!perField) perUpper.set(upper, (perField = new Map()));
   if (perField.has(key)) return perField.get(key);
-  const value = findBoundValue(lower, upper, field);
+  let value = findBoundValue(lower, upper, field);
+  const like = aliases.get(lower);
+  if (value === undefined && like) value = findBoundValue(like, upper, field);
   perField.set(key, value);
   return value;
 }
@@ -73,7 +84,16 @@ export function boundLayer(lower: LayerClass, field: string, value: number): Lay
     if (hit) return hit;
     cls = Object.getPrototypeOf(cls) as LayerClass | null;
   }
-  return undefined;
+  const like = aliases.get(lower);
+  return like ? boundLayer(like, field, value) : undefined;
+}
+
+/**
+ * The layer bound to a port (DNS on 53) above UDP or TCP: destination first, then source, as
+ * Scapy guesses. A layer binds with `bind(UDPLayer, X, 'dport', port)` and its 'sport' twin.
+ */
+export function portBound(cls: LayerClass, dport: number, sport: number): LayerClass | undefined {
+  return boundLayer(cls, 'dport', dport) ?? boundLayer(cls, 'sport', sport);
 }
 
 export function layerByName(name: string): LayerClass | undefined {

@@ -9,7 +9,7 @@ import { usageError } from '../wire/errors.js';
 import type { FieldSpec } from './field.js';
 import { computedInt, defaultsOf, fieldStarts, intField } from './field.js';
 import { Layer, type BuildContext, type DecodeContext, type Decoded, type FieldValues } from './layer.js';
-import { bind, registerLayer } from './registry.js';
+import { bind, boundValue, portBound, registerLayer } from './registry.js';
 import { IPerrorLayer, IPv4Layer } from './ipv4.js';
 import { IPerror6Layer, IPv6Layer } from './ipv6.js';
 import { forgetFieldsPast, zeroFilledHeader } from './partial.js';
@@ -77,6 +77,16 @@ export function formatTCPFlags(bits: number): string {
 const TCP_FIELD_OFFSETS = fieldStarts(tcpFields);
 const D = defaultsOf<TCPFields>(tcpFields);
 
+/**
+ * An unset sport: Scapy's default, unless the layer above is bound to a port (TCP()/DNS()
+ * takes sport 53, the field Scapy's last binding of DNS to TCP fills).
+ */
+function sportFor(ctx: BuildContext | undefined, index: number): number {
+  const upper = ctx?.layers[index + 1];
+  if (upper === undefined || upper.isPayload) return D.sport;
+  return boundValue(TCPLayer, upper.layerClass, 'sport') ?? D.sport;
+}
+
 /** Typed field accessors (layer.sport...), defined from the field table by registerLayer(). */
 export interface TCPLayer extends FieldValues<TCPFields> {}
 
@@ -105,10 +115,10 @@ export class TCPLayer extends Layer<TCPFields> {
     return 20 + this.measuredOptionBytes;
   }
 
-  encode(out: Buffer, off: number): void {
+  encode(out: Buffer, off: number, _payloadLength?: number, ctx?: BuildContext, index = 0): void {
     const f = this.fields;
     const optionBytes = this.measuredOptionBytes;
-    const sport = (f.sport ?? D.sport) & 0xffff;
+    const sport = (f.sport ?? sportFor(ctx, index)) & 0xffff;
     const dport = (f.dport ?? D.dport) & 0xffff;
     const seq = (f.seq ?? D.seq) >>> 0;
     const ack = (f.ack ?? D.ack) >>> 0;
@@ -194,7 +204,9 @@ export class TCPLayer extends Layer<TCPFields> {
       } else f.options = [];
     }
     if (!ctx.quoted) layer.checksumValid = verifyUpperChecksum(buf, off, end, ctx, 6);
-    return { layer, payloadStart: headerEnd, payloadEnd: end };
+    // A port's protocol (DNS on 53) only when data follows: most segments ask nothing.
+    const next = headerEnd < end ? portBound(layer.layerClass, f.dport!, f.sport!) : undefined;
+    return { layer, payloadStart: headerEnd, payloadEnd: end, next };
   }
 
   /** The part of the direction-free match key this header gives (Scapy's hashret): sport ^ dport. */

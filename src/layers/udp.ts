@@ -7,7 +7,7 @@
 import type { FieldSpec } from './field.js';
 import { computedInt, defaultsOf, fieldStarts, intField } from './field.js';
 import { Layer, type BuildContext, type DecodeContext, type Decoded, type FieldValues } from './layer.js';
-import { bind, boundLayer, boundValue, registerLayer } from './registry.js';
+import { bind, boundValue, portBound, registerLayer } from './registry.js';
 import { IPerrorLayer, IPv4Layer } from './ipv4.js';
 import { IPerror6Layer, IPv6Layer } from './ipv6.js';
 import { upperLayerChecksum, verifyUpperChecksum } from '../wire/checksum.js';
@@ -110,10 +110,7 @@ export class UDPLayer extends Layer<UDPFields> {
     if (!ctx.quoted && f.chksum !== 0 && len >= UDP_HEADER && !cutShortBelow(ctx)) {
       layer.checksumValid = verifyUpperChecksum(buf, off, payloadEnd, ctx, IPPROTO_UDP);
     }
-    // The protocol bound to either port (BOOTP on 67/68, NTP on 123), destination first.
-    const cls = layer.layerClass;
-    const next = boundLayer(cls, 'dport', f.dport) ?? boundLayer(cls, 'sport', f.sport);
-    return { layer, payloadStart: off + UDP_HEADER, payloadEnd, next };
+    return { layer, payloadStart: off + UDP_HEADER, payloadEnd, next: portBound(layer.layerClass, f.dport, f.sport) };
   }
 
   /** Direction-free key: the two ports, smaller first, so a reply keys like its request. */

@@ -25,7 +25,11 @@ import { IGMPLayer, IGMPv3Layer, IGMPv3mqLayer, IGMPv3mrLayer, IGMPv3mraLayer } 
 import { NTPHeaderLayer, NTPLayer } from '../layers/ntp.js';
 import { BOOTPLayer, DHCPLayer } from '../layers/dhcp.js';
 import '../layers/option-packet.js';
-import { layerFactory } from './packet.js';
+import {
+  DNSLayer, DNSQRLayer, DNSRRLayer, DNSRRMXLayer, DNSRROPTLayer, DNSRRSOALayer, DNSRRSRVLayer, EDNS0TLVLayer, type DNSInput, type DNSRROPTInput,
+} from '../layers/dns.js';
+import { Dot1ADLayer, Dot1QLayer } from '../layers/dot1q.js';
+import { layerFactory, type LayerFactory } from './packet.js';
 
 export const IP = layerFactory(IPv4Layer);
 export const IPerror = layerFactory(IPerrorLayer);
@@ -77,3 +81,14 @@ export const ICMPv6NDOptPrefixInfo = layerFactory(ICMPv6NDOptPrefixInfoLayer);
 export const ICMPv6NDOptMTU = layerFactory(ICMPv6NDOptMTULayer);
 export const ICMPv6NDOptRedirectedHdr = layerFactory(ICMPv6NDOptRedirectedHdrLayer);
 export const ICMPv6NDOptRDNSS = layerFactory(ICMPv6NDOptRDNSSLayer);
+// Sections take records as DNSQR(...)/DNSRR(...) give them (packets), or lists of them.
+export const DNS = layerFactory(DNSLayer) as unknown as LayerFactory<DNSLayer, DNSInput>;
+export const DNSQR = layerFactory(DNSQRLayer);
+export const DNSRR = layerFactory(DNSRRLayer);
+export const DNSRRSOA = layerFactory(DNSRRSOALayer);
+export const DNSRRMX = layerFactory(DNSRRMXLayer);
+export const DNSRRSRV = layerFactory(DNSRRSRVLayer);
+export const DNSRROPT = layerFactory(DNSRROPTLayer) as unknown as LayerFactory<DNSRROPTLayer, DNSRROPTInput>;
+export const EDNS0TLV = layerFactory(EDNS0TLVLayer);
+export const Dot1Q = layerFactory(Dot1QLayer);
+export const Dot1AD = layerFactory(Dot1ADLayer);

@@ -38,6 +38,10 @@ function typeText(spec: FieldSpec): string {
       return 'option list';
     case 'list':
       return 'list';
+    case 'packets':
+      return 'packet list';
+    case 'value':
+      return 'value';
   }
 }
 

@@ -7,7 +7,8 @@
 import { readFileSync } from 'node:fs';
 import type { Packet } from '../packet/packet.js';
 import { dissect } from '../packet/dissect.js';
-import type { Layer } from '../layers/layer.js';
+import { layerHooks, type Layer } from '../layers/layer.js';
+import { isIPv4, isIPv6 } from '../wire/addr.js';
 import type { FieldNames, FieldSpec } from '../layers/field.js';
 import { packetFrame } from './packet-frame.js';
 
@@ -142,6 +143,11 @@ export function fieldValue(layer: Layer, spec: FieldSpec, given?: unknown): stri
     return String(value);
   }
   if (value instanceof Uint8Array) return pyBytes(value);
+  if (spec.kind === 'packets' && Array.isArray(value)) {
+    return value.length === 0 ? '[]' : '[' + (value as Layer[]).map((l) => (layerHooks.repr ? layerHooks.repr(l) : '<' + l.name + ' |>')).join(', ') + ']';
+  }
+  // Names (DNS qname, rrname) print quoted, as Scapy's byte strings; addresses as they are.
+  if (spec.kind === 'value' && typeof value === 'string' && !isIPv4(value) && !isIPv6(value)) return "'" + value + "'";
   if (Array.isArray(value)) {
     if (spec.kind === 'options' && (name === 'TCP' || name === 'TCPerror')) return value.length === 0 ? '[]' : tcpOptionsRepr(value);
     return pyRepr(value);
@@ -170,6 +176,29 @@ function ipOptionLines(options: readonly Record<string, unknown>[], prefix: stri
   }
 }
 
+/**
+ * Layers inside a field (Scapy's PacketListField, DNS's sections): the name between
+ * backslashes, then each layer's fields behind `   |`; an empty section shows None, as Scapy's.
+ */
+function packetListLines(name: string, list: readonly Layer[], indent: string, lines: string[]): void {
+  if (list.length === 0) {
+    lines.push(indent + '  ' + name.padEnd(10, ' ') + '= None');
+    return;
+  }
+  lines.push(indent + '  \\' + name.padEnd(10, ' ') + '\\');
+  const prefix = indent + '   |';
+  for (const layer of list) {
+    lines.push(prefix + '###[ ' + displayName(layer) + ' ]### ');
+    const values = layer.fields as Record<string, unknown>;
+    for (const spec of layer.layerClass.fieldSpecs) {
+      if (spec.when && !spec.when(values)) continue;
+      const value = values[spec.name] === undefined ? spec.default : values[spec.name];
+      if (spec.kind === 'packets' && Array.isArray(value)) packetListLines(spec.name, value as Layer[], prefix, lines);
+      else lines.push(prefix + '  ' + spec.name.padEnd(10, ' ') + '= ' + fieldValue(layer, spec));
+    }
+  }
+}
+
 /** A class's own display name (not one inherited from the class it extends), else its name. */
 function displayName(layer: Layer): string {
   const cls = layer.layerClass;
@@ -194,6 +223,10 @@ export function showLayers(layers: readonly Layer[]): string {
         // A PacketListField: the name between backslashes, then every option as a packet.
         lines.push(indent + '  \\' + spec.name.padEnd(10, ' ') + '\\');
         ipOptionLines(value, indent + '   |', lines);
+        continue;
+      }
+      if (spec.kind === 'packets' && Array.isArray(value)) {
+        packetListLines(spec.name, value as Layer[], indent, lines);
         continue;
       }
       const emptyTail = spec.kind === 'options' && (layer.name === 'TCP' || layer.name === 'TCPerror') && Array.isArray(value) && value.length === 0 && !bytesFollow;

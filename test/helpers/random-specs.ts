@@ -85,6 +85,7 @@ export const GENERATED_LAYERS = [
   'ICMPv6EchoRequest', 'ICMPv6EchoReply', 'ICMPv6DestUnreach', 'ICMPv6PacketTooBig', 'ICMPv6TimeExceeded',
   'ICMPv6ParamProblem', 'ICMPv6ND_NS', 'ICMPv6ND_NA', 'ICMPv6NDOptSrcLLAddr', 'ICMPv6NDOptDstLLAddr',
   'Raw', 'Padding',
+  'Dot1Q', 'Dot1AD', 'DNS', 'DNSQR', 'DNSRR', 'DNSRRSOA', 'DNSRRMX', 'DNSRRSRV', 'DNSRROPT', 'EDNS0TLV',
 ] as const;
 
 export function missingLayers(available: (name: string) => boolean): string[] {
@@ -170,6 +171,7 @@ class SpecBuilder {
     switch (link) {
       case 'ether':
         this.push('Ether', [`dst=${pyStr(this.mac())}`, `src=${pyStr(this.mac())}`]);
+        this.vlanTags();
         break;
       case 'sll': {
         const args = [`pkttype=${r.pick([0, 1, 2, 3, 4])}`];
@@ -187,6 +189,99 @@ class SpecBuilder {
         this.push('Loopback', []);
         break;
     }
+  }
+
+  /** Now and then an 802.1Q tag, or an 802.1ad tag with a 802.1Q tag inside (QinQ). */
+  vlanTags(): void {
+    const r = this.rng;
+    if (!this.has('Dot1Q') || !r.chance(0.25)) return;
+    const tag = (): string[] => [`prio=${r.int(0, 7)}`, `id=${r.int(0, 1)}`, `vlan=${r.int(0, 4095)}`];
+    if (this.has('Dot1AD') && r.chance(0.4)) this.push('Dot1AD', tag());
+    this.push('Dot1Q', tag());
+  }
+
+  // ---- DNS ----
+  dnsName(): string {
+    const r = this.rng;
+    if (r.chance(0.05)) return '';
+    const labels: string[] = [];
+    for (let i = r.int(1, 3); i > 0; i--) {
+      let l = '';
+      for (let j = r.int(1, 10); j > 0; j--) l += r.pick([...'abcdefghijklmnopqrstuvwxyz0123456789-']);
+      labels.push(l);
+    }
+    return labels.join('.') + (r.chance(0.3) ? '.' : '');
+  }
+
+  /** One resource record of a random kind, with its fields given as Scapy takes them. */
+  dnsRecord(): string {
+    const r = this.rng;
+    const head = [`rrname=${pyStr(this.dnsName())}`];
+    if (r.chance(0.7)) head.push(`ttl=${r.u32()}`);
+    if (r.chance(0.1)) head.push(`rclass=${r.pick([1, 3, 255])}`);
+    const kind = r.int(0, 9);
+    this.kinds.add(kind <= 5 ? 'DNSRR' : ['DNSRRSOA', 'DNSRRMX', 'DNSRRSRV', 'DNSRROPT'][kind - 6]!);
+    switch (kind) {
+      case 0:
+        return `DNSRR(${[...head, 'type=1', `rdata=${pyStr(this.ipv4())}`].join(',')})`;
+      case 1:
+        return `DNSRR(${[...head, 'type=28', `rdata=${pyStr(this.ipv6())}`].join(',')})`;
+      case 2:
+        return `DNSRR(${[...head, `type=${r.pick([2, 5, 12])}`, `rdata=${pyStr(this.dnsName())}`].join(',')})`;
+      case 3: {
+        const texts = Array.from({ length: r.int(1, 3) }, () => pyStr(this.dnsName().replace(/\./g, ' ')));
+        return `DNSRR(${[...head, 'type=16', `rdata=[${texts.join(',')}]`].join(',')})`;
+      }
+      case 4:
+        return `DNSRR(${[...head, `type=${r.pick([99, 257, 13])}`, `rdata=${pyBytes(r.bytes(r.int(0, 12)))}`].join(',')})`;
+      case 5:
+        return `DNSRR(${head.join(',')})`;
+      case 6:
+        return `DNSRRSOA(${[...head, `mname=${pyStr(this.dnsName())}`, `rname=${pyStr(this.dnsName())}`, `serial=${r.u32()}`, `refresh=${r.u32()}`, `retry=${r.int(0, 9999)}`, `expire=${r.u32()}`, `minimum=${r.int(0, 86400)}`].join(',')})`;
+      case 7:
+        return `DNSRRMX(${[...head, 'type=15', `preference=${r.int(0, 0xffff)}`, `exchange=${pyStr(this.dnsName())}`].join(',')})`;
+      case 8:
+        return `DNSRRSRV(${[...head, `priority=${r.int(0, 0xffff)}`, `weight=${r.int(0, 0xffff)}`, `port=${r.int(0, 0xffff)}`, `target=${pyStr(this.dnsName())}`].join(',')})`;
+      default: {
+        this.kinds.add('EDNS0TLV');
+        // Option code 8 (client subnet) is a class of its own in Scapy; the others are plain TLVs.
+        const tlvs = Array.from({ length: r.int(0, 2) }, () => `EDNS0TLV(optcode=${r.pick([3, 10, 12, 15])},optdata=${pyBytes(r.bytes(r.int(0, 10)))})`);
+        return `DNSRROPT(rclass=${r.pick([512, 1232, 4096])},z=${r.pick([0, 32768])},rdata=[${tlvs.join(',')}])`;
+      }
+    }
+  }
+
+  /**
+   * A DNS message with at most one record per section: Scapy 2.5 chains records with '/'
+   * (a list keeps only its first), which the text form takes in a list instead.
+   */
+  dnsLayer(overTCP: boolean): void {
+    const r = this.rng;
+    const args: string[] = [`id=${r.int(0, 0xffff)}`];
+    for (const bit of ['qr', 'aa', 'tc', 'rd', 'ra', 'z', 'ad', 'cd']) if (r.chance(0.3)) args.push(`${bit}=${r.int(0, 1)}`);
+    if (r.chance(0.2)) args.push(`opcode=${r.int(0, 5)}`);
+    if (r.chance(0.2)) args.push(`rcode=${r.int(0, 5)}`);
+    // Over TCP a message shorter than 14 bytes (no question, no record) is not DNS to Scapy: give one.
+    if (overTCP || r.chance(0.8)) {
+      args.push(`qd=DNSQR(qname=${pyStr(this.dnsName())},qtype=${r.pick([1, 28, 5, 15, 16, 33, 255])}${r.chance(0.2) ? `,qclass=${r.pick([1, 3, 255])}` : ''})`);
+      this.kinds.add('DNSQR');
+    } else if (r.chance(0.5)) args.push('qd=None');
+    if (r.chance(0.5)) args.push(`an=${this.dnsRecord()}`);
+    if (r.chance(0.2)) args.push(`ns=${this.dnsRecord()}`);
+    if (r.chance(0.4)) args.push(`ar=${this.dnsRecord()}`);
+    this.push('DNS', args);
+  }
+
+  /** DNS on a port Scapy binds: UDP 53 or 5353 on either side, or TCP 53 (with its length). */
+  dnsTransport(): void {
+    const r = this.rng;
+    const port = r.chance(0.8) ? 53 : 5353;
+    const other = r.int(1024, 0xffff);
+    const [sport, dport] = r.chance(0.5) ? [other, port] : [port, other];
+    const tcp = port === 53 && r.chance(0.25);
+    if (tcp) this.push('TCP', [`sport=${sport}`, `dport=${dport}`, `flags='PA'`, `seq=${r.u32()}`, `ack=${r.u32()}`]);
+    else this.push('UDP', [`sport=${sport}`, `dport=${dport}`]);
+    this.dnsLayer(tcp);
   }
 
   // ---- IPv4 ----
@@ -419,16 +514,18 @@ class SpecBuilder {
   udpLayer(name: 'UDP' | 'UDPerror', quoted: boolean): void {
     const r = this.rng;
     const args: string[] = [];
-    // Ports away from 53 and friends: Scapy would dissect DNS and others, synack keeps Raw.
-    if (r.chance(0.9)) args.push(`sport=${r.int(1024, 0xffff)}`);
-    if (r.chance(0.9)) args.push(`dport=${r.int(1024, 0xffff)}`);
+    // Ports away from 53 and friends when bytes follow: both would dissect them as DNS. A
+    // port left at its default (53) only on an empty datagram.
+    const withRaw = !quoted && r.chance(0.6);
+    if (withRaw || r.chance(0.9)) args.push(`sport=${r.int(1024, 0xffff)}`);
+    if (withRaw || r.chance(0.9)) args.push(`dport=${r.int(1024, 0xffff)}`);
     if (r.chance(0.1)) args.push(`chksum=${r.pick(['0x1234', '0', '0xffff'])}`);
     if (!quoted && r.chance(0.07)) {
       args.push(`len=${r.int(0, 80)}`);
       this.lie();
     } else if (quoted && r.chance(0.3)) args.push(`len=${r.int(8, 1400)}`);
     this.push(name, args);
-    if (!quoted && r.chance(0.6)) this.raw();
+    if (withRaw) this.raw();
   }
 
   raw(): void {
@@ -588,7 +685,8 @@ export function randomSpec(rng: Rng, has: (name: string) => boolean): PacketSpec
     const uppers = ['TCP', 'TCP', 'UDP', 'ICMP', 'ICMP', 'Raw', 'none'].filter((u) => u === 'Raw' || u === 'none' || has(u));
     const upper = rng.pick(uppers);
     b.ipv4Layer('IP', false);
-    if (upper === 'TCP') b.tcpLayer('TCP', false);
+    if (upper !== 'none' && has('DNS') && rng.chance(0.15)) b.dnsTransport();
+    else if (upper === 'TCP') b.tcpLayer('TCP', false);
     else if (upper === 'UDP') b.udpLayer('UDP', false);
     else if (upper === 'ICMP') b.icmpLayer();
     else if (upper === 'Raw') b.raw();
@@ -596,7 +694,8 @@ export function randomSpec(rng: Rng, has: (name: string) => boolean): PacketSpec
     const upper = ipv6Upper(b);
     b.ipv6Layer('IPv6', false, upper === 'ICMPv6' ? 'ICMPv6ND' : upper);
     b.extHeaders();
-    if (upper === 'TCP') b.tcpLayer('TCP', false);
+    if (upper !== 'none' && upper !== 'ICMPv6' && has('DNS') && rng.chance(0.15)) b.dnsTransport();
+    else if (upper === 'TCP') b.tcpLayer('TCP', false);
     else if (upper === 'UDP') b.udpLayer('UDP', false);
     else if (upper === 'ICMPv6') b.icmpv6Layer();
     else if (upper === 'Raw') b.raw();

@@ -39,6 +39,9 @@ function fieldText(spec: FieldSpec, value: unknown): string {
       return typeof value === 'number' ? flagsText(spec, value) : valueText(value, false);
     case 'bytes':
       return typeof value === 'string' ? bytesText(Buffer.from(value, 'latin1')) : valueText(value, false);
+    case 'packets':
+      // Records inside a field (DNS qd, an): a list of layer calls.
+      return Array.isArray(value) ? `[${(value as Layer[]).map(layerCommand).join(', ')}]` : valueText(value, false);
     case 'options':
       // Scapy writes an options list as a list of tuples: [('MSS', 1460), ('NOP', None)].
       return Array.isArray(value) ? `[${value.map(optionText).join(', ')}]` : valueText(value, false);

@@ -96,8 +96,11 @@ function fieldValue(cls: LayerClass, kw: Keyword, budget: Budget): unknown {
   const spec = specOf(cls, kw);
   const node = kw.value;
   const where = `${cls.layerName} ${spec.name}`;
-  if (node.type === 'name' && node.name === 'None') return undefined;
+  // A record section given None is empty (DNS(qd=None) asks no question), as in Scapy.
+  if (node.type === 'name' && node.name === 'None') return spec.kind === 'packets' ? [] : undefined;
   if (node.type === 'chain') {
+    // Records chained with '/' are a list of them (DNS(an=DNSRR(...)/DNSRR(...)), as in Scapy.
+    if (spec.kind === 'packets') return node.layers.flatMap((l) => layersOf(l, budget));
     // A packet as a field's value is its bytes (Scapy builds it into the field).
     if (spec.kind !== 'bytes') throw textError(node.column, `${where} takes ${spec.kind === 'int' ? 'a number' : 'a value'}, not a packet; a packet goes in a bytes field`);
     const layers = node.layers.flatMap((l) => layersOf(l, budget));
@@ -128,6 +131,12 @@ function fieldValue(cls: LayerClass, kw: Keyword, budget: Budget): unknown {
       return toBuffer(node, budget, where);
     case 'options':
       return optionsOf(cls, node, where, budget);
+    case 'packets': {
+      // Scapy's PacketListField (DNS qd=DNSQR(...)): one layer call, or a list of them.
+      const items = node.type === 'list' || node.type === 'tuple' ? node.items : [node];
+      for (const item of items) if (item.type !== 'call') throw textError(item.column, `${where} takes records like ${spec.name === 'qd' ? "DNSQR(qname='example.test')" : "DNSRR(rrname='example.test', rdata='192.0.2.1')"}, not ${describe(item)}`);
+      return items.flatMap((item) => layersOf(item, budget));
+    }
     case 'list': {
       if (node.type !== 'list' && node.type !== 'tuple') throw textError(node.column, `${where} takes a list like ['2001:db8::1'], not ${describe(node)}`);
       for (const item of node.items) if (item.type !== 'str') throw textError(item.column, `${where} takes addresses in quotes, not ${describe(item)}`);

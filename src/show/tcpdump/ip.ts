@@ -92,7 +92,7 @@ export function printIPv4(c: PrintContext, off: number, length: number): void {
       c.w(' [remaining caplen(' + (c.snapend - off) + ') < header length(' + hlen + ')]');
       throw TRUNCATED;
     }
-    const ip: IPInfo = { version: 4, off, direct: true };
+    const ip: IPInfo = { version: 4, off, direct: true, finalDst: hlen > 20 ? sourceRouteEnd(c, off, hlen) : undefined };
     demux(c, off + hlen, len, ip, proto, (fragWord & 0x2000) !== 0);
   } else {
     c.w(c.ipv4(off + 12) + ' > ' + c.ipv4(off + 16) + ': ip-proto-' + DEC[proto]);
@@ -121,4 +121,28 @@ function demux(c: PrintContext, off: number, length: number, ip: IPInfo, proto: 
     default:
       c.w(' ip-proto-' + DEC[proto] + ' ' + length);
   }
+}
+
+/**
+ * ip_finddst: behind a loose or strict source route, the upper checksum covers the route's
+ * last address, not the header's destination. Where that address lies, or undefined.
+ */
+function sourceRouteEnd(c: PrintContext, off: number, hlen: number): number | undefined {
+  let cp = off + 20;
+  let left = hlen - 20;
+  while (left > 0) {
+    const tt = c.b[cp]!;
+    if (tt === 0) break;
+    let len = 1;
+    if (tt !== 1) {
+      if (!c.has(cp + 1, 1)) return undefined;
+      len = c.b[cp + 1]!;
+      if (len < 2) break;
+    }
+    if (left < len) return undefined;
+    if ((tt === 131 || tt === 137) && len >= 7) return cp + len - 4;
+    cp += len;
+    left -= len;
+  }
+  return undefined;
 }

@@ -47,6 +47,7 @@ export function printIPv6(c: PrintContext, off: number, length: number): void {
   let foundHBH = false;
   let ph = 255;
   let fragmented = false;
+  let finalDst: number | undefined;
   try {
     while (cp < c.snapend && advance > 0) {
       if (len < advance) {
@@ -90,6 +91,15 @@ export function printIPv6(c: PrintContext, off: number, length: number): void {
           nh = c.u8(cp);
           break;
         }
+        case 43: {
+          const r = printRoutingHeader(c, cp);
+          if (r.advance < 0) return;
+          if (r.finalDst !== undefined) finalDst = r.finalDst;
+          advance = r.advance;
+          foundExtension = true;
+          nh = c.u8(cp);
+          break;
+        }
         case 44: {
           c.proto = 'frag6';
           const offlg = c.u16(cp + 2);
@@ -115,7 +125,7 @@ export function printIPv6(c: PrintContext, off: number, length: number): void {
             c.snapend = Math.min(c.snapend, off + len);
             len -= totalAdvance;
           }
-          const ip: IPInfo = { version: 6, off, direct: b[off + 6] === nh };
+          const ip: IPInfo = { version: 6, off, direct: b[off + 6] === nh, finalDst };
           demux6(c, cp, len, ip, nh, fragmented);
           return;
         }
@@ -151,4 +161,51 @@ function demux6(c: PrintContext, off: number, length: number, ip: IPInfo, nh: nu
     default:
       c.w(' ip-proto-' + DEC[nh] + ' ' + length);
   }
+}
+
+/**
+ * rt6_print: `RT6 (len=4, type=0 [Deprecated], segleft=1, [0]2001:db8::1, [1]2001:db8::2) `,
+ * with -v the reserved word; segment routing (type 4) with last-entry, flags and tag (its TLVs
+ * are skipped, as tcpdump 4.99 skips them). Returns the header's length (-1: stop) and, for
+ * types 0 and 2, where the last address lies: the destination the upper checksum covers.
+ */
+function printRoutingHeader(c: PrintContext, cp: number): { advance: number; finalDst?: number } {
+  c.proto = 'rt6';
+  c.w('RT6');
+  const len = c.u8(cp + 1);
+  const advance = (len + 1) << 3;
+  const type = c.u8(cp + 2);
+  c.w(' (len=' + len + ', type=' + type + (type === 0 ? ' [Deprecated]' : '') + ', segleft=' + c.u8(cp + 3));
+  if (type === 0 || type === 2) {
+    if (c.opts.verbose) c.w(', rsv=0x' + c.u32(cp + 4).toString(16));
+    if (len % 2 === 1) {
+      c.w(' #invalid length# (invalid)');
+      return { advance: -1 };
+    }
+    let finalDst: number | undefined;
+    for (let i = 0; i < len >> 1; i++) {
+      const at = cp + 8 + 16 * i;
+      c.need(at, 16);
+      c.w(', [' + i + ']' + c.ipv6(at));
+      finalDst = at;
+    }
+    c.w(') ');
+    return { advance, finalDst };
+  }
+  if (type === 4) {
+    const last = c.u8(cp + 4);
+    const flags = c.u8(cp + 5);
+    c.w(', last-entry=' + last);
+    if (flags || c.opts.verbose) c.w(', flags=0x' + flags.toString(16));
+    c.w(', tag=' + c.u16(cp + 6).toString(16));
+    for (let i = 0; i <= last; i++) {
+      const at = cp + 8 + 16 * i;
+      c.need(at, 16);
+      c.w(', [' + i + ']' + c.ipv6(at));
+    }
+    c.w(') ');
+    return { advance };
+  }
+  c.w(' (unknown type) (invalid)');
+  return { advance: -1 };
 }

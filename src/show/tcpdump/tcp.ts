@@ -35,6 +35,8 @@ export interface IPInfo {
   off: number;
   /** Whether the IP header names this protocol directly (else only ports are printed). */
   direct: boolean;
+  /** Behind a source route (IPv4 LSRR/SSRR, IPv6 routing types 0 and 2): where the final destination the checksum covers lies (tcpdump's ip_finddst). */
+  finalDst?: number;
 }
 
 /**
@@ -64,7 +66,13 @@ function addressesOnly(c: PrintContext, ip: IPInfo): string {
 
 /** The IPv4 or IPv6 pseudo-header sum for an upper-layer checksum of `length` bytes. */
 export function pseudoSum(c: PrintContext, ip: IPInfo, proto: number, length: number): number {
-  return ip.version === 4 ? pseudoHeaderSum(c.b, ip.off + 12, 4, proto, length) : pseudoHeaderSum(c.b, ip.off + 8, 16, proto, length);
+  const v4 = ip.version === 4;
+  const sum = v4 ? pseudoHeaderSum(c.b, ip.off + 12, 4, proto, length) : pseudoHeaderSum(c.b, ip.off + 8, 16, proto, length);
+  if (ip.finalDst === undefined) return sum;
+  // The sum is unfolded: swap the header's destination words for the source route's last address.
+  const dst = v4 ? ip.off + 16 : ip.off + 24;
+  const size = v4 ? 4 : 16;
+  return sum - sum16(c.b, dst, dst + size) + sum16(c.b, ip.finalDst, ip.finalDst + size);
 }
 
 export function printTCP(c: PrintContext, off: number, length: number, ip: IPInfo, fragmented: boolean): void {

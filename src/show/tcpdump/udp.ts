@@ -1,9 +1,11 @@
 /**
  * UDP as tcpdump 4.99 prints it (print-udp.c): `UDP, length N`, `truncated-udp N`,
  * `truncated-udplength N`, `UDP, bad length A > B`; with -v the checksum verdict (IPv4 only
- * from -vv, as tcpdump does). Of tcpdump's port-based dissectors, BOOTP/DHCP (67, 68) and NTP (123) are followed.
+ * from -vv, as tcpdump does). Of tcpdump's port-based dissectors, DNS (53), mDNS (5353), BOOTP/DHCP
+ * (67, 68) and NTP (123) are followed.
  */
 import { cksumResult, cksumShouldBe, HEX2, sum16, type PrintContext } from './context.js';
+import { printDNS } from './dns.js';
 import { addressesAndPorts, pseudoSum, type IPInfo } from './tcp.js';
 import { printBOOTP } from './bootp.js';
 import { printNTP } from './ntp.js';
@@ -62,17 +64,21 @@ export function printUDP(c: PrintContext, off: number, length: number, ip: IPInf
       verdict(c, field, cksumResult(pseudoSum(c, ip, 17, length + 8) + sum16(b, off, off + length + 8)));
     }
   }
+  // As udp_print: the port's protocol first (a first fragment too, given what was captured), then
+  // the length checks; -q prints no application layer.
+  if (!c.opts.quiet && printByPort(c, off + 8, length, sport, dport)) return;
   if (ulen > length && !fragmented) c.w('UDP, bad length ' + ulen + ' > ' + length);
-  else if (!fragmented && printByPort(c, off + 8, ulen, sport, dport)) return;
   else {
     c.w('UDP, length ');
     c.wn(ulen);
   }
 }
 
-/** udp_print's port dispatch for the protocols printed here (BOOTP 67/68, NTP 123); false for the rest. */
+/** udp_print's port dispatch for the protocols printed here (DNS 53, mDNS 5353, BOOTP 67/68, NTP 123); false for the rest. */
 function printByPort(c: PrintContext, off: number, length: number, sport: number, dport: number): boolean {
-  if (sport === 67 || dport === 67 || sport === 68 || dport === 68) printBOOTP(c, off, length);
+  if (sport === 53 || dport === 53) printDNS(c, off, length, false, false);
+  else if (sport === 5353 || dport === 5353) printDNS(c, off, length, false, true);
+  else if (sport === 67 || dport === 67 || sport === 68 || dport === 68) printBOOTP(c, off, length);
   else if (sport === 123 || dport === 123) printNTP(c, off, length);
   else return false;
   return true;
