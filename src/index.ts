@@ -69,6 +69,9 @@ export {
   follow,
   followFile,
   Explainer,
+  explainTrace,
+  formatExplanation,
+  frameOf,
   formatConversations,
   formatFollow,
   Flag,
@@ -81,4 +84,5 @@ export {
   type FollowChunk,
   type FollowStreams,
   type Explanation,
+  type TraceExplanation,
 } from './analysis/index.js';
