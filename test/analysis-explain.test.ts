@@ -14,11 +14,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../src/cli/packet-support.js';
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import net from 'node:net';
+import type net from 'node:net';
 import * as S from '../examples/lib/scenarios.js';
 import { explainedLines } from '../examples/lib/report.js';
 import { writePcap } from '../src/pcap/pcap-writer.js';
-import { ensureBuilt, freePort, synack } from './helpers/cli.js';
+import { ensureBuilt, freePort, serveTcp, synack } from './helpers/cli.js';
 
 const root = process.getuid?.() === 0;
 if (!root) console.log('explain test skipped: it needs root (raw sockets)');
@@ -123,15 +123,7 @@ describe.skipIf(!root)('handshake --explain and script --explain name what they 
   let answersAndCloses = 0;
   let answers = 0;
   let closed = 0;
-  const serve = async (handler: (s: net.Socket) => void): Promise<number> => {
-    const server = net.createServer({ allowHalfOpen: true }, (s) => {
-      s.on('error', () => undefined);
-      handler(s);
-    });
-    servers.push(server);
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    return (server.address() as net.AddressInfo).port;
-  };
+  const serve = (handler: (s: net.Socket) => void): Promise<number> => serveTcp(servers, handler, { allowHalfOpen: true });
   beforeAll(async () => {
     ensureBuilt();
     answersAndCloses = await serve((s) => s.once('data', () => s.end('200 ok')));

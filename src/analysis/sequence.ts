@@ -151,12 +151,7 @@ export class Flow {
     for (; i < tail; i++) {
       const next = segNext[i]!;
       if (ack === next) {
-        if (!matched) {
-          matched = true;
-          out.ackedFrame = this.segFrame[i]!;
-          out.ackRttNs = time - this.segTime[i]!;
-          out.analysed = true;
-        }
+        if (!matched) matched = this.acked(i, time, out);
       } else if (gt(next, ack)) break;
     }
     this.head = i;
@@ -166,12 +161,7 @@ export class Flow {
     for (; i < tail; i++) {
       const next = segNext[i]!;
       if (ack === next) {
-        if (!matched) {
-          matched = true;
-          out.ackedFrame = this.segFrame[i]!;
-          out.ackRttNs = time - this.segTime[i]!;
-          out.analysed = true;
-        }
+        if (!matched) matched = this.acked(i, time, out);
         continue;
       }
       if (!gt(next, ack)) continue;
@@ -187,6 +177,14 @@ export class Flow {
     }
     this.tail = w;
     if (this.head === this.tail) this.head = this.tail = 0;
+  }
+
+  /** Records segment i as the one an ACK acknowledges exactly. */
+  private acked(i: number, time: number, out: SegmentFacts): true {
+    out.ackedFrame = this.segFrame[i]!;
+    out.ackRttNs = time - this.segTime[i]!;
+    out.analysed = true;
+    return true;
   }
 
   /** Bytes from the lowest unacked seq to the highest unacked end (Wireshark's payload-based method). */
