@@ -13,12 +13,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../src/cli/packet-support.js';
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
 import type net from 'node:net';
 import * as S from '../examples/lib/scenarios.js';
 import { explainedLines } from '../examples/lib/report.js';
 import { writePcap } from '../src/pcap/pcap-writer.js';
 import { ensureBuilt, freePort, serveTcp, synack } from './helpers/cli.js';
+import { startServer } from './helpers/script-servers.js';
 
 const root = process.getuid?.() === 0;
 if (!root) console.log('explain test skipped: it needs root (raw sockets)');
@@ -116,9 +116,8 @@ describe.skipIf(!root)('--explain names each seed scenario', () => {
 
 /** Kernel servers for handshake and script: one answers 'get' and closes; one answers and waits; one closes at once. */
 describe.skipIf(!root)('handshake --explain and script --explain name what they drive', () => {
-  const scripts = mkdtempSync(join(tmpdir(), 'synack-explain-script-'));
   /** Note lines: they end with both states (ladders and tcpdump lines do not). */
-  const notes = (text: string): string[] => text.split('\n').filter((l) => /^ {6}.*\(client [A-Z-]+, server [A-Z-]+\)$/.test(l));
+  const notes = (text: string): string[] => text.split('\n').filter((l) => /^ {6}.*\(client [A-Z0-9-]+, server [A-Z0-9-]+\)$/.test(l));
   const servers: net.Server[] = [];
   let answersAndCloses = 0;
   let answers = 0;
@@ -135,7 +134,6 @@ describe.skipIf(!root)('handshake --explain and script --explain name what they 
   });
   afterAll(() => {
     for (const s of servers) s.close();
-    rmSync(scripts, { recursive: true, force: true });
   });
 
   it('handshake: open, data, the 3-packet close and TIME-WAIT; the client closing first; RST from a closed port', async () => {
@@ -154,28 +152,19 @@ describe.skipIf(!root)('handshake --explain and script --explain name what they 
     expect(notes(rst.stdout).at(-1)).toMatch(/nothing listens on 127\.0\.0\.1:\d+: the kernel answers RST \(RST from a closed port\)/);
   });
 
-  it('script: the notes under each line of a run', async () => {
-    const script = join(scripts, 'open-close.pkt');
-    writeFileSync(
-      script,
-      [
-        '0     < S 0:0(0) win 64240 <mss 1460>',
-        '+0    > S. 0:0(0) ack 1 <...>',
-        '+0    < . 1:1(0) ack 1 win 502',
-        '+0    < P. 1:4(3) ack 1 win 502 "get"',
-        '*     > P. 1:7(6) ack 4 "200 ok"',
-        '*     > F. 7:7(0) ack 4',
-        '+0    < F. 4:4(0) ack 8 win 502',
-        '*     > . 8:8(0) ack 5',
-        '',
-      ].join('\n'),
-    );
-    const r = await synack(['script', script, '--target', `127.0.0.1:${answersAndCloses}`, '--explain']);
-    expect(r.code, r.stderr).toBe(0);
-    const text = notes(r.stdout).join('\n');
-    expect(text).toMatch(/client opens: SYN/);
-    expect(text).toMatch(/the three-way handshake is complete/);
-    expect(text).toMatch(/server closes first/);
-    expect(text).toMatch(/the server waits in TIME-WAIT/);
+  it('script: the notes under each line of a run (the 3-packet close script against its server)', async () => {
+    const server = await startServer('get-close');
+    try {
+      const r = await synack(['script', 'examples/scripts/handshake-3way-close.pkt', '--target', `127.0.0.1:${server.port}`, '--explain']);
+      expect(r.code, r.stderr).toBe(0);
+      const text = notes(r.stdout).join('\n');
+      expect(text).toMatch(/client opens: SYN/);
+      expect(text).toMatch(/the three-way handshake is complete/);
+      expect(text).toMatch(/server closes first/);
+      expect(text).toMatch(/three-packet close/);
+      expect(text).toMatch(/the server waits in TIME-WAIT/);
+    } finally {
+      await server.close();
+    }
   });
 }, 60_000);
