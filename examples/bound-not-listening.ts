@@ -1,4 +1,4 @@
-/** Run: sudo node --import tsx examples/bound-not-listening.ts [--svg ladder.svg] (see examples/lib/scenarios.ts: boundNotListening). */
+/** Run: sudo node --import tsx examples/bound-not-listening.ts [--svg ladder.svg] [--explain] (see examples/lib/scenarios.ts: boundNotListening). */
 import { boundNotListening } from './lib/scenarios.js';
 import { runExample } from './lib/report.js';
 

@@ -1,4 +1,4 @@
-/** Run: sudo node --import tsx examples/client-closes-first.ts [--svg ladder.svg] (see examples/lib/scenarios.ts: clientClosesFirst). */
+/** Run: sudo node --import tsx examples/client-closes-first.ts [--svg ladder.svg] [--explain] (see examples/lib/scenarios.ts: clientClosesFirst). */
 import { clientClosesFirst } from './lib/scenarios.js';
 import { runExample } from './lib/report.js';
 

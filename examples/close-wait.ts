@@ -1,4 +1,4 @@
-/** Run: sudo node --import tsx examples/close-wait.ts [--svg ladder.svg] (see examples/lib/scenarios.ts: closeWaitLeft). */
+/** Run: sudo node --import tsx examples/close-wait.ts [--svg ladder.svg] [--explain] (see examples/lib/scenarios.ts: closeWaitLeft). */
 import { closeWaitLeft } from './lib/scenarios.js';
 import { runExample } from './lib/report.js';
 

@@ -1,4 +1,4 @@
-/** Run: sudo node --import tsx examples/full-backlog.ts [--svg ladder.svg] (see examples/lib/scenarios.ts: fullBacklog). */
+/** Run: sudo node --import tsx examples/full-backlog.ts [--svg ladder.svg] [--explain] (see examples/lib/scenarios.ts: fullBacklog). */
 import { fullBacklog } from './lib/scenarios.js';
 import { runExample } from './lib/report.js';
 

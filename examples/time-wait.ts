@@ -1,4 +1,4 @@
-/** Run: sudo node --import tsx examples/time-wait.ts [--svg ladder.svg] (see examples/lib/scenarios.ts: timeWaitOnFirstCloser). */
+/** Run: sudo node --import tsx examples/time-wait.ts [--svg ladder.svg] [--explain] (see examples/lib/scenarios.ts: timeWaitOnFirstCloser). */
 import { timeWaitOnFirstCloser } from './lib/scenarios.js';
 import { runExample } from './lib/report.js';
 

@@ -80,6 +80,9 @@ export {
   follow,
   followFile,
   Explainer,
+  explainTrace,
+  formatExplanation,
+  frameOf,
   formatConversations,
   formatFollow,
   Flag,
@@ -92,4 +95,5 @@ export {
   type FollowChunk,
   type FollowStreams,
   type Explanation,
+  type TraceExplanation,
 } from './analysis/index.js';

@@ -2,16 +2,23 @@
  * `synack read FILE --explain` names every seed scenario: each scenario runs against its real
  * kernel server (examples/lib/scenarios.ts), its trace is written as a pcap file, and the
  * notes under the lines must say what happened, in the scenario's own words, with both
- * endpoints' states. Root only (raw sockets, the kernel-RST guard).
+ * endpoints' states. The examples' --explain (explainTrace() over the conversations' traces)
+ * must print the very same notes; one example runs as a program with --explain; `synack
+ * handshake --explain` and `synack script --explain` name the scenarios they drive against
+ * kernel servers on 127.0.0.1. Root only (raw sockets, the kernel-RST guard).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../src/cli/packet-support.js';
+import { spawnSync } from 'node:child_process';
+import type net from 'node:net';
 import * as S from '../examples/lib/scenarios.js';
+import { explainedLines } from '../examples/lib/report.js';
 import { writePcap } from '../src/pcap/pcap-writer.js';
-import { ensureBuilt, synack } from './helpers/cli.js';
+import { ensureBuilt, freePort, serveTcp, synack } from './helpers/cli.js';
+import { startServer } from './helpers/script-servers.js';
 
 const root = process.getuid?.() === 0;
 if (!root) console.log('explain test skipped: it needs root (raw sockets)');
@@ -27,6 +34,10 @@ async function explained(name: string, scenario: () => Promise<S.ScenarioResult>
   w.close();
   const out = await synack(['read', file, '--explain']);
   expect(out.code, out.stderr).toBe(0);
+  // What the examples print with --explain: the same notes, from the traces themselves.
+  // (Times in the notes may differ in the last digit: the pcap keeps microseconds, the trace more.)
+  const ms = (lines: string[]): string[] => lines.map((l) => l.replace(/\d+(\.\d+)? ms/g, 'N ms'));
+  expect(ms(notes(explainedLines(r).join('\n')))).toEqual(ms(notes(out.stdout)));
   return out.stdout;
 }
 
@@ -92,5 +103,68 @@ describe.skipIf(!root)('--explain names each seed scenario', () => {
     const text = notes(await explained('backlog', S.fullBacklog)).join('\n');
     expect(text).toMatch(/\[TCP Retransmission\] server retransmits its SYN-ACK after \d+ ms: .*full backlog/);
     expect(text).toMatch(/\[TCP Retransmission\] retransmission of the SYN after \d+ ms: .*full backlog/);
+  });
+
+  it('an example run with --explain prints the notes (simultaneous close)', () => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'examples/simultaneous-close.ts', '--explain'], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const text = r.stdout.slice(r.stdout.indexOf('-- explained'));
+    expect(text).toMatch(/client opens: SYN/);
+    expect(text).toMatch(/simultaneous close, both sides CLOSING/);
+  });
+}, 60_000);
+
+/** Kernel servers for handshake and script: one answers 'get' and closes; one answers and waits; one closes at once. */
+describe.skipIf(!root)('handshake --explain and script --explain name what they drive', () => {
+  /** Note lines: they end with both states (ladders and tcpdump lines do not). */
+  const notes = (text: string): string[] => text.split('\n').filter((l) => /^ {6}.*\(client [A-Z0-9-]+, server [A-Z0-9-]+\)$/.test(l));
+  const servers: net.Server[] = [];
+  let answersAndCloses = 0;
+  let answers = 0;
+  let closed = 0;
+  const serve = (handler: (s: net.Socket) => void): Promise<number> => serveTcp(servers, handler, { allowHalfOpen: true });
+  beforeAll(async () => {
+    ensureBuilt();
+    answersAndCloses = await serve((s) => s.once('data', () => s.end('200 ok')));
+    answers = await serve((s) => {
+      s.on('data', () => s.write('200 ok'));
+      s.on('end', () => s.end());
+    });
+    closed = await freePort();
+  });
+  afterAll(() => {
+    for (const s of servers) s.close();
+  });
+
+  it('handshake: open, data, the 3-packet close and TIME-WAIT; the client closing first; RST from a closed port', async () => {
+    const three = notes((await synack(['handshake', `127.0.0.1:${answersAndCloses}`, '--send', 'get', '--close', 'wait', '--explain'])).stdout).join('\n');
+    expect(three).toMatch(/client opens: SYN, ISN \d+, offers mss 1460.*\(the three-way handshake begins\)/);
+    expect(three).toMatch(/the three-way handshake is complete/);
+    expect(three).toMatch(/client sends 3 bytes 'get' \(data, 1:4\)/);
+    expect(three).toMatch(/server closes first/);
+    expect(three).toMatch(/three-packet close|4-packet close/);
+    expect(three).toMatch(/the server waits in TIME-WAIT/);
+    const first = notes((await synack(['handshake', `127.0.0.1:${answers}`, '--send', 'get', '--close', 'active', '--explain'])).stdout).join('\n');
+    expect(first).toMatch(/client closes first/);
+    expect(first).toMatch(/the client waits in TIME-WAIT.*\(client TIME-WAIT, server CLOSED\)/);
+    const rst = await synack(['handshake', `127.0.0.1:${closed}`, '--explain']);
+    expect(rst.code).toBe(1);
+    expect(notes(rst.stdout).at(-1)).toMatch(/nothing listens on 127\.0\.0\.1:\d+: the kernel answers RST \(RST from a closed port\)/);
+  });
+
+  it('script: the notes under each line of a run (the 3-packet close script against its server)', async () => {
+    const server = await startServer('get-close');
+    try {
+      const r = await synack(['script', 'examples/scripts/handshake-3way-close.pkt', '--target', `127.0.0.1:${server.port}`, '--explain']);
+      expect(r.code, r.stderr).toBe(0);
+      const text = notes(r.stdout).join('\n');
+      expect(text).toMatch(/client opens: SYN/);
+      expect(text).toMatch(/the three-way handshake is complete/);
+      expect(text).toMatch(/server closes first/);
+      expect(text).toMatch(/three-packet close/);
+      expect(text).toMatch(/the server waits in TIME-WAIT/);
+    } finally {
+      await server.close();
+    }
   });
 }, 60_000);

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IP, TCP, Raw, renderLadder, renderLadderSvg, type LadderEntry } from '../src/index.js';
-import { ensureBuilt, freePort, isRoot, startSynack, synack } from './helpers/cli.js';
+import { ensureBuilt, freePort, isRoot, serveTcp, startSynack, synack } from './helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'synack-first-hour-'));
 const servers: net.Server[] = [];
@@ -25,14 +25,8 @@ let lingering = 0;
 /** Answers 'get' with '200 ok' and closes 200 ms after the client's FIN. */
 let closesLater = 0;
 
-async function serve(handler: (s: net.Socket) => void, options: net.ServerOpts = {}): Promise<number> {
-  const server = net.createServer(options, (s) => {
-    s.on('error', () => undefined);
-    handler(s);
-  });
-  servers.push(server);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return (server.address() as net.AddressInfo).port;
+function serve(handler: (s: net.Socket) => void, options: net.ServerOpts = {}): Promise<number> {
+  return serveTcp(servers, handler, options);
 }
 
 beforeAll(async () => {

@@ -99,10 +99,13 @@ export class Stream {
   /** The client's address key and port, to tell directions apart. */
   readonly clientKey: string;
   readonly clientPort: number;
-  /** IPv4 streams: the client's address as a number, and the stream's two endpoint numbers. */
+  /** IPv4 streams: both addresses as numbers, and the stream's slot in the analyzer's IPv4 table (-1: none). */
   readonly client4: number;
-  lo4 = -1;
-  hi4 = -1;
+  readonly server4: number;
+  readonly serverPort: number;
+  hash4 = -1;
+  /** The next open IPv4 stream with the same hash. */
+  next4: Stream | undefined;
   readonly c2s = new Flow();
   readonly s2c = new Flow();
   readonly states: EndpointPair;
@@ -125,6 +128,8 @@ export class Stream {
     this.clientKey = v.srcKey;
     this.clientPort = v.sport;
     this.client4 = v.src4;
+    this.server4 = v.dst4;
+    this.serverPort = v.dport;
     this.client = { address: v.srcText(), port: v.sport };
     this.server = { address: v.dstText(), port: v.dport };
     this.startNs = startNs;
@@ -143,6 +148,20 @@ export class Stream {
 const fromClientOf = (stream: Stream, v: FrameView): boolean =>
   v.sport === stream.clientPort && (v.ipVersion === 4 ? v.src4 === stream.client4 : v.srcKey === stream.clientKey);
 
+/** One endpoint (IPv4 address and port) mixed to 32 bits. */
+const mix4 = (address: number, port: number): number => {
+  let h = Math.imul(address ^ Math.imul(port, 0x9e3779b1), 0x85ebca6b);
+  h ^= h >>> 13;
+  return Math.imul(h, 0xc2b2ae35);
+};
+
+/** The IPv4 table's key: the same for both directions (xor), and a small integer (30 bits). */
+const hash4 = (srcAddr: number, sport: number, dstAddr: number, dport: number): number => (mix4(srcAddr, sport) ^ mix4(dstAddr, dport)) & 0x3fffffff;
+
+const sameTuple4 = (s: Stream, v: FrameView): boolean =>
+  (v.sport === s.clientPort && v.dport === s.serverPort && v.src4 === s.client4 && v.dst4 === s.server4) ||
+  (v.dport === s.clientPort && v.sport === s.serverPort && v.dst4 === s.client4 && v.src4 === s.server4);
+
 const tupleKey = (v: FrameView): string =>
   v.srcKey < v.dstKey || (v.srcKey === v.dstKey && v.sport <= v.dport)
     ? `${v.srcKey}${v.sport} ${v.dstKey}${v.dport}`
@@ -159,8 +178,12 @@ export class Analyzer {
   /** Streams numbered so far. */
   streamCount = 0;
   private readonly open = new Map<string, Stream>();
-  /** IPv4 open streams by their endpoints as numbers (address * 65536 + port), lower first: no string per packet. */
-  private readonly open4 = new Map<number, Map<number, Stream>>();
+  /**
+   * IPv4 open streams by a hash of their endpoints that is the same both ways and fits a small
+   * integer (so the map neither boxes its keys nor builds a string per packet); streams whose
+   * hashes collide are chained through Stream.next4.
+   */
+  private readonly open4 = new Map<number, Stream>();
   private readonly closed = new Map<string, Stream>();
   private readonly view = new FrameView();
   private readonly facts = new SegmentFacts();
@@ -222,15 +245,12 @@ export class Analyzer {
   private segment(frame: number, time: number, v: FrameView, build: true): SegmentAnalysis;
   private segment(frame: number, time: number, v: FrameView, build: false): undefined;
   private segment(frame: number, time: number, v: FrameView, build: boolean): SegmentAnalysis | undefined {
-    let lo = -1;
-    let hi = -1;
+    let hash = -1;
     let stream: Stream | undefined;
     if (v.ipVersion === 4) {
-      const a = v.src4 * 65536 + v.sport;
-      const b = v.dst4 * 65536 + v.dport;
-      lo = a < b ? a : b;
-      hi = a < b ? b : a;
-      stream = this.open4.get(lo)?.get(hi);
+      hash = hash4(v.src4, v.sport, v.dst4, v.dport);
+      stream = this.open4.get(hash);
+      while (stream && !sameTuple4(stream, v)) stream = stream.next4;
     }
     let key = '';
     if (!stream) {
@@ -260,12 +280,10 @@ export class Analyzer {
       key ||= tupleKey(v);
       stream.key = key;
       this.open.set(key, stream);
-      if (lo >= 0) {
-        stream.lo4 = lo;
-        stream.hi4 = hi;
-        let inner = this.open4.get(lo);
-        if (!inner) this.open4.set(lo, (inner = new Map()));
-        inner.set(hi, stream);
+      if (hash >= 0) {
+        stream.hash4 = hash;
+        stream.next4 = this.open4.get(hash);
+        this.open4.set(hash, stream);
       }
       this.onStream?.(stream);
     }
@@ -352,12 +370,17 @@ export class Analyzer {
   }
 
   private dropOpen4(stream: Stream): void {
-    if (stream.lo4 < 0) return;
-    const inner = this.open4.get(stream.lo4);
-    if (inner?.get(stream.hi4) === stream) {
-      inner.delete(stream.hi4);
-      if (inner.size === 0) this.open4.delete(stream.lo4);
+    if (stream.hash4 < 0) return;
+    let s = this.open4.get(stream.hash4);
+    if (s === stream) {
+      if (stream.next4) this.open4.set(stream.hash4, stream.next4);
+      else this.open4.delete(stream.hash4);
+    } else {
+      while (s && s.next4 !== stream) s = s.next4;
+      if (s) s.next4 = stream.next4;
     }
+    stream.next4 = undefined;
+    stream.hash4 = -1;
   }
 
   private close(key: string, stream: Stream): void {

@@ -42,6 +42,15 @@ interface Context {
   synAckSeen: number;
 }
 
+/**
+ * The note line as --explain prints it under a packet line: the flags in Wireshark's words,
+ * the note, both endpoints' states.
+ */
+export function formatExplanation(labels: readonly string[], note: string, client: string, server: string): string {
+  const tail = '  (client ' + client + ', server ' + server + ')';
+  return labels.length ? '      [' + labels.join('] [') + '] ' + note + tail : '      ' + note + tail;
+}
+
 const who = (side: number): string => (side === 0 ? 'client' : 'server');
 
 const PRINTABLE = /^[\x20-\x7e]*$/;

@@ -6,7 +6,8 @@
  */
 import { readPcapBatchesSync, readPcapBatches } from '../pcap/read.js';
 import type { Packet } from '../packet/packet.js';
-import { Analyzer, type FrameInput } from './analyzer.js';
+import { Analyzer, type FrameInput, type SegmentAnalysis } from './analyzer.js';
+import { Explainer, type Explanation } from './explain.js';
 import { ConversationCounter, type ConvKind, type ConversationStats } from './conv.js';
 import { StreamFollower, type FollowChunk, type FollowNodes } from './follow.js';
 
@@ -14,7 +15,7 @@ export { Analyzer, analyze, analyzeSync, Stream, type FrameInput, type SegmentAn
 export { Flag, FLAGS, flagNames, flagLabels, type FlagName } from './flags.js';
 export { ConversationCounter, formatConversations, formatSize, type ConvKind, type ConversationStats } from './conv.js';
 export { StreamFollower, formatFollow, httpStarts, type FollowChunk, type FollowNodes } from './follow.js';
-export { Explainer, type Explanation } from './explain.js';
+export { Explainer, formatExplanation, type Explanation } from './explain.js';
 
 /** Link types by the name of a packet's first layer. */
 const LINK_OF_LAYER: Record<string, number> = { IP: 101, IPv6: 101, Ether: 1, CookedLinux: 113, CookedLinuxV2: 276, Loopback: 0 };
@@ -24,12 +25,37 @@ const LINK_OF_LAYER: Record<string, number> = { IP: 101, IPv6: 101, Ether: 1, Co
  * with the link type its first layer implies, stamped with the packet's time (µs).
  */
 export function* framesOf(packets: Iterable<Packet | { packet: Packet }>): Generator<FrameInput> {
-  for (const item of packets) {
-    const p = 'packet' in item ? item.packet : item;
-    const linkType = LINK_OF_LAYER[p.layers[0]?.name ?? ''] ?? 101;
-    const micros = p.time ?? 0;
-    yield { data: p.bytes(), linkType, seconds: Math.floor(micros / 1e6), nanos: Math.round((micros % 1e6) * 1000) };
+  for (const item of packets) yield frameOf('packet' in item ? item.packet : item);
+}
+
+/** One packet as a frame (see framesOf). */
+export function frameOf(p: Packet): FrameInput {
+  const linkType = LINK_OF_LAYER[p.layers[0]?.name ?? ''] ?? 101;
+  const micros = p.time ?? 0;
+  return { data: p.bytes(), linkType, seconds: Math.floor(micros / 1e6), nanos: Math.round((micros % 1e6) * 1000) };
+}
+
+/** What explainTrace() says about one packet: the analysis, and the note with both states. */
+export interface TraceExplanation extends Explanation {
+  /** undefined for a packet that is not TCP. */
+  analysis: SegmentAnalysis | undefined;
+}
+
+/**
+ * The --explain notes for packets in order: a conversation's `trace`, what sniff() returned,
+ * or any packets. One entry per packet (note '' for a packet that is not TCP).
+ *
+ *   for (const e of explainTrace(c.trace)) console.log(e.note, e.client, e.server);
+ */
+export function explainTrace(packets: Iterable<Packet | { packet: Packet }>): TraceExplanation[] {
+  const analyzer = new Analyzer();
+  const explainer = new Explainer(analyzer);
+  const out: TraceExplanation[] = [];
+  for (const frame of framesOf(packets)) {
+    const s = analyzer.add(frame);
+    out.push(s ? { ...explainer.explain(s), analysis: s } : { labels: [], note: '', client: 'CLOSED', server: 'CLOSED', analysis: undefined });
   }
+  return out;
 }
 
 /** Conversations of a capture file, by kind, in tshark's order. */

@@ -4,19 +4,22 @@
  *
  *       [TCP Dup ACK 5#3] duplicate ACK #3: server is missing 2897:4345  (client ESTABLISHED, server ESTABLISHED)
  */
-import { Analyzer, Explainer, type FrameInput } from '../analysis/index.js';
+import { Analyzer, Explainer, formatExplanation, frameOf, type FrameInput } from '../analysis/index.js';
+import type { Packet } from '../packet/packet.js';
 
 export interface ExplainLines {
   /** The note line for a frame (undefined when it is not TCP). Frames must come in order. */
   line(frame: FrameInput): string | undefined;
 }
 
-export function formatExplanation(labels: readonly string[], note: string, client: string, server: string): string {
-  const tail = '  (client ' + client + ', server ' + server + ')';
-  return labels.length ? '      [' + labels.join('] [') + '] ' + note + tail : '      ' + note + tail;
-}
+export { formatExplanation };
 
 export async function createExplainLines(): Promise<ExplainLines> {
+  return explainLines();
+}
+
+/** The same, synchronously. */
+export function explainLines(): ExplainLines {
   const analyzer = new Analyzer();
   const explainer = new Explainer(analyzer);
   return {
@@ -27,4 +30,13 @@ export async function createExplainLines(): Promise<ExplainLines> {
       return formatExplanation(e.labels, e.note, e.client, e.server);
     },
   };
+}
+
+/**
+ * Notes for packets as a conversation makes them (synack handshake, synack script): the
+ * packets of one conversation, in order.
+ */
+export function packetExplainer(): (packet: Packet) => string | undefined {
+  const lines = explainLines();
+  return (packet) => lines.line(frameOf(packet));
 }

@@ -22,6 +22,7 @@ import { packetJson } from '../show/json.js';
 import { requireRoot } from './privilege.js';
 import { renderLadder, renderLadderSvg } from '../show/ladder.js';
 import { createPrinter } from '../show/printer.js';
+import { packetExplainer } from './explain-lines.js';
 import { writeTextFile } from './files.js';
 import { SynackError, usageError } from '../wire/errors.js';
 import { examples, intOption, out, parseHostPort, unescapeData } from './common.js';
@@ -40,6 +41,7 @@ interface HandshakeOptions {
   json?: boolean;
   svg?: string;
   absolute?: boolean;
+  explain?: boolean;
 }
 
 function isTimeout(err: unknown): boolean {
@@ -83,6 +85,7 @@ export function registerHandshake(program: Command): void {
     .option('--svg <out>', 'also write the ladder as SVG')
     .option('--json', 'print the trace as JSON (each packet in the schema of src/show/json.ts)')
     .option('-S, --absolute', 'absolute TCP sequence numbers (default relative, as tcpdump)')
+    .option('--explain', "under each segment, a plain-language note, Wireshark's analysis flags and both endpoints' states")
     .addHelpText(
       'after',
       examples(
@@ -90,6 +93,7 @@ export function registerHandshake(program: Command): void {
         "sudo synack handshake 127.0.0.1:8080 --send 'get' --close wait",
         "sudo synack handshake 127.0.0.1:8080 --send 'get' --close simultaneous",
         'sudo synack handshake 127.0.0.1:8080 --close rst --isn 1000 --mss 536 --svg conversation.svg',
+        "sudo synack handshake 127.0.0.1:8080 --send 'get' --explain",
       ),
     )
     .action(
@@ -105,7 +109,7 @@ export function registerHandshake(program: Command): void {
           { ...(opts.isn !== undefined ? { isn: opts.isn } : {}), ...(opts.mss !== undefined ? { mss: opts.mss } : {}) },
         );
         const printer = createPrinter({ noTimestamp: true, absolute: opts.absolute ?? false });
-        const live = opts.json ? undefined : new TraceFollower(c.trace, printer);
+        const live = opts.json ? undefined : new TraceFollower(c.trace, printer, opts.explain ? packetExplainer() : undefined);
         // Ctrl-C: the steps are raced against it; the conversation is released and what
         // happened so far is printed.
         let interrupted = false;
@@ -212,6 +216,7 @@ class TraceFollower {
   constructor(
     private readonly trace: readonly TraceEntry[],
     private readonly printer: ReturnType<typeof createPrinter>,
+    private readonly explain?: (packet: TraceEntry['packet']) => string | undefined,
   ) {
     this.timer = setInterval(() => this.printNew(), 5);
     this.timer.unref();
@@ -222,6 +227,8 @@ class TraceFollower {
     for (; this.printed < this.trace.length; this.printed++) {
       const e = this.trace[this.printed]!;
       text += `${e.time.toFixed(3).padStart(9)} ms  ${this.printer.formatPacket(e.packet)}\n${' '.repeat(14)}-> ${e.state}\n`;
+      const note = this.explain?.(e.packet);
+      if (note !== undefined) text += note + '\n';
     }
     if (text) out(text);
   }

@@ -21,6 +21,7 @@ import { durationOption } from './duration.js';
 import { checkWritable, readTextFile, writeTextFile } from './files.js';
 import { unescapeData } from './common.js';
 import { createPrinter } from '../show/printer.js';
+import { packetExplainer } from './explain-lines.js';
 
 interface ScriptOptions {
   target?: string;
@@ -33,6 +34,7 @@ interface ScriptOptions {
   close?: string;
   wait?: number;
   output?: string;
+  explain?: boolean;
 }
 
 export function registerScript(program: Command): void {
@@ -50,6 +52,7 @@ export function registerScript(program: Command): void {
     .option('--close <how>', `with --record: how it ends: ${CLOSE_MODES.join(', ')} (default active)`)
     .option('--wait <time>', 'with --record: listen this long after each send and before closing: seconds, or 200ms (default 200ms)', durationOption())
     .option('-o, --output <file>', 'with --record: write the script here instead of stdout')
+    .option('--explain', "under each segment, a plain-language note, Wireshark's analysis flags and both endpoints' states")
     .addHelpText(
       'after',
       `
@@ -96,11 +99,17 @@ Examples:
         const out = process.stdout;
         // Relative sequence numbers per flow, as tcpdump (and the script itself) writes them; -S absolute.
         const printer = createPrinter({ noTimestamp: true, absolute: opts.absolute ?? false });
+        const explain = opts.explain ? packetExplainer() : undefined;
         const result = await runScript(script, {
           target: opts.target,
           tolerance: tolerance === undefined ? undefined : tolerance / 1000,
           pcap: opts.pcap,
-          onSegment: opts.quiet ? undefined : (e, seconds) => out.write(`${seconds.toFixed(6)} ${printer.formatPacket(e.packet)}\n`),
+          onSegment: opts.quiet
+            ? undefined
+            : (e, seconds) => {
+                const note = explain?.(e.packet);
+                out.write(`${seconds.toFixed(6)} ${printer.formatPacket(e.packet)}\n${note === undefined ? '' : note + '\n'}`);
+              },
         });
         const rtt = result.rtt === undefined ? '' : `, handshake RTT ${(result.rtt * 1000).toFixed(3)} ms`;
         if (result.failure) {

@@ -92,3 +92,14 @@ export async function freePort(): Promise<number> {
   await new Promise((r) => s.close(r));
   return port;
 }
+
+/** A kernel TCP server on 127.0.0.1 (an ephemeral port) running `handler` per connection; kept in `servers` for closing. */
+export async function serveTcp(servers: net.Server[], handler: (s: net.Socket) => void, options: net.ServerOpts = {}): Promise<number> {
+  const server = net.createServer(options, (s) => {
+    s.on('error', () => undefined);
+    handler(s);
+  });
+  servers.push(server);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return (server.address() as net.AddressInfo).port;
+}
