@@ -171,7 +171,7 @@ function ipOptionLines(options: readonly Record<string, unknown>[], prefix: stri
 }
 
 /** A class's own display name (not one inherited from the class it extends), else its name. */
-function displayName(layer: Layer): string {
+export function displayName(layer: Layer): string {
   const cls = layer.layerClass;
   return Object.prototype.hasOwnProperty.call(cls, 'displayName') && cls.displayName ? cls.displayName : layer.name;
 }
