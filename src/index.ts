@@ -82,3 +82,4 @@ export {
   type FollowStreams,
   type Explanation,
 } from './analysis/index.js';
+export { renderView, writeView, renderFileView, mergeTraces, type ViewInput, type ViewOptions, type ViewFrame } from './view/index.js';

@@ -2,12 +2,13 @@
  * `synack view FILE [FILTER]`: the capture in the browser. The page is served on 127.0.0.1 at a
  * free port (the address is printed; a desktop's browser is opened when there is one) until
  * Ctrl-C; with --html OUT it is written to one self-contained file instead, which opens
- * offline. The other conversation commands take --html through htmlOption() below.
+ * offline. handshake, script and demo take --html too (writeHtmlView below).
  */
 import type { Command } from 'commander';
 import { examples, intOption, note } from './common.js';
 import { checkWritable, writeTextFile } from './files.js';
 import { action } from './run.js';
+import type { ViewInput } from '../view/index.js';
 
 interface ViewOptions {
   html?: string;
@@ -16,13 +17,8 @@ interface ViewOptions {
   port?: number;
 }
 
-/** The --html option of the commands that show a conversation. */
-export function htmlOption(cmd: Command): Command {
-  return cmd.option('--html <out>', 'also write the conversation as a self-contained HTML view (list, layers, bytes, ladder)');
-}
-
 /** Writes a conversation's trace (or packets) as the view, for --html; says where on stderr. */
-export async function writeHtmlView(path: string, trace: Parameters<typeof import('../view/index.js').renderView>[0], title: string): Promise<void> {
+export async function writeHtmlView(path: string, trace: ViewInput, title: string): Promise<void> {
   const { renderView } = await import('../view/index.js');
   writeTextFile(path, renderView(trace, { title }), 'HTML view');
   note(`view written to ${path}\n`);

@@ -57,3 +57,11 @@ export function renderFileView(path: string, opts: ReadOptions & ViewOptions & {
   }
   return renderViewHtml(buildViewData(records(), title ?? path));
 }
+
+/** Every segment of several conversations (a scenario's) in the order they were seen, for one view. */
+export function mergeTraces(conversations: Iterable<{ trace: readonly { packet: Packet }[] }>): Array<{ packet: Packet }> {
+  const all: Array<{ packet: Packet }> = [];
+  for (const c of conversations) all.push(...c.trace);
+  // A stable sort: segments stamped in the same microsecond keep their order.
+  return all.map((e, i) => ({ e, i })).sort((x, y) => (x.e.packet.time ?? 0) - (y.e.packet.time ?? 0) || x.i - y.i).map((x) => x.e);
+}

@@ -137,12 +137,14 @@ export class View {
     const stream = t.stream[i]!;
     const labels = this.data.strings[t.labels[i]!]!;
     const line = h('span', { class: 'line' }, this.shownLines ? this.shownLines[r]! : this.data.lines[i]!);
-    if (labels) for (const l of labels.split('\n')) line.prepend(h('span', { class: badgeClass(l) }, l), ' ');
+    const badges = h('span', { class: 'badges' });
+    if (labels) for (const l of labels.split('\n')) badges.append(h('span', { class: badgeClass(l) }, l));
     const el = h(
       'div',
       { class: i === this.selected ? 'row selected' : 'row', 'data-i': String(i) },
       h('span', { class: 'stripe', style: `background:${streamColour(stream)}` }),
       h('span', { class: 'no' }, String(i + 1)),
+      badges,
       line,
       h('span', { class: 'note' }, stream >= 0 ? this.data.strings[t.note[i]!]! : ''),
     );
