@@ -144,7 +144,7 @@ describe.skipIf(why)('synack view in headless Chromium', () => {
       throw new Error(`${err.message}; page errors: ${errors.join('; ')}`);
     });
     expect(errors).toEqual([]);
-  });
+  }, 240_000);
 
   afterAll(async () => {
     await browser?.close();

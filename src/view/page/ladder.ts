@@ -3,7 +3,7 @@
  * one arrow per segment labelled as tcpdump would (flags, relative seq and ack, length), and a
  * state column outside each line: that endpoint's state after the segment, as the analyzer
  * tracks it (bold where it changed). Time runs down, evenly (one row per segment) or in
- * proportion to the capture's timestamps. Segments with analysis flags are dashed and marked.
+ * proportion: every row keeps its height and the space between rows grows with the time between them. Segments with analysis flags are dashed and marked.
  * A long stream shows a window of segments around the selected one.
  */
 import { TCP_FLAG_LETTERS } from '../../show/tcpdump/tcp.js';
@@ -41,8 +41,13 @@ export function renderLadder(data: ViewData, stream: StreamInfo, selected: numbe
   const xs = w - stateW - 8;
   const times = rows.map((i) => t.time[i]!);
   const span = times.length > 1 ? times[times.length - 1]! - times[0]! : 0;
-  const bodyH = Math.max(rows.length * ROW, 120);
-  const y = (k: number): number => (mode === 'proportional' && span > 0 ? TOP + ((times[k]! - times[0]!) / span) * (bodyH - ROW) : TOP + k * ROW) + 14;
+  // In proportion: each row keeps its height (so labels never collide) and the space added
+  // between two rows is proportional to the time between them: pauses show as gaps.
+  const extra = mode === 'proportional' && span > 0 ? Math.max(rows.length * ROW, 300) / span : 0;
+  const ys: number[] = [];
+  for (let k = 0; k < rows.length; k++) ys.push(k === 0 ? TOP + 14 : ys[k - 1]! + ROW + (times[k]! - times[k - 1]!) * extra);
+  const bodyH = Math.max((ys.at(-1) ?? TOP) - TOP + ROW, 120);
+  const y = (k: number): number => ys[k]!;
   const height = TOP + bodyH + 20;
   const root = svg('svg', { class: 'ladder', width: w, height, viewBox: `0 0 ${w} ${height}` });
   root.append(

@@ -32,6 +32,7 @@ export class View {
   private shownLines: string[] | undefined;
   private selected = -1;
   private tree: LayerNode[] = [];
+  private hexCells: HTMLElement[] = [];
   /** The chosen layer (by name, so it stays chosen on the next packet) and field. */
   private chosenLayer: string | undefined;
   private chosenField: string | undefined;
@@ -125,10 +126,14 @@ export class View {
     return (this.bytesCache ??= decodeBase64(this.data.bytes));
   }
 
+  /** Packet i's bytes: from the whole capture once it is decoded (a filter needs it), else just its own base64. */
   private frame(i: number): Buffer {
-    const all = this.bytes;
     const off = this.data.offsets[i]!;
-    return Buffer.from(all.buffer, all.byteOffset + off, this.data.offsets[i + 1]! - off);
+    const end = this.data.offsets[i + 1]!;
+    if (this.bytesCache) return Buffer.from(this.bytesCache.buffer, this.bytesCache.byteOffset + off, end - off);
+    const first = Math.floor(off / 3);
+    const chunk = decodeBase64(this.data.bytes.slice(first * 4, Math.ceil(end / 3) * 4));
+    return Buffer.from(chunk.buffer, off - first * 3, end - off);
   }
 
   private row(r: number): HTMLElement {
@@ -209,12 +214,15 @@ export class View {
     if (i < 0 || i >= this.data.count) return;
     this.selected = i;
     const row = this.rowOf(i);
+    // Only the two rows whose mark changes are touched (a scroll repaints the rows it brings).
+    this.el.list.querySelector('.row.selected')?.classList.remove('selected');
+    this.el.list.querySelector(`.row[data-i="${i}"]`)?.classList.add('selected');
     if (reveal && row >= 0) this.list.reveal(row);
-    this.list.refresh();
     const data = this.frame(i);
     this.tree = layerTree(data, this.data.linkTypes[i]!);
     this.el.tree.replaceChildren(renderTree(this.tree));
     this.el.hex.replaceChildren(renderHex(data));
+    this.hexCells = [...this.el.hex.querySelectorAll<HTMLElement>('[data-i]')];
     this.drawNote(i);
     this.highlight();
     this.drawSide();
@@ -252,8 +260,7 @@ export class View {
     for (const el of this.el.tree.querySelectorAll('.selected')) el.classList.remove('selected');
     if (selector) this.el.tree.querySelector(selector)?.classList.add('selected');
     for (const el of this.el.hex.querySelectorAll('.hl')) el.classList.remove('hl');
-    const cells = this.el.hex.querySelectorAll<HTMLElement>('[data-i]');
-    for (const cell of cells) {
+    for (const cell of this.hexCells) {
       const b = Number(cell.dataset.i);
       if (b >= start && b < end) cell.classList.add('hl');
     }
