@@ -10,6 +10,7 @@ export function provideFiles(given: Record<string, string>): void {
   for (const [path, text] of Object.entries(given)) files.set(path, text);
 }
 
+/** @public node:fs's readFileSync for the bundle (build.mjs maps node:fs here). */
 export function readFileSync(path: string): string {
   const text = files.get(path);
   if (text === undefined) throw Object.assign(new Error(`ENOENT: no such file, open '${path}'`), { code: 'ENOENT' });

@@ -32,7 +32,7 @@ export function renderHex(bytes: Uint8Array): DocumentFragment {
     for (let i = row; i < row + 16; i++) {
       if (i === row + 8) line.append(h('span', { class: 'gap' }));
       if (i >= n) {
-        line.append(h('span', { class: 'pad' }, '    '));
+        line.append(h('span', { class: 'b' }, '  '));
         continue;
       }
       const b = bytes[i]!;
