@@ -30,6 +30,7 @@ const offline = [
   'tcp-tcb',
   'text-form',
   'text-form-hostile',
+  'view-fields',
 ].map((name) => `test/${name}.test.ts`);
 
 const shared = { pool: 'forks' as const, testTimeout: 60_000, hookTimeout: 60_000, globalSetup: ['test/helpers/global-build.ts'] };

@@ -97,3 +97,4 @@ export {
   type Explanation,
   type TraceExplanation,
 } from './analysis/index.js';
+export { renderView, writeView, renderFileView, mergeTraces, type ViewInput, type ViewOptions, type ViewFrame } from './view/index.js';

@@ -2,7 +2,8 @@
  * How the examples print a scenario: each conversation as tcpdump lines with our state after
  * each segment, then as a ladder, then the kernel's sockets at the moments that matter.
  * `--svg FILE` also writes the ladders as SVG: FILE for a single conversation, FILE-1.svg,
- * FILE-2.svg... when there are several (full-backlog's interesting ones are 2 and 4).
+ * FILE-2.svg... when there are several (full-backlog's interesting ones are 2 and 4). `--html FILE`
+ * writes every conversation as one self-contained HTML view (src/view).
  * `--explain` (or SYNACK_EXPLAIN=1) adds every segment of the scenario once more, in time
  * order, each with its plain-language note and both endpoints' states, as `synack read
  * --explain` prints a capture (explainTrace() gives the notes).
@@ -10,6 +11,7 @@
 import type { ScenarioResult } from './scenarios.js';
 import { printScenario, writeLadders } from '../../src/demo/report.js';
 import { explainTrace, formatExplanation, traceLines } from '../../src/index.js';
+import { mergeTraces, writeView } from '../../src/view/index.js';
 
 /** Every segment of the scenario's conversations in time order, each followed by its note. */
 export function explainedLines(r: ScenarioResult): string[] {
@@ -37,6 +39,12 @@ export async function runExample(scenario: () => Promise<ScenarioResult>): Promi
     const svgAt = process.argv.indexOf('--svg');
     const svg = svgAt > 0 ? process.argv[svgAt + 1] : undefined;
     if (svg) for (const path of writeLadders(r, svg)) process.stdout.write(`\nladder written to ${path}\n`);
+    const htmlAt = process.argv.indexOf('--html');
+    const html = htmlAt > 0 ? process.argv[htmlAt + 1] : undefined;
+    if (html) {
+      writeView(html, mergeTraces(r.conversations), { title: r.name });
+      process.stdout.write(`\nview written to ${html}\n`);
+    }
     process.exit(0);
   } catch (err) {
     process.stderr.write(`${(err as Error).message}\n`);

@@ -14,6 +14,7 @@ import { requireRoot } from './privilege.js';
 import { action } from './run.js';
 import { didYouMean, usageError } from '../wire/errors.js';
 import { out as write } from './common.js';
+import { writeHtmlView } from './view.js';
 import type { ScenarioResult } from '../demo/scenarios.js';
 
 type Scenarios = typeof import('../demo/scenarios.js');
@@ -37,6 +38,7 @@ interface DemoOptions {
   list?: boolean;
   absolute?: boolean;
   svg?: string;
+  html?: string;
 }
 
 async function runScenario(name: string, opts: DemoOptions): Promise<number> {
@@ -50,6 +52,7 @@ async function runScenario(name: string, opts: DemoOptions): Promise<number> {
   printScenario(r, (s) => lines.push(s), { absolute: opts.absolute ?? false });
   write(lines.join('\n') + '\n');
   if (opts.svg) for (const path of writeLadders(r, opts.svg, { absolute: opts.absolute ?? false })) write(`\nladder written to ${path}\n`);
+  if (opts.html) await writeHtmlView(opts.html, (await import('../view/index.js')).mergeTraces(r.conversations), `synack demo ${name}`);
   return 0;
 }
 
@@ -79,6 +82,7 @@ export function registerDemo(program: Command): void {
     .option('--list', 'list the scenarios')
     .option('-S, --absolute', 'absolute TCP sequence numbers (default relative, as tcpdump)')
     .option('--svg <file>', 'with a scenario: also write each conversation as an SVG ladder (FILE, or FILE-1.svg, FILE-2.svg...)')
+    .option('--html <out>', 'also write the conversation(s) as a self-contained HTML view (list, layers, bytes, ladder)')
     .addHelpText('after', '\nExamples:\n  sudo synack demo\n  sudo synack demo --slow-close\n  synack demo --list\n  sudo synack demo simultaneous-close\n  sudo synack demo full-backlog --svg backlog.svg')
     .action(
       action(async (scenario: string | undefined, opts: DemoOptions) => {
@@ -106,6 +110,7 @@ export function registerDemo(program: Command): void {
           }
           write(`\nreceived '${String(reply)}'${end.length === 0 ? ', then the server\'s FIN' : ''}; final state ${c.state}\n\n`);
           write(renderLadder(c.trace, { left: `us 127.0.0.1.${c.endpoints.sport}`, right: `server 127.0.0.1.${port}`, absolute: opts.absolute ?? false }) + '\n');
+          if (opts.html) await writeHtmlView(opts.html, c.trace, 'synack demo');
           return 0;
         } finally {
           server.close();

@@ -21,6 +21,7 @@ import type { Conversation, TraceEntry } from '../tcp/conversation.js';
 import { packetJson } from '../show/json.js';
 import { requireRoot } from './privilege.js';
 import { renderLadder, renderLadderSvg } from '../show/ladder.js';
+import { writeHtmlView } from './view.js';
 import { createPrinter } from '../show/printer.js';
 import { packetExplainer } from './explain-lines.js';
 import { writeTextFile } from './files.js';
@@ -40,6 +41,7 @@ interface HandshakeOptions {
   timeout?: number;
   json?: boolean;
   svg?: string;
+  html?: string;
   absolute?: boolean;
   explain?: boolean;
 }
@@ -83,6 +85,7 @@ export function registerHandshake(program: Command): void {
     .option('--mss <n>', 'the MSS we announce (default 1460)', intOption('mss', 1, 65535))
     .option('--timeout <time>', 'wait for each step: seconds, or 500ms (default 2)', durationOption())
     .option('--svg <out>', 'also write the ladder as SVG')
+    .option('--html <out>', 'also write the conversation as a self-contained HTML view (list, layers, bytes, ladder)')
     .option('--json', 'print the trace as JSON (each packet in the schema of src/show/json.ts)')
     .option('-S, --absolute', 'absolute TCP sequence numbers (default relative, as tcpdump)')
     .option('--explain', "under each segment, a plain-language note, Wireshark's analysis flags and both endpoints' states")
@@ -182,6 +185,7 @@ export function registerHandshake(program: Command): void {
         if (opts.svg) {
           writeTextFile(opts.svg, renderLadderSvg(c.trace, { left, right, absolute: opts.absolute ?? false }) + '\n');
         }
+        if (opts.html) await writeHtmlView(opts.html, c.trace, `handshake with ${host}.${port}`);
         if (interrupted) {
           process.stderr.write('synack: interrupted: the conversation so far is above\n');
           // The step that was running still holds its timer: end here, as Ctrl-C means.

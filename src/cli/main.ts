@@ -41,6 +41,7 @@ const COMMANDS: readonly CommandEntry[] = [
   { name: 'lab', load: async () => (await import('./lab.js')).registerLab },
   { name: 'script', load: async () => (await import('./script.js')).registerScript },
   { name: 'serve', load: async () => (await import('./serve.js')).registerServe, packets: false },
+  { name: 'view', load: async () => (await import('./view.js')).registerView, packets: false },
 ];
 
 function emptyProgram(): Command {

@@ -10,6 +10,7 @@
  * script error (file:line:column) or a usage mistake.
  */
 import type { Command } from 'commander';
+import { writeHtmlView } from './view.js';
 import { usageError } from '../wire/errors.js';
 import { parseScript } from '../script/parse.js';
 import { runScript } from '../script/runner.js';
@@ -35,6 +36,7 @@ interface ScriptOptions {
   wait?: number;
   output?: string;
   explain?: boolean;
+  html?: string;
 }
 
 export function registerScript(program: Command): void {
@@ -46,6 +48,7 @@ export function registerScript(program: Command): void {
     .option('--tolerance <time>', "timing tolerance: seconds, or 25ms (overrides the script's 'tolerance'; twice the handshake RTT is added)", durationOption())
     .option('--pcap <file>', 'write the run to this pcap file (a failed run is always written: by default to ~/.local/state/synack/failed-runs, the newest 20 kept)')
     .option('-q, --quiet', 'do not print the exchange, only the verdict')
+    .option('--html <out>', 'also write the run as a self-contained HTML view (list, layers, bytes, ladder); a failed run too')
     .option('-S, --absolute', 'print absolute TCP sequence numbers (default relative, as tcpdump)')
     .option('--record <host:port>', 'drive a conversation with --send/--close and print it as a script that passes against the same server')
     .option('--send <data>', 'with --record: data to send once connected (repeatable; \\n \\r \\t \\xNN escapes)', (v: string, all: string[]) => [...all, v], [])
@@ -111,6 +114,7 @@ Examples:
                 out.write(`${seconds.toFixed(6)} ${printer.formatPacket(e.packet)}\n${note === undefined ? '' : note + '\n'}`);
               },
         });
+        if (opts.html) await writeHtmlView(opts.html, result.trace.map((t) => t.entry), `script ${file}`);
         const rtt = result.rtt === undefined ? '' : `, handshake RTT ${(result.rtt * 1000).toFixed(3)} ms`;
         if (result.failure) {
           process.stderr.write(`${result.failure.message}\n`);

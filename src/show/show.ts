@@ -200,7 +200,7 @@ function packetListLines(name: string, list: readonly Layer[], indent: string, l
 }
 
 /** A class's own display name (not one inherited from the class it extends), else its name. */
-function displayName(layer: Layer): string {
+export function displayName(layer: Layer): string {
   const cls = layer.layerClass;
   return Object.prototype.hasOwnProperty.call(cls, 'displayName') && cls.displayName ? cls.displayName : layer.name;
 }
