@@ -10,6 +10,7 @@ import type { FieldSpec } from './field.js';
 import { computedInt, defaultsOf, fieldStarts, intField } from './field.js';
 import { Layer, type BuildContext, type DecodeContext, type Decoded, type FieldValues } from './layer.js';
 import { bind, registerLayer } from './registry.js';
+import type { ScanResult } from './lazy.js';
 import { IPerrorLayer, IPv4Layer } from './ipv4.js';
 import { IPerror6Layer, IPv6Layer } from './ipv6.js';
 import { forgetFieldsPast, zeroFilledHeader } from './partial.js';
@@ -144,6 +145,17 @@ export class TCPLayer extends Layer<TCPFields> {
     if (this.fields.chksum !== undefined) return;
     const sum = upperLayerChecksum(out, off, end, ctx, index, 6);
     if (sum !== undefined) out.writeUInt16BE(sum, off + 16);
+  }
+
+  /** dissect()'s fast path (layers/lazy.ts): a whole header whose data offset fits the bytes. */
+  static scan(buf: Buffer, off: number, end: number, out: ScanResult): boolean {
+    if (end - off < 20) return false;
+    const headerLength = (buf[off + 12]! >> 4) * 4;
+    if (headerLength < 20 || off + headerLength > end) return false;
+    out.payloadStart = off + headerLength;
+    out.payloadEnd = end;
+    out.next = undefined;
+    return true;
   }
 
   static decode(buf: Buffer, off: number, end: number, ctx: DecodeContext): Decoded {
