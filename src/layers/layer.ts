@@ -312,26 +312,21 @@ export abstract class Layer<F extends object = Record<string, unknown>> {
   }
 }
 
-const specMaps = new WeakMap<readonly FieldSpec[], Map<string, FieldSpec>>();
+/** Where a field table keeps its by-name index (made once per table: normalize() runs for every layer built). */
+const BY_NAME: unique symbol = Symbol('synack.fieldsByName');
 
-/** A field table by name, made once per table: normalize() runs for every layer built. */
+/** A field table by name. */
 function fieldsByName(specs: readonly FieldSpec[]): Map<string, FieldSpec> {
-  // The last table looked up is nearly always the next one (a layer class builds many packets).
-  if (specs === lastSpecs) return lastByName!;
-  let byName = specMaps.get(specs);
-  if (!byName) {
+  const table = specs as readonly FieldSpec[] & { [BY_NAME]?: Map<string, FieldSpec> };
+  let byName = table[BY_NAME];
+  if (byName === undefined) {
     // A name listed once per condition (ICMP's 16- or 32-bit unused) maps to its widest variant.
     byName = new Map();
     for (const s of specs) if ((byName.get(s.name)?.bits ?? -1) < (s.bits ?? 0)) byName.set(s.name, s);
-    specMaps.set(specs, byName);
+    Object.defineProperty(table, BY_NAME, { value: byName });
   }
-  lastSpecs = specs;
-  lastByName = byName;
   return byName;
 }
-
-let lastSpecs: readonly FieldSpec[] | undefined;
-let lastByName: Map<string, FieldSpec> | undefined;
 
 /** Records a dissection defect on a layer from outside its class (decoders of other layers). */
 export function noteProblem(layer: Layer, problem: string): void {

@@ -18,10 +18,16 @@ interface SuffixSum {
   sum: number;
 }
 let suffix: SuffixSum | undefined;
+/** The one record buildPacket keeps (builds do not nest), reused so a build allocates none. */
+const suffixRecord: SuffixSum = { buf: new Uint8Array(0), end: 0, at: 0, sum: 0 };
 
 /** Starts keeping the sum of buf's bytes from `at` (moving down) to `end`: nothing is summed yet. */
 export function beginSuffixSum(buf: Uint8Array, end: number): void {
-  suffix = { buf, end, at: end, sum: 0 };
+  suffixRecord.buf = buf;
+  suffixRecord.end = end;
+  suffixRecord.at = end;
+  suffixRecord.sum = 0;
+  suffix = suffixRecord;
 }
 
 /** The bytes from `at` to the end are final now. An odd split cannot be joined: keeping stops. */
@@ -37,7 +43,10 @@ export function extendSuffixSum(at: number): void {
 
 export function endSuffixSum(): void {
   suffix = undefined;
+  suffixRecord.buf = EMPTY;
 }
+
+const EMPTY = new Uint8Array(0);
 
 /** Adds the 16-bit big-endian words of buf[start, end) to `sum`; an odd last byte is padded with zero. */
 export function sumWords(buf: Uint8Array, start: number, end: number, sum = 0): number {
@@ -51,6 +60,8 @@ export function sumWords(buf: Uint8Array, start: number, end: number, sum = 0): 
 function plainSum(buf: Uint8Array, start: number, end: number, sum: number): number {
   let i = start;
   const even = end - ((end - start) & 1);
+  // Two words a turn: half the loop overhead for the headers most sums cover.
+  for (const pairs = even - ((even - i) & 3); i < pairs; i += 4) sum += ((buf[i]! << 8) | buf[i + 1]!) + ((buf[i + 2]! << 8) | buf[i + 3]!);
   for (; i < even; i += 2) sum += (buf[i]! << 8) | buf[i + 1]!;
   if (i < end) sum += buf[i]! << 8;
   return sum;
