@@ -15,6 +15,7 @@ const offline = [
   'fuzz',
   'layers-ipv6',
   'layers-l2-udp-icmp',
+  'lazy-dissect',
   'match',
   'pcap-write',
   'readme-analysis',
@@ -26,6 +27,7 @@ const offline = [
   'tcp-tcb',
   'text-form',
   'text-form-hostile',
+  'typed-accessors',
 ].map((name) => `test/${name}.test.ts`);
 
 const shared = { pool: 'forks' as const, testTimeout: 60_000, hookTimeout: 60_000, globalSetup: ['test/helpers/global-build.ts'] };
