@@ -144,7 +144,10 @@ export class TCPLayer extends Layer<TCPFields> {
   override fixChecksum(out: Buffer, off: number, end: number, ctx: BuildContext, index: number): void {
     if (this.fields.chksum !== undefined) return;
     const sum = upperLayerChecksum(out, off, end, ctx, index, 6);
-    if (sum !== undefined) out.writeUInt16BE(sum, off + 16);
+    if (sum !== undefined) {
+      out[off + 16] = sum >>> 8;
+      out[off + 17] = sum & 0xff;
+    }
   }
 
   /** dissect()'s fast path (layers/lazy.ts): a whole header whose data offset fits the bytes. */
