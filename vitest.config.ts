@@ -17,6 +17,7 @@ const offline = [
   'fuzz',
   'layers-ipv6',
   'layers-l2-udp-icmp',
+  'lazy-dissect',
   'match',
   'pcap-write',
   'protos-misses',
@@ -31,6 +32,7 @@ const offline = [
   'text-form',
   'text-form-hostile',
   'view-fields',
+  'typed-accessors',
 ].map((name) => `test/${name}.test.ts`);
 
 const shared = { pool: 'forks' as const, testTimeout: 60_000, hookTimeout: 60_000, globalSetup: ['test/helpers/global-build.ts'] };

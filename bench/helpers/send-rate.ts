@@ -15,6 +15,11 @@
  * - lo: the host's loopback toward 127.0.0.1 (raw-socket send; hping3 uses a raw socket too).
  * - veth: namespace A -> namespace B's 198.51.100.2 over a veth pair. synack injects whole
  *   frames with cap on A's veth (the fast path); hping3 runs in A. Counted in B.
+ * The ceiling: bench/helpers/sendto-loop.c, a C loop of raw sendto(2) of the same packet on the
+ * same path (lo), built here with the machine's cc into a temporary directory. For it and for
+ * synack's send, the user and system CPU time each spent per packet in the window is read from
+ * /proc/PID/stat, which shows where the time goes (the kernel's work inside sendto, the
+ * addon's and JavaScript's outside it).
  * - ns lo: a namespace's own lo with 198.51.100.3 on it, so that injected frames reach TCP
  *   (accept_local=1 on that namespace's lo lets a frame whose source is a local address in;
  *   the host's settings are not touched).
@@ -23,13 +28,16 @@
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createNetnsPair, type NetnsPair } from '../../test/helpers/netns.js';
 import { IP, TCP } from '../../src/index.js';
 
-const SENDER = join(dirname(fileURLToPath(import.meta.url)), 'flood-sender.ts');
+const HERE = dirname(fileURLToPath(import.meta.url));
+const SENDER = join(HERE, 'flood-sender.ts');
+const C_LOOP_SOURCE = join(HERE, 'sendto-loop.c');
 const WARMUP_MS = 400;
 const WINDOW_MS = 2000;
 /** Every sender stops by itself after this long, whatever happens to the bench. */
@@ -38,6 +46,7 @@ const SENDER_COUNT = 5_000_000;
 const PORT = 61999;
 
 const children = new Set<ChildProcess>();
+let buildDir: string | undefined;
 const namespaces: string[] = [];
 let pair: NetnsPair | undefined;
 
@@ -47,6 +56,29 @@ function cleanup(): void {
   pair?.remove();
   pair = undefined;
   for (const ns of namespaces.splice(0)) spawnSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
+  if (buildDir) rmSync(buildDir, { recursive: true, force: true });
+  buildDir = undefined;
+}
+
+/** Builds the C ceiling with the machine's cc; a sentence instead when it cannot. */
+function buildCLoop(): string | { path: string } {
+  buildDir = mkdtempSync(join(tmpdir(), 'synack-bench-'));
+  const path = join(buildDir, 'sendto-loop');
+  const cc = spawnSync('cc', ['-O2', '-o', path, C_LOOP_SOURCE], { encoding: 'utf8' });
+  if (cc.error || cc.status !== 0) return `the C ceiling was not built (cc: ${cc.error?.message ?? cc.stderr.trim().split('\n')[0]})`;
+  return { path };
+}
+
+/** User and system CPU seconds of a live process, from /proc/PID/stat. */
+function cpuOf(pid: number | undefined): { user: number; system: number } | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime are fields 14 and 15 of stat(5), in clock ticks (100 per second on Linux).
+    return { user: Number(fields[11]) / 100, system: Number(fields[12]) / 100 };
+  } catch {
+    return undefined;
+  }
 }
 
 function onSignal(signal: NodeJS.Signals): void {
@@ -81,8 +113,14 @@ const hping3 = (ns: string | undefined, dst: string): ChildProcess =>
 const synack = (ns: string | undefined, mode: 'send' | 'sendp', bytes: Buffer, iface = ''): ChildProcess =>
   start(ns, [process.execPath, '--import', 'tsx', SENDER, mode, bytes.toString('hex'), String(SENDER_SECONDS), String(SENDER_COUNT), iface]);
 
+/** Per packet counted, CPU microseconds the (one) sender spent in user space and in the kernel. */
+interface CpuSplit {
+  user: number;
+  system: number;
+}
+
 /** SYNs per second that reached TCP while `launch`'s processes ran, in a steady window. */
-async function measure(launch: () => ChildProcess[], counter: () => number): Promise<number> {
+async function measure(launch: () => ChildProcess[], counter: () => number, split?: CpuSplit[]): Promise<number> {
   const kids = launch();
   // Started = first output (hping3 writes its banner to stderr, flood-sender 'sending' to stdout).
   await Promise.all(
@@ -101,11 +139,14 @@ async function measure(launch: () => ChildProcess[], counter: () => number): Pro
     ),
   );
   await sleep(WARMUP_MS);
+  const cpu0 = split ? cpuOf(kids[0]!.pid) : undefined;
   const c0 = counter();
   const t0 = performance.now();
   await sleep(WINDOW_MS);
   const c1 = counter();
   const seconds = (performance.now() - t0) / 1000;
+  const cpu1 = split ? cpuOf(kids[0]!.pid) : undefined;
+  if (split && cpu0 && cpu1 && c1 > c0) split.push({ user: ((cpu1.user - cpu0.user) * 1e6) / (c1 - c0), system: ((cpu1.system - cpu0.system) * 1e6) / (c1 - c0) });
   for (const k of kids) k.kill('SIGINT');
   await Promise.all(kids.map((k) => (k.exitCode !== null || k.signalCode !== null ? undefined : new Promise((r) => k.once('exit', r)))));
   return (c1 - c0) / seconds;
@@ -116,6 +157,7 @@ interface Contender {
   name: string;
   run: () => Promise<number>;
   rates: number[];
+  split?: CpuSplit[];
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -152,9 +194,15 @@ export async function sendRateBench(rounds = 3): Promise<void> {
     const inB = (): number => outRsts(b);
     const inC = (): number => outRsts(c);
     const many = (n: number, f: () => ChildProcess): ChildProcess[] => Array.from({ length: n }, f);
+    const cLoop = buildCLoop();
+    const ourSplit: CpuSplit[] = [];
+    const cSplit: CpuSplit[] = [];
     const contenders: Contender[] = [
       { place: 'lo', name: 'hping3 --flood', run: () => measure(() => [hping3(undefined, '127.0.0.1')], host), rates: [] },
-      { place: 'lo', name: 'synack send (raw socket)', run: () => measure(() => [synack(undefined, 'send', loSyn)], host), rates: [] },
+      { place: 'lo', name: 'synack send (raw socket)', run: () => measure(() => [synack(undefined, 'send', loSyn)], host, ourSplit), rates: [], split: ourSplit },
+      ...(typeof cLoop === 'string'
+        ? []
+        : [{ place: 'lo', name: 'C loop of sendto (ceiling)', run: () => measure(() => [start(undefined, [cLoop.path, loSyn.toString('hex'), String(SENDER_SECONDS), String(SENDER_COUNT)])], host, cSplit), rates: [], split: cSplit }]),
       { place: 'veth', name: 'hping3 --flood', run: () => measure(() => [hping3(a, pair!.addrB.v4)], inB), rates: [] },
       { place: 'veth', name: `hping3 --flood x${processes}`, run: () => measure(() => many(processes, () => hping3(a, pair!.addrB.v4)), inB), rates: [] },
       { place: 'veth', name: 'synack sendp (cap)', run: () => measure(() => [synack(a, 'sendp', vethFrame, 'veth-sa')], inB), rates: [] },
@@ -184,6 +232,16 @@ export async function sendRateBench(rounds = 3): Promise<void> {
     console.log(`    veth   sendp (cap), ${processes} processes             ${ratio('veth', `synack sendp (cap) x${processes}`)}`);
     console.log(`    ns lo  sendp (cap), one process              ${ratio('ns lo', 'synack sendp (cap)')}`);
     console.log(`    veth   ${processes} synack vs ${processes} hping3 processes          ${ratio('veth', `synack sendp (cap) x${processes}`, `hping3 --flood x${processes}`)}`);
+    if (typeof cLoop === 'string') console.log(`  ${cLoop}`);
+    else {
+      console.log(`  synack send / the C loop of raw sendto on lo (target >= 0.95), median of the per-round ratios:`);
+      console.log(`    lo     send (raw socket), one process        ${ratio('lo', 'synack send (raw socket)', 'C loop of sendto (ceiling)')}`);
+      const us = (xs: CpuSplit[], k: keyof CpuSplit): string => (xs.length ? median(xs.map((x) => x[k])).toFixed(2) : '-');
+      console.log(`  CPU per SYN counted, median over rounds (µs): user / kernel`);
+      console.log(`    synack send         ${us(ourSplit, 'user')} / ${us(ourSplit, 'system')}`);
+      console.log(`    C loop of sendto    ${us(cSplit, 'user')} / ${us(cSplit, 'system')}`);
+      console.log(`  (the kernel's share is the sendto itself, the target's RST built inside it included; the user share is what a sender can shave)`);
+    }
   } finally {
     cleanup();
     process.off('SIGINT', onSignal);

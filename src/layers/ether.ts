@@ -7,7 +7,8 @@
  */
 import { formatMAC, parseIPv4, parseIPv6, writeMAC } from '../wire/addr.js';
 import { fieldStarts, type FieldSpec } from './field.js';
-import { Layer, type BuildContext, type DecodeContext, type Decoded, type FieldValues } from './layer.js';
+import { Layer, type BuildContext, type DecodeContext, type Decoded, type FieldValues, type LayerClass } from './layer.js';
+import type { ScanResult } from './lazy.js';
 import { bind, boundLayer, boundValue, registerLayer } from './registry.js';
 import { forgetFieldsPast, zeroFilledHeader } from './partial.js';
 
@@ -61,6 +62,17 @@ export class EtherLayer extends Layer<EtherFields> {
     else if (!writeMulticastMAC(ctx.layers[index + 1], out, off)) writeMAC(ETHER_BROADCAST, out, off);
     writeMAC(this.fields.src ?? ETHER_ZERO, out, off + 6);
     out.writeUInt16BE(this.typeValue(ctx, index) & 0xffff, off + 12);
+  }
+
+  /** dissect()'s fast path (layers/lazy.ts): a whole header with an EtherType (not an 802.3 length). */
+  static scan(this: LayerClass, buf: Buffer, off: number, end: number, out: ScanResult): boolean {
+    if (end - off < ETHER_HEADER) return false;
+    const type = (buf[off + 12]! << 8) | buf[off + 13]!;
+    if (type <= 1500) return false;
+    out.payloadStart = off + ETHER_HEADER;
+    out.payloadEnd = end;
+    out.next = boundLayer(this, 'type', type);
+    return true;
   }
 
   static decode(buf: Buffer, off: number, end: number, ctx: DecodeContext): Decoded {

@@ -12,7 +12,7 @@ import { finishChecksum, sumWords } from '../wire/checksum.js';
 import { formatIPv6, formatMAC, writeMAC } from '../wire/addr.js';
 import type { FieldSpec } from './field.js';
 import { computedInt, intField } from './field.js';
-import { Layer, noteProblem, type BuildContext, type DecodeContext, type Decoded, type LayerClass } from './layer.js';
+import { Layer, noteProblem, type BuildContext, type DecodeContext, type Decoded, type LayerClass, type FieldValues } from './layer.js';
 import { bind, registerLayer } from './registry.js';
 import { RawLayer, toBytes } from './raw.js';
 import { IPerror6Layer, IPv6Layer, ipv6Bytes, ipv6Text, sameIPv6, type IPv6Overload } from './ipv6.js';
@@ -190,6 +190,9 @@ export interface ICMPv6UnknownFields extends ICMPv6HeaderFields {
   msgbody: Buffer | string;
 }
 
+/** Typed field accessors (layer.type...), defined from the field table by registerLayer(). */
+export interface ICMPv6UnknownLayer extends FieldValues<ICMPv6UnknownFields> {}
+
 export class ICMPv6UnknownLayer extends ICMPv6Layer<ICMPv6UnknownFields> {
   static override readonly layerName: string = 'ICMPv6Unknown';
   /** The name show() prints (Scapy's). */
@@ -259,12 +262,18 @@ const lengthErrorSpecs = (type: number): FieldSpec[] => [
   intField('unused', 24, 0, { hex: true }),
 ];
 
+/** Typed field accessors (layer.type...), defined from the field table by registerLayer(). */
+export interface ICMPv6DestUnreachLayer extends FieldValues<ICMPv6DestUnreachFields> {}
+
 export class ICMPv6DestUnreachLayer extends ICMPv6LengthError {
   static override readonly layerName: string = 'ICMPv6DestUnreach';
   /** The name show() prints (Scapy's). */
   static readonly displayName: string = 'ICMPv6 Destination Unreachable';
   static override readonly fieldSpecs: readonly FieldSpec[] = lengthErrorSpecs(1);
 }
+
+/** Typed field accessors (layer.type...), defined from the field table by registerLayer(). */
+export interface ICMPv6TimeExceededLayer extends FieldValues<ICMPv6DestUnreachFields> {}
 
 export class ICMPv6TimeExceededLayer extends ICMPv6LengthError {
   static override readonly layerName: string = 'ICMPv6TimeExceeded';
@@ -278,6 +287,9 @@ export type ICMPv6TimeExceededFields = ICMPv6DestUnreachFields;
 export interface ICMPv6PacketTooBigFields extends ICMPv6HeaderFields {
   mtu: number;
 }
+
+/** Typed field accessors (layer.type...), defined from the field table by registerLayer(). */
+export interface ICMPv6PacketTooBigLayer extends FieldValues<ICMPv6PacketTooBigFields> {}
 
 export class ICMPv6PacketTooBigLayer extends ICMPv6ErrorBase<ICMPv6PacketTooBigFields> {
   static override readonly layerName: string = 'ICMPv6PacketTooBig';
@@ -303,6 +315,9 @@ export interface ICMPv6ParamProblemFields extends ICMPv6HeaderFields {
   /** Offset of the offending byte in the quoted packet; Scapy's default points at its next header. */
   ptr: number;
 }
+
+/** Typed field accessors (layer.type...), defined from the field table by registerLayer(). */
+export interface ICMPv6ParamProblemLayer extends FieldValues<ICMPv6ParamProblemFields> {}
 
 export class ICMPv6ParamProblemLayer extends ICMPv6ErrorBase<ICMPv6ParamProblemFields> {
   static override readonly layerName: string = 'ICMPv6ParamProblem';
@@ -339,6 +354,9 @@ const echoSpecs = (type: number): FieldSpec[] => [
   intField('seq', 16, 0, { hex: true }),
   { name: 'data', kind: 'bytes', default: Buffer.alloc(0) },
 ];
+
+/** Typed field accessors (layer.type...), defined from the field table by registerLayer(). */
+export interface ICMPv6EchoRequestLayer extends FieldValues<ICMPv6EchoFields> {}
 
 export class ICMPv6EchoRequestLayer extends ICMPv6Layer<ICMPv6EchoFields> {
   static override readonly layerName: string = 'ICMPv6EchoRequest';
@@ -378,6 +396,9 @@ export class ICMPv6EchoRequestLayer extends ICMPv6Layer<ICMPv6EchoFields> {
     return String.fromCharCode(id >> 8, id & 0xff, seq >> 8, seq & 0xff);
   }
 }
+
+/** Typed field accessors (layer.type...), defined from the field table by registerLayer(). */
+export interface ICMPv6EchoReplyLayer extends Omit<FieldValues<ICMPv6EchoFields>, 'data'> {}
 
 export class ICMPv6EchoReplyLayer extends ICMPv6EchoRequestLayer {
   static override readonly layerName: string = 'ICMPv6EchoReply';
@@ -439,6 +460,9 @@ abstract class ICMPv6NDBase<F extends ICMPv6HeaderFields & { tgt: string }> exte
   }
 }
 
+/** Typed field accessors (layer.type...), defined from the field table by registerLayer(). */
+export interface ICMPv6ND_NSLayer extends Omit<FieldValues<ICMPv6ND_NSFields>, 'tgt'> {}
+
 export class ICMPv6ND_NSLayer extends ICMPv6NDBase<ICMPv6ND_NSFields> {
   static override readonly layerName: string = 'ICMPv6ND_NS';
   static override readonly fieldSpecs: readonly FieldSpec[] = [...headerSpecs(135), intField('res', 32, 0), { name: 'tgt', kind: 'ipv6', default: '::' }];
@@ -465,6 +489,9 @@ export interface ICMPv6ND_NAFields extends ICMPv6HeaderFields {
   res: number;
   tgt: string;
 }
+
+/** Typed field accessors (layer.type...), defined from the field table by registerLayer(). */
+export interface ICMPv6ND_NALayer extends Omit<FieldValues<ICMPv6ND_NAFields>, 'tgt'> {}
 
 export class ICMPv6ND_NALayer extends ICMPv6NDBase<ICMPv6ND_NAFields> {
   static override readonly layerName: string = 'ICMPv6ND_NA';
@@ -661,6 +688,9 @@ export interface ICMPv6NDOptLLAddrFields {
   lladdr: string;
 }
 
+/** Typed field accessors (layer.type...), defined from the field table by registerLayer(). */
+export interface ICMPv6NDOptSrcLLAddrLayer extends FieldValues<ICMPv6NDOptLLAddrFields> {}
+
 export class ICMPv6NDOptSrcLLAddrLayer extends Layer<ICMPv6NDOptLLAddrFields> {
   static readonly layerName: string = 'ICMPv6NDOptSrcLLAddr';
   static readonly fieldSpecs: readonly FieldSpec[] = [intField('type', 8, 1), intField('len', 8, 1), { name: 'lladdr', kind: 'mac', default: '00:00:00:00:00:00' }];
@@ -709,6 +739,9 @@ export class ICMPv6NDOptSrcLLAddrLayer extends Layer<ICMPv6NDOptLLAddrFields> {
   }
 }
 
+/** Typed field accessors (layer.type...), defined from the field table by registerLayer(). */
+export interface ICMPv6NDOptDstLLAddrLayer extends FieldValues<ICMPv6NDOptLLAddrFields> {}
+
 export class ICMPv6NDOptDstLLAddrLayer extends ICMPv6NDOptSrcLLAddrLayer {
   static override readonly layerName: string = 'ICMPv6NDOptDstLLAddr';
   static override readonly fieldSpecs: readonly FieldSpec[] = [intField('type', 8, 2), intField('len', 8, 1), { name: 'lladdr', kind: 'mac', default: '00:00:00:00:00:00' }];
@@ -719,6 +752,9 @@ export interface ICMPv6NDOptUnknownFields {
   len: number;
   data: Buffer | string;
 }
+
+/** Typed field accessors (layer.type...), defined from the field table by registerLayer(). */
+export interface ICMPv6NDOptUnknownLayer extends FieldValues<ICMPv6NDOptUnknownFields> {}
 
 /**
  * Any other option: type, length, data. Building computes len as Scapy does (the data length

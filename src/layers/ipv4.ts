@@ -8,7 +8,8 @@ import { formatIPv4, writeIPv4 } from '../wire/addr.js';
 import { usageError } from '../wire/errors.js';
 import type { FieldSpec } from './field.js';
 import { computedInt, intField, fieldStarts } from './field.js';
-import { Layer, type BuildContext, type DecodeContext, type Decoded, type FieldValues } from './layer.js';
+import { Layer, type BuildContext, type DecodeContext, type Decoded, type FieldValues, type LayerClass } from './layer.js';
+import type { ScanResult } from './lazy.js';
 import { bind, boundLayer, boundValue, registerLayer } from './registry.js';
 import { EtherLayer } from './ether.js';
 import { CookedLinuxLayer, CookedLinuxV2Layer } from './sll.js';
@@ -192,6 +193,21 @@ export class IPv4Layer extends Layer<IPv4Fields> {
   /** Pseudo-header sum for verifying a dissected upper layer's checksum. */
   pseudoSumDecoded(upperProto: number, upperLength: number): number {
     return (this.wireAddressSum ?? 0) + upperProto + (upperLength & 0xffff);
+  }
+
+  /**
+   * dissect()'s fast path (layers/lazy.ts): the structure of an ordinary header, one without
+   * options whose lengths agree with the bytes; anything else is decoded at once.
+   */
+  static scan(this: LayerClass, buf: Buffer, off: number, end: number, out: ScanResult): boolean {
+    if (end - off < 20 || buf[off]! !== 0x45) return false;
+    const len = (buf[off + 2]! << 8) | buf[off + 3]!;
+    if (len < 20 || off + len > end) return false;
+    out.payloadStart = off + 20;
+    out.payloadEnd = off + len;
+    const fragment = ((buf[off + 6]! & 0x1f) << 8) | buf[off + 7]!;
+    out.next = fragment === 0 ? boundLayer(this, 'proto', buf[off + 9]!) : undefined;
+    return true;
   }
 
   static decode(buf: Buffer, off: number, end: number, ctx: DecodeContext): Decoded {

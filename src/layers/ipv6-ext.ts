@@ -10,7 +10,7 @@
  */
 import type { FieldSpec } from './field.js';
 import { computedInt, intField } from './field.js';
-import { Layer, type BuildContext, type DecodeContext, type Decoded, type LayerClass } from './layer.js';
+import { Layer, type BuildContext, type DecodeContext, type Decoded, type LayerClass, type FieldValues } from './layer.js';
 import { bind, boundLayer, boundValue, registerLayer } from './registry.js';
 import { zeroFilledHeader } from './partial.js';
 import { RawLayer } from './raw.js';
@@ -161,11 +161,17 @@ class IPv6OptionsHeader extends IPv6ExtHeader<IPv6OptionsHeaderFields> {
   protected noteHomeAddress(_buf: Buffer, _start: number, _end: number, _ctx: DecodeContext): void {}
 }
 
+/** Typed field accessors (layer.nh...), defined from the field table by registerLayer(). */
+export interface IPv6ExtHdrHopByHopLayer extends FieldValues<IPv6OptionsHeaderFields> {}
+
 export class IPv6ExtHdrHopByHopLayer extends IPv6OptionsHeader {
   static readonly layerName: string = 'IPv6ExtHdrHopByHop';
   static readonly fieldSpecs = optionsHeaderFields;
   protected static override readonly truncationMark: string = '[|hbhopt]';
 }
+
+/** Typed field accessors (layer.nh...), defined from the field table by registerLayer(). */
+export interface IPv6ExtHdrDestOptLayer extends FieldValues<IPv6OptionsHeaderFields> {}
 
 export class IPv6ExtHdrDestOptLayer extends IPv6OptionsHeader {
   static readonly layerName: string = 'IPv6ExtHdrDestOpt';
@@ -218,6 +224,9 @@ const routingFields: readonly FieldSpec[] = [
   intField('reserved', 32, 0),
   { name: 'addresses', kind: 'list', default: [] },
 ];
+
+/** Typed field accessors (layer.nh...), defined from the field table by registerLayer(). */
+export interface IPv6ExtHdrRoutingLayer extends FieldValues<IPv6ExtHdrRoutingFields> {}
 
 export class IPv6ExtHdrRoutingLayer extends IPv6ExtHeader<IPv6ExtHdrRoutingFields> {
   static readonly layerName: string = 'IPv6ExtHdrRouting';
@@ -326,6 +335,9 @@ const fragmentFields: readonly FieldSpec[] = [
   intField('m', 1, 0),
   intField('id', 32, 0),
 ];
+
+/** Typed field accessors (layer.nh...), defined from the field table by registerLayer(). */
+export interface IPv6ExtHdrFragmentLayer extends FieldValues<IPv6ExtHdrFragmentFields> {}
 
 export class IPv6ExtHdrFragmentLayer extends IPv6ExtHeader<IPv6ExtHdrFragmentFields> {
   static readonly layerName: string = 'IPv6ExtHdrFragment';

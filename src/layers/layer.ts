@@ -9,6 +9,7 @@
 import { usageError, didYouMean } from '../wire/errors.js';
 import { checkFieldNumber, type FieldSpec } from './field.js';
 import { isSetValue, toFieldSet, FieldSet } from './field-set.js';
+import { LAZY, fixedFieldReader, force, lazyConstruction, type FieldReader, type LazyState, type ScanFunction } from './lazy.js';
 
 /** What a layer's encoder may ask about the stack it is built in. */
 export interface BuildContext {
@@ -54,29 +55,33 @@ export interface LayerClass<L extends Layer = Layer> {
   readonly fieldSpecs: readonly FieldSpec[];
   /** Reads one header at buf[off, end). Never throws: defects go to layer.problems. */
   decode(buf: Buffer, off: number, end: number, ctx: DecodeContext): Decoded;
+  /**
+   * Optional fast path for dissect(): the header's structure only, so that the layer can be
+   * decoded when first used (layers/lazy.ts). A class that has it promises that decode() stores
+   * its fixed-position fields as the header's raw bits.
+   */
+  scan?: ScanFunction;
 }
 
 /** Filled by show/ (which sits above layers/): the short repr util.inspect shows for a layer. */
 export const layerHooks: { repr?: (layer: Layer) => string } = {};
 
 export abstract class Layer<F extends object = Record<string, unknown>> {
-  /** Fields set by the user or read by the dissector. Unset fields are defaulted or computed. */
-  fields: Partial<F>;
-  /** Defects the dissector found in this header, in tcpdump's words where tcpdump has some. */
-  problems: string[] | undefined;
-  /** After dissection: whether the checksum this layer carries is right (undefined: none, or not checkable). */
-  checksumValid: boolean | undefined;
   /**
-   * Set by the dissector when the bytes ended inside this header: only this many header bytes
-   * are built, so a cut-off packet (an ICMP error's quote) rebuilds to the bytes it came from.
+   * A layer dissect() made lazily: the bytes it will decode on first use (layers/lazy.ts), or
+   * undefined once decoded and for every layer made any other way.
    */
-  truncatedTo: number | undefined;
+  [LAZY]: LazyState | undefined;
+  private stateFields: Partial<F> | undefined;
+  private stateProblems: string[] | undefined;
+  private stateChecksumValid: boolean | undefined;
+  private stateTruncatedTo: number | undefined;
   /**
    * Whether some field holds a set of values (a list, range or CIDR block): the layer stands for
    * many packets and must be expanded (packet/sets.ts) before it is built. A flag, so building
    * a packet without sets checks one boolean per layer and never walks the fields.
    */
-  hasSets: boolean;
+  hasSets!: boolean;
   /** Sets normalize() took aside, so that subclass conversions (flag letters) see only scalars. */
   private setsAside: Record<string, FieldSet> | undefined;
   /**
@@ -86,9 +91,80 @@ export abstract class Layer<F extends object = Record<string, unknown>> {
   declare owner?: LayerOwner;
 
   constructor(fields?: Partial<F>) {
+    // A lazy layer being decoded (layers/lazy.ts): its class's decode() fills it in place.
+    const adopted = lazyConstruction.adopt;
+    if (adopted !== undefined && new.target === adopted.layerClass) {
+      lazyConstruction.adopt = undefined;
+      return adopted.reset() as this;
+    }
+    this[LAZY] = undefined;
+    this.stateProblems = undefined;
+    this.stateChecksumValid = undefined;
+    this.stateTruncatedTo = undefined;
     this.hasSets = false;
     this.setsAside = undefined;
-    this.fields = fields ? this.restoreSets(this.normalize({ ...fields })) : ({} as Partial<F>);
+    // A lazy layer's fields come from its bytes when first used: no object for them yet.
+    this.stateFields = lazyConstruction.active ? undefined : fields ? this.restoreSets(this.normalize({ ...fields })) : ({} as Partial<F>);
+  }
+
+  /** Back to what the constructor makes with no fields, for decode() to fill (layers/lazy.ts). */
+  private reset(): this {
+    this.stateFields = {} as Partial<F>;
+    this.stateProblems = undefined;
+    this.stateChecksumValid = undefined;
+    this.stateTruncatedTo = undefined;
+    this.hasSets = false;
+    this.setsAside = undefined;
+    return this;
+  }
+
+  // The decoded state: a lazy layer decodes itself the first time any of it is read or written.
+
+  /** Fields set by the user or read by the dissector. Unset fields are defaulted or computed. */
+  get fields(): Partial<F> {
+    if (this[LAZY] !== undefined) force(this as unknown as Layer);
+    return this.stateFields!;
+  }
+
+  set fields(value: Partial<F>) {
+    if (this[LAZY] !== undefined) force(this as unknown as Layer);
+    this.stateFields = value;
+  }
+
+  /** Defects the dissector found in this header, in tcpdump's words where tcpdump has some. */
+  get problems(): string[] | undefined {
+    if (this[LAZY] !== undefined) force(this as unknown as Layer);
+    return this.stateProblems;
+  }
+
+  set problems(value: string[] | undefined) {
+    if (this[LAZY] !== undefined) force(this as unknown as Layer);
+    this.stateProblems = value;
+  }
+
+  /** After dissection: whether the checksum this layer carries is right (undefined: none, or not checkable). */
+  get checksumValid(): boolean | undefined {
+    if (this[LAZY] !== undefined) force(this as unknown as Layer);
+    return this.stateChecksumValid;
+  }
+
+  set checksumValid(value: boolean | undefined) {
+    if (this[LAZY] !== undefined) force(this as unknown as Layer);
+    this.stateChecksumValid = value;
+  }
+
+  /**
+   * Set by the dissector when the bytes ended inside this header: only this many header bytes
+   * are built, so a cut-off packet (an ICMP error's quote) rebuilds to the bytes it came from.
+   */
+  get truncatedTo(): number | undefined {
+    if (this[LAZY] !== undefined) force(this as unknown as Layer);
+    return this.stateTruncatedTo;
+  }
+
+  set truncatedTo(value: number | undefined) {
+    if (this[LAZY] !== undefined) force(this as unknown as Layer);
+    this.stateTruncatedTo = value;
   }
 
   get layerClass(): LayerClass {
@@ -236,26 +312,21 @@ export abstract class Layer<F extends object = Record<string, unknown>> {
   }
 }
 
-const specMaps = new WeakMap<readonly FieldSpec[], Map<string, FieldSpec>>();
+/** Where a field table keeps its by-name index (made once per table: normalize() runs for every layer built). */
+const BY_NAME: unique symbol = Symbol('synack.fieldsByName');
 
-/** A field table by name, made once per table: normalize() runs for every layer built. */
+/** A field table by name. */
 function fieldsByName(specs: readonly FieldSpec[]): Map<string, FieldSpec> {
-  // The last table looked up is nearly always the next one (a layer class builds many packets).
-  if (specs === lastSpecs) return lastByName!;
-  let byName = specMaps.get(specs);
-  if (!byName) {
+  const table = specs as readonly FieldSpec[] & { [BY_NAME]?: Map<string, FieldSpec> };
+  let byName = table[BY_NAME];
+  if (byName === undefined) {
     // A name listed once per condition (ICMP's 16- or 32-bit unused) maps to its widest variant.
     byName = new Map();
     for (const s of specs) if ((byName.get(s.name)?.bits ?? -1) < (s.bits ?? 0)) byName.set(s.name, s);
-    specMaps.set(specs, byName);
+    Object.defineProperty(table, BY_NAME, { value: byName });
   }
-  lastSpecs = specs;
-  lastByName = byName;
   return byName;
 }
-
-let lastSpecs: readonly FieldSpec[] | undefined;
-let lastByName: Map<string, FieldSpec> | undefined;
 
 /** Records a dissection defect on a layer from outside its class (decoders of other layers). */
 export function noteProblem(layer: Layer, problem: string): void {
@@ -278,19 +349,32 @@ export function defineFieldAccessors(cls: LayerClass): void {
     const name = spec.name;
     if (name in proto && !isFieldAccessor(proto, name)) continue;
     if (Object.prototype.hasOwnProperty.call(proto, name)) continue;
+    // The reader for the class last seen lazy here (a subclass may share the accessor).
+    let readerClass: LayerClass | undefined;
+    let reader: FieldReader | undefined;
+    const get = function (this: Layer): unknown {
+      // A layer dissected lazily reads a fixed-position field from its bytes, decoding nothing.
+      const lazy = this[LAZY];
+      if (lazy !== undefined) {
+        if (lazy.cls !== readerClass) {
+          readerClass = lazy.cls;
+          reader = fixedFieldReader(lazy.cls, name);
+        }
+        if (reader !== undefined) return reader(lazy.buf, lazy.off);
+      }
+      const v = (this.fields as Record<string, unknown>)[name];
+      if (v !== undefined) return v;
+      const own = fieldsByName(this.layerClass.fieldSpecs).get(name);
+      if (own?.computed && this.owner) {
+        const built = this.owner.builtValue(this, name);
+        if (built !== undefined) return built;
+      }
+      return own?.default;
+    };
     Object.defineProperty(proto, name, {
       configurable: true,
       enumerable: false,
-      get(this: Layer) {
-        const v = (this.fields as Record<string, unknown>)[name];
-        if (v !== undefined) return v;
-        const own = fieldsByName(this.layerClass.fieldSpecs).get(name);
-        if (own?.computed && this.owner) {
-          const built = this.owner.builtValue(this, name);
-          if (built !== undefined) return built;
-        }
-        return own?.default;
-      },
+      get,
       set(this: Layer, value: unknown) {
         (this as unknown as Layer<Record<string, unknown>>).set(name, value);
       },
@@ -300,6 +384,8 @@ export function defineFieldAccessors(cls: LayerClass): void {
 }
 
 const accessorsDefined = new WeakSet<object>();
+// A copy made with Object.create (clone) answers the lazy slot without walking the whole chain.
+(Layer.prototype as unknown as Record<PropertyKey, unknown>)[LAZY] = undefined;
 const fieldAccessorNames = new Set<string>();
 
 /** Whether `name` on `proto`'s chain is an accessor defineFieldAccessors made (a parent's field). */

@@ -7,7 +7,7 @@
  * read as 10, 24, 28 or 30 (the BSDs and Darwin disagree). See bindIPv6Above in ether.ts.
  */
 import type { FieldSpec } from './field.js';
-import { Layer, type BuildContext, type DecodeContext, type Decoded } from './layer.js';
+import { Layer, type BuildContext, type DecodeContext, type Decoded, type FieldValues } from './layer.js';
 import { boundLayer, boundValue, registerLayer } from './registry.js';
 import { zeroFilledHeader } from './partial.js';
 
@@ -30,6 +30,9 @@ export const AF_INET = 2;
 const LOOPBACK_HEADER = 4;
 
 const loopbackFields: readonly FieldSpec[] = [{ name: 'type', kind: 'int', bits: 32, default: AF_INET, computed: true, names: LOOPBACK_FAMILIES }];
+
+/** Typed field accessors (layer.type...), defined from the field table by registerLayer(). */
+export interface LoopbackLayer extends FieldValues<LoopbackFields> {}
 
 export class LoopbackLayer extends Layer<LoopbackFields> {
   static readonly layerName: string = 'Loopback';

@@ -4,7 +4,7 @@
  * frame rebuilds to the same bytes; they count in no length and no checksum.
  */
 import type { FieldSpec } from './field.js';
-import { Layer, type Decoded } from './layer.js';
+import { Layer, type Decoded, type FieldValues } from './layer.js';
 import { registerLayer } from './registry.js';
 
 export interface RawFields {
@@ -18,6 +18,9 @@ export function toBytes(value: Buffer | Uint8Array | string | undefined): Buffer
   if (typeof value === 'string') return Buffer.from(value, 'latin1');
   return Buffer.isBuffer(value) ? value : Buffer.from(value);
 }
+
+/** Typed field accessors (layer.load...), defined from the field table by registerLayer(). */
+export interface RawLayer extends Omit<FieldValues<RawFields>, 'load'> {}
 
 export class RawLayer extends Layer<RawFields> {
   static readonly layerName: string = 'Raw';

@@ -34,6 +34,7 @@ export function bind(lower: LayerClass, upper: LayerClass, field: string, value:
   if (!values) fields.set(field, (values = new Map()));
   if (!values.has(value)) values.set(value, upper);
   buildCache.clear();
+  last.lower = undefined;
 }
 
 /** Layers that take another's bindings as their own (Scapy's aliastypes: Dot1Q binds like Ether). */
@@ -51,6 +52,19 @@ function isSubclass(child: LayerClass, parent: LayerClass): boolean {
 
 /** The value lower[field] takes when `upper` is stacked on it, or undefined when unbound. */
 export function boundValue(lower: LayerClass, upper: LayerClass, field: string): number | undefined {
+  // Builds of one kind of packet ask the same question every time.
+  if (lower === last.lower && upper === last.upper && field === last.field) return last.value;
+  const value = cachedBoundValue(lower, upper, field);
+  last.lower = lower;
+  last.upper = upper;
+  last.field = field;
+  last.value = value;
+  return value;
+}
+
+const last: { lower?: LayerClass; upper?: LayerClass; field?: string; value?: number } = {};
+
+function cachedBoundValue(lower: LayerClass, upper: LayerClass, field: string): number | undefined {
   const key = `${field}`;
   let perUpper = buildCache.get(lower);
   if (!perUpper) buildCache.set(lower, (perUpper = new Map()));

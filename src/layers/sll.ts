@@ -6,8 +6,8 @@
  * proto is the binding of the layer above, else 0x0800 as in Scapy.
  */
 import type { FieldSpec } from './field.js';
-import { intField } from './field.js';
-import { Layer, type BuildContext, type DecodeContext, type Decoded } from './layer.js';
+import { fieldStarts, intField } from './field.js';
+import { Layer, type BuildContext, type DecodeContext, type Decoded, type FieldValues } from './layer.js';
 import { boundLayer, boundValue, registerLayer } from './registry.js';
 import { toBytes } from './raw.js';
 import { ETHER_TYPE_NAMES } from './ether.js';
@@ -39,12 +39,11 @@ const ADDRESS_BYTES = 8;
 const SLL_HEADER = 16;
 const SLL2_HEADER = 20;
 const DEFAULT_PROTO = 0x0800;
-const SLL_FIELD_STARTS = { pkttype: 0, lladdrtype: 2, lladdrlen: 4, src: 6, proto: 14 };
-const SLL2_FIELD_STARTS = { proto: 0, reserved: 2, ifindex: 4, lladdrtype: 8, pkttype: 10, lladdrlen: 11, src: 12 };
 /** ARPHRD_NETROM (0x200): Scapy's default lladdrtype. */
 const DEFAULT_LLADDRTYPE = 512;
 
-const srcField: FieldSpec = { name: 'src', kind: 'bytes', default: Buffer.alloc(0) };
+/** The link-layer address: always 8 bytes on the wire (lladdrlen says how many count). */
+const srcField: FieldSpec = { name: 'src', kind: 'bytes', bits: 8 * ADDRESS_BYTES, default: Buffer.alloc(0) };
 const protoField: FieldSpec = { name: 'proto', kind: 'int', bits: 16, default: DEFAULT_PROTO, computed: true, hex: true, names: ETHER_TYPE_NAMES, unnamed: 'hex' };
 
 const sllFields: readonly FieldSpec[] = [
@@ -64,6 +63,10 @@ const sll2Fields: readonly FieldSpec[] = [
   intField('lladdrlen', 8, 0),
   srcField,
 ];
+
+/** Where each field starts, for cut-off headers: from the tables' widths. */
+const SLL_FIELD_STARTS = fieldStarts(sllFields);
+const SLL2_FIELD_STARTS = fieldStarts(sll2Fields);
 
 /** The proto as built on top of the next layer: given, else the binding, else 0x0800. */
 function protoValue(layer: Layer<CookedCommon>, ctx: BuildContext, index: number): number {
@@ -95,6 +98,9 @@ abstract class CookedBase<F extends CookedCommon> extends Layer<F> {
     return other.layerClass === this.layerClass;
   }
 }
+
+/** Typed field accessors (layer.pkttype...), defined from the field table by registerLayer(). */
+export interface CookedLinuxLayer extends FieldValues<CookedLinuxFields> {}
 
 export class CookedLinuxLayer extends CookedBase<CookedLinuxFields> {
   static readonly layerName: string = 'CookedLinux';
@@ -134,6 +140,9 @@ export class CookedLinuxLayer extends CookedBase<CookedLinuxFields> {
     return { layer, payloadStart: off + SLL_HEADER, payloadEnd: end, next: boundLayer(layer.layerClass, 'proto', f.proto) };
   }
 }
+
+/** Typed field accessors (layer.ifindex...), defined from the field table by registerLayer(). */
+export interface CookedLinuxV2Layer extends FieldValues<CookedLinuxV2Fields> {}
 
 export class CookedLinuxV2Layer extends CookedBase<CookedLinuxV2Fields> {
   static readonly layerName: string = 'CookedLinuxV2';

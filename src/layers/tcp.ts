@@ -8,8 +8,9 @@ import { seqDistance } from '../wire/seq.js';
 import { usageError } from '../wire/errors.js';
 import type { FieldSpec } from './field.js';
 import { computedInt, defaultsOf, fieldStarts, intField } from './field.js';
-import { Layer, type BuildContext, type DecodeContext, type Decoded, type FieldValues } from './layer.js';
+import { Layer, type BuildContext, type DecodeContext, type Decoded, type FieldValues, type LayerClass } from './layer.js';
 import { bind, boundValue, portBound, registerLayer } from './registry.js';
+import type { ScanResult } from './lazy.js';
 import { IPerrorLayer, IPv4Layer } from './ipv4.js';
 import { IPerror6Layer, IPv6Layer } from './ipv6.js';
 import { forgetFieldsPast, zeroFilledHeader } from './partial.js';
@@ -153,7 +154,22 @@ export class TCPLayer extends Layer<TCPFields> {
   override fixChecksum(out: Buffer, off: number, end: number, ctx: BuildContext, index: number): void {
     if (this.fields.chksum !== undefined) return;
     const sum = upperLayerChecksum(out, off, end, ctx, index, 6);
-    if (sum !== undefined) out.writeUInt16BE(sum, off + 16);
+    if (sum !== undefined) {
+      out[off + 16] = sum >>> 8;
+      out[off + 17] = sum & 0xff;
+    }
+  }
+
+  /** dissect()'s fast path (layers/lazy.ts): a whole header whose data offset fits the bytes. */
+  static scan(this: LayerClass, buf: Buffer, off: number, end: number, out: ScanResult): boolean {
+    if (end - off < 20) return false;
+    const headerLength = (buf[off + 12]! >> 4) * 4;
+    if (headerLength < 20 || off + headerLength > end) return false;
+    out.payloadStart = off + headerLength;
+    out.payloadEnd = end;
+    // As decode(): a port's protocol (DNS on 53) only when data follows.
+    out.next = off + headerLength < end ? portBound(this, (buf[off + 2]! << 8) | buf[off + 3]!, (buf[off]! << 8) | buf[off + 1]!) : undefined;
+    return true;
   }
 
   static decode(buf: Buffer, off: number, end: number, ctx: DecodeContext): Decoded {

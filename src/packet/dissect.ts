@@ -3,7 +3,8 @@
  * header that is cut off or lies about its lengths becomes a partial layer with the defect
  * recorded in layer.problems. Bytes past the end that the headers declare become Padding.
  */
-import type { Layer, LayerClass } from '../layers/layer.js';
+import type { Decoded, Layer, LayerClass } from '../layers/layer.js';
+import { force, lazyLayer, type ScanResult } from '../layers/lazy.js';
 import { PaddingLayer, RawLayer } from '../layers/raw.js';
 import { Packet } from './packet.js';
 
@@ -23,22 +24,69 @@ function startClass(buf: Buffer, link: LinkType): LayerClass {
   return 'layerName' in start ? start : start(buf);
 }
 
-/** A layer stack from bytes. Never throws for any input. */
-export function dissect(bytes: Buffer | Uint8Array, link: LinkType = 'ip'): Packet {
-  const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  return new Packet(dissectLayers(buf, 0, buf.length, startClass(buf, link), false));
+export interface DissectOptions {
+  /**
+   * Decode every header now instead of on first use. Lazy and eager packets are the same to
+   * every reader (tests compare them field by field); eager costs more when few fields are read.
+   */
+  eager?: boolean;
+  /**
+   * Copy the bytes first, for a caller that will change or reuse its buffer after dissect()
+   * (a capture buffer the next packet overwrites): a lazy layer reads them when first used.
+   */
+  copy?: boolean;
 }
 
-/** Dissects buf[off, end) from `cls`; used by dissect() and by ICMP for the packet an error quotes. */
-export function dissectLayers(buf: Buffer, off: number, end: number, cls: LayerClass | undefined, quoted: boolean): Layer[] {
+/**
+ * A layer stack from bytes. Never throws for any input. Headers with a fast path (Ether, IPv4,
+ * TCP) are decoded when first used, as gopacket's lazy decoding does: the packet's structure is
+ * known at once, a field at a fixed position is read from the bytes when asked for, and the whole
+ * header is decoded the first time anything else about it is (layers/lazy.ts). So the packet
+ * keeps a view of `bytes`, as gopacket's NoCopy does: leave them as they are while you use the
+ * packet, or pass `{ copy: true }` (or `{ eager: true }`).
+ */
+export function dissect(bytes: Buffer | Uint8Array, link: LinkType = 'ip', options?: DissectOptions): Packet {
+  let buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const eager = options?.eager === true;
+  if (!eager && options?.copy === true) buf = Buffer.from(buf);
+  return new Packet(dissectLayers(buf, 0, buf.length, startClass(buf, link), false, !eager));
+}
+
+/** scan() writes here; read at once by dissectLayers (one dissection runs at a time). */
+const scanned: ScanResult = { payloadStart: 0, payloadEnd: 0, next: undefined };
+
+/**
+ * Dissects buf[off, end) from `cls`; used by dissect() and by ICMP for the packet an error quotes.
+ * With `lazy`, layers whose class has a scan() fast path are decoded on first use.
+ */
+export function dissectLayers(buf: Buffer, off: number, end: number, cls: LayerClass | undefined, quoted: boolean, lazy = false): Layer[] {
   const layers: Layer[] = [];
   const ctx = { below: layers, quoted };
   // Padding found by each layer, innermost last; on the wire the innermost comes first.
   let paddings: Buffer[] | undefined;
   let guard = 0;
+  let lazyBelow = false;
   while (off < end && guard++ < 64) {
     const current: LayerClass = cls ?? RawLayer;
-    let decoded;
+    let decoded: Decoded;
+    const scan = lazy && !ctx.quoted ? current.scan : undefined;
+    if (scan !== undefined && scan.call(current, buf, off, end, scanned)) {
+      const layer = lazyLayer(current, buf, off, end, layers, layers.length, false);
+      layers.push(layer);
+      lazyBelow = true;
+      const payloadEnd = scanned.payloadEnd;
+      if (payloadEnd < end) (paddings ??= []).push(Buffer.from(buf.subarray(payloadEnd, end)));
+      off = scanned.payloadStart;
+      end = payloadEnd;
+      cls = scanned.next;
+      continue;
+    }
+    // A decoder may ask the layers below for state of their own (UDP asks IPv4 for its
+    // pseudo-header sum): those are decoded first. Raw asks nothing, so payloads stay lazy.
+    if (lazyBelow && current !== RawLayer) {
+      for (const layer of layers) force(layer);
+      lazyBelow = false;
+    }
     try {
       decoded = current.decode(buf, off, end, ctx);
     } catch (err) {

@@ -40,7 +40,8 @@ export function openTcpWire(
     lease = leaseCapture(iface, (buf, length, _time, linkType) => {
       const off = networkOffset(buf, length, linkType);
       if (off < 0 || !isTcpToPort(buf, off, length, family, ourPort, peerPort)) return;
-      const p = dissect(buf.subarray(off, length), 'ip');
+      // Copied: the capture buffer is the next packet's, and the trace keeps this one.
+      const p = dissect(buf.subarray(off, length), 'ip', { copy: true });
       const ip = p.layers[0];
       if (!ip) return;
       onSegment(p, String(ip.get('src' as never)), String(ip.get('dst' as never)));

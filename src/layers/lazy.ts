@@ -1,0 +1,168 @@
+/**
+ * Layers that decode themselves on first use (gopacket's lazy decoding, made transparent).
+ *
+ * dissect() needs only a header's structure to build the stack: where its payload starts and
+ * ends, and which class decodes it. A layer class that can say so cheaply implements the
+ * optional static `scan()`; dissect() then makes an instance of that class, with its own
+ * constructor, that keeps the bytes and decodes them with the class's own decode() the first
+ * time its state is read or written (Layer's fields, problems, checksumValid and truncatedTo are
+ * accessors that check). It is an ordinary instance of its class before and after, and once
+ * decoded it holds exactly what decode() made. Layers without scan() are decoded at once, as
+ * before, so every layer written in the existing style works unchanged above or below lazy ones.
+ *
+ * A class with scan() also promises that its methods reach its decoded state only through those
+ * four properties (or run after them), as IPv4, TCP and Ether do.
+ *
+ * Until it is forced, a field accessor (layer.sport) reads a fixed-position field straight from
+ * the bytes, at the offset and width the field table gives: a class implementing scan() promises
+ * that its decode() stores those fields as the raw bits of the header.
+ */
+import { formatIPv4, formatMAC } from '../wire/addr.js';
+import { fieldBits, type FieldSpec } from './field.js';
+import type { DecodeContext, Layer, LayerClass } from './layer.js';
+
+/** What scan() reports about a header whose structure is ordinary (anything else: decode it). */
+export interface ScanResult {
+  /** Offset of the first payload byte. */
+  payloadStart: number;
+  /** End of this layer's payload; bytes beyond it (up to the buffer end) are Padding. */
+  payloadEnd: number;
+  /** The class for the payload, or undefined to fall back to Raw. */
+  next: LayerClass | undefined;
+}
+
+/**
+ * The optional fast path of a layer class: fills `out` and returns true when the header at
+ * buf[off, end) is whole and its decode() would record no problem and quote nothing; returns
+ * false for anything unusual (then the layer is decoded at once). Never throws.
+ */
+export type ScanFunction = (this: LayerClass, buf: Buffer, off: number, end: number, out: ScanResult) => boolean;
+
+/** The bytes a lazy layer decodes from, and the stack it was dissected in. */
+export interface LazyState {
+  readonly cls: LayerClass;
+  readonly buf: Buffer;
+  readonly off: number;
+  readonly end: number;
+  /** The packet's layer list; this layer is at `index` in it. */
+  readonly layers: readonly Layer[];
+  readonly index: number;
+  readonly quoted: boolean;
+}
+
+/** The slot a lazy layer keeps its state in (Layer declares it; undefined once decoded). */
+export const LAZY: unique symbol = Symbol('synack.lazy');
+
+/**
+ * How lazyLayer() and force() talk to Layer's constructor: while `active`, it makes no field
+ * object; with `adopt`, the next instance of that layer's class is that layer itself, reset, so
+ * decode() fills the lazy layer in place instead of a copy.
+ */
+export const lazyConstruction: { active: boolean; adopt: Layer | undefined } = { active: false, adopt: undefined };
+
+/**
+ * A lazy instance of `cls` over buf[off, end), the layer at `index` of `layers`: made by the
+ * class's own constructor, so it has the shape every instance of the class has.
+ */
+export function lazyLayer(cls: LayerClass, buf: Buffer, off: number, end: number, layers: readonly Layer[], index: number, quoted: boolean): Layer {
+  lazyConstruction.active = true;
+  let layer: Layer;
+  try {
+    layer = new cls();
+  } finally {
+    lazyConstruction.active = false;
+  }
+  layer[LAZY] = { cls, buf, off, end, layers, index, quoted };
+  return layer;
+}
+
+/** Whether this layer still waits to be decoded. */
+export function isLazy(layer: Layer): boolean {
+  return layer[LAZY] !== undefined;
+}
+
+/**
+ * Decodes a lazy layer now with its class's decode() (every lazy layer below it first, since a
+ * decoder may ask the layers below, as TCP asks IPv4 for its pseudo-header) and takes over what
+ * decode() made. Does nothing to any other layer.
+ */
+export function force(layer: Layer): void {
+  const state = layer[LAZY];
+  if (state === undefined) return;
+  layer[LAZY] = undefined;
+  // The index it had when dissected, unless someone has rearranged the packet's list since.
+  const index = state.layers[state.index] === layer ? state.index : Math.max(state.layers.indexOf(layer), 0);
+  const below = state.layers.slice(0, index);
+  for (let i = 0; i < below.length; i++) force(below[i]!);
+  const ctx: DecodeContext = { below, quoted: state.quoted };
+  let decoded: Layer;
+  lazyConstruction.adopt = layer;
+  try {
+    decoded = state.cls.decode(state.buf, state.off, state.end, ctx).layer;
+  } catch (err) {
+    // scan() saw an ordinary header, so this is a decoder bug: keep the layer, say why.
+    lazyConstruction.adopt = layer;
+    decoded = new state.cls();
+    (decoded.problems ??= []).push(`${state.cls.layerName} decode failed: ${(err as Error).message}`);
+  } finally {
+    lazyConstruction.adopt = undefined;
+  }
+  // A decode() that returned another instance than the one it made first: take over its state.
+  if (decoded !== layer) Object.assign(layer, decoded);
+}
+
+/**
+ * Readers for the fields at fixed positions of a header, from its field table: each takes the
+ * header's bytes and start and returns what decode() stores for that field. Fields past the
+ * first one of variable width, conditional fields and kinds other than numbers, flags, IPv4
+ * and MAC addresses have none (reading them decodes the layer).
+ */
+export function fixedFieldReaders(specs: readonly FieldSpec[]): ReadonlyMap<string, FieldReader> {
+  const readers = new Map<string, FieldReader>();
+  let bit = 0;
+  for (const spec of specs) {
+    if (spec.when) break;
+    const bits = fieldBits(spec);
+    if (bits === undefined) break;
+    const start = bit;
+    bit += bits;
+    if (readers.has(spec.name)) continue;
+    if (spec.kind === 'ipv4' && start % 8 === 0) readers.set(spec.name, (buf, off) => formatIPv4(buf, off + start / 8));
+    else if (spec.kind === 'mac' && start % 8 === 0) readers.set(spec.name, (buf, off) => formatMAC(buf, off + start / 8));
+    else if ((spec.kind === 'int' || spec.kind === 'flags') && bits <= 32) readers.set(spec.name, bitReader(start, bits));
+  }
+  return readers;
+}
+
+function bitReader(start: number, bits: number): FieldReader {
+  const first = start >> 3;
+  if (start % 8 === 0) {
+    if (bits === 8) return (buf, off) => buf[off + first];
+    if (bits === 16) return (buf, off) => (buf[off + first]! << 8) | buf[off + first + 1]!;
+    if (bits === 32) return (buf, off) => ((buf[off + first]! << 24) | (buf[off + first + 1]! << 16) | (buf[off + first + 2]! << 8) | buf[off + first + 3]!) >>> 0;
+  }
+  const last = (start + bits - 1) >> 3;
+  const shift = (last + 1) * 8 - (start + bits);
+  const mask = bits === 32 ? 0xffffffff : 2 ** bits - 1;
+  return (buf, off) => {
+    let v = 0;
+    for (let i = first; i <= last; i++) v = v * 256 + buf[off + i]!;
+    return Math.floor(v / 2 ** shift) % (mask + 1);
+  };
+}
+
+/** Reads one field from a header's bytes (the header starting at `off`). */
+export type FieldReader = (buf: Buffer, off: number) => unknown;
+
+/** The reader for one field of `cls` from its table, or undefined (reading it decodes the layer). */
+export function fixedFieldReader(cls: LayerClass, name: string): FieldReader | undefined {
+  return readersOf(cls).get(name);
+}
+
+const readerTables = new Map<LayerClass, ReadonlyMap<string, FieldReader>>();
+
+function readersOf(cls: LayerClass): ReadonlyMap<string, FieldReader> {
+  let r = readerTables.get(cls);
+  if (r === undefined) readerTables.set(cls, (r = fixedFieldReaders(cls.fieldSpecs)));
+  return r;
+}
