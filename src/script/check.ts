@@ -7,8 +7,9 @@ import type { PacketLine, ScriptOption } from './ast.js';
 import { formatScriptFlags } from './flags.js';
 import { formatPayload, type SegmentView } from './format.js';
 import { formatOption, formatOptions } from './options.js';
+import { ecnMatches } from './ecn.js';
 
-export type CheckField = 'flags' | 'seq' | 'length' | 'ack' | 'win' | 'urg' | 'options' | 'payload' | 'time' | 'segment' | 'quiet';
+export type CheckField = 'ecn' | 'flags' | 'seq' | 'length' | 'ack' | 'win' | 'urg' | 'options' | 'payload' | 'time' | 'segment' | 'quiet';
 
 export interface Mismatch {
   field: CheckField;
@@ -26,6 +27,7 @@ export interface CheckOptions {
 
 /** The first field of `live` that differs from `line`, or undefined when the segment matches. */
 export function compareSegment(line: PacketLine, live: SegmentView, opts: CheckOptions): Mismatch | undefined {
+  if (line.ecn !== undefined && !ecnMatches(line.ecn, live.ecn)) return { field: 'ecn', expected: `[${line.ecn}]`, got: `[${live.ecn}]` };
   if (live.flags !== line.flags) return { field: 'flags', expected: `flags ${formatScriptFlags(line.flags)}`, got: `flags ${formatScriptFlags(live.flags)}` };
   if (live.seq !== line.seq) return { field: 'seq', expected: `seq ${line.seq}`, got: `seq ${live.seq}` };
   if (live.length !== line.length) return { field: 'length', expected: `length ${line.length}`, got: `length ${live.length}` };

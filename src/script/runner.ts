@@ -3,7 +3,12 @@
  * for the server's next segment and check it, 'quiet' lines watch for silence. Times follow
  * packetdrill: absolute from the script's start, '+x' after the previous event actually
  * happened, '*' any time, 'a~b' a window; '>' segments must fall inside it, give or take the
- * tolerance (the `tolerance` directive, default 25 ms, plus twice the handshake's RTT).
+ * tolerance (the `tolerance` directive, default 25 ms, plus twice the handshake's RTT, plus
+ * the scheduling delay measured in this process).
+ *
+ * Also packetdrill's: consecutive segments from the server join until a '>' line's length is
+ * reached (unless strict segments), and nothing is looked at after the last line (unless
+ * `nothingMore`).
  *
  * The first failed check ends the run with a ScriptCheckError (exit 1) naming the line and the
  * field, both segments in script syntax, and a pcap of the run.
@@ -34,6 +39,13 @@ export interface RunOptions {
   pcap?: string | undefined;
   /** Keep the run's pcap on failure (default true). */
   pcapOnFailure?: boolean | undefined;
+  /** One '>' line is one segment, never several joined (packetdrill's --strict_segments). */
+  strictSegments?: boolean | undefined;
+  /**
+   * After the last line, fail on any segment the server has already sent that no line
+   * expected. Default false, as packetdrill: it does not look past the end of a script.
+   */
+  nothingMore?: boolean | undefined;
 }
 
 export interface RunResult {
@@ -46,6 +58,10 @@ export interface RunResult {
   pcapPath: string | undefined;
   /** Server retransmissions that `retransmits allow` let through. */
   retransmissionsSkipped: number;
+  /** '>' lines that took several segments, joined (packetdrill's rule), and how many each took. */
+  joins: number[];
+  /** The timing allowance at the end of the run, in seconds (base, RTT and measured jitter). */
+  tolerance: number;
 }
 
 function scriptTarget(script: Script, given: RunOptions['target']): Target | string {
@@ -76,7 +92,13 @@ const sleep = (seconds: number): Promise<void> => new Promise((r) => setTimeout(
 
 export async function runScript(script: Script, opts: RunOptions = {}): Promise<RunResult> {
   const target = scriptTarget(script, opts.target);
-  const session = await ScriptSession.open({ target, sport: opts.sport, isn: opts.isn, tolerance: opts.tolerance });
+  const session = await ScriptSession.open({
+    target,
+    sport: opts.sport,
+    isn: opts.isn,
+    tolerance: opts.tolerance ?? script.settings.tolerance,
+    strictSegments: opts.strictSegments ?? script.settings.strictSegments ?? false,
+  });
   const conversation = session.conversation;
   const result: RunResult = {
     ok: false,
@@ -86,6 +108,8 @@ export async function runScript(script: Script, opts: RunOptions = {}): Promise<
     rtt: undefined,
     pcapPath: undefined,
     retransmissionsSkipped: 0,
+    joins: [],
+    tolerance: 0,
   };
   let reported = 0;
   const flush = (): void => {
@@ -102,9 +126,9 @@ export async function runScript(script: Script, opts: RunOptions = {}): Promise<
     session.startClock();
     let previous = 0;
     for (const st of script.statements) {
-      if (st.type === 'target') continue;
+      if (st.type === 'target' || st.type === 'option') continue;
       if (st.type === 'tolerance') {
-        if (opts.tolerance === undefined) session.baseTolerance = st.seconds;
+        if (opts.tolerance === undefined && script.settings.tolerance === undefined) session.baseTolerance = st.seconds;
         continue;
       }
       if (st.type === 'retransmits') {
@@ -115,8 +139,8 @@ export async function runScript(script: Script, opts: RunOptions = {}): Promise<
       previous = await runEvent(session, st, previous);
       flush();
     }
-    // Anything the server sent that no line expected (and that has already arrived) fails the run.
-    await session.quietUntil(session.clock(), { line: lastLine, text: '(end of script)' }, 'nothing more after the last line');
+    // Asked for: anything the server sent that no line expected (and that has already arrived) fails the run.
+    if (opts.nothingMore) await session.quietUntil(session.clock(), { line: lastLine, text: '(end of script)' }, 'nothing more after the last line');
     result.ok = true;
   } catch (err) {
     if (!(err instanceof ScriptCheckError)) throw err;
@@ -125,6 +149,8 @@ export async function runScript(script: Script, opts: RunOptions = {}): Promise<
     flush();
     result.rtt = session.rtt;
     result.retransmissionsSkipped = session.skipped.length;
+    result.joins = [...session.joins];
+    result.tolerance = session.tolerance;
     await session.close();
   }
   if (opts.pcap) result.pcapPath = session.writePcap(opts.pcap);

@@ -23,6 +23,8 @@ import { compareSegment, type Mismatch } from './check.js';
 import { formatSeconds, formatView, type SegmentView } from './format.js';
 import { parseSegment } from './parse.js';
 import { SequenceMap } from './sequence-map.js';
+import { ecnBits } from './ecn.js';
+import { JitterMeter } from './jitter.js';
 
 /** A check that failed: exit 1. `line` is the script line (0 for API calls). */
 export class ScriptCheckError extends SynackError {
@@ -69,6 +71,8 @@ export interface SessionOptions {
   tolerance?: number;
   /** Skip repeats of the server's previous segment that match nothing (retransmissions). */
   allowRetransmits?: boolean;
+  /** One '>' line is one segment (packetdrill's --strict_segments); default: consecutive segments join up to the line's length. */
+  strictSegments?: boolean;
 }
 
 export interface ExpectWindow {
@@ -94,8 +98,13 @@ export class ScriptSession {
   rtt: number | undefined;
   baseTolerance: number;
   allowRetransmits: boolean;
+  strictSegments: boolean;
+  /** How late this process's timers and capture events run (measured, not assumed): part of the tolerance. */
+  readonly jitter = new JitterMeter();
   /** Retransmissions skipped, with their arrival time. */
   readonly skipped: Received[] = [];
+  /** How many segments each joined '>' line took. */
+  readonly joins: number[] = [];
   private startMs: number;
   private synSentAt: number | undefined;
   private lastFromServer: SegmentView | undefined;
@@ -110,13 +119,16 @@ export class ScriptSession {
     this.map = new SequenceMap(conversation.iss);
     this.baseTolerance = opts.tolerance ?? DEFAULT_TOLERANCE;
     this.allowRetransmits = opts.allowRetransmits ?? false;
+    this.strictSegments = opts.strictSegments ?? false;
     this.startMs = conversation.now();
   }
 
   /** Opens the wire to the target (raw socket, capture, kernel-RST guard); nothing is sent yet. */
   static async open(opts: SessionOptions): Promise<ScriptSession> {
     const conversation = await connectTarget(opts.target, { sport: opts.sport, isn: opts.isn });
-    return new ScriptSession(conversation, opts);
+    const session = new ScriptSession(conversation, opts);
+    await session.jitter.start();
+    return session;
   }
 
   /** Restarts the clock: time 0 of the script. */
@@ -129,9 +141,14 @@ export class ScriptSession {
     return (this.conversation.now() - this.startMs) / 1000;
   }
 
-  /** Timing tolerance in seconds: the base plus twice the handshake RTT. */
+  /**
+   * Timing tolerance in seconds: the base, plus twice the handshake RTT once measured, plus
+   * the scheduling delay this process has seen so far (a probe before the first line, then
+   * the event loop's worst delay during the run). Arrivals are stamped when the capture's
+   * event runs, and our segments leave when a timer fires, so both move by that delay.
+   */
   get tolerance(): number {
-    return this.baseTolerance + 2 * (this.rtt ?? 0);
+    return this.baseTolerance + 2 * (this.rtt ?? 0) + this.jitter.allowance();
   }
 
   get trace(): readonly TraceEntry[] {
@@ -148,8 +165,8 @@ export class ScriptSession {
     const line = typeof segment === 'string' ? apiLine(segment, '<') : segment;
     if (line.direction !== '<') throw new SynackError(`line ${line.line}: send() takes segments we send ('<'), not '${line.direction}'`, 'usage');
     const c = this.conversation;
-    const ackFlag = (line.flags & TCPFlag.A) !== 0;
-    const ack = line.ack !== undefined ? this.map.serverSeqToWire(line.ack) : ackFlag ? c.rcvNxt : 0;
+    // A '<' line without 'ack N' carries ack 0, as packetdrill sends it (even with the ACK flag).
+    const ack = line.ack !== undefined ? this.map.serverSeqToWire(line.ack) : 0;
     const options = Array.isArray(line.options) ? this.map.optionsToWire(line.options) : [];
     const p = await c.sendSegment({
       flags: line.flags,
@@ -159,6 +176,7 @@ export class ScriptSession {
       data: line.payload ?? Buffer.alloc(line.length),
       options,
       ...(line.urg !== undefined ? { urgptr: line.urg } : {}),
+      ...(line.ecn !== undefined ? { tos: ecnBits(line.ecn) } : {}),
     });
     if ((line.flags & (TCPFlag.S | TCPFlag.A)) === TCPFlag.S && this.synSentAt === undefined) this.synSentAt = this.clock();
     return p;
@@ -205,8 +223,14 @@ export class ScriptSession {
           : undefined;
         throw new ScriptCheckError(line.line, { field: 'segment', expected: 'a segment', got: `nothing ${waited}` }, line.text, liveText);
       }
-      const time = this.arrival(p);
-      const view = this.map.view(p, '>', line);
+      let time = this.arrival(p);
+      let view = this.map.view(p, '>', line);
+      if (!this.strictSegments && view.length > 0 && view.length < line.length && !(this.allowRetransmits && this.isRepeat(view))) {
+        const joined = await this.join(line, view, window.deadline);
+        if (joined.failure) throw joined.failure;
+        view = joined.view;
+        time = joined.time;
+      }
       // Compared in script terms, mapped now: the TS origin may have been learned after the last one.
       const lastTs = this.lastServerTsLive === undefined ? undefined : this.map.serverTsToScript(this.lastServerTsLive);
       const mismatch = compareSegment(line, view, { lastServerTsVal: lastTs });
@@ -234,6 +258,46 @@ export class ScriptSession {
       if (ts !== undefined) this.lastServerTsLive = ts;
       return { packet: p, view, time };
     }
+  }
+
+  /**
+   * packetdrill's segment joining: a segment shorter than the line is followed by the next ones
+   * until their payloads add up to the line's length (TSO/GSO, or a server that writes in
+   * pieces). The joined segment takes seq and CWR from the first, every other header field
+   * from the last, and its time from the last. Pieces must be contiguous, and every piece but
+   * the last as long as the one before it, as packetdrill checks.
+   */
+  private async join(line: PacketLine, first: SegmentView, deadline: number): Promise<{ view: SegmentView; time: number; failure?: ScriptCheckError }> {
+    const payloads = [first.payload];
+    let total = first.length;
+    let last = first;
+    let time = 0;
+    let pieces = 1;
+    while (total < line.length) {
+      const p = await this.next(deadline);
+      if (!p) {
+        const got = `${total} bytes in ${pieces} segment${pieces === 1 ? '' : 's'}, then nothing by ${formatSeconds(round3(deadline))} s`;
+        return { view: first, time, failure: new ScriptCheckError(line.line, { field: 'length', expected: `length ${line.length}`, got }, line.text, formatView(last, { maxPayload: 40 })) };
+      }
+      time = this.arrival(p);
+      const v = this.map.view(p, '>');
+      const at = `${formatSeconds(round3(time))}`;
+      const expectedSeq = (first.seq + total) >>> 0;
+      if (v.seq !== expectedSeq) {
+        return { view: v, time, failure: new ScriptCheckError(line.line, { field: 'seq', expected: `seq ${expectedSeq} (piece ${pieces + 1} of a joined segment)`, got: `seq ${v.seq}` }, line.text, formatView(v, { time: at, maxPayload: 40 })) };
+      }
+      if (v.length < line.length - total && v.length !== last.length) {
+        const m = { field: 'length' as const, expected: `length ${last.length} (piece ${pieces + 1} of a joined segment, as long as the one before)`, got: `length ${v.length}` };
+        return { view: v, time, failure: new ScriptCheckError(line.line, m, line.text, formatView(v, { time: at, maxPayload: 40 })) };
+      }
+      payloads.push(v.payload);
+      total += v.length;
+      last = v;
+      pieces++;
+    }
+    this.joins.push(pieces);
+    const payload = Buffer.concat(payloads);
+    return { view: { ...last, seq: first.seq, flags: (last.flags & ~TCPFlag.C) | (first.flags & TCPFlag.C), length: total, payload }, time };
   }
 
   /** API: the server's next segment must look like `segment`, within `within` ms (default 2000). */
@@ -283,6 +347,7 @@ export class ScriptSession {
   async close(): Promise<void> {
     if (this.released) return;
     this.released = true;
+    this.jitter.stop();
     await this.conversation.release();
   }
 }
