@@ -95,6 +95,13 @@ export interface RetransmitsDirective {
   allow: boolean;
 }
 
+/** `psh ignore`: the PSH bit of '>' segments is not compared (a live sender pushes where its writes fall). */
+export interface PshDirective {
+  type: 'psh';
+  line: number;
+  ignore: boolean;
+}
+
 /** A packetdrill `--name=value` line (the run's settings, before the first event). */
 export interface OptionDirective {
   type: 'option';
@@ -103,7 +110,7 @@ export interface OptionDirective {
   value: string | undefined;
 }
 
-export type Directive = TargetDirective | ToleranceDirective | RetransmitsDirective | OptionDirective;
+export type Directive = TargetDirective | ToleranceDirective | RetransmitsDirective | PshDirective | OptionDirective;
 export type ScriptEvent = PacketLine | QuietLine;
 export type ScriptStatement = ScriptEvent | Directive;
 

@@ -30,10 +30,20 @@ export class JitterMeter {
     this.histogram.enable();
   }
 
-  /** Seconds: the worst delay seen so far (twice it: one for our send, one for the stamp of the reply). */
+  /**
+   * Seconds: the worst delay seen so far. A time is checked as the gap between two stamps
+   * (the previous event's and this arrival's), each late by 0 to that delay, so the gap is off
+   * by at most the worst delay once.
+   */
   allowance(): number {
     const loop = this.histogram && this.histogram.count > 0 ? Math.max(0, this.histogram.max / 1e9 - 0.001) : 0;
-    return Math.min(MAX_ALLOWANCE, 2 * Math.max(this.probed, loop));
+    return Math.min(MAX_ALLOWANCE, Math.max(this.probed, loop));
+  }
+
+  /** For diagnosis: the probe and the loop's figures, in ms. */
+  figures(): { probe: number; loopMax: number; loopP99: number } {
+    const h = this.histogram;
+    return { probe: this.probed * 1000, loopMax: h ? h.max / 1e6 : 0, loopP99: h && h.count ? h.percentile(99) / 1e6 : 0 };
   }
 
   stop(): void {

@@ -31,7 +31,7 @@ export class ScriptSyntaxError extends SynackError {
   override readonly caretBlock = true;
 }
 
-const DIRECTIVES = ['target', 'tolerance', 'retransmits', 'quiet'];
+const DIRECTIVES = ['target', 'tolerance', 'retransmits', 'psh', 'quiet'];
 const OPTION_NAMES = ['mss', 'wscale', 'sackOK', 'sack', 'TS', 'nop', 'eol', 'FO', 'FOEXP', 'md5', 'kind'];
 const ECN_MARKS: readonly EcnMark[] = ['noecn', 'ect0', 'ect1', 'ce', 'ect01'];
 /** packetdrill's longest cookies: 16 bytes for FO, 14 for FOEXP (its option has a 2-byte magic). */
@@ -324,6 +324,13 @@ class LineParser {
         if (v !== 'allow' && v !== 'forbid') this.fail(`expected 'allow' or 'forbid' after 'retransmits', got ${this.describeNext()}`, v ? valueAt + 1 : this.pos);
         this.endOfLine();
         return { type: 'retransmits', line, allow: v === 'allow' };
+      }
+      case 'psh': {
+        const valueAt = this.pos;
+        const v = this.word();
+        if (v !== 'ignore' && v !== 'check') this.fail(`expected 'ignore' or 'check' after 'psh', got ${this.describeNext()}`, v ? valueAt + 1 : this.pos);
+        this.endOfLine();
+        return { type: 'psh', line, ignore: v === 'ignore' };
       }
       case 'quiet':
         this.fail("'quiet' needs a time first, e.g. '+0 quiet 0.2'", at);

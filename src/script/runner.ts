@@ -131,6 +131,10 @@ export async function runScript(script: Script, opts: RunOptions = {}): Promise<
         if (opts.tolerance === undefined && script.settings.tolerance === undefined) session.baseTolerance = st.seconds;
         continue;
       }
+      if (st.type === 'psh') {
+        session.ignorePsh = st.ignore;
+        continue;
+      }
       if (st.type === 'retransmits') {
         session.allowRetransmits = st.allow;
         continue;

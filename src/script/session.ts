@@ -99,6 +99,8 @@ export class ScriptSession {
   baseTolerance: number;
   allowRetransmits: boolean;
   strictSegments: boolean;
+  /** `psh ignore`: PSH is not compared on the server's segments. */
+  ignorePsh = false;
   /** How late this process's timers and capture events run (measured, not assumed): part of the tolerance. */
   readonly jitter = new JitterMeter();
   /** Retransmissions skipped, with their arrival time. */
@@ -108,6 +110,8 @@ export class ScriptSession {
   private startMs: number;
   private synSentAt: number | undefined;
   private lastFromServer: SegmentView | undefined;
+  /** Script-relative end of the server's data seen so far (for telling retransmissions). */
+  private serverDataEnd: number | undefined;
   /** The server's latest TS val as it was on the wire. */
   private lastServerTsLive: number | undefined;
   private released = false;
@@ -201,7 +205,12 @@ export class ScriptSession {
     return this.clock();
   }
 
+  /**
+   * A retransmission: data wholly inside what the server already sent (an RTO or a tail-loss
+   * probe resends any of it), or a repeat of its previous segment (SYN-ACK, FIN, pure ACK).
+   */
   private isRepeat(v: SegmentView): boolean {
+    if (v.length > 0 && this.serverDataEnd !== undefined && ((this.serverDataEnd - ((v.seq + v.length) >>> 0)) | 0) >= 0) return true;
     const last = this.lastFromServer;
     return last !== undefined && last.flags === v.flags && last.seq === v.seq && last.length === v.length && last.ack === v.ack;
   }
@@ -233,7 +242,7 @@ export class ScriptSession {
       }
       // Compared in script terms, mapped now: the TS origin may have been learned after the last one.
       const lastTs = this.lastServerTsLive === undefined ? undefined : this.map.serverTsToScript(this.lastServerTsLive);
-      const mismatch = compareSegment(line, view, { lastServerTsVal: lastTs });
+      const mismatch = compareSegment(line, view, { lastServerTsVal: lastTs, ignorePsh: this.ignorePsh });
       if (mismatch && this.allowRetransmits && this.isRepeat(view)) {
         skipped = { packet: p, view, time };
         this.skipped.push(skipped);
@@ -254,6 +263,8 @@ export class ScriptSession {
       }
       if (this.rtt === undefined && this.synSentAt !== undefined) this.rtt = Math.max(0, time - this.synSentAt);
       this.lastFromServer = view;
+      const end = (view.seq + view.length) >>> 0;
+      if (view.length > 0 && (this.serverDataEnd === undefined || ((end - this.serverDataEnd) | 0) > 0)) this.serverDataEnd = end;
       const ts = liveTsVal(p);
       if (ts !== undefined) this.lastServerTsLive = ts;
       return { packet: p, view, time };
@@ -264,8 +275,10 @@ export class ScriptSession {
    * packetdrill's segment joining: a segment shorter than the line is followed by the next ones
    * until their payloads add up to the line's length (TSO/GSO, or a server that writes in
    * pieces). The joined segment takes seq and CWR from the first, every other header field
-   * from the last, and its time from the last. Pieces must be contiguous, and every piece but
-   * the last as long as the one before it, as packetdrill checks.
+   * from the last, and its time from the last. Pieces must be contiguous and carry data, and
+   * the last must end exactly at the line's end. Unlike packetdrill, pieces need not be equal:
+   * a live sender's GSO size follows its pacing rate (measured on lo: 2896- and 1448-byte
+   * pieces mixed in one flight), so only contiguity is a fact worth checking.
    */
   private async join(line: PacketLine, first: SegmentView, deadline: number): Promise<{ view: SegmentView; time: number; failure?: ScriptCheckError }> {
     const payloads = [first.payload];
@@ -279,15 +292,22 @@ export class ScriptSession {
         const got = `${total} bytes in ${pieces} segment${pieces === 1 ? '' : 's'}, then nothing by ${formatSeconds(round3(deadline))} s`;
         return { view: first, time, failure: new ScriptCheckError(line.line, { field: 'length', expected: `length ${line.length}`, got }, line.text, formatView(last, { maxPayload: 40 })) };
       }
-      time = this.arrival(p);
+      const arrived = this.arrival(p);
       const v = this.map.view(p, '>');
+      // A resend of a piece already joined, or of older data: skipped when retransmits are allowed.
+      const joinedEnd = (first.seq + total) >>> 0;
+      if (this.allowRetransmits && v.length > 0 && (((joinedEnd - ((v.seq + v.length) >>> 0)) | 0) >= 0 || this.isRepeat(v))) {
+        this.skipped.push({ packet: p, view: v, time: arrived });
+        continue;
+      }
+      time = arrived;
       const at = `${formatSeconds(round3(time))}`;
       const expectedSeq = (first.seq + total) >>> 0;
       if (v.seq !== expectedSeq) {
         return { view: v, time, failure: new ScriptCheckError(line.line, { field: 'seq', expected: `seq ${expectedSeq} (piece ${pieces + 1} of a joined segment)`, got: `seq ${v.seq}` }, line.text, formatView(v, { time: at, maxPayload: 40 })) };
       }
-      if (v.length < line.length - total && v.length !== last.length) {
-        const m = { field: 'length' as const, expected: `length ${last.length} (piece ${pieces + 1} of a joined segment, as long as the one before)`, got: `length ${v.length}` };
+      if (v.length === 0 || total + v.length > line.length) {
+        const m = { field: 'length' as const, expected: `length ${line.length - total} or less (piece ${pieces + 1} of a joined segment, after ${total} bytes)`, got: `length ${v.length}` };
         return { view: v, time, failure: new ScriptCheckError(line.line, m, line.text, formatView(v, { time: at, maxPayload: 40 })) };
       }
       payloads.push(v.payload);
