@@ -47,7 +47,8 @@ function packetdrillLine(o: ScriptOutcome): string {
   if (o.status === 'passed') return '';
   if (o.status === 'error') return `${o.message ?? o.file}\n`;
   const [first, ...rest] = (o.message ?? '').split('\n');
-  const reason = (first ?? '').replace(/^script line \d+: /, '').replace(/^script: /, '');
+  // The verdict without our own 'file: script line N:' prefix, which packetdrill's form replaces.
+  const reason = (first ?? '').replace(/^(?:.*?: )?script line \d+: /, '').replace(/^(?:.*?: )?script: /, '');
   return `${o.file}:${o.line ?? 0}: error handling packet: ${reason}\n${rest.map((l) => `${l}\n`).join('')}`;
 }
 
