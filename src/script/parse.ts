@@ -45,7 +45,7 @@ const MD5_DIGEST = 16;
  * against a live server; any other is refused by name.
  */
 const HONOURED_OPTIONS = ['tolerance_usecs', 'strict_segments', 'define'];
-const INERT_OPTIONS = ['ip_version', 'bind_port', 'connect_port', 'mtu', 'init_scripts', 'non_fatal', 'verbose', 'debug', 'dry_run', 'speed', 'local_ip', 'remote_ip', 'gateway_ip', 'netmask_ip'];
+const INERT_OPTIONS = ['ip_version', 'mss', 'tcp_ts_tick_usecs', 'tcp_ts_ecr_scaled', 'bind_port', 'connect_port', 'mtu', 'init_scripts', 'non_fatal', 'verbose', 'debug', 'dry_run', 'speed', 'local_ip', 'remote_ip', 'gateway_ip', 'netmask_ip'];
 
 export interface ParseOptions {
   /** Symbols for numbers, as packetdrill's `--define NAME=VALUE` (`mss MSS`). */

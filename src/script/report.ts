@@ -77,7 +77,6 @@ function tap(outcomes: readonly ScriptOutcome[]): string {
 /** XML text and attribute escaping; characters XML 1.0 cannot hold at all become U+FFFD. */
 function xml(s: string): string {
   return s
-    // eslint-disable-next-line no-control-regex
     .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '\ufffd')
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
