@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import '../src/index.js';
@@ -109,6 +109,59 @@ describe.skipIf(!isRoot)("packetdrill's rules against the kernel", () => {
       await server.close();
     }
   });
+
+  describe('the listening role: a real client connects to the script', () => {
+    const port = 42000 + (process.pid % 5000);
+    const client = `exec /usr/bin/python3 -c "import socket; s=socket.create_connection(('127.0.0.1',${port})); s.sendall(b'get'); s.recv(10); s.close()"`;
+    const listenScript = readFileSync(join(LIBRARY, 'listen-get.pkt'), 'utf8');
+
+    it('passes listen-get.pkt against a Python client, the RTT measured from our SYN-ACK', async () => {
+      const r = await runScript(parseScript(listenScript, 'listen-get.pkt'), { listen: { port }, client });
+      expect(r.failure?.message).toBeUndefined();
+      expect(r.target).toEqual({ host: '127.0.0.1', port });
+      expect(r.rtt).toBeGreaterThan(0);
+      // The client's SYN is time 0 and the first segment of the trace.
+      expect(r.trace[0]!.seconds).toBe(0);
+      expect(r.trace[0]!.entry.direction).toBe('in');
+    });
+
+    it('fails a mutated copy at the right line and field', async () => {
+      const lines = listenScript.split('\n');
+      const i = lines.findIndex((l) => l.startsWith('*      > . 4:4(0) ack 7'));
+      lines[i] = lines[i]!.replace('ack 7', 'ack 6');
+      const r = await runScript(parseScript(lines.join('\n'), 'mutant.pkt'), { listen: { port: port + 1 }, client: client.replace(String(port), String(port + 1)), pcapOnFailure: false });
+      expect(r.failure?.line).toBe(i + 1);
+      expect(r.failure?.field).toBe('ack');
+      expect(r.failure?.message.split('\n')[0]).toBe(`script line ${i + 1}: expected ack 6, got ack 7`);
+    });
+  });
+
+  it('leaves nothing behind on Ctrl-C while listening: no client process, no nft table', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'synack-script-int-'));
+    const pidFile = join(dir, 'client.pid');
+    const port = 47000 + (process.pid % 2000);
+    const child = spawn(process.execPath, ['--import', 'tsx', '-e', "import('./src/cli/main.ts').then((m) => m.main(['node', 'synack', ...process.argv.slice(1)]))", '--',
+      'script', join(LIBRARY, 'listen-get.pkt'), '--listen', String(port), '--client', `echo $$ > ${pidFile}; exec sleep 30`], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += String(d)));
+    try {
+      // Wait for the client to start: the listener is in place by then.
+      for (let i = 0; i < 200 && !existsSync(pidFile); i++) await new Promise((r) => setTimeout(r, 50));
+      const clientPid = Number(readFileSync(pidFile, 'utf8').trim());
+      expect(clientPid).toBeGreaterThan(0);
+      const tables = () => execFileSync('nft', ['list', 'tables'], { encoding: 'utf8' });
+      expect(tables()).toContain(`synack_${child.pid}`);
+      child.kill('SIGINT');
+      const status = await new Promise<number | null>((r) => child.once('close', (code, sig) => r(code ?? (sig ? 128 : null))));
+      expect(status, stderr).not.toBe(0);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(() => process.kill(clientPid, 0)).toThrow();
+      expect(tables()).not.toContain(`synack_${child.pid}`);
+    } finally {
+      child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
 
   describe('a folder of scripts, for a CI', () => {
     let dir: string;

@@ -17,6 +17,7 @@ import { usageError } from '../wire/errors.js';
 import { parseScript } from '../script/parse.js';
 import { runScript } from '../script/runner.js';
 import { CLOSE_MODES, recordConversation, type CloseMode } from '../script/recorder.js';
+import { parseTarget } from '../script/target.js';
 import { requireRoot } from './privilege.js';
 import { EXIT_NO_ANSWER, EXIT_OK, EXIT_USAGE, action } from './run.js';
 import { durationOption } from './duration.js';
@@ -41,6 +42,20 @@ interface ScriptOptions {
   nothingMore?: boolean;
   define: string[];
   report?: string;
+  listen?: string;
+  client?: string;
+}
+
+/** `--listen PORT` or `--listen ADDRESS:PORT`: the listening role. */
+function parseListen(text: string | undefined): { port: number; address?: string } | undefined {
+  if (text === undefined) return undefined;
+  if (/^\d+$/.test(text)) {
+    const port = Number(text);
+    if (port < 1 || port > 65535) throw usageError(`bad --listen '${text}': port ${text} is out of range (1-65535)`);
+    return { port };
+  }
+  const t = parseTarget(text);
+  return { port: t.port, address: t.host };
 }
 
 /** `--define NAME=VALUE`, repeatable, into packetdrill's symbol table. */
@@ -72,6 +87,8 @@ export function registerScript(program: Command): void {
     .option('--strict-segments', "one '>' line is one segment (packetdrill's --strict_segments); default: consecutive segments join up to the line's length")
     .option('--nothing-more', 'fail if the server sent anything no line expected by the end (default: nothing after the last line is looked at, as packetdrill)')
     .option('-D, --define <name=value>', "a symbol for the script's numbers, as packetdrill's --define (repeatable): --define MSS=1460", (v: string, all: string[]) => [...all, v], [])
+    .option('--listen <port>', "play the server: the script's '>' side is a client connecting to 127.0.0.1:PORT (or ADDRESS:PORT), its SYN the first '>' line")
+    .option('--client <command>', 'with --listen: a shell command started once we listen (curl, nc, ...), stopped when the script ends')
     .option('--report <format>', `how verdicts are written: ${REPORT_FORMATS.join(', ')} (default synack)`)
     .addHelpText(
       'after',
@@ -92,6 +109,7 @@ ours from a random ISN, the server's from its SYN-ACK; the server's TS val maps 
 Examples:
   sudo synack script examples/scripts/handshake-3way-close.pkt --target 127.0.0.1:8080
   sudo synack script --record 127.0.0.1:8080 --send 'get' --close active -o get.pkt
+  sudo synack script examples/scripts/listen-get.pkt --listen 8081 --client 'printf get | nc -q1 127.0.0.1 8081'
   sudo synack script scripts/ --target 127.0.0.1:8080 --report junit > results.xml`,
     )
     .action(
@@ -118,8 +136,13 @@ Examples:
         }
         if (files.length === 0) throw usageError('give a script FILE (or a folder of them) to run, with --target HOST:PORT; or --record HOST:PORT');
         if (opts.send.length || opts.close || opts.wait !== undefined || opts.output) throw usageError('--send, --close, --wait and --output go with --record');
+        const listen = parseListen(opts.listen);
+        if (listen && opts.target) throw usageError('give --target HOST:PORT (we connect) or --listen PORT (a client connects to us), not both');
+        if (opts.client !== undefined && !listen) throw usageError('--client goes with --listen PORT');
         const suite: SuiteOptions = {
           target: opts.target,
+          listen,
+          client: opts.client,
           tolerance: opts.tolerance === undefined ? undefined : opts.tolerance / 1000,
           strictSegments: opts.strictSegments,
           nothingMore: opts.nothingMore,
@@ -145,6 +168,8 @@ Examples:
         const printer = createPrinter({ noTimestamp: true, absolute: opts.absolute ?? false });
         const result = await runScript(script, {
           target: opts.target,
+          listen,
+          client: opts.client,
           tolerance: tolerance === undefined ? undefined : tolerance / 1000,
           strictSegments: opts.strictSegments,
           nothingMore: opts.nothingMore,

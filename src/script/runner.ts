@@ -18,8 +18,9 @@ import { failedRunPath } from './failed-runs.js';
 import { usageError } from '../wire/errors.js';
 import type { TraceEntry } from '../tcp/conversation.js';
 import type { Script, ScriptEvent, TimeSpec } from './ast.js';
-import { ScriptCheckError, ScriptSession, type ExpectWindow } from './session.js';
+import { ScriptCheckError, ScriptSession, type ExpectWindow, type ListenRole } from './session.js';
 import { formatTarget, type Target } from './target.js';
+import { startClient, type ClientProcess } from './client.js';
 
 /** How long after a '>' line's window a late segment is still waited for (to say "too late", not "missing"). */
 export const LATE_GRACE = 1;
@@ -29,6 +30,13 @@ export const ANY_TIME_WAIT = 5;
 export interface RunOptions {
   /** Overrides the script's `target` line. */
   target?: string | Target | undefined;
+  /**
+   * The listening role instead: the script's '>' side is a client connecting to this port on
+   * 127.0.0.1 (or `address`); its SYN is the script's first '>' line, time 0.
+   */
+  listen?: { port: number; address?: string | undefined; timeout?: number | undefined } | undefined;
+  /** With listen: a shell command started once we listen (curl, nc...), stopped at the end. */
+  client?: string | undefined;
   /** Base tolerance in seconds; overrides the script's `tolerance` lines. */
   tolerance?: number | undefined;
   sport?: number | undefined;
@@ -91,19 +99,48 @@ function window(time: TimeSpec, previous: number): { earliest: number; latest: n
 const sleep = (seconds: number): Promise<void> => new Promise((r) => setTimeout(r, Math.max(0, seconds * 1000)));
 
 export async function runScript(script: Script, opts: RunOptions = {}): Promise<RunResult> {
-  const target = scriptTarget(script, opts.target);
-  const session = await ScriptSession.open({
+  let client: ClientProcess | undefined;
+  const listen = opts.listen
+    ? {
+        ...opts.listen,
+        ready: opts.client === undefined ? undefined : (): void => {
+          client = startClient(opts.client!);
+        },
+      }
+    : undefined;
+  if (opts.client !== undefined && !listen) throw usageError('--client goes with --listen PORT: it is the client that connects to the script');
+  const target = listen ? undefined : scriptTarget(script, opts.target);
+  let session: ScriptSession;
+  try {
+    session = await openSession(script, opts, target, listen);
+  } catch (err) {
+    await client?.stop();
+    throw err;
+  }
+  try {
+    return await runOpened(script, opts, session);
+  } finally {
+    await client?.stop();
+  }
+}
+
+function openSession(script: Script, opts: RunOptions, target: string | Target | undefined, listen: ListenRole | undefined): Promise<ScriptSession> {
+  return ScriptSession.open({
     target,
+    listen,
     sport: opts.sport,
     isn: opts.isn,
     tolerance: opts.tolerance ?? script.settings.tolerance,
     strictSegments: opts.strictSegments ?? script.settings.strictSegments ?? false,
   });
+}
+
+async function runOpened(script: Script, opts: RunOptions, session: ScriptSession): Promise<RunResult> {
   const conversation = session.conversation;
   const result: RunResult = {
     ok: false,
     failure: undefined,
-    target: { host: conversation.endpoints.dst, port: conversation.endpoints.dport },
+    target: session.listening ? { host: conversation.endpoints.src, port: conversation.endpoints.sport } : { host: conversation.endpoints.dst, port: conversation.endpoints.dport },
     trace: [],
     rtt: undefined,
     pcapPath: undefined,

@@ -13,6 +13,7 @@
  * throws a ScriptCheckError that reads like packetdrill's.
  */
 import { connectTarget, type Target } from './target.js';
+import { listen } from '../tcp/listen.js';
 import { SynackError } from '../wire/errors.js';
 import { TCPFlag, TCPLayer } from '../layers/tcp.js';
 import type { Packet } from '../packet/packet.js';
@@ -60,9 +61,22 @@ function describeFailure(line: number, m: Mismatch, scriptText: string, liveText
   return s;
 }
 
+/** The listening role: the script's '>' side is a real client that connects to us. */
+export interface ListenRole {
+  port: number;
+  /** Our address (default 127.0.0.1); nothing in the kernel may listen on it. */
+  address?: string | undefined;
+  /** How long to wait for the client's SYN, ms (default 10000). */
+  timeout?: number | undefined;
+  /** Called once the guard and capture are in place: start the client now. */
+  ready?: (() => void) | undefined;
+}
+
 export interface SessionOptions {
-  /** 'HOST:PORT', '[v6]:PORT', or the parts. */
-  target: string | Target;
+  /** 'HOST:PORT', '[v6]:PORT', or the parts (the connecting role). */
+  target?: string | Target | undefined;
+  /** Instead of target: listen, and take the first client's SYN (the script's first '>' line). */
+  listen?: ListenRole | undefined;
   /** Our port (default: a random ephemeral one). */
   sport?: number;
   /** Our ISN (default: random); the script's 0 maps to it. */
@@ -129,15 +143,37 @@ export class ScriptSession {
 
   /** Opens the wire to the target (raw socket, capture, kernel-RST guard); nothing is sent yet. */
   static async open(opts: SessionOptions): Promise<ScriptSession> {
+    if (opts.listen) {
+      const l = opts.listen;
+      // Returns in SYN-RECEIVED with the client's SYN pending: the script's first '>' line takes it.
+      const conversation = await listen({
+        port: l.port,
+        ...(l.address !== undefined ? { address: l.address } : {}),
+        timeout: l.timeout ?? 10_000,
+        ready: l.ready,
+        handshake: false,
+        autoAck: false,
+        ...(opts.isn !== undefined ? { isn: opts.isn } : {}),
+      });
+      const session = new ScriptSession(conversation, opts);
+      session.listening = true;
+      await session.jitter.start();
+      return session;
+    }
+    if (opts.target === undefined) throw new SynackError('a script session needs a target (HOST:PORT) or a port to listen on', 'usage');
     const conversation = await connectTarget(opts.target, { sport: opts.sport, isn: opts.isn });
     const session = new ScriptSession(conversation, opts);
     await session.jitter.start();
     return session;
   }
 
-  /** Restarts the clock: time 0 of the script. */
+  /** Whether the script plays the listening side (the client's SYN came first). */
+  listening = false;
+
+  /** Restarts the clock: time 0 of the script (listening: when the client's SYN arrived). */
   startClock(): void {
-    this.startMs = this.conversation.now();
+    const syn = this.conversation.trace[0];
+    this.startMs = this.listening && syn ? syn.time : this.conversation.now();
   }
 
   /** Seconds since the clock started. */
@@ -182,7 +218,8 @@ export class ScriptSession {
       ...(line.urg !== undefined ? { urgptr: line.urg } : {}),
       ...(line.ecn !== undefined ? { tos: ecnBits(line.ecn) } : {}),
     });
-    if ((line.flags & (TCPFlag.S | TCPFlag.A)) === TCPFlag.S && this.synSentAt === undefined) this.synSentAt = this.clock();
+    // Our SYN (or, listening, our SYN-ACK): the next segment from the peer measures the RTT.
+    if (line.flags & TCPFlag.S && this.synSentAt === undefined) this.synSentAt = this.clock();
     return p;
   }
 

@@ -13,6 +13,8 @@ import type { ScriptOutcome } from './report.js';
 
 export interface SuiteOptions {
   target?: string | Target | undefined;
+  listen?: { port: number; address?: string | undefined } | undefined;
+  client?: string | undefined;
   tolerance?: number | undefined;
   strictSegments?: boolean | undefined;
   nothingMore?: boolean | undefined;
@@ -68,6 +70,8 @@ export async function runScriptFile(file: string, opts: SuiteOptions): Promise<S
     const script = parseScript(text, file, { defines: opts.defines });
     const r = await runScript(script, {
       target: opts.target,
+      listen: opts.listen,
+      client: opts.client,
       tolerance: opts.tolerance,
       strictSegments: opts.strictSegments,
       nothingMore: opts.nothingMore,
