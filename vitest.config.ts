@@ -1,13 +1,51 @@
 import { defineConfig } from 'vitest/config';
 
 // Both native addons (raw-socket, cap) segfault inside worker threads, so tests run in forked
-// processes. Wire tests share loopback and firewall state, so files run one at a time.
+// processes.
+//
+// Two groups, one after the other. "offline" files touch no network, firewall or namespace
+// (bytes, files, oracles run on files, the CLI's usage errors), so they run side by side.
+// "wire" files share loopback, the nft tables and the namespaces, so they run one at a time.
+// A new file is a wire file until it is listed here: the safe default.
+const offline = [
+  'cli-usage',
+  'dissect-fuzz',
+  'edges',
+  'filter',
+  'fuzz',
+  'layers-ipv6',
+  'layers-l2-udp-icmp',
+  'match',
+  'pcap-write',
+  'readme-analysis',
+  'roundtrip',
+  'scapy-oracle',
+  'script-parse',
+  'show',
+  'tcp-engine-parts',
+  'tcp-tcb',
+  'text-form',
+  'text-form-hostile',
+].map((name) => `test/${name}.test.ts`);
+
+const shared = { pool: 'forks' as const, testTimeout: 60_000, hookTimeout: 60_000, globalSetup: ['test/helpers/global-build.ts'] };
+
 export default defineConfig({
   test: {
-    pool: 'forks',
-    fileParallelism: false,
-    include: ['test/**/*.test.ts'],
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
+    projects: [
+      {
+        test: { ...shared, name: 'offline', include: offline, fileParallelism: true, sequence: { groupOrder: 0 } },
+      },
+      {
+        test: {
+          ...shared,
+          name: 'wire',
+          include: ['test/**/*.test.ts'],
+          exclude: offline,
+          fileParallelism: false,
+          sequence: { groupOrder: 1 },
+        },
+      },
+    ],
   },
 });
