@@ -5,7 +5,6 @@
  * and the command's exit codes are 0, 1 and 2.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +14,7 @@ import { runScript, type RunOptions, type RunResult } from '../src/script/runner
 import { recordConversation } from '../src/script/recorder.js';
 import { ScriptSession, ScriptCheckError } from '../src/script/session.js';
 import { readPacketsSync } from '../src/pcap/read.js';
+import { cli } from './helpers/script-cli.js';
 import { boundNotListening, closedPort, startServer, type ServerKind, type TestServer } from './helpers/script-servers.js';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -221,28 +221,6 @@ describe.skipIf(!isRoot)('conversation scripts against the kernel on loopback', 
       dir = mkdtempSync(join(tmpdir(), 'synack-script-cli-'));
     });
     afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-    /**
-     * Runs the CLI from source in a child process, so exit codes are real. Asynchronously: the
-     * servers live in this process, and a blocked event loop would keep them from answering.
-     */
-    const cli = (...args: string[]) =>
-      new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-        const child = spawn(process.execPath, ['--import', 'tsx', '-e', "import('./src/cli/main.ts').then((m) => m.main(['node', 'synack', ...process.argv.slice(1)]))", '--', ...args], {
-          cwd: ROOT,
-          stdio: ['ignore', 'pipe', 'pipe'],
-        });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (d: Buffer) => (stdout += String(d)));
-        child.stderr.on('data', (d: Buffer) => (stderr += String(d)));
-        const timer = setTimeout(() => child.kill(), 30_000);
-        child.once('error', reject);
-        child.once('close', (status) => {
-          clearTimeout(timer);
-          resolve({ status, stdout, stderr });
-        });
-      });
 
     it('exits 0 and prints the exchange as tcpdump lines when the script holds', async () => {
       const server = await startServer('get-close');

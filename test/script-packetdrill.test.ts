@@ -7,7 +7,7 @@
  * a folder of scripts reports in TAP and JUnit XML (read back by Python's XML parser).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +17,7 @@ import { runScript, type RunOptions, type RunResult } from '../src/script/runner
 import { ScriptSession } from '../src/script/session.js';
 import { TCPLayer } from '../src/layers/tcp.js';
 import { startServer, type ServerKind } from './helpers/script-servers.js';
+import { cli, spawnCli } from './helpers/script-cli.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const LIBRARY = join(ROOT, 'examples', 'scripts');
@@ -140,8 +141,7 @@ describe.skipIf(!isRoot)("packetdrill's rules against the kernel", () => {
     const dir = mkdtempSync(join(tmpdir(), 'synack-script-int-'));
     const pidFile = join(dir, 'client.pid');
     const port = 47000 + (process.pid % 2000);
-    const child = spawn(process.execPath, ['--import', 'tsx', '-e', "import('./src/cli/main.ts').then((m) => m.main(['node', 'synack', ...process.argv.slice(1)]))", '--',
-      'script', join(LIBRARY, 'listen-get.pkt'), '--listen', String(port), '--client', `echo $$ > ${pidFile}; exec sleep 30`], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawnCli(['script', join(LIBRARY, 'listen-get.pkt'), '--listen', String(port), '--client', `echo $$ > ${pidFile}; exec sleep 30`]);
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr += String(d)));
     try {
@@ -177,21 +177,6 @@ describe.skipIf(!isRoot)("packetdrill's rules against the kernel", () => {
       writeFileSync(join(dir, 'notes.txt'), 'not a script');
     });
     afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-    const cli = (...args: string[]) =>
-      new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-        const child = spawn(process.execPath, ['--import', 'tsx', '-e', "import('./src/cli/main.ts').then((m) => m.main(['node', 'synack', ...process.argv.slice(1)]))", '--', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (d: Buffer) => (stdout += String(d)));
-        child.stderr.on('data', (d: Buffer) => (stderr += String(d)));
-        const timer = setTimeout(() => child.kill(), 30_000);
-        child.once('error', reject);
-        child.once('close', (status) => {
-          clearTimeout(timer);
-          resolve({ status, stdout, stderr });
-        });
-      });
 
     it('runs every .pkt in name order and writes JUnit XML; TAP says the same', async () => {
       const server = await startServer('get-close');
