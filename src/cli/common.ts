@@ -7,11 +7,16 @@ import { writeSync } from 'node:fs';
 import { InvalidArgumentError } from 'commander';
 import { isIPv4, isIPv6 } from '../wire/addr.js';
 import { printable, usageError } from '../wire/errors.js';
+import { labHostAddress } from '../lab/names.js';
 
-/** An IPv4 or IPv6 address, or 'localhost'; anything else is a usage error (synack never resolves names). */
+/**
+ * An IPv4 or IPv6 address, 'localhost', or (inside a lab) a lab host's name such as `server`;
+ * anything else is a usage error (synack never asks DNS).
+ */
 export function parseAddress(text: string, what = 'address'): string {
   if (text === 'localhost') return '127.0.0.1';
   if (isIPv4(text) || isIPv6(text)) return text;
+  if (/^[a-z][a-z0-9]{0,9}$/.test(text)) return labHostAddress(text, 4, what);
   throw usageError(`bad ${what} ${quoted(text)}: give an IPv4 or IPv6 address such as 127.0.0.1 or ::1 (names are not resolved)`);
 }
 

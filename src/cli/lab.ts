@@ -3,7 +3,7 @@
  * down; everything happens inside namespaces named synack-<lab>-<host>.
  */
 import { spawnSync } from 'node:child_process';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import {
   labDown, labServe, labStatus, labUp, listLabs, labRun, hostNamespace, parseLoss, exerciseScripts,
   TARGET_KINDS, TARGET_DESCRIPTIONS, DEFAULT_LAB, type LabStatus,
@@ -156,4 +156,10 @@ export function registerLab(program: Command): void {
         );
       }),
     );
+  // Earlier messages said --name: it stays accepted (hidden) as another spelling of --lab.
+  for (const sub of lab.commands) sub.addOption(new Option('--name <name>', 'same as --lab').hideHelp());
+  lab.hook('preAction', (_lab, sub) => {
+    const name = sub.getOptionValue('name') as string | undefined;
+    if (name !== undefined) sub.setOptionValue('lab', name);
+  });
 }

@@ -30,6 +30,7 @@ const COMMANDS: readonly CommandEntry[] = [
   { name: 'conv', load: async () => (await import('./conv.js')).registerConv, packets: false },
   { name: 'follow', load: async () => (await import('./follow.js')).registerFollow, packets: false },
   { name: 'scan', load: async () => (await import('./scan.js')).registerScan, packets: false },
+  { name: 'traceroute', load: async () => (await import('./traceroute.js')).registerTraceroute },
   { name: 'ping', load: async () => (await import('./ping.js')).registerPing },
   { name: 'probe', load: async () => (await import('./probe.js')).registerProbe },
   { name: 'sniff', load: async () => (await import('./sniff.js')).registerSniff },

@@ -4,7 +4,8 @@
  * names and, inside a layer's parentheses, of that layer's fields, and a history file
  * (~/.synack_history, or $SYNACK_HISTORY). Scapy's habits: a packet shows as its short repr
  * (util.inspect, see show/repr.ts), show(), hexdump() and ls() print their text, Ctrl-C stops the
- * running sr/sr1/send/sniff (through their AbortSignal) and gives the prompt back, and leaving
+ * running sr/sr1/send/sniff/connect/listen (through their AbortSignal; an aborted
+ * connect or listen releases its guard) and gives the prompt back, and leaving
  * (.exit, Ctrl-D) aborts the conversations still open, so that no guard is left behind.
  */
 import { homedir } from 'node:os';
@@ -94,7 +95,7 @@ export class ShellSession {
     return { ...(options ?? ({} as O)), signal };
   }
 
-  /** Ctrl-C: stops what is running (sr, sr1, send, sniff), and arms a fresh signal. */
+  /** Ctrl-C: stops what is running (sr, sr1, send, sniff, connect, listen), and arms a fresh signal. */
   interruptNow(): void {
     const running = this.interrupt;
     this.interrupt = new AbortController();
@@ -155,9 +156,9 @@ export class ShellSession {
       send: signalled(api.send, 1),
       sendp: signalled(api.sendp, 1),
       sniff: signalled(api.sniff, 0),
-      connect: tracked(api.connect),
+      connect: tracked(signalled(api.connect, 0)),
       openConversation: tracked(api.openConversation),
-      listen: tracked(api.listen),
+      listen: tracked(signalled(api.listen, 0)),
       ls: printing(api.ls),
       renderLadder: printing(api.renderLadder),
       traceLadder: printing(api.traceLadder),

@@ -116,7 +116,7 @@ export function labUp(options: LabUpOptions = {}): LabStatus {
   const plan = planLab(lab, options.hosts ?? ['client', 'server']);
   const existing = labNamespaces(lab);
   if (existing.length > 0) {
-    throw usageError(`lab '${lab}' is already up (${existing.join(', ')}): run \`synack lab down${lab === DEFAULT_LAB ? '' : ` --name ${lab}`}\` first, or pick another --name`);
+    throw usageError(`lab '${lab}' is already up (${existing.join(', ')}): run \`synack lab down${lab === DEFAULT_LAB ? '' : ` --lab ${lab}`}\` first, or pick another --lab`);
   }
   const imp: Impairment = { delayMs: options.delayMs, lossPercent: options.lossPercent };
   // The plan goes to disk first: a `lab up` killed half-way still names all it may have made.

@@ -8,6 +8,7 @@ import { routeTo } from '../io/route.js';
 import { canonicalAddress, isIPv6 } from '../wire/addr.js';
 import { usageError } from '../wire/errors.js';
 import { Conversation, type ConversationOptions, type Endpoints } from './conversation.js';
+import { checkAborted, raceAbort } from './abort.js';
 import { installGuard, type Guard } from './guard.js';
 import { openTcpWire, type TcpWire } from './wire.js';
 
@@ -19,6 +20,8 @@ export interface ConnectOptions extends ConversationOptions {
   src?: string;
   /** Handshake timeout in ms (default 2000). */
   timeout?: number;
+  /** Aborting it stops the handshake: the guard, capture and socket are released, the call rejects with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 export function checkPort(name: string, port: number): void {
@@ -85,10 +88,13 @@ export async function openConversation(endpoints: Omit<Endpoints, 'src'> & { src
 
 /** Performs the three-way handshake from crafted packets and returns the ESTABLISHED conversation. */
 export async function connect(options: ConnectOptions): Promise<Conversation> {
+  const { signal } = options;
+  checkAborted(signal, 'connect()');
   const sport = options.sport ?? ephemeralPort();
   const conversation = await openConversation({ dst: options.dst, dport: options.dport, sport, ...(options.src ? { src: options.src } : {}) }, options);
   try {
-    await conversation.handshake(options.timeout ?? 2000);
+    checkAborted(signal, 'connect()');
+    await raceAbort(signal, conversation.handshake(options.timeout ?? 2000), 'connect()');
   } catch (err) {
     await conversation.release();
     throw err;

@@ -21,6 +21,7 @@ import { TCPFlag, TCPLayer } from '../layers/tcp.js';
 import type { Packet } from '../packet/packet.js';
 import { Conversation, type ConversationOptions } from './conversation.js';
 import { checkAddress, checkPort } from './connect.js';
+import { checkAborted, raceAbort } from './abort.js';
 import { installGuard, type Guard } from './guard.js';
 import { openTcpWire, type TcpWire } from './wire.js';
 
@@ -36,6 +37,8 @@ export interface ListenOptions extends ConversationOptions {
   ready?: () => void;
   /** false: return in SYN-RECEIVED right after the peer's SYN, for a SYN-ACK crafted by hand. */
   handshake?: boolean;
+  /** Aborting it stops the wait (for the SYN or the handshake): guards, capture and socket are released, the call rejects with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 /** The interface a SYN to `address` comes in by: lo for loopback, else the one holding the address. */
@@ -48,7 +51,8 @@ function ingressInterface(address: string, peer: string | undefined): string {
 }
 
 export async function listen(options: ListenOptions): Promise<Conversation> {
-  const { port, peer } = options;
+  const { port, peer, signal } = options;
+  checkAborted(signal, 'listen()');
   checkPort('port', port);
   if (peer !== undefined) checkAddress(peer);
   const address = options.address ?? (peer && isIPv6(peer) ? '::1' : '127.0.0.1');
@@ -83,17 +87,25 @@ export async function listen(options: ListenOptions): Promise<Conversation> {
       onSyn?.(conversation);
     });
     options.ready?.();
-    const c = await new Promise<Conversation>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new SynackError(`no SYN to ${address}.${port}${peer ? ` from ${peer}` : ''} within ${timeout} ms`, 'timeout')), timeout);
+    let timer: NodeJS.Timeout | undefined;
+    const syn = new Promise<Conversation>((resolve, reject) => {
+      timer = setTimeout(() => reject(new SynackError(`no SYN to ${address}.${port}${peer ? ` from ${peer}` : ''} within ${timeout} ms`, 'timeout')), timeout);
       onSyn = (found) => {
         clearTimeout(timer);
         resolve(found);
       };
     });
+    let c: Conversation;
+    try {
+      c = await raceAbort(signal, syn, 'listen()');
+    } finally {
+      clearTimeout(timer);
+    }
     // Narrow the guard to this peer at once: other peers get the kernel's RST again.
     tupleGuard = await installGuard({ src: address, sport: port, dst: c.endpoints.dst, dport: c.endpoints.dport });
     await portGuard.remove();
-    if (options.handshake !== false) await c.passiveOpen(timeout);
+    checkAborted(signal, 'listen()');
+    if (options.handshake !== false) await raceAbort(signal, c.passiveOpen(timeout), 'listen()');
     return c;
   } catch (err) {
     if (conversation) await conversation.release();

@@ -55,14 +55,20 @@ const FALLBACK_SERVICES: Readonly<Record<string, number>> = {
 
 type ServiceTable = Map<string, { tcp?: number; udp?: number; sctp?: number }>;
 let services: ServiceTable | undefined;
+/** 'port/proto' to the first name /etc/services gives it (getservbyport's answer). */
+let serviceNames: Map<string, string> | undefined;
 
 function loadServices(): ServiceTable {
   const table: ServiceTable = new Map();
+  serviceNames = new Map();
   let text = '';
   try {
     text = readFileSync('/etc/services', 'latin1');
   } catch {
-    for (const [name, port] of Object.entries(FALLBACK_SERVICES)) table.set(name, { tcp: port, udp: port });
+    for (const [name, port] of Object.entries(FALLBACK_SERVICES)) {
+      table.set(name, { tcp: port, udp: port });
+      for (const proto of ['tcp', 'udp']) if (!serviceNames.has(`${port}/${proto}`)) serviceNames.set(`${port}/${proto}`, name);
+    }
     return table;
   }
   for (const line of text.split('\n')) {
@@ -71,6 +77,7 @@ function loadServices(): ServiceTable {
     if (!m) continue;
     const port = Number(m[1]);
     const proto = m[2] as 'tcp' | 'udp' | 'sctp';
+    if (!serviceNames!.has(words[1]!)) serviceNames!.set(words[1]!, words[0]!);
     for (const name of [words[0]!, ...words.slice(2)]) {
       let entry = table.get(name);
       if (!entry) table.set(name, (entry = {}));
@@ -87,4 +94,10 @@ export function servicePort(name: string, proto: string | undefined): number | u
   if (!entry) return undefined;
   if (proto === 'tcp' || proto === 'udp' || proto === 'sctp') return entry[proto];
   return entry.tcp ?? entry.udp ?? entry.sctp;
+}
+
+/** The service name of `port` under `proto` (as nmap's SERVICE column and getservbyport), or undefined. */
+export function serviceName(port: number, proto: 'tcp' | 'udp' | 'sctp'): string | undefined {
+  services ??= loadServices();
+  return serviceNames!.get(`${port}/${proto}`);
 }
