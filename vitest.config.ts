@@ -26,6 +26,7 @@ const offline = [
   'roundtrip',
   'scapy-oracle',
   'script-parse',
+  'script-syntax',
   'show',
   'tcp-engine-parts',
   'tcp-tcb',

@@ -75,7 +75,7 @@ describe('script parser', () => {
   });
 
   const cases: Array<[string, string, number, number, RegExp]> = [
-    ['an ack that is not a number', '0 < S 0:0(0)\n+0 > S. 0:0(0) ack x', 2, 20, /expected the acknowledgment number \(a number\), got 'x'/],
+    ['an ack that is not a number', '0 < S 0:0(0)\n+0 > S. 0:0(0) ack x', 2, 20, /expected the acknowledgment number \(a number\), got the symbol 'x', which is not defined: give --define x=VALUE/],
     ['an unknown flag', '0 < Q 0:0(0)', 1, 5, /'Q' is not a TCP flag/],
     ['a length that disagrees with the range', '0 < P. 1:4(2) ack 1', 1, 12, /1:4 spans 3 bytes but the length says 2/],
     ['an unknown option', '0 < S 0:0(0) <mss 1460,sackOk>', 1, 24, /unknown option 'sackOk>'.*did you mean 'sackOK'/],

@@ -24,6 +24,12 @@ export type ScriptOption =
   | { kind: 'TS'; val: number; ecr: number }
   | { kind: 'nop' }
   | { kind: 'eol' }
+  /** TCP Fast Open (kind 34, RFC 7413): `FO` alone asks for a cookie, `FO 0011aabb` carries one. */
+  | { kind: 'FO'; cookie: Buffer }
+  /** The experimental Fast Open option (kind 254, magic 0xF989), packetdrill's `FOEXP`. */
+  | { kind: 'FOEXP'; cookie: Buffer }
+  /** TCP MD5 signature (kind 19, RFC 2385) with the digest bytes as written (not computed). */
+  | { kind: 'md5'; digest: Buffer }
   /** Any other kind, with its value bytes (written `kind 30 0x0102`). */
   | { kind: 'raw'; code: number; data: Buffer };
 
@@ -49,7 +55,14 @@ export interface PacketLine {
   /** The payload bytes when given ('"text"' or 0xhex); otherwise only the length counts. */
   payload: Buffer | undefined;
   urg: number | undefined;
+  /** The IP header's ECN bits as packetdrill writes them (`[ect0]`, `[noecn]`); undefined: not checked ('>'), not-ECT ('<'). */
+  ecn: EcnMark | undefined;
+  /** Which connection the line belongs to (`name:` before the direction); undefined: the first. */
+  conn: string | undefined;
 }
+
+/** packetdrill's IP ECN marks; `ect01` (ECT(0) or ECT(1)) is for '>' lines only. */
+export type EcnMark = 'noecn' | 'ect0' | 'ect1' | 'ce' | 'ect01';
 
 /** `quiet DURATION`: the server must send nothing for that long. */
 export interface QuietLine {
@@ -82,7 +95,22 @@ export interface RetransmitsDirective {
   allow: boolean;
 }
 
-export type Directive = TargetDirective | ToleranceDirective | RetransmitsDirective;
+/** `psh ignore`: the PSH bit of '>' segments is not compared (a live sender pushes where its writes fall). */
+export interface PshDirective {
+  type: 'psh';
+  line: number;
+  ignore: boolean;
+}
+
+/** A packetdrill `--name=value` line (the run's settings, before the first event). */
+export interface OptionDirective {
+  type: 'option';
+  line: number;
+  name: string;
+  value: string | undefined;
+}
+
+export type Directive = TargetDirective | ToleranceDirective | RetransmitsDirective | PshDirective | OptionDirective;
 export type ScriptEvent = PacketLine | QuietLine;
 export type ScriptStatement = ScriptEvent | Directive;
 
@@ -90,4 +118,13 @@ export interface Script {
   /** Where it came from, for messages ('<inline>' when parsed from a string). */
   source: string;
   statements: ScriptStatement[];
+  /** Settings from `--name=value` lines that the runner honours. */
+  settings: ScriptSettings;
+}
+
+export interface ScriptSettings {
+  /** `--tolerance_usecs=N`, in seconds. */
+  tolerance?: number;
+  /** `--strict_segments`: one '>' line is one segment, never several joined. */
+  strictSegments?: boolean;
 }

@@ -7,8 +7,10 @@ import type { PacketLine, ScriptOption } from './ast.js';
 import { formatScriptFlags } from './flags.js';
 import { formatPayload, type SegmentView } from './format.js';
 import { formatOption, formatOptions } from './options.js';
+import { ecnMatches } from './ecn.js';
+import { TCPFlag } from '../layers/tcp.js';
 
-export type CheckField = 'flags' | 'seq' | 'length' | 'ack' | 'win' | 'urg' | 'options' | 'payload' | 'time' | 'segment' | 'quiet';
+export type CheckField = 'ecn' | 'flags' | 'seq' | 'length' | 'ack' | 'win' | 'urg' | 'options' | 'payload' | 'time' | 'segment' | 'quiet';
 
 export interface Mismatch {
   field: CheckField;
@@ -22,11 +24,15 @@ export interface CheckOptions {
    * compared with the script's (packetdrill does the same); it only must never go backwards.
    */
   lastServerTsVal?: number | undefined;
+  /** Leave the PSH bit out of the flags comparison (`psh ignore`). */
+  ignorePsh?: boolean | undefined;
 }
 
 /** The first field of `live` that differs from `line`, or undefined when the segment matches. */
 export function compareSegment(line: PacketLine, live: SegmentView, opts: CheckOptions): Mismatch | undefined {
-  if (live.flags !== line.flags) return { field: 'flags', expected: `flags ${formatScriptFlags(line.flags)}`, got: `flags ${formatScriptFlags(live.flags)}` };
+  if (line.ecn !== undefined && !ecnMatches(line.ecn, live.ecn)) return { field: 'ecn', expected: `[${line.ecn}]`, got: `[${live.ecn}]` };
+  const mask = opts.ignorePsh ? ~TCPFlag.P : ~0;
+  if ((live.flags & mask) !== (line.flags & mask)) return { field: 'flags', expected: `flags ${formatScriptFlags(line.flags)}`, got: `flags ${formatScriptFlags(live.flags)}` };
   if (live.seq !== line.seq) return { field: 'seq', expected: `seq ${line.seq}`, got: `seq ${live.seq}` };
   if (live.length !== line.length) return { field: 'length', expected: `length ${line.length}`, got: `length ${live.length}` };
   if (line.ack !== undefined && live.ack !== line.ack) return { field: 'ack', expected: `ack ${line.ack}`, got: `ack ${live.ack}` };

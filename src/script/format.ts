@@ -3,7 +3,7 @@
  * and live segments already mapped to the script's relative numbers (for failure reports),
  * so that what the script said and what the server did read side by side.
  */
-import type { PacketLine, ScriptOption, TimeSpec } from './ast.js';
+import type { EcnMark, PacketLine, ScriptOption, TimeSpec } from './ast.js';
 import { formatScriptFlags } from './flags.js';
 import { formatOptions } from './options.js';
 
@@ -18,6 +18,8 @@ export interface SegmentView {
   urg: number;
   options: ScriptOption[];
   payload: Buffer;
+  /** The IP header's ECN bits. */
+  ecn: Exclude<EcnMark, 'ect01'>;
 }
 
 /** Seconds, as short as exact to the microsecond: 0, 0.1, 0.0125. */
@@ -61,7 +63,9 @@ function seqText(seq: number, length: number): string {
 export function formatPacketLine(p: Omit<PacketLine, 'type' | 'line' | 'text'>, withTime = true): string {
   const parts: string[] = [];
   if (withTime) parts.push(formatTime(p.time));
-  parts.push(p.direction, formatScriptFlags(p.flags), seqText(p.seq, p.length));
+  parts.push(p.direction);
+  if (p.ecn !== undefined) parts.push(`[${p.ecn}]`);
+  parts.push(formatScriptFlags(p.flags), seqText(p.seq, p.length));
   if (p.ack !== undefined) parts.push(`ack ${p.ack}`);
   if (p.win !== undefined) parts.push(`win ${p.win}`);
   if (p.urg !== undefined) parts.push(`urg ${p.urg}`);
@@ -75,7 +79,9 @@ export function formatPacketLine(p: Omit<PacketLine, 'type' | 'line' | 'text'>, 
 export function formatView(v: SegmentView, opts: { time?: string; maxPayload?: number } = {}): string {
   const parts: string[] = [];
   if (opts.time !== undefined) parts.push(opts.time);
-  parts.push(v.direction, formatScriptFlags(v.flags), seqText(v.seq, v.length));
+  parts.push(v.direction);
+  if (v.ecn !== 'noecn') parts.push(`[${v.ecn}]`);
+  parts.push(formatScriptFlags(v.flags), seqText(v.seq, v.length));
   if (v.flags & 0x10 || v.ack !== 0) parts.push(`ack ${v.ack}`);
   parts.push(`win ${v.win}`);
   if (v.urg) parts.push(`urg ${v.urg}`);

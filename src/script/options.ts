@@ -22,9 +22,29 @@ export function toTCPOption(o: ScriptOption): TCPOption {
       return ['NOP'];
     case 'eol':
       return ['EOL'];
+    case 'FO':
+      return [TCPOPT_FASTOPEN, o.cookie];
+    case 'FOEXP':
+      return [TCPOPT_EXP, Buffer.concat([FASTOPEN_MAGIC, o.cookie])];
+    case 'md5':
+      return [TCPOPT_MD5SIG, o.digest];
     case 'raw':
       return [o.code, o.data];
   }
+}
+
+const TCPOPT_MD5SIG = 19;
+const TCPOPT_FASTOPEN = 34;
+const TCPOPT_EXP = 254;
+/** RFC 7413's experimental option carries this magic before the cookie. */
+const FASTOPEN_MAGIC = Buffer.from([0xf9, 0x89]);
+
+/** Kinds the script names (FO, FOEXP, md5) from their code and value bytes. */
+function namedRaw(code: number, data: Buffer): ScriptOption {
+  if (code === TCPOPT_FASTOPEN) return { kind: 'FO', cookie: data };
+  if (code === TCPOPT_EXP && data.length >= 2 && data.subarray(0, 2).equals(FASTOPEN_MAGIC)) return { kind: 'FOEXP', cookie: Buffer.from(data.subarray(2)) };
+  if (code === TCPOPT_MD5SIG) return { kind: 'md5', digest: data };
+  return { kind: 'raw', code, data };
 }
 
 /** A dissected option in the script's terms; anything without a script name becomes `kind N 0x..`. */
@@ -41,12 +61,12 @@ export function fromTCPOption(opt: TCPOption): ScriptOption {
     for (let i = 0; i < value.length; i += 2) blocks.push([value[i] as number, value[i + 1] as number]);
     return { kind: 'sack', blocks };
   }
-  if (name === 'bytes' && Buffer.isBuffer(value)) return { kind: 'raw', code: value[0] ?? 0, data: value.subarray(Math.min(2, value.length)) };
+  if (name === 'bytes' && Buffer.isBuffer(value)) return namedRaw(value[0] ?? 0, value.subarray(Math.min(2, value.length)));
   // Encode it to learn its kind and value bytes, whatever shape the tuple has.
   const size = tcpOptionsLength([opt]);
   const buf = Buffer.alloc(size);
   writeTCPOptions([opt], buf, 0, size);
-  return { kind: 'raw', code: buf[0] ?? 0, data: Buffer.from(buf.subarray(Math.min(2, size))) };
+  return namedRaw(buf[0] ?? 0, Buffer.from(buf.subarray(Math.min(2, size))));
 }
 
 export function formatOption(o: ScriptOption): string {
@@ -65,6 +85,11 @@ export function formatOption(o: ScriptOption): string {
       return 'nop';
     case 'eol':
       return 'eol';
+    case 'FO':
+    case 'FOEXP':
+      return o.cookie.length ? `${o.kind} ${o.cookie.toString('hex')}` : o.kind;
+    case 'md5':
+      return `md5 ${o.digest.toString('hex')}`;
     case 'raw':
       return o.data.length ? `kind ${o.code} 0x${o.data.toString('hex')}` : `kind ${o.code}`;
   }

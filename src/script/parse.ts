@@ -12,7 +12,7 @@
  */
 import { SynackError, didYouMean } from '../wire/errors.js';
 import { isIPv4, isIPv6 } from '../wire/addr.js';
-import type { PacketLine, QuietLine, Script, ScriptOption, ScriptStatement, TimeSpec } from './ast.js';
+import type { EcnMark, OptionDirective, PacketLine, QuietLine, Script, ScriptOption, ScriptSettings, ScriptStatement, TimeSpec } from './ast.js';
 import { SCRIPT_FLAG_LETTERS, scriptFlagBit } from './flags.js';
 
 /** A script that cannot be read: exit 2, with file:line:column and a caret. */
@@ -31,8 +31,26 @@ export class ScriptSyntaxError extends SynackError {
   override readonly caretBlock = true;
 }
 
-const DIRECTIVES = ['target', 'tolerance', 'retransmits', 'quiet'];
-const OPTION_NAMES = ['mss', 'wscale', 'sackOK', 'sack', 'TS', 'nop', 'eol', 'kind'];
+const DIRECTIVES = ['target', 'tolerance', 'retransmits', 'psh', 'quiet'];
+const OPTION_NAMES = ['mss', 'wscale', 'sackOK', 'sack', 'TS', 'nop', 'eol', 'FO', 'FOEXP', 'md5', 'kind'];
+const ECN_MARKS: readonly EcnMark[] = ['noecn', 'ect0', 'ect1', 'ce', 'ect01'];
+/** packetdrill's longest cookies: 16 bytes for FO, 14 for FOEXP (its option has a 2-byte magic). */
+const FO_MAX_COOKIE = 16;
+const FOEXP_MAX_COOKIE = 14;
+const MD5_DIGEST = 16;
+
+/**
+ * packetdrill's `--name=value` lines that mean something here. Options about packetdrill's own
+ * set-up (tun device, addresses, the ports of its sockets) are accepted and have no effect
+ * against a live server; any other is refused by name.
+ */
+const HONOURED_OPTIONS = ['tolerance_usecs', 'strict_segments', 'define'];
+const INERT_OPTIONS = ['ip_version', 'mss', 'tcp_ts_tick_usecs', 'tcp_ts_ecr_scaled', 'bind_port', 'connect_port', 'mtu', 'init_scripts', 'non_fatal', 'verbose', 'debug', 'dry_run', 'speed', 'local_ip', 'remote_ip', 'gateway_ip', 'netmask_ip'];
+
+export interface ParseOptions {
+  /** Symbols for numbers, as packetdrill's `--define NAME=VALUE` (`mss MSS`). */
+  defines?: Record<string, string>;
+}
 const MAX_U32 = 0xffffffff;
 
 /** Replaces comments by spaces (newlines kept), so that columns still point at the source. */
@@ -73,17 +91,47 @@ function blankComments(text: string, source: string): string {
 }
 
 /** Parses a whole script; `source` names it in messages (a file name). */
-export function parseScript(text: string, source = '<inline>'): Script {
+export function parseScript(text: string, source = '<inline>', opts: ParseOptions = {}): Script {
   const originalLines = text.split('\n');
   const lines = blankComments(text, source).split('\n');
   const statements: ScriptStatement[] = [];
+  // Symbols given on the command line win over the script's own --define lines, as in packetdrill.
+  const given = { ...(opts.defines ?? {}) };
+  const defines = new Map<string, string>(Object.entries(given));
+  const settings: ScriptSettings = {};
   for (let i = 0; i < lines.length; i++) {
     const raw = lines[i]!.replace(/\r$/, '');
     if (raw.trim() === '') continue;
-    const statement = new LineParser(raw, i + 1, source, (originalLines[i] ?? '').replace(/\r$/, '')).statement();
+    const original = (originalLines[i] ?? '').replace(/\r$/, '');
+    const parser = new LineParser(raw, i + 1, source, original, defines);
+    const statement = parser.statement();
+    if (statement.type === 'option') applyOption(statement, settings, defines, given, (reason, col) => parser.failAt(reason, col));
     statements.push(statement);
   }
-  return { source, statements };
+  return { source, statements, settings };
+}
+
+function applyOption(o: OptionDirective, settings: ScriptSettings, defines: Map<string, string>, given: Record<string, string>, fail: (reason: string, col: number) => never): void {
+  switch (o.name) {
+    case 'tolerance_usecs': {
+      const n = Number(o.value);
+      if (o.value === undefined || !/^\d+$/.test(o.value) || n > 60e6) fail(`--tolerance_usecs needs a number of microseconds (at most 60000000), got '${o.value ?? ''}'`, 0);
+      settings.tolerance = n / 1e6;
+      return;
+    }
+    case 'strict_segments':
+      settings.strictSegments = true;
+      return;
+    case 'define': {
+      const m = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(o.value ?? '');
+      if (!m) fail(`--define needs NAME=VALUE, got '${o.value ?? ''}'`, 0);
+      if (!(m[1]! in given)) defines.set(m[1]!, m[2]!);
+      return;
+    }
+    default:
+      if (INERT_OPTIONS.includes(o.name)) return;
+      fail(`packetdrill option '--${o.name}' is not supported: synack honours ${HONOURED_OPTIONS.map((n) => `--${n}`).join(', ')} and accepts (without effect against a live server) ${INERT_OPTIONS.map((n) => `--${n}`).join(', ')}`, 0);
+  }
 }
 
 /**
@@ -110,10 +158,17 @@ class LineParser {
     private readonly lineNo: number,
     private readonly source: string,
     private readonly original: string,
+    private readonly defines: ReadonlyMap<string, string> = new Map(),
   ) {}
 
   private fail(reason: string, at = this.pos): never {
     throw new ScriptSyntaxError(this.source, this.lineNo, at + 1, reason, this.original);
+  }
+
+  /** For checks made after the line parsed (column 0: the line's start). */
+  failAt(reason: string, at: number): never {
+    this.skipSpaces();
+    return this.fail(reason, at);
   }
 
   private skipSpaces(): void {
@@ -159,11 +214,25 @@ class LineParser {
   private uint(what: string, max = MAX_U32): number {
     this.skipSpaces();
     const start = this.pos;
+    const symbol = /^[A-Za-z_][A-Za-z0-9_]*/.exec(this.s.slice(this.pos));
+    if (symbol && !/^0x/.test(symbol[0])) return this.symbol(symbol[0], what, max);
     const m = /^(0x[0-9a-fA-F]+|\d+)/.exec(this.s.slice(this.pos));
     if (!m) this.fail(`expected ${what} (a number), got ${this.describeNext()}`);
     const value = Number(m[0]);
     if (value > max) this.fail(`${what} ${m[0]} is too large (at most ${max})`, start);
     this.pos += m[0].length;
+    return value;
+  }
+
+  /** A name given by --define (packetdrill's symbols: `mss MSS`), standing for a number. */
+  private symbol(name: string, what: string, max: number): number {
+    const start = this.pos;
+    const text = this.defines.get(name);
+    if (text === undefined) this.fail(`expected ${what} (a number), got the symbol '${name}', which is not defined: give --define ${name}=VALUE, or a line '--define=${name}=VALUE' before this one`);
+    if (!/^(0x[0-9a-fA-F]+|\d+)$/.test(text.trim())) this.fail(`symbol '${name}' is '${text}', not a number (${what})`);
+    const value = Number(text.trim());
+    if (value > max) this.fail(`${what} ${value} (symbol '${name}') is too large (at most ${max})`, start);
+    this.pos += name.length;
     return value;
   }
 
@@ -193,6 +262,8 @@ class LineParser {
     this.skipSpaces();
     const c = this.s[this.pos] ?? '';
     if (c === '`') this.fail('shell commands are not supported: synack checks a live server, start it before the script');
+    if (c === '-' && this.s[this.pos + 1] === '-') return this.optionLine();
+    if (c === '%' && this.s[this.pos + 1] === '{') this.fail("python blocks '%{ ... }%' (asserts on the kernel's TCP_INFO) are not supported against a live server");
     if (/[A-Za-z]/.test(c)) return this.directive();
     if (!/[0-9.+*]/.test(c)) this.fail(`expected a time ('0', '+0.1', '*', '0.1~0.2') or a directive (${DIRECTIVES.join(', ')}), got ${this.describeNext()}`);
     const time = this.time();
@@ -210,6 +281,18 @@ class LineParser {
     }
     this.pos = wordAt;
     return this.fail(`expected '<' (a segment we send), '>' (a segment the server sends) or 'quiet' after the time, got ${this.describeNext()}`);
+  }
+
+  /** packetdrill's `--name=value` (or `--name`) line. */
+  private optionLine(): OptionDirective {
+    const at = this.pos;
+    this.pos += 2;
+    const m = /^([A-Za-z_][A-Za-z0-9_-]*)(?:=(\S*))?/.exec(this.s.slice(this.pos));
+    if (!m) this.fail("expected an option name after '--' (e.g. --tolerance_usecs=10000)", at);
+    this.pos += m[0].length;
+    this.endOfLine();
+    this.pos = at;
+    return { type: 'option', line: this.lineNo, name: m[1]!.replace(/-/g, '_'), value: m[2] };
   }
 
   private directive(): ScriptStatement {
@@ -241,6 +324,13 @@ class LineParser {
         if (v !== 'allow' && v !== 'forbid') this.fail(`expected 'allow' or 'forbid' after 'retransmits', got ${this.describeNext()}`, v ? valueAt + 1 : this.pos);
         this.endOfLine();
         return { type: 'retransmits', line, allow: v === 'allow' };
+      }
+      case 'psh': {
+        const valueAt = this.pos;
+        const v = this.word();
+        if (v !== 'ignore' && v !== 'check') this.fail(`expected 'ignore' or 'check' after 'psh', got ${this.describeNext()}`, v ? valueAt + 1 : this.pos);
+        this.endOfLine();
+        return { type: 'psh', line, ignore: v === 'ignore' };
       }
       case 'quiet':
         this.fail("'quiet' needs a time first, e.g. '+0 quiet 0.2'", at);
@@ -305,7 +395,30 @@ class LineParser {
     return bits;
   }
 
+  /** packetdrill's IP info before the flags: `[ect0]`, `[noecn]`, `(ce)`... */
+  private ecnMark(direction: '<' | '>'): EcnMark | undefined {
+    const open = this.peek();
+    if (open !== '[' && open !== '(') return undefined;
+    const at = this.pos;
+    this.pos++;
+    const wordAt = this.pos;
+    const w = this.word();
+    if (w === 'tos' || w === 'flowlabel' || w === 'ttl' || w === 'class') this.fail(`IP '${w}' marks are not supported: synack writes and checks only the ECN bits ([noecn], [ect0], [ect1], [ce], [ect01])`, wordAt);
+    if (!(ECN_MARKS as readonly string[]).includes(w)) this.fail(`expected an ECN mark ${ECN_MARKS.map((m) => `[${m}]`).join(', ')}, got ${w ? `'${w}'` : this.describeNext()}`, at);
+    if (w === 'ect01' && direction === '<') this.fail('[ect01] (either ECT codepoint) can only be used on segments the server sends (\'>\')', at);
+    this.expectChar(open === '[' ? ']' : ')', `to close the ECN mark`);
+    return w as EcnMark;
+  }
+
   private packet(time: TimeSpec, direction: '<' | '>'): PacketLine {
+    const ecn = this.ecnMark(direction);
+    this.skipSpaces();
+    const protoAt = this.pos;
+    const proto = /^(icmp|udp|GREv0|gre|mpls|encap|psp)\b/.exec(this.s.slice(this.pos));
+    if (proto) {
+      const what = proto[1] === 'icmp' ? "ICMP lines ('icmp unreachable ...')" : proto[1] === 'udp' ? "UDP lines ('udp (N)')" : `'${proto[1]}' encapsulation`;
+      this.fail(`${what} are not supported: synack scripts carry TCP segments only`, protoAt);
+    }
     const flags = this.flags();
     this.skipSpaces();
     if (!/\d/.test(this.s[this.pos] ?? '')) this.fail(`expected the sequence numbers start:end(length), e.g. 1:4(3), got ${this.describeNext()}`);
@@ -319,7 +432,7 @@ class LineParser {
     if (((end - seq) >>> 0) !== length) this.fail(`${seq}:${end} spans ${((end - seq) >>> 0)} bytes but the length says ${length}`, lengthAt);
     const packet: PacketLine = {
       type: 'packet', line: this.lineNo, text: this.original.trim(), time, direction, flags, seq, length,
-      ack: undefined, win: undefined, options: undefined, payload: undefined, urg: undefined,
+      ack: undefined, win: undefined, options: undefined, payload: undefined, urg: undefined, ecn, conn: undefined,
     };
     let payloadAt = -1;
     while (!this.atEnd()) {
@@ -417,6 +530,13 @@ class LineParser {
         if (blocks.length > 4) this.fail('at most 4 SACK blocks fit in a TCP header', at);
         return { kind: 'sack', blocks };
       }
+      case 'FO':
+      case 'FOEXP': {
+        const cookie = this.hexBlob(`the Fast Open cookie`, name === 'FO' ? FO_MAX_COOKIE : FOEXP_MAX_COOKIE, true);
+        return { kind: name, cookie };
+      }
+      case 'md5':
+        return { kind: 'md5', digest: this.hexBlob('the MD5 digest', MD5_DIGEST, false) };
       case 'kind': {
         const code = this.uint('the option kind', 255);
         this.skipSpaces();
@@ -451,6 +571,22 @@ class LineParser {
         this.pos += 2;
       } else this.fail(`unknown escape '\\${e}' in the payload: use \\n \\r \\t \\0 \\\\ \\" or \\xNN`, this.pos - 2);
     }
+  }
+
+  /** packetdrill's bare hex (`FO abcd1234`, `md5 00ff...`): digits without 0x, an even count. */
+  private hexBlob(what: string, max: number, optional: boolean): Buffer {
+    this.skipSpaces();
+    const start = this.pos;
+    const m = /^(?:0x)?([0-9a-fA-F]*)(?=[\s,>]|$)/.exec(this.s.slice(this.pos));
+    if (!m || m[0] === '') {
+      if (optional) return Buffer.alloc(0);
+      this.fail(`expected ${what} in hex (e.g. 00112233), got ${this.describeNext()}`);
+    }
+    const digits = m[1]!;
+    if (digits.length % 2 !== 0) this.fail(`${what} has an odd number of hex digits`, start);
+    if (digits.length / 2 > max) this.fail(`${what} is ${digits.length / 2} bytes: at most ${max}`, start);
+    this.pos += m[0].length;
+    return Buffer.from(digits, 'hex');
   }
 
   private hexBytes(): Buffer {

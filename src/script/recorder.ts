@@ -163,6 +163,8 @@ export function traceToScript(c: Conversation, target: Target, header: string[] 
       options: options.length === 0 ? undefined : options,
       payload: payload.length ? payload : undefined,
       urg: undefined,
+      ecn: undefined,
+      conn: undefined,
     });
     // Align the direction column, as packetdrill scripts usually are.
     const [time, ...rest] = text.split(' ');

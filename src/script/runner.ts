@@ -3,7 +3,12 @@
  * for the server's next segment and check it, 'quiet' lines watch for silence. Times follow
  * packetdrill: absolute from the script's start, '+x' after the previous event actually
  * happened, '*' any time, 'a~b' a window; '>' segments must fall inside it, give or take the
- * tolerance (the `tolerance` directive, default 25 ms, plus twice the handshake's RTT).
+ * tolerance (the `tolerance` directive, default 25 ms, plus twice the handshake's RTT, plus
+ * the scheduling delay measured in this process).
+ *
+ * Also packetdrill's: consecutive segments from the server join until a '>' line's length is
+ * reached (unless strict segments), and nothing is looked at after the last line (unless
+ * `nothingMore`).
  *
  * The first failed check ends the run with a ScriptCheckError (exit 1) naming the line and the
  * field, both segments in script syntax, and a pcap of the run.
@@ -13,8 +18,9 @@ import { failedRunPath } from './failed-runs.js';
 import { usageError } from '../wire/errors.js';
 import type { TraceEntry } from '../tcp/conversation.js';
 import type { Script, ScriptEvent, TimeSpec } from './ast.js';
-import { ScriptCheckError, ScriptSession, type ExpectWindow } from './session.js';
+import { ScriptCheckError, ScriptSession, type ExpectWindow, type ListenRole } from './session.js';
 import { formatTarget, type Target } from './target.js';
+import { startClient, type ClientProcess } from './client.js';
 
 /** How long after a '>' line's window a late segment is still waited for (to say "too late", not "missing"). */
 export const LATE_GRACE = 1;
@@ -24,6 +30,13 @@ export const ANY_TIME_WAIT = 5;
 export interface RunOptions {
   /** Overrides the script's `target` line. */
   target?: string | Target | undefined;
+  /**
+   * The listening role instead: the script's '>' side is a client connecting to this port on
+   * 127.0.0.1 (or `address`); its SYN is the script's first '>' line, time 0.
+   */
+  listen?: { port: number; address?: string | undefined; timeout?: number | undefined } | undefined;
+  /** With listen: a shell command started once we listen (curl, nc...), stopped at the end. */
+  client?: string | undefined;
   /** Base tolerance in seconds; overrides the script's `tolerance` lines. */
   tolerance?: number | undefined;
   sport?: number | undefined;
@@ -34,6 +47,13 @@ export interface RunOptions {
   pcap?: string | undefined;
   /** Keep the run's pcap on failure (default true). */
   pcapOnFailure?: boolean | undefined;
+  /** One '>' line is one segment, never several joined (packetdrill's --strict_segments). */
+  strictSegments?: boolean | undefined;
+  /**
+   * After the last line, fail on any segment the server has already sent that no line
+   * expected. Default false, as packetdrill: it does not look past the end of a script.
+   */
+  nothingMore?: boolean | undefined;
 }
 
 export interface RunResult {
@@ -46,6 +66,10 @@ export interface RunResult {
   pcapPath: string | undefined;
   /** Server retransmissions that `retransmits allow` let through. */
   retransmissionsSkipped: number;
+  /** '>' lines that took several segments, joined (packetdrill's rule), and how many each took. */
+  joins: number[];
+  /** The timing allowance at the end of the run, in seconds (base, RTT and measured jitter). */
+  tolerance: number;
 }
 
 function scriptTarget(script: Script, given: RunOptions['target']): Target | string {
@@ -75,17 +99,54 @@ function window(time: TimeSpec, previous: number): { earliest: number; latest: n
 const sleep = (seconds: number): Promise<void> => new Promise((r) => setTimeout(r, Math.max(0, seconds * 1000)));
 
 export async function runScript(script: Script, opts: RunOptions = {}): Promise<RunResult> {
-  const target = scriptTarget(script, opts.target);
-  const session = await ScriptSession.open({ target, sport: opts.sport, isn: opts.isn, tolerance: opts.tolerance });
+  let client: ClientProcess | undefined;
+  const listen = opts.listen
+    ? {
+        ...opts.listen,
+        ready: opts.client === undefined ? undefined : (): void => {
+          client = startClient(opts.client!);
+        },
+      }
+    : undefined;
+  if (opts.client !== undefined && !listen) throw usageError('--client goes with --listen PORT: it is the client that connects to the script');
+  const target = listen ? undefined : scriptTarget(script, opts.target);
+  let session: ScriptSession;
+  try {
+    session = await openSession(script, opts, target, listen);
+  } catch (err) {
+    await client?.stop();
+    throw err;
+  }
+  try {
+    return await runOpened(script, opts, session);
+  } finally {
+    await client?.stop();
+  }
+}
+
+function openSession(script: Script, opts: RunOptions, target: string | Target | undefined, listen: ListenRole | undefined): Promise<ScriptSession> {
+  return ScriptSession.open({
+    target,
+    listen,
+    sport: opts.sport,
+    isn: opts.isn,
+    tolerance: opts.tolerance ?? script.settings.tolerance,
+    strictSegments: opts.strictSegments ?? script.settings.strictSegments ?? false,
+  });
+}
+
+async function runOpened(script: Script, opts: RunOptions, session: ScriptSession): Promise<RunResult> {
   const conversation = session.conversation;
   const result: RunResult = {
     ok: false,
     failure: undefined,
-    target: { host: conversation.endpoints.dst, port: conversation.endpoints.dport },
+    target: session.listening ? { host: conversation.endpoints.src, port: conversation.endpoints.sport } : { host: conversation.endpoints.dst, port: conversation.endpoints.dport },
     trace: [],
     rtt: undefined,
     pcapPath: undefined,
     retransmissionsSkipped: 0,
+    joins: [],
+    tolerance: 0,
   };
   let reported = 0;
   const flush = (): void => {
@@ -102,9 +163,13 @@ export async function runScript(script: Script, opts: RunOptions = {}): Promise<
     session.startClock();
     let previous = 0;
     for (const st of script.statements) {
-      if (st.type === 'target') continue;
+      if (st.type === 'target' || st.type === 'option') continue;
       if (st.type === 'tolerance') {
-        if (opts.tolerance === undefined) session.baseTolerance = st.seconds;
+        if (opts.tolerance === undefined && script.settings.tolerance === undefined) session.baseTolerance = st.seconds;
+        continue;
+      }
+      if (st.type === 'psh') {
+        session.ignorePsh = st.ignore;
         continue;
       }
       if (st.type === 'retransmits') {
@@ -115,8 +180,8 @@ export async function runScript(script: Script, opts: RunOptions = {}): Promise<
       previous = await runEvent(session, st, previous);
       flush();
     }
-    // Anything the server sent that no line expected (and that has already arrived) fails the run.
-    await session.quietUntil(session.clock(), { line: lastLine, text: '(end of script)' }, 'nothing more after the last line');
+    // Asked for: anything the server sent that no line expected (and that has already arrived) fails the run.
+    if (opts.nothingMore) await session.quietUntil(session.clock(), { line: lastLine, text: '(end of script)' }, 'nothing more after the last line');
     result.ok = true;
   } catch (err) {
     if (!(err instanceof ScriptCheckError)) throw err;
@@ -125,6 +190,8 @@ export async function runScript(script: Script, opts: RunOptions = {}): Promise<
     flush();
     result.rtt = session.rtt;
     result.retransmissionsSkipped = session.skipped.length;
+    result.joins = [...session.joins];
+    result.tolerance = session.tolerance;
     await session.close();
   }
   if (opts.pcap) result.pcapPath = session.writePcap(opts.pcap);

@@ -15,6 +15,7 @@ import type { Packet } from '../packet/packet.js';
 import type { PacketLine, ScriptOption } from './ast.js';
 import type { SegmentView } from './format.js';
 import { fromTCPOption, toTCPOption } from './options.js';
+import { packetEcn } from './ecn.js';
 
 const u32 = (n: number): number => n >>> 0;
 
@@ -111,6 +112,7 @@ export class SequenceMap {
       urg: tcp.get('urgptr') as number,
       options,
       payload,
+      ecn: packetEcn(p),
     };
   }
 

@@ -13,6 +13,7 @@
  * throws a ScriptCheckError that reads like packetdrill's.
  */
 import { connectTarget, type Target } from './target.js';
+import { listen } from '../tcp/listen.js';
 import { SynackError } from '../wire/errors.js';
 import { TCPFlag, TCPLayer } from '../layers/tcp.js';
 import type { Packet } from '../packet/packet.js';
@@ -23,6 +24,8 @@ import { compareSegment, type Mismatch } from './check.js';
 import { formatSeconds, formatView, type SegmentView } from './format.js';
 import { parseSegment } from './parse.js';
 import { SequenceMap } from './sequence-map.js';
+import { ecnBits } from './ecn.js';
+import { JitterMeter } from './jitter.js';
 
 /** A check that failed: exit 1. `line` is the script line (0 for API calls). */
 export class ScriptCheckError extends SynackError {
@@ -58,9 +61,22 @@ function describeFailure(line: number, m: Mismatch, scriptText: string, liveText
   return s;
 }
 
+/** The listening role: the script's '>' side is a real client that connects to us. */
+export interface ListenRole {
+  port: number;
+  /** Our address (default 127.0.0.1); nothing in the kernel may listen on it. */
+  address?: string | undefined;
+  /** How long to wait for the client's SYN, ms (default 10000). */
+  timeout?: number | undefined;
+  /** Called once the guard and capture are in place: start the client now. */
+  ready?: (() => void) | undefined;
+}
+
 export interface SessionOptions {
-  /** 'HOST:PORT', '[v6]:PORT', or the parts. */
-  target: string | Target;
+  /** 'HOST:PORT', '[v6]:PORT', or the parts (the connecting role). */
+  target?: string | Target | undefined;
+  /** Instead of target: listen, and take the first client's SYN (the script's first '>' line). */
+  listen?: ListenRole | undefined;
   /** Our port (default: a random ephemeral one). */
   sport?: number;
   /** Our ISN (default: random); the script's 0 maps to it. */
@@ -69,6 +85,8 @@ export interface SessionOptions {
   tolerance?: number;
   /** Skip repeats of the server's previous segment that match nothing (retransmissions). */
   allowRetransmits?: boolean;
+  /** One '>' line is one segment (packetdrill's --strict_segments); default: consecutive segments join up to the line's length. */
+  strictSegments?: boolean;
 }
 
 export interface ExpectWindow {
@@ -94,11 +112,20 @@ export class ScriptSession {
   rtt: number | undefined;
   baseTolerance: number;
   allowRetransmits: boolean;
+  strictSegments: boolean;
+  /** `psh ignore`: PSH is not compared on the server's segments. */
+  ignorePsh = false;
+  /** How late this process's timers and capture events run (measured, not assumed): part of the tolerance. */
+  readonly jitter = new JitterMeter();
   /** Retransmissions skipped, with their arrival time. */
   readonly skipped: Received[] = [];
+  /** How many segments each joined '>' line took. */
+  readonly joins: number[] = [];
   private startMs: number;
   private synSentAt: number | undefined;
   private lastFromServer: SegmentView | undefined;
+  /** Script-relative end of the server's data seen so far (for telling retransmissions). */
+  private serverDataEnd: number | undefined;
   /** The server's latest TS val as it was on the wire. */
   private lastServerTsLive: number | undefined;
   private released = false;
@@ -110,18 +137,43 @@ export class ScriptSession {
     this.map = new SequenceMap(conversation.iss);
     this.baseTolerance = opts.tolerance ?? DEFAULT_TOLERANCE;
     this.allowRetransmits = opts.allowRetransmits ?? false;
+    this.strictSegments = opts.strictSegments ?? false;
     this.startMs = conversation.now();
   }
 
   /** Opens the wire to the target (raw socket, capture, kernel-RST guard); nothing is sent yet. */
   static async open(opts: SessionOptions): Promise<ScriptSession> {
+    if (opts.listen) {
+      const l = opts.listen;
+      // Returns in SYN-RECEIVED with the client's SYN pending: the script's first '>' line takes it.
+      const conversation = await listen({
+        port: l.port,
+        ...(l.address !== undefined ? { address: l.address } : {}),
+        timeout: l.timeout ?? 10_000,
+        ready: l.ready,
+        handshake: false,
+        autoAck: false,
+        ...(opts.isn !== undefined ? { isn: opts.isn } : {}),
+      });
+      const session = new ScriptSession(conversation, opts);
+      session.listening = true;
+      await session.jitter.start();
+      return session;
+    }
+    if (opts.target === undefined) throw new SynackError('a script session needs a target (HOST:PORT) or a port to listen on', 'usage');
     const conversation = await connectTarget(opts.target, { sport: opts.sport, isn: opts.isn });
-    return new ScriptSession(conversation, opts);
+    const session = new ScriptSession(conversation, opts);
+    await session.jitter.start();
+    return session;
   }
 
-  /** Restarts the clock: time 0 of the script. */
+  /** Whether the script plays the listening side (the client's SYN came first). */
+  listening = false;
+
+  /** Restarts the clock: time 0 of the script (listening: when the client's SYN arrived). */
   startClock(): void {
-    this.startMs = this.conversation.now();
+    const syn = this.conversation.trace[0];
+    this.startMs = this.listening && syn ? syn.time : this.conversation.now();
   }
 
   /** Seconds since the clock started. */
@@ -129,9 +181,14 @@ export class ScriptSession {
     return (this.conversation.now() - this.startMs) / 1000;
   }
 
-  /** Timing tolerance in seconds: the base plus twice the handshake RTT. */
+  /**
+   * Timing tolerance in seconds: the base, plus twice the handshake RTT once measured, plus
+   * the scheduling delay this process has seen so far (a probe before the first line, then
+   * the event loop's worst delay during the run). Arrivals are stamped when the capture's
+   * event runs, and our segments leave when a timer fires, so both move by that delay.
+   */
   get tolerance(): number {
-    return this.baseTolerance + 2 * (this.rtt ?? 0);
+    return this.baseTolerance + 2 * (this.rtt ?? 0) + this.jitter.allowance();
   }
 
   get trace(): readonly TraceEntry[] {
@@ -148,8 +205,8 @@ export class ScriptSession {
     const line = typeof segment === 'string' ? apiLine(segment, '<') : segment;
     if (line.direction !== '<') throw new SynackError(`line ${line.line}: send() takes segments we send ('<'), not '${line.direction}'`, 'usage');
     const c = this.conversation;
-    const ackFlag = (line.flags & TCPFlag.A) !== 0;
-    const ack = line.ack !== undefined ? this.map.serverSeqToWire(line.ack) : ackFlag ? c.rcvNxt : 0;
+    // A '<' line without 'ack N' carries ack 0, as packetdrill sends it (even with the ACK flag).
+    const ack = line.ack !== undefined ? this.map.serverSeqToWire(line.ack) : 0;
     const options = Array.isArray(line.options) ? this.map.optionsToWire(line.options) : [];
     const p = await c.sendSegment({
       flags: line.flags,
@@ -159,8 +216,10 @@ export class ScriptSession {
       data: line.payload ?? Buffer.alloc(line.length),
       options,
       ...(line.urg !== undefined ? { urgptr: line.urg } : {}),
+      ...(line.ecn !== undefined ? { tos: ecnBits(line.ecn) } : {}),
     });
-    if ((line.flags & (TCPFlag.S | TCPFlag.A)) === TCPFlag.S && this.synSentAt === undefined) this.synSentAt = this.clock();
+    // Our SYN (or, listening, our SYN-ACK): the next segment from the peer measures the RTT.
+    if (line.flags & TCPFlag.S && this.synSentAt === undefined) this.synSentAt = this.clock();
     return p;
   }
 
@@ -183,7 +242,12 @@ export class ScriptSession {
     return this.clock();
   }
 
+  /**
+   * A retransmission: data wholly inside what the server already sent (an RTO or a tail-loss
+   * probe resends any of it), or a repeat of its previous segment (SYN-ACK, FIN, pure ACK).
+   */
   private isRepeat(v: SegmentView): boolean {
+    if (v.length > 0 && this.serverDataEnd !== undefined && ((this.serverDataEnd - ((v.seq + v.length) >>> 0)) | 0) >= 0) return true;
     const last = this.lastFromServer;
     return last !== undefined && last.flags === v.flags && last.seq === v.seq && last.length === v.length && last.ack === v.ack;
   }
@@ -205,11 +269,17 @@ export class ScriptSession {
           : undefined;
         throw new ScriptCheckError(line.line, { field: 'segment', expected: 'a segment', got: `nothing ${waited}` }, line.text, liveText);
       }
-      const time = this.arrival(p);
-      const view = this.map.view(p, '>', line);
+      let time = this.arrival(p);
+      let view = this.map.view(p, '>', line);
+      if (!this.strictSegments && view.length > 0 && view.length < line.length && !(this.allowRetransmits && this.isRepeat(view))) {
+        const joined = await this.join(line, view, window.deadline);
+        if (joined.failure) throw joined.failure;
+        view = joined.view;
+        time = joined.time;
+      }
       // Compared in script terms, mapped now: the TS origin may have been learned after the last one.
       const lastTs = this.lastServerTsLive === undefined ? undefined : this.map.serverTsToScript(this.lastServerTsLive);
-      const mismatch = compareSegment(line, view, { lastServerTsVal: lastTs });
+      const mismatch = compareSegment(line, view, { lastServerTsVal: lastTs, ignorePsh: this.ignorePsh });
       if (mismatch && this.allowRetransmits && this.isRepeat(view)) {
         skipped = { packet: p, view, time };
         this.skipped.push(skipped);
@@ -230,10 +300,61 @@ export class ScriptSession {
       }
       if (this.rtt === undefined && this.synSentAt !== undefined) this.rtt = Math.max(0, time - this.synSentAt);
       this.lastFromServer = view;
+      const end = (view.seq + view.length) >>> 0;
+      if (view.length > 0 && (this.serverDataEnd === undefined || ((end - this.serverDataEnd) | 0) > 0)) this.serverDataEnd = end;
       const ts = liveTsVal(p);
       if (ts !== undefined) this.lastServerTsLive = ts;
       return { packet: p, view, time };
     }
+  }
+
+  /**
+   * packetdrill's segment joining: a segment shorter than the line is followed by the next ones
+   * until their payloads add up to the line's length (TSO/GSO, or a server that writes in
+   * pieces). The joined segment takes seq and CWR from the first, every other header field
+   * from the last, and its time from the last. Pieces must be contiguous and carry data, and
+   * the last must end exactly at the line's end. Unlike packetdrill, pieces need not be equal:
+   * a live sender's GSO size follows its pacing rate (measured on lo: 2896- and 1448-byte
+   * pieces mixed in one flight), so only contiguity is a fact worth checking.
+   */
+  private async join(line: PacketLine, first: SegmentView, deadline: number): Promise<{ view: SegmentView; time: number; failure?: ScriptCheckError }> {
+    const payloads = [first.payload];
+    let total = first.length;
+    let last = first;
+    let time = 0;
+    let pieces = 1;
+    while (total < line.length) {
+      const p = await this.next(deadline);
+      if (!p) {
+        const got = `${total} bytes in ${pieces} segment${pieces === 1 ? '' : 's'}, then nothing by ${formatSeconds(round3(deadline))} s`;
+        return { view: first, time, failure: new ScriptCheckError(line.line, { field: 'length', expected: `length ${line.length}`, got }, line.text, formatView(last, { maxPayload: 40 })) };
+      }
+      const arrived = this.arrival(p);
+      const v = this.map.view(p, '>');
+      // A resend of a piece already joined, or of older data: skipped when retransmits are allowed.
+      const joinedEnd = (first.seq + total) >>> 0;
+      if (this.allowRetransmits && v.length > 0 && (((joinedEnd - ((v.seq + v.length) >>> 0)) | 0) >= 0 || this.isRepeat(v))) {
+        this.skipped.push({ packet: p, view: v, time: arrived });
+        continue;
+      }
+      time = arrived;
+      const at = `${formatSeconds(round3(time))}`;
+      const expectedSeq = (first.seq + total) >>> 0;
+      if (v.seq !== expectedSeq) {
+        return { view: v, time, failure: new ScriptCheckError(line.line, { field: 'seq', expected: `seq ${expectedSeq} (piece ${pieces + 1} of a joined segment)`, got: `seq ${v.seq}` }, line.text, formatView(v, { time: at, maxPayload: 40 })) };
+      }
+      if (v.length === 0 || total + v.length > line.length) {
+        const m = { field: 'length' as const, expected: `length ${line.length - total} or less (piece ${pieces + 1} of a joined segment, after ${total} bytes)`, got: `length ${v.length}` };
+        return { view: v, time, failure: new ScriptCheckError(line.line, m, line.text, formatView(v, { time: at, maxPayload: 40 })) };
+      }
+      payloads.push(v.payload);
+      total += v.length;
+      last = v;
+      pieces++;
+    }
+    this.joins.push(pieces);
+    const payload = Buffer.concat(payloads);
+    return { view: { ...last, seq: first.seq, flags: (last.flags & ~TCPFlag.C) | (first.flags & TCPFlag.C), length: total, payload }, time };
   }
 
   /** API: the server's next segment must look like `segment`, within `within` ms (default 2000). */
@@ -283,6 +404,7 @@ export class ScriptSession {
   async close(): Promise<void> {
     if (this.released) return;
     this.released = true;
+    this.jitter.stop();
     await this.conversation.release();
   }
 }

@@ -92,6 +92,8 @@ export interface SegmentSpec {
   data?: Buffer | string;
   options?: TCPOption[];
   urgptr?: number;
+  /** The IP header's TOS (IPv4) or traffic class (IPv6) byte, e.g. ECN bits; default 0. */
+  tos?: number;
 }
 
 export interface ExpectOptions {
@@ -265,7 +267,9 @@ export class Conversation {
       ...(spec.urgptr !== undefined ? { urgptr: spec.urgptr } : {}),
       ...(options ? { options } : {}),
     });
-    let p = this.ipHeader().add(tcp);
+    const ip = this.ipHeader();
+    if (spec.tos !== undefined) (ip.layers[0] as unknown as { set(name: string, value: number): void }).set(this.family === 6 ? 'tc' : 'tos', spec.tos);
+    let p = ip.add(tcp);
     if (spec.data !== undefined && spec.data.length > 0) p = p.add(spec.data);
     return p;
   }

@@ -16,7 +16,18 @@ export type ServerKind =
   /** Answers 'get' with '200 ok' and closes when the client does (Node's default half-close). */
   | 'get-keep'
   /** Answers 'get' with '200 ok' and never closes, not even after the client's FIN: CLOSE_WAIT. */
-  | 'never-close';
+  | 'never-close'
+  /** Answers 'get' with one megabyte (BULK_BYTES, bytes 0..250 repeating) in one write, and closes. */
+  | 'bulk';
+
+/** What the 'bulk' server sends: 1 MB. */
+export const BULK_BYTES = 1 << 20;
+
+function bulkBody(): Buffer {
+  const b = Buffer.alloc(BULK_BYTES);
+  for (let i = 0; i < b.length; i++) b[i] = i % 251;
+  return b;
+}
 
 export async function startServer(kind: ServerKind): Promise<TestServer> {
   const sockets = new Set<net.Socket>();
@@ -26,6 +37,10 @@ export async function startServer(kind: ServerKind): Promise<TestServer> {
     socket.on('error', () => undefined);
     socket.on('data', (data) => {
       if (String(data).trim() !== 'get') return;
+      if (kind === 'bulk') {
+        socket.end(bulkBody());
+        return;
+      }
       socket.write('200 ok');
       if (kind === 'get-close') socket.end();
     });
