@@ -42,7 +42,17 @@ export default defineConfig({
   test: {
     projects: [
       {
-        test: { ...shared, name: 'offline', include: offline, fileParallelism: true, sequence: { groupOrder: 0 } },
+        test: {
+          ...shared,
+          name: 'offline',
+          include: offline,
+          fileParallelism: true,
+          // Both cores (vitest's default leaves one idle), and one module graph per worker rather
+          // than per file: these files share no state beyond what each sets up itself.
+          maxWorkers: 2,
+          isolate: false,
+          sequence: { groupOrder: 0 },
+        },
       },
       {
         test: {

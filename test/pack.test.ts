@@ -16,6 +16,7 @@ import { pathToFileURL } from 'node:url';
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, isRoot, ROOT } from './helpers/cli.js';
+import { mergeImports } from './helpers/readme-imports.js';
 
 const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
 const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
@@ -81,7 +82,7 @@ function readmeSamples(): string {
   for (const [, block] of README.matchAll(/```ts\n([\s\S]*?)```/g)) {
     for (const line of block!.split('\n')) (line.startsWith('import ') ? imports : code).push(line);
   }
-  return [...imports, ...code].join('\n') + '\n';
+  return [...mergeImports(imports), ...code].join('\n') + '\n';
 }
 
 /** The tsconfig the README gives a TypeScript user. */

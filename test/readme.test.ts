@@ -19,6 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IP, TCP, writePcap, writePcapng, type Packet } from '../src/index.js';
 import { ROOT, BIN, ensureBuilt, isRoot } from './helpers/cli.js';
 import { startServer, type TestServer } from './helpers/script-servers.js';
+import { mergeImports } from './helpers/readme-imports.js';
 
 // ---------------------------------------------------------------------------------------------
 // What the README holds
@@ -243,22 +244,8 @@ describe('README.md', () => {
         .join('\n');
       return `__readmeBlock(${b.line});\n${code}`;
     });
-    // Blocks import what they use, so names repeat across blocks: one import per module, names merged.
-    const named = new Map<string, Set<string>>();
-    const other = new Set<string>();
-    for (const line of imports) {
-      const m = /^import\s*\{([^}]*)\}\s*from\s*'([^']+)';?\s*$/.exec(line);
-      if (!m) {
-        other.add(line);
-        continue;
-      }
-      const names = named.get(m[2]!) ?? new Set<string>();
-      for (const n of m[1]!.split(',').map((x) => x.trim()).filter(Boolean)) names.add(n);
-      named.set(m[2]!, names);
-    }
     return [
-      ...[...named].map(([from, names]) => `import { ${[...names].join(', ')} } from '${from}';`),
-      ...other,
+      ...mergeImports(imports),
       'let __line = 0;',
       'function __readmeBlock(line: number): void { __line = line; }',
       'function __readmeCheck(got: unknown, want: string): void {',

@@ -137,10 +137,17 @@ describe.skipIf(!isRoot)("packetdrill's rules against the kernel", () => {
     });
   });
 
-  // KNOWN DEFECT, found by this test at the deadline: on SIGINT the --client process outlives
-  // synack (the nft table goes, the client does not). Skipped so the suite stays green; fix the
-  // client's cleanup (src/script/client.ts) and turn this back on.
-  it.skip('leaves nothing behind on Ctrl-C while listening: no client process, no nft table', async () => {
+  // The killed client is a zombie until something reaps it: with synack gone, that is PID 1,
+  // which in a container may never do it. A zombie holds no socket and runs nothing: gone.
+  const running = (pid: number): boolean => {
+    try {
+      return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    } catch {
+      return false;
+    }
+  };
+
+  it('leaves nothing behind on Ctrl-C while listening: no client process, no nft table', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'synack-script-int-'));
     const pidFile = join(dir, 'client.pid');
     const port = 47000 + (process.pid % 2000);
@@ -158,7 +165,7 @@ describe.skipIf(!isRoot)("packetdrill's rules against the kernel", () => {
       const status = await new Promise<number | null>((r) => child.once('close', (code, sig) => r(code ?? (sig ? 128 : null))));
       expect(status, stderr).not.toBe(0);
       await new Promise((r) => setTimeout(r, 300));
-      expect(() => process.kill(clientPid, 0)).toThrow();
+      expect(running(clientPid)).toBe(false);
       expect(tables()).not.toContain(`synack_${child.pid}`);
     } finally {
       child.kill('SIGKILL');

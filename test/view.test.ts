@@ -334,4 +334,49 @@ describe.skipIf(why)('synack view in headless Chromium', () => {
       child.kill('SIGKILL');
     }
   });
+
+  it('synack sniff --html writes the live capture as the same view (its list is what synack read prints of the -w file)', async () => {
+    const livePort = await freePort();
+    const livePcap = join(dir, 'live.pcap');
+    const liveHtml = join(dir, 'live.html');
+    const server = http.createServer((req, res) => res.writeHead(200, { connection: 'close' }).end('live\n'));
+    await new Promise<void>((r) => server.listen(livePort, '127.0.0.1', r));
+    try {
+      const sniff = spawn(process.execPath, [BIN, 'sniff', '-i', 'lo', '--duration', '3', '-c', '10', '-w', livePcap, '--html', liveHtml, 'tcp', 'port', String(livePort)], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let err = '';
+      const ended = new Promise<number | null>((r) => sniff.once('exit', r));
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 10_000);
+        sniff.stderr.on('data', (d: Buffer) => {
+          err += String(d);
+          if (err.includes('listening on')) {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+      });
+      await new Promise<void>((resolve) => {
+        const c = spawn('curl', ['-s', '-m', '5', '-o', '/dev/null', `http://127.0.0.1:${livePort}/`], { stdio: 'ignore' });
+        c.on('exit', () => resolve());
+        c.on('error', () => resolve());
+      });
+      expect(await ended, err).toBe(0);
+      expect(err).toContain(`view written to ${liveHtml}`);
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+    const expected = (await synack(['read', livePcap])).stdout.trimEnd().split('\n');
+    // One HTTP exchange: 8 to 10 segments, as the ACKs fall.
+    expect(expected.length).toBeGreaterThanOrEqual(7);
+    expect(expected.length).toBeLessThanOrEqual(10);
+    const live = await browser.context.newPage();
+    try {
+      await live.goto(`file://${liveHtml}`);
+      await live.waitForSelector('.row', { timeout: 10_000 });
+      const rows = await allRows(live);
+      expect([...rows.keys()].sort((a, b) => a - b).map((i) => rows.get(i))).toEqual(expected);
+    } finally {
+      await live.close();
+    }
+  }, 60_000);
 });

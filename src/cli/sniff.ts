@@ -20,6 +20,9 @@ import { checkIface } from './send.js';
 import { addDisplayOptions, printerOptionsFor, type DisplayFlags } from './display-options.js';
 import { packetJson } from '../show/json.js';
 import { dissect } from '../packet/dissect.js';
+import { checkWritable } from './files.js';
+import type { ViewFrame } from '../view/model.js';
+import { MAX_VIEW_BYTES, MAX_VIEW_PACKETS } from '../view/model.js';
 
 interface SniffOptions extends DisplayFlags {
   iface?: string;
@@ -30,6 +33,7 @@ interface SniffOptions extends DisplayFlags {
   n?: number;
   explain?: boolean;
   json?: boolean;
+  html?: string;
   I?: string;
 }
 
@@ -59,6 +63,7 @@ export function registerSniff(program: Command): void {
     .option('-n', 'accepted for tcpdump habits: synack never resolves names', (_: string, n: number) => n + 1, 0)
     .option('--json', 'each packet as one line of JSON (the packet schema of every --json: time, summary, layers)')
     .option('--ladder', 'when the capture ends, draw each TCP conversation as a ladder')
+    .option('--html <out>', 'when the capture ends, also write it as a self-contained HTML view (list, layers, bytes, ladders, follow)')
     .option('--explain', "under each TCP line, a plain-language note, Wireshark's analysis flags and both endpoints' states")
     .addOption(new Option('-I <name>', "hping3's interface flag, answered with tcpdump's -i").hideHelp())
     .addHelpText(
@@ -85,6 +90,10 @@ export function registerSniff(program: Command): void {
         const summaries = opts.json ? createPrinter({ noTimestamp: true, absolute: opts.absolute ?? false, verbose: opts.verbose ?? 0, quiet: opts.quiet ?? false }) : undefined;
         const conversations = opts.ladder ? new ConversationTable() : undefined;
         const explainer = opts.explain ? await (await import('./explain-lines.js')).createExplainLines() : undefined;
+        if (opts.html) checkWritable(opts.html, 'HTML view');
+        // --html: the frames kept for the view, within the view's own bounds.
+        const frames: ViewFrame[] | undefined = opts.html ? [] : undefined;
+        let frameBytes = 0;
         const lines = new LineWriter(1, 64 * 1024);
         let writer: PcapWriter | undefined;
         let seen = 0;
@@ -111,6 +120,10 @@ export function registerSniff(program: Command): void {
               if (line !== undefined) lines.line(line);
             }
             conversations?.add(data, linkType, time);
+            if (frames && frames.length < MAX_VIEW_PACKETS && frameBytes + length <= MAX_VIEW_BYTES) {
+              frames.push({ data: Buffer.from(data), linkType, seconds: sec, nanos: frac * 1000 });
+              frameBytes += length;
+            }
             // Live output: flush soon, but not once per packet.
             flushTimer ??= setTimeout(() => {
               flushTimer = undefined;
@@ -143,6 +156,10 @@ export function registerSniff(program: Command): void {
         }
         lines.flush();
         note(`${seen} packet${seen === 1 ? '' : 's'} captured${writer ? ` to ${opts.write}` : ''}\n`);
+        if (frames && opts.html) {
+          if (frames.length < seen) note(`the view keeps the first ${frames.length} packets (its bounds: ${MAX_VIEW_PACKETS} packets, ${MAX_VIEW_BYTES / 1024 / 1024} MiB)\n`);
+          await (await import('./view.js')).writeHtmlView(opts.html, frames, `sniff on ${iface}`);
+        }
         return 0;
       }),
     );

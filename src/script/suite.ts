@@ -6,6 +6,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { SynackError, usageError } from '../wire/errors.js';
+import { fileError } from '../wire/file-error.js';
 import { parseScript } from './parse.js';
 import { runScript, type RunResult } from './runner.js';
 import { formatTarget, type Target } from './target.js';
@@ -31,14 +32,25 @@ export function expandScriptPaths(paths: readonly string[]): string[] {
     if (depth > 8) return;
     for (const name of readdirSync(dir).sort()) {
       const full = join(dir, name);
-      const st = statSync(full, { throwIfNoEntry: false });
+      let st: ReturnType<typeof statSync>;
+      try {
+        st = statSync(full, { throwIfNoEntry: false });
+      } catch (err) {
+        throw fileError(full, err, 'read', 'script');
+      }
       if (st?.isDirectory()) walk(full, depth + 1);
       else if (st?.isFile() && name.endsWith('.pkt')) out.push(full);
       if (out.length > MAX_SCRIPTS) throw usageError(`more than ${MAX_SCRIPTS} scripts under ${paths.join(' ')}: give a smaller folder`);
     }
   };
   for (const p of paths) {
-    const st = statSync(p, { throwIfNoEntry: false });
+    let st: ReturnType<typeof statSync>;
+    try {
+      st = statSync(p, { throwIfNoEntry: false });
+    } catch (err) {
+      // A symlink loop, a path through a file, no permission: the one line every file error gets.
+      throw fileError(p, err, 'read', 'script');
+    }
     if (st?.isDirectory()) {
       const before = out.length;
       walk(p, 0);
