@@ -159,7 +159,7 @@ describe('mistakes point at the column and suggest the fix', () => {
     ['TCP(dport=(5,1))', /^column 11: TCP dport: range \(5, 1\) runs backwards/],
     // An option class alone is a packet of its own now (Scapy's way); a misspelt one still says so.
     ['IPOption_NOPE()', /^column 1: unknown layer 'IPOption_NOPE' \(did you mean 'IPOption_NOP'\?\)/],
-    ['IP(ttl=RandByte())', /^column 8: IP ttl takes a number, not RandByte\(\)/],
+    ['IP(ttl=RandIP())', /^column 8: IP ttl takes a number, not RandIP\(\)/],
     ['TCP(dport=0800)', /^column 11: bad number '0800': leading zeros/],
     ['', /^column 1: empty expression/],
     // '#' starts a comment (Python's); a character Python would refuse is still refused.
@@ -278,5 +278,46 @@ describe('fuzz', () => {
       }
     }
     expect(failures).toEqual([]);
+  });
+});
+
+// Scapy's habits in the text form: fuzz(...) around layers, Rand...() as a number field's value.
+describe('fuzz() and random values in the text form', () => {
+  it("fuzz(IP(dst=...)/TCP(dport=80)) keeps what was given, fuzzes the rest, keeps computed fields computed", () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 20; i++) {
+      const p = packet("fuzz(IP(dst='127.0.0.1')/TCP(dport=80))");
+      expect(p.layers.map((l) => l.name)).toEqual(['IP', 'TCP']);
+      const ip = p.layers[0]!.fields as Record<string, unknown>;
+      expect(ip.dst).toBe('127.0.0.1');
+      expect(ip.chksum).toBeUndefined();
+      expect((p.layers[1]!.fields as Record<string, unknown>).dport).toBe(80);
+      seen.add(p.bytes().toString('hex'));
+    }
+    expect(seen.size).toBeGreaterThan(15);
+    // Around one layer of a stack, as Scapy's IP()/fuzz(TCP()).
+    const one = packet("IP(dst='127.0.0.1', ttl=9)/fuzz(TCP(dport=80))");
+    expect((one.layers[0]!.fields as Record<string, unknown>).ttl).toBe(9);
+    expect((one.layers[0]!.fields as Record<string, unknown>).id).toBeUndefined();
+    expect((one.layers[1]!.fields as Record<string, unknown>).seq).toBeTypeOf('number');
+  });
+
+  it('RandShort(), RandByte(), RandInt() and RandNum(min, max) draw a number that fits the field', () => {
+    const ports = new Set<number>();
+    for (let i = 0; i < 50; i++) {
+      const tcp = packet("IP(dst='127.0.0.1', ttl=RandByte())/TCP(sport=RandShort(), dport=RandNum(1024, 1030), seq=RandInt())").layers[1]!.fields as Record<string, number>;
+      expect(tcp.dport).toBeGreaterThanOrEqual(1024);
+      expect(tcp.dport).toBeLessThanOrEqual(1030);
+      expect(tcp.seq).toBeLessThanOrEqual(0xffffffff);
+      ports.add(tcp.sport);
+    }
+    expect(ports.size).toBeGreaterThan(40);
+  });
+
+  it('says what does not fit, or what fuzz() takes', () => {
+    expect(() => packet("IP(ttl=RandShort())")).toThrow(/column 8: IP ttl is 8 bits \(0 to 255\): RandShort\(\) draws up to 65535; use RandByte\(\)/);
+    expect(() => packet('TCP(sport=RandNum(10))')).toThrow(/RandNum takes two numbers/);
+    expect(() => packet("IP(dst=RandShort())")).toThrow(/random values go in number fields/);
+    expect(() => packet("fuzz(IP(), TCP())")).toThrow(/fuzz\(\) takes one packet/);
   });
 });

@@ -4,7 +4,7 @@
  *
  *   expr    := layer ('/' layer)*
  *   layer   := call | string | bytes | '(' expr ')'
- *   call    := NAME '(' [arg (',' arg)* [',']] ')'      arg := NAME '=' (value | chain) | value
+ *   call    := NAME '(' [arg (',' arg)* [',']] ')'      arg := [NAME '='] (value | chain)
  *   chain   := call ('/' (call | STRING | BYTES))+           (a packet as a field's value)
  *   value   := term ('*' term)*                            (b'A'*100, Python's repetition)
  *   term    := INT | '-' INT | STRING | BYTES | NAME | call | '(' tuple ')' | '[' list ']'
@@ -214,7 +214,8 @@ class Parser {
         kwargs.push({ name: t.text, column: t.column, value: this.chainedValue() });
       } else {
         if (kwargs.length > 0) throw textError(t.column, `a value without a name after named ones in ${clip(name)}(): write field=value`);
-        args.push(this.value());
+        // A packet as the one value of a call: fuzz(IP()/TCP()), as Python reads it.
+        args.push(this.chainedValue());
       }
       if (!this.isPunct(')')) this.expect(',', `or ')' to close ${clip(name)}(`);
     }

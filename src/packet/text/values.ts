@@ -17,7 +17,9 @@ import { layerByName, layerNames } from '../../layers/registry.js';
 import { isIPv4, isIPv6 } from '../../wire/addr.js';
 import { SynackError, didYouMean } from '../../wire/errors.js';
 import { dissectLayers } from '../dissect.js';
-import { buildPacket } from '../packet.js';
+import { fuzz } from '../fuzz.js';
+import { Packet, buildPacket } from '../packet.js';
+import { isRandomValue, randomValue } from './random-values.js';
 import { TEXT_LIMITS, clip, textError } from './lexer.js';
 import type { Keyword, Node } from './parser.js';
 
@@ -52,12 +54,27 @@ function spend(budget: Budget, bytes: number, column: number, what: string): voi
   }
 }
 
+/**
+ * fuzz(IP(dst='127.0.0.1')/TCP()): Scapy's fuzz() in the text form, the layers with a random
+ * value in every field neither given nor computed (fuzz() of the API). Give dst: an address
+ * left to fuzz is random too.
+ */
+function fuzzedLayers(node: Node & { type: 'call' }, budget: Budget): Layer[] {
+  const [inner] = node.args;
+  if (node.args.length !== 1 || node.kwargs.length > 0 || inner === undefined) {
+    throw textError(node.column, "fuzz() takes one packet: fuzz(IP(dst='127.0.0.1')/TCP())");
+  }
+  const layers = (inner.type === 'chain' ? inner.layers : [inner]).flatMap((l) => layersOf(l, budget));
+  return fuzz(new Packet(layers)).layers;
+}
+
 /** The layers one node of the expression stands for (a call with raw bytes can dissect to several). */
 export function layersOf(node: Node, budget: Budget = newBudget()): Layer[] {
   if (node.type === 'str' || node.type === 'bytes' || node.type === 'repeat') {
     return [new RawLayer({ load: toBuffer(node, budget) })];
   }
   if (node.type !== 'call') throw textError(node.column, 'expected a layer like TCP() or a payload string');
+  if (node.name === 'fuzz' && !layerByName('fuzz')) return fuzzedLayers(node, budget);
   const cls = layerByName(node.name);
   if (!cls) {
     if (OPTION_MAKERS.has(node.name)) throw textError(node.column, `${node.name}() is an option, not a layer: put it in the options list, e.g. IP(options=[${node.name}()])`);
@@ -98,6 +115,7 @@ function fieldValue(cls: LayerClass, kw: Keyword, budget: Budget): unknown {
   const where = `${cls.layerName} ${spec.name}`;
   // A record section given None is empty (DNS(qd=None) asks no question), as in Scapy.
   if (node.type === 'name' && node.name === 'None') return spec.kind === 'packets' ? [] : undefined;
+  if (isRandomValue(node)) return randomValue(node, spec, where);
   if (node.type === 'chain') {
     // Records chained with '/' are a list of them (DNS(an=DNSRR(...)/DNSRR(...)), as in Scapy.
     if (spec.kind === 'packets') return node.layers.flatMap((l) => layersOf(l, budget));
