@@ -155,7 +155,8 @@ describe.skipIf(!isRoot)('wire commands (root)', () => {
 
   it('sniff: live tcpdump lines, -w and --ladder', async () => {
     const live = startSynack(['sniff', '-i', 'lo', '-c', '2', '--ladder', `tcp port ${open} and tcp[tcpflags] & tcp-syn != 0`]);
-    await new Promise((r) => setTimeout(r, 800));
+    // Its 'listening on' line, not a guess at how long start-up takes on a busy machine.
+    await live.said('listening on');
     await new Promise<void>((resolve) => {
       const c = net.connect(open, '127.0.0.1', () => c.end());
       c.on('close', () => resolve());
@@ -169,8 +170,8 @@ describe.skipIf(!isRoot)('wire commands (root)', () => {
     expect(r.stderr).toContain('listening on lo, link-type EN10MB (Ethernet)');
     expect(r.stderr).toContain('2 packets captured');
     const file = join(dir, 'sniffed.pcap');
-    const w = startSynack(['sniff', '-i', 'lo', '--duration', '1.5', '-w', file, `tcp port ${open}`]);
-    await new Promise((res) => setTimeout(res, 800));
+    const w = startSynack(['sniff', '-i', 'lo', '--duration', '3', '-w', file, `tcp port ${open}`]);
+    await w.said('listening on');
     await new Promise<void>((resolve) => {
       const c = net.connect(open, '127.0.0.1', () => c.end());
       c.on('close', () => resolve());
