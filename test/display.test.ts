@@ -11,9 +11,9 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createPrinter, IP, TCP, Raw } from '../src/index.js';
-import { readPcapSync } from '../src/pcap/read.js';
+import { IP, TCP, Raw } from '../src/index.js';
 import { oracleMissing } from './helpers/oracle.js';
+import { ourLines, tcpdumpLines } from './helpers/tcpdump-lines.js';
 
 process.env.TZ = 'UTC';
 const PYTHON = '/usr/bin/python3';
@@ -25,27 +25,6 @@ function have(program: string): boolean {
 }
 
 const FLAG_SETS: string[][] = [[], ['-v'], ['-vv'], ['-e'], ['-x'], ['-xx'], ['-S'], ['-v', '-e', '-x'], ['--nano']];
-
-function tcpdumpLines(file: string, flags: string[]): string[] {
-  const r = spawnSync('tcpdump', ['-nn', ...flags, '-r', file], { encoding: 'latin1', env: { ...process.env, TZ: 'UTC' }, maxBuffer: 1 << 28 });
-  if (r.status !== 0) throw new Error(`tcpdump failed: ${r.stderr}`);
-  return r.stdout.split('\n').slice(0, -1);
-}
-
-function ourLines(file: string, flags: string[]): string[] {
-  const verbose = flags.join('').split('v').length - 1;
-  const printer = createPrinter({
-    verbose,
-    link: flags.includes('-e'),
-    absolute: flags.includes('-S'),
-    hex: flags.includes('-xx') ? 'xx' : flags.some((f) => f.includes('x')) ? 'x' : undefined,
-  });
-  // tcpdump prints microseconds even from a nanosecond file, unless given --nano.
-  const nano = flags.includes('--nano');
-  const lines: string[] = [];
-  for (const rec of readPcapSync(file)) lines.push(...printer.formatRecord(rec, nano).split('\n'));
-  return lines;
-}
 
 /** Compares line for line and reports the first difference readably. */
 function expectSameAsTcpdump(file: string, flags: string[]): number {

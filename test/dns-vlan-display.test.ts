@@ -13,9 +13,10 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createPrinter, dissect, packet, writePcap, DNSLayer, Dot1QLayer, Dot1ADLayer, type Packet } from '../src/index.js';
+import { dissect, packet, writePcap, DNSLayer, Dot1QLayer, Dot1ADLayer, type Packet } from '../src/index.js';
 import { readPcapSync } from '../src/pcap/read.js';
 import { oracleMissing } from './helpers/oracle.js';
+import { ourLines, tcpdumpLines } from './helpers/tcpdump-lines.js';
 import { scapyUnavailable, SCAPY_PYTHON } from './helpers/scapy.js';
 import { randomSpecs } from './helpers/random-specs.js';
 import { layerByName } from '../src/layers/registry.js';
@@ -28,20 +29,6 @@ const dir = mkdtempSync(join(tmpdir(), 'synack-dns-display-'));
 afterAll(() => { if (!process.env.KEEP_DNS_DIR) rmSync(dir, { recursive: true, force: true }); else console.log(dir); });
 
 const FLAG_SETS: string[][] = [[], ['-v'], ['-vv'], ['-vvv'], ['-e']];
-
-function tcpdumpLines(file: string, flags: string[]): string[] {
-  const r = spawnSync('tcpdump', ['-nn', ...flags, '-r', file], { encoding: 'latin1', env: { ...process.env, TZ: 'UTC' }, maxBuffer: 1 << 28 });
-  if (r.status !== 0) throw new Error(`tcpdump failed: ${r.stderr}`);
-  return r.stdout.split('\n').slice(0, -1);
-}
-
-function ourLines(file: string, flags: string[]): string[] {
-  const verbose = flags.join('').split('v').length - 1;
-  const printer = createPrinter({ verbose, link: flags.includes('-e'), quiet: flags.includes('-q') });
-  const lines: string[] = [];
-  for (const rec of readPcapSync(file)) lines.push(...printer.formatRecord(rec, false).split('\n'));
-  return lines;
-}
 
 function expectSameAsTcpdump(file: string, flags: string[]): number {
   const expected = tcpdumpLines(file, flags);

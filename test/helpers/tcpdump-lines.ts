@@ -1,21 +1,30 @@
 /**
  * The two sides of a display comparison: the lines `tcpdump -nn <flags> -r file` prints (TZ=UTC),
- * and the lines synack's printer gives for the same file and flags (-v..., -e).
+ * and the lines synack's printer gives for the same file and flags (-v..., -e, -q, -S, -x/-xx,
+ * --nano).
  */
 import { spawnSync } from 'node:child_process';
 import { createPrinter } from '../../src/index.js';
 import { readPcapSync } from '../../src/pcap/read.js';
 
 export function tcpdumpLines(file: string, flags: readonly string[]): string[] {
-  const r = spawnSync('tcpdump', ['-nn', ...flags, '-r', file], { encoding: 'latin1', env: { ...process.env, TZ: 'UTC' } });
+  const r = spawnSync('tcpdump', ['-nn', ...flags, '-r', file], { encoding: 'latin1', env: { ...process.env, TZ: 'UTC' }, maxBuffer: 1 << 28 });
   if (r.status !== 0) throw new Error(`tcpdump failed: ${r.stderr}`);
   return r.stdout.split('\n').slice(0, -1);
 }
 
 export function ourLines(file: string, flags: readonly string[]): string[] {
   const verbose = flags.join('').split('v').length - 1;
-  const printer = createPrinter({ verbose, link: flags.includes('-e') });
+  const printer = createPrinter({
+    verbose,
+    link: flags.includes('-e'),
+    quiet: flags.includes('-q'),
+    absolute: flags.includes('-S'),
+    hex: flags.includes('-xx') ? 'xx' : flags.some((f) => /^-x+$/.test(f)) ? 'x' : undefined,
+  });
+  // tcpdump prints microseconds even from a nanosecond file, unless given --nano.
+  const nano = flags.includes('--nano');
   const lines: string[] = [];
-  for (const rec of readPcapSync(file)) lines.push(...printer.formatRecord(rec, false).split('\n'));
+  for (const rec of readPcapSync(file)) lines.push(...printer.formatRecord(rec, nano).split('\n'));
   return lines;
 }
