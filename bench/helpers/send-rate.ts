@@ -19,7 +19,8 @@
  * the same packet, built here with the machine's cc into a temporary directory; and
  * bench/helpers/raw-socket-loop.ts, the bare raw-socket addon in a loop (the floor of any sender
  * that leaves through raw-socket, as synack's send does: the addon sends one packet a call and
- * has no sendmmsg). For them and for synack's send, the user and system CPU time each spent per
+ * has no sendmmsg); and the C loop again with sendmmsg(2), 64 packets a call, for what a batched
+ * send would buy over one syscall per packet. For them and for synack's send, the user and system CPU time each spent per
  * SYN counted in the window is read from /proc/PID/stat: the kernel's work inside sendto (the
  * target's RST built inside it included) against what the addon and JavaScript add outside it.
  * On a loaded machine the senders get a share of a core, so the rate ratio moves with the load;
@@ -194,6 +195,7 @@ export async function sendRateBench(rounds = 3): Promise<void> {
     const ourSplit: CpuSplit[] = [];
     const cSplit: CpuSplit[] = [];
     const addonSplit: CpuSplit[] = [];
+    const mmsgSplit: CpuSplit[] = [];
     const bounds = [loSyn.toString('hex'), String(SENDER_SECONDS), String(SENDER_COUNT)];
     const contenders: Contender[] = [
       { place: 'lo', name: 'hping3 --flood', run: () => measure(() => [hping3(undefined, '127.0.0.1')], host), rates: [] },
@@ -201,7 +203,10 @@ export async function sendRateBench(rounds = 3): Promise<void> {
       { place: 'lo', name: 'raw-socket bare loop', run: () => measure(() => [start(undefined, [process.execPath, '--import', 'tsx', ADDON_LOOP, ...bounds])], host, addonSplit), rates: [], split: addonSplit },
       ...(typeof built === 'string'
         ? []
-        : [{ place: 'lo', name: 'C loop of sendto (ceiling)', run: () => measure(() => [start(undefined, [built.path, ...bounds])], host, cSplit), rates: [], split: cSplit }]),
+        : [
+            { place: 'lo', name: 'C loop of sendto (ceiling)', run: () => measure(() => [start(undefined, [built.path, ...bounds])], host, cSplit), rates: [], split: cSplit },
+            { place: 'lo', name: 'C loop of sendmmsg x64', run: () => measure(() => [start(undefined, [built.path, ...bounds, '64'])], host, mmsgSplit), rates: [], split: mmsgSplit },
+          ]),
       { place: 'veth', name: 'hping3 --flood', run: () => measure(() => [hping3(a, pair!.addrB.v4)], inB), rates: [] },
       { place: 'veth', name: `hping3 --flood x${processes}`, run: () => measure(() => many(processes, () => hping3(a, pair!.addrB.v4)), inB), rates: [] },
       { place: 'veth', name: 'synack sendp (cap)', run: () => measure(() => [synack(a, 'sendp', vethFrame, 'veth-sa')], inB), rates: [] },
@@ -238,12 +243,13 @@ export async function sendRateBench(rounds = 3): Promise<void> {
       console.log(`    synack send, rate                            ${ratio('lo', 'synack send (raw socket)', C)}`);
       console.log(`    raw-socket bare loop, rate (addon's ceiling) ${ratio('lo', 'raw-socket bare loop', C)}`);
       console.log(`    synack send / raw-socket bare loop, rate     ${ratio('lo', 'synack send (raw socket)', 'raw-socket bare loop')}`);
+      console.log(`    C loop of sendmmsg, 64 a call, rate          ${ratio('lo', 'C loop of sendmmsg x64', C)}`);
       const total = (x: CpuSplit): number => x.user + x.system;
       const us = (xs: CpuSplit[], k: keyof CpuSplit): string => (xs.length ? median(xs.map((x) => x[k])).toFixed(2) : '-');
       const all = (xs: CpuSplit[]): string => (xs.length ? median(xs.map(total)).toFixed(2) : '-');
-      console.log(`  CPU per SYN counted, median over rounds (µs): user + kernel = all   [all, each round]`);
-      for (const [name, xs] of [['synack send', ourSplit], ['raw-socket bare loop', addonSplit], ['C loop of sendto', cSplit]] as const) {
-        console.log(`    ${name.padEnd(22)} ${us(xs, 'user')} + ${us(xs, 'system')} = ${all(xs)}   [${xs.map((x) => total(x).toFixed(2)).join(', ')}]`);
+      console.log(`  CPU per SYN counted, medians over rounds, each taken alone (µs): user, kernel, all   [all, each round]`);
+      for (const [name, xs] of [['synack send', ourSplit], ['raw-socket bare loop', addonSplit], ['C loop of sendto', cSplit], ['C loop of sendmmsg x64', mmsgSplit]] as const) {
+        console.log(`    ${name.padEnd(22)} ${us(xs, 'user')}, ${us(xs, 'system')}, ${all(xs)}   [${xs.map((x) => total(x).toFixed(2)).join(', ')}]`);
       }
       // SYNs per CPU-second, as a ratio: what the rates would be with a core each to themselves.
       const perCpu = (ours: CpuSplit[], theirs: CpuSplit[]): string => {
@@ -254,9 +260,10 @@ export async function sendRateBench(rounds = 3): Promise<void> {
       console.log(`  against the C loop in SYNs per CPU-second (the load-independent form of the rate ratio):`);
       console.log(`    synack send                                  ${perCpu(ourSplit, cSplit)}`);
       console.log(`    raw-socket bare loop (addon's ceiling)       ${perCpu(addonSplit, cSplit)}`);
+      console.log(`    C loop of sendmmsg, 64 a call (batching's)   ${perCpu(mmsgSplit, cSplit)}`);
       console.log(`  (the kernel's share is the sendto itself, the target's RST built inside it included; the user share is what a`);
       console.log(`   sender can shave. raw-socket's per-call cost is the gap between its bare loop and C: without a batched send`);
-      console.log(`   in the addon, no sender through it can close that gap)`);
+      console.log(`   in the addon, no sender through it can close that gap; sendmmsg shows what batching itself would buy)`);
     }
   } finally {
     cleanup();
