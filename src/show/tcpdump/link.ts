@@ -30,7 +30,8 @@ function printEthertype(c: PrintContext, type: number, off: number, length: numb
       return true;
     case 0x0806:
     case 0x8035:
-      return printARP(c, off, length);
+      printARP(c, off, length);
+      return true;
     default:
       return false;
   }
