@@ -3,7 +3,8 @@
  *  - MPTCP (TCP option 30) in every form print-mptcp.c decodes, the lengths and TCP flags it
  *    refuses (a bad option ends the line), and captures cut inside and after the option;
  *  - IPv4 total length 0 (a TSO or BIG TCP capture) and IPv6 jumbograms;
- *  - an ARP operation tcpdump does not know, bad IP versions, an IPv6 fragment header whose
+ *  - an ARP operation tcpdump does not know, bad IP versions (behind Ethernet, BSD loopback and
+ *    on the raw IP link types, where tcpdump says `unknown ip 3`), an IPv6 fragment header whose
  *    length comes out negative, IPv4 options in -v (odd, bad and cut short), ICMP errors that
  *    quote a whole packet;
  *  - pcap records whose fraction field is a second or more, and records whose original length
@@ -187,6 +188,17 @@ const OPTIONS_CUT: readonly string[] = [
   `${E}/IP(src='${A}', dst='${B}')/ICMP(type=3, code=3)/IP(src='${B}', dst='${A}', options=${pyBytes('0707040102030400')})/UDP(sport=53, dport=9)/Raw(load=b'abcdefgh')`,
 ];
 
+/** Bare IP with versions 4, 6, 3 and 7 (and one byte of it), for the raw IP link types; 3 behind BSD loopback. */
+const V3 = "b'\\x35' + bytes(IP(src='198.51.100.1', dst='198.51.100.2')/TCP())[1:]";
+const RAW_IP: readonly string[] = [
+  `IP(src='${A}', dst='${B}')/TCP()`,
+  `IPv6(src='${A6}', dst='${B6}')/TCP()`,
+  `Raw(load=${V3})`,
+  `Raw(load=b'\\x75' + bytes(IPv6(src='${A6}', dst='${B6}')/TCP())[1:])`,
+  "Raw(load=b'\\x45')",
+];
+const NULL_IP: readonly string[] = [`Raw(load=struct.pack('<I', 2) + ${V3})`, `Raw(load=struct.pack('<I', 30) + ${V3})`];
+
 // Scapy writes each group to a pcap; the cut groups get one record per captured length (from
 // the end of the link header on), the whole frame's length kept as its original length.
 const WRITER = String.raw`
@@ -197,7 +209,7 @@ groups = json.load(open(sys.argv[1]))
 for g in groups:
     frames = [bytes(eval(e)) for e in g['exprs']]
     with open(g['file'], 'wb') as f:
-        f.write(struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+        f.write(struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, g.get('link', 1)))
         t = 1
         for p in frames:
             for cut in (range(g['cutFrom'], len(p) + 1) if g['cutFrom'] else [len(p)]):
@@ -286,6 +298,10 @@ describe.skipIf(skip !== undefined)(`display misses against tcpdump${skip ? ` (s
     mptcpCut: join(dir, 'mptcp-cut.pcap'),
     misc: join(dir, 'misc.pcap'),
     optionsCut: join(dir, 'options-cut.pcap'),
+    raw101: join(dir, 'raw101.pcap'),
+    raw228: join(dir, 'raw228.pcap'),
+    raw229: join(dir, 'raw229.pcap'),
+    null: join(dir, 'null.pcap'),
   };
 
   beforeAll(() => {
@@ -294,6 +310,8 @@ describe.skipIf(skip !== undefined)(`display misses against tcpdump${skip ? ` (s
       { file: files.mptcpCut, exprs: MPTCP_CUT, cutFrom: 54 },
       { file: files.misc, exprs: MISC_CASES, cutFrom: 0 },
       { file: files.optionsCut, exprs: OPTIONS_CUT, cutFrom: 34 },
+      ...([101, 228, 229] as const).map((link) => ({ file: files[`raw${link}`], exprs: RAW_IP, cutFrom: 0, link })),
+      { file: files.null, exprs: NULL_IP, cutFrom: 0, link: 0 },
     ];
     writeFileSync(join(dir, 'groups.json'), JSON.stringify(groups));
     const r = spawnSync(SCAPY_PYTHON, ['-c', WRITER, join(dir, 'groups.json')], { encoding: 'utf8', timeout: 60_000 });
@@ -302,7 +320,7 @@ describe.skipIf(skip !== undefined)(`display misses against tcpdump${skip ? ` (s
   }, 60_000);
 
   for (const flags of FLAG_SETS) {
-    for (const name of ['mptcp', 'mptcpCut', 'misc', 'optionsCut'] as const) {
+    for (const name of Object.keys(files) as (keyof typeof files)[]) {
       it(`${name} with tcpdump -nn ${flags.join(' ')}`, () => {
         expectSameLines(files[name], flags);
       });
@@ -349,6 +367,8 @@ describe.skipIf(skip !== undefined)(`display misses against tcpdump${skip ? ` (s
       'IP6 version error: 4 != 6',
       'frag (0|18446744073709551612) ',
     ]) expect(misc).toContain(text);
+    expect(tcpdumpLines(files.raw101, [])[2]).toBe('00:00:03.000000 unknown ip 3');
+    expect(tcpdumpLines(files.null, [])[0]).toBe('00:00:01.000000 IP3 (invalid)');
     const miscV = tcpdumpLines(files.misc, ['-v']).join('\n');
     for (const text of ['HBH (jumbo: 70000)  truncated-ip6 - 69972 bytes missing!', 'options (RR [bad length 11])', '\tIP (tos 0x0, ttl 64, id 1, offset 0, flags [none], proto UDP (17), length 58)\n    198.51.100.2.53 > 198.51.100.1.3333: 0+ A? example.test. (30)']) {
       expect(miscV).toContain(text);
