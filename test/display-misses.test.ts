@@ -2,7 +2,7 @@
  * The display misses of issue 15, each against tcpdump 4.99 itself on pcaps written here:
  *  - MPTCP (TCP option 30) in every form print-mptcp.c decodes, the lengths and TCP flags it
  *    refuses (a bad option ends the line), and captures cut inside and after the option;
- *  - IPv4 total length 0 (a TSO or BIG TCP capture) and IPv6 jumbograms;
+ *  - IPv4 total length 0 (a TSO or BIG TCP capture) and IPv6 jumbograms, full size and not;
  *  - an ARP operation tcpdump does not know, bad IP versions (behind Ethernet, BSD loopback and
  *    on the raw IP link types, where tcpdump says `unknown ip 3`), an IPv6 fragment header whose
  *    length comes out negative, IPv4 options in -v (odd, bad and cut short), ICMP errors that
@@ -188,6 +188,14 @@ const OPTIONS_CUT: readonly string[] = [
   `${E}/IP(src='${A}', dst='${B}')/ICMP(type=3, code=3)/IP(src='${B}', dst='${A}', options=${pyBytes('0707040102030400')})/UDP(sport=53, dport=9)/Raw(load=b'abcdefgh')`,
 ];
 
+/** Jumbograms of full size (BIG TCP), whole and cut, and an IPv4 BIG TCP packet (total length 0). */
+const J6 = `bytes(IPv6(src='${A6}', dst='${B6}', nh=0, plen=0))`;
+const JUMBO: readonly string[] = [
+  `Ether(src='02:00:00:00:00:01', dst='02:00:00:00:00:02', type=0x86dd)/Raw(load=${J6} + bytes(IPv6ExtHdrHopByHop(nh=6, options=[Jumbo(jumboplen=70028)])) + bytes(TCP(sport=1, dport=2, flags='PA')) + b'z' * 70000)`,
+  `Ether(src='02:00:00:00:00:01', dst='02:00:00:00:00:02', type=0x86dd)/Raw(load=${J6} + bytes(IPv6ExtHdrHopByHop(nh=17, options=[Jumbo(jumboplen=70016)])) + bytes(UDP(sport=1, dport=2, len=0, chksum=0)) + b'z' * 70000)`,
+  `Ether(src='02:00:00:00:00:01', dst='02:00:00:00:00:02', type=0x800)/Raw(load=bytes(IP(src='${A}', dst='${B}', len=0)/TCP(sport=1, dport=2, flags='PA')) + b'z' * 70000)`,
+];
+
 /** Bare IP with versions 4, 6, 3 and 7 (and one byte of it), for the raw IP link types; 3 behind BSD loopback. */
 const V3 = "b'\\x35' + bytes(IP(src='198.51.100.1', dst='198.51.100.2')/TCP())[1:]";
 const RAW_IP: readonly string[] = [
@@ -209,7 +217,7 @@ groups = json.load(open(sys.argv[1]))
 for g in groups:
     frames = [bytes(eval(e)) for e in g['exprs']]
     with open(g['file'], 'wb') as f:
-        f.write(struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, g.get('link', 1)))
+        f.write(struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 262144, g.get('link', 1)))
         t = 1
         for p in frames:
             for cut in (range(g['cutFrom'], len(p) + 1) if g['cutFrom'] else [len(p)]):
@@ -298,6 +306,7 @@ describe.skipIf(skip !== undefined)(`display misses against tcpdump${skip ? ` (s
     mptcpCut: join(dir, 'mptcp-cut.pcap'),
     misc: join(dir, 'misc.pcap'),
     optionsCut: join(dir, 'options-cut.pcap'),
+    jumbo: join(dir, 'jumbo.pcap'),
     raw101: join(dir, 'raw101.pcap'),
     raw228: join(dir, 'raw228.pcap'),
     raw229: join(dir, 'raw229.pcap'),
@@ -310,6 +319,7 @@ describe.skipIf(skip !== undefined)(`display misses against tcpdump${skip ? ` (s
       { file: files.mptcpCut, exprs: MPTCP_CUT, cutFrom: 54 },
       { file: files.misc, exprs: MISC_CASES, cutFrom: 0 },
       { file: files.optionsCut, exprs: OPTIONS_CUT, cutFrom: 34 },
+      { file: files.jumbo, exprs: JUMBO, cutFrom: 0 },
       ...([101, 228, 229] as const).map((link) => ({ file: files[`raw${link}`], exprs: RAW_IP, cutFrom: 0, link })),
       { file: files.null, exprs: NULL_IP, cutFrom: 0, link: 0 },
     ];
@@ -367,6 +377,7 @@ describe.skipIf(skip !== undefined)(`display misses against tcpdump${skip ? ` (s
       'IP6 version error: 4 != 6',
       'frag (0|18446744073709551612) ',
     ]) expect(misc).toContain(text);
+    expect(tcpdumpLines(files.jumbo, ['-v'])[0]).toContain('HBH (jumbo: 70028)  1 > 2: Flags [P.], cksum 0x0000 (incorrect -> 0x09cb), seq 0:70000, ack 0, win 8192, length 70000');
     expect(tcpdumpLines(files.raw101, [])[2]).toBe('00:00:03.000000 unknown ip 3');
     expect(tcpdumpLines(files.null, [])[0]).toBe('00:00:01.000000 IP3 (invalid)');
     const miscV = tcpdumpLines(files.misc, ['-v']).join('\n');
