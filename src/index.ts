@@ -39,7 +39,8 @@ export { CookedLinuxLayer, CookedLinuxV2Layer, type CookedLinuxFields, type Cook
 export { LoopbackLayer, type LoopbackFields } from './layers/loopback.js';
 export { UDPLayer, UDPerrorLayer, type UDPFields } from './layers/udp.js';
 export { ICMPLayer, ICMPerrorLayer, ICMP_TYPES, ICMP_CODES, type ICMPFields } from './layers/icmp.js';
-export { GRELayer, type GREFields } from './layers/gre.js';
+export { GRELayer, GRE_PPTPLayer, type GREFields, type GRE_PPTPFields } from './layers/gre.js';
+export { PPPLayer, HDLCLayer, type PPPFields, type HDLCFields } from './layers/ppp.js';
 export { IGMPLayer, IGMPv3Layer, IGMPv3mqLayer, IGMPv3mrLayer, IGMPv3mraLayer, type IGMPFields, type IGMPv3GroupRecord } from './layers/igmp.js';
 export { NTPLayer, NTPHeaderLayer, ntpSeconds, NTP_UNIX_OFFSET, type NTPFields, type NTPTimestamp } from './layers/ntp.js';
 export { BOOTPLayer, DHCPLayer, macBytes, DHCP_MESSAGE_TYPES, type BOOTPFields, type DHCPOption } from './layers/dhcp.js';

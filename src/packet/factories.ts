@@ -20,7 +20,8 @@ import {
   ICMPv6ND_RSLayer, ICMPv6ND_RALayer, ICMPv6ND_RedirectLayer, ICMPv6NDOptPrefixInfoLayer, ICMPv6NDOptMTULayer,
   ICMPv6NDOptRedirectedHdrLayer, ICMPv6NDOptRDNSSLayer,
 } from '../layers/icmpv6.js';
-import { GRELayer } from '../layers/gre.js';
+import { GRE_PPTPLayer, GRELayer } from '../layers/gre.js';
+import { HDLCLayer, PPPLayer } from '../layers/ppp.js';
 import { IGMPLayer, IGMPv3Layer, IGMPv3mqLayer, IGMPv3mrLayer, IGMPv3mraLayer } from '../layers/igmp.js';
 import { NTPHeaderLayer, NTPLayer } from '../layers/ntp.js';
 import { BOOTPLayer, DHCPLayer } from '../layers/dhcp.js';
@@ -65,6 +66,9 @@ export const ICMPv6NDOptSrcLLAddr = layerFactory(ICMPv6NDOptSrcLLAddrLayer);
 export const ICMPv6NDOptDstLLAddr = layerFactory(ICMPv6NDOptDstLLAddrLayer);
 export const ICMPv6NDOptUnknown = layerFactory(ICMPv6NDOptUnknownLayer);
 export const GRE = layerFactory(GRELayer);
+export const GRE_PPTP = layerFactory(GRE_PPTPLayer);
+export const PPP = layerFactory(PPPLayer);
+export const HDLC = layerFactory(HDLCLayer);
 export const IGMP = layerFactory(IGMPLayer);
 export const IGMPv3 = layerFactory(IGMPv3Layer);
 export const IGMPv3mq = layerFactory(IGMPv3mqLayer);
