@@ -42,7 +42,7 @@ export { ICMPLayer, ICMPerrorLayer, ICMP_TYPES, ICMP_CODES, type ICMPFields } fr
 export { GRELayer, GRE_PPTPLayer, type GREFields, type GRE_PPTPFields } from './layers/gre.js';
 export { PPPLayer, HDLCLayer, type PPPFields, type HDLCFields } from './layers/ppp.js';
 export { IGMPLayer, IGMPv3Layer, IGMPv3mqLayer, IGMPv3mrLayer, IGMPv3mraLayer, type IGMPFields, type IGMPv3GroupRecord } from './layers/igmp.js';
-export { NTPLayer, NTPHeaderLayer, ntpSeconds, NTP_UNIX_OFFSET, type NTPFields, type NTPTimestamp } from './layers/ntp.js';
+export { NTPLayer, NTPHeaderLayer, NTPControlLayer, NTPPrivateLayer, ntpSeconds, NTP_UNIX_OFFSET, type NTPFields, type NTPControlFields, type NTPPrivateFields, type NTPTimestamp } from './layers/ntp.js';
 export { BOOTPLayer, DHCPLayer, macBytes, DHCP_MESSAGE_TYPES, type BOOTPFields, type DHCPOption } from './layers/dhcp.js';
 export {
   DNSLayer, DNSQRLayer, DNSRRLayer, DNSRRSOALayer, DNSRRMXLayer, DNSRRSRVLayer, DNSRROPTLayer, EDNS0TLVLayer, DNSRecordLayer,

@@ -23,7 +23,7 @@ import {
 import { GRE_PPTPLayer, GRELayer } from '../layers/gre.js';
 import { HDLCLayer, PPPLayer } from '../layers/ppp.js';
 import { IGMPLayer, IGMPv3Layer, IGMPv3mqLayer, IGMPv3mrLayer, IGMPv3mraLayer } from '../layers/igmp.js';
-import { NTPHeaderLayer, NTPLayer } from '../layers/ntp.js';
+import { NTPControlLayer, NTPHeaderLayer, NTPLayer, NTPPrivateLayer } from '../layers/ntp.js';
 import { BOOTPLayer, DHCPLayer } from '../layers/dhcp.js';
 import '../layers/option-packet.js';
 import {
@@ -76,6 +76,8 @@ export const IGMPv3mr = layerFactory(IGMPv3mrLayer);
 export const IGMPv3mra = layerFactory(IGMPv3mraLayer);
 export const NTP = layerFactory(NTPLayer);
 export const NTPHeader = layerFactory(NTPHeaderLayer);
+export const NTPControl = layerFactory(NTPControlLayer);
+export const NTPPrivate = layerFactory(NTPPrivateLayer);
 export const BOOTP = layerFactory(BOOTPLayer);
 export const DHCP = layerFactory(DHCPLayer);
 export const ICMPv6ND_RS = layerFactory(ICMPv6ND_RSLayer);
