@@ -32,6 +32,7 @@ export {
   ICMPv6ND_RSLayer, ICMPv6ND_RALayer, ICMPv6ND_RedirectLayer, ICMPv6NDOptPrefixInfoLayer, ICMPv6NDOptMTULayer,
   ICMPv6NDOptRedirectedHdrLayer, ICMPv6NDOptRDNSSLayer,
 } from './layers/icmpv6.js';
+export { ICMPv6NDOptAdvIntervalLayer, ICMPv6NDOptHAInfoLayer, ICMPv6NDOptRouteInfoLayer, ICMPv6NDOptDNSSLLayer } from './layers/icmpv6-nd-options.js';
 export { RawLayer, PaddingLayer } from './layers/raw.js';
 export { EtherLayer, type EtherFields } from './layers/ether.js';
 export { ARPLayer, ARP_OPS, type ARPFields, type ARPAddress } from './layers/arp.js';

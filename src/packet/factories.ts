@@ -20,6 +20,9 @@ import {
   ICMPv6ND_RSLayer, ICMPv6ND_RALayer, ICMPv6ND_RedirectLayer, ICMPv6NDOptPrefixInfoLayer, ICMPv6NDOptMTULayer,
   ICMPv6NDOptRedirectedHdrLayer, ICMPv6NDOptRDNSSLayer,
 } from '../layers/icmpv6.js';
+import {
+  ICMPv6NDOptAdvIntervalLayer, ICMPv6NDOptDNSSLLayer, ICMPv6NDOptHAInfoLayer, ICMPv6NDOptRouteInfoLayer,
+} from '../layers/icmpv6-nd-options.js';
 import { GRE_PPTPLayer, GRELayer } from '../layers/gre.js';
 import { HDLCLayer, PPPLayer } from '../layers/ppp.js';
 import { IGMPLayer, IGMPv3Layer, IGMPv3mqLayer, IGMPv3mrLayer, IGMPv3mraLayer } from '../layers/igmp.js';
@@ -87,6 +90,10 @@ export const ICMPv6NDOptPrefixInfo = layerFactory(ICMPv6NDOptPrefixInfoLayer);
 export const ICMPv6NDOptMTU = layerFactory(ICMPv6NDOptMTULayer);
 export const ICMPv6NDOptRedirectedHdr = layerFactory(ICMPv6NDOptRedirectedHdrLayer);
 export const ICMPv6NDOptRDNSS = layerFactory(ICMPv6NDOptRDNSSLayer);
+export const ICMPv6NDOptDNSSL = layerFactory(ICMPv6NDOptDNSSLLayer);
+export const ICMPv6NDOptRouteInfo = layerFactory(ICMPv6NDOptRouteInfoLayer);
+export const ICMPv6NDOptAdvInterval = layerFactory(ICMPv6NDOptAdvIntervalLayer);
+export const ICMPv6NDOptHAInfo = layerFactory(ICMPv6NDOptHAInfoLayer);
 // Sections take records as DNSQR(...)/DNSRR(...) give them (packets), or lists of them.
 export const DNS = layerFactory(DNSLayer) as unknown as LayerFactory<DNSLayer, DNSInput>;
 export const DNSQR = layerFactory(DNSQRLayer);
