@@ -214,8 +214,8 @@ export interface NTPControlFields {
   sequence: number;
   /** A request's status word. */
   status: number;
-  /** A response's status word (Scapy decodes it into a packet; here it is the 16-bit value). */
-  status_word: number;
+  /** A response's status word, as bytes (Scapy decodes it into a packet and builds it from bytes too). */
+  status_word: Buffer | string;
   association_id: number;
   offset: number;
   count: number;
@@ -239,7 +239,7 @@ const controlFields: readonly FieldSpec[] = [
   intField('op_code', 5, 0, { names: CONTROL_OPS }),
   intField('sequence', 16, 0),
   intField('status', 16, 0, { when: (v) => v.response !== 1 }),
-  intField('status_word', 16, 0, { when: (v) => v.response === 1 }),
+  { name: 'status_word', kind: 'bytes', default: Buffer.alloc(2), when: (v) => v.response === 1 },
   intField('association_id', 16, 0),
   intField('offset', 16, 0),
   { name: 'count', kind: 'int', bits: 16, default: 0, computed: true },
@@ -254,17 +254,26 @@ export interface NTPControlLayer extends FieldValues<NTPControlFields> {}
 /**
  * A mode 6 control message (RFC 1305 appendix B, Scapy's NTPControl): the 12-byte header, then
  * count bytes of data; what follows (an authenticator) is the payload. count left unset is the
- * data's length. Scapy 2.5's own post_build writes an unset count one byte early (p[:11]) and
- * so grows the message by a byte; synack writes the RFC's layout (give count to get Scapy's
- * bytes exactly).
+ * data's length. A response's status word is bytes (two, zero, when unset). Scapy 2.5 parts
+ * from the RFC's layout twice, and synack keeps the layout: its post_build writes an unset
+ * count one byte early (p[:11]), growing the message by a byte, and an unset status_word
+ * writes nothing. Give count (and status_word) to get Scapy's bytes exactly.
  */
 export class NTPControlLayer extends Layer<NTPControlFields> {
   static readonly layerName: string = 'NTPControl';
   static readonly displayName: string = 'Control message';
   static readonly fieldSpecs = controlFields;
 
+  /** The status word as written: a request's 16-bit status, or a response's bytes. */
+  private statusBytes(): Buffer {
+    if (this.fields.response === 1) return this.fields.status_word === undefined ? Buffer.alloc(2) : toBytes(this.fields.status_word);
+    const b = Buffer.alloc(2);
+    b.writeUInt16BE((this.fields.status ?? 0) & 0xffff);
+    return b;
+  }
+
   headerLength(): number {
-    return CONTROL_HEADER + toBytes(this.fields.data).length;
+    return CONTROL_HEADER - 2 + this.statusBytes().length + toBytes(this.fields.data).length;
   }
 
   encode(out: Buffer, off: number): void {
@@ -273,11 +282,14 @@ export class NTPControlLayer extends Layer<NTPControlFields> {
     out[off] = (((f.zeros ?? 0) & 3) << 6) | (((f.version ?? 2) & 7) << 3) | ((f.mode ?? 6) & 7);
     out[off + 1] = (((f.response ?? 0) & 1) << 7) | (((f.err ?? 0) & 1) << 6) | (((f.more ?? 0) & 1) << 5) | ((f.op_code ?? 0) & 31);
     out.writeUInt16BE((f.sequence ?? 0) & 0xffff, off + 2);
-    out.writeUInt16BE(((f.response === 1 ? f.status_word : f.status) ?? 0) & 0xffff, off + 4);
-    out.writeUInt16BE((f.association_id ?? 0) & 0xffff, off + 6);
-    out.writeUInt16BE((f.offset ?? 0) & 0xffff, off + 8);
-    out.writeUInt16BE((f.count ?? data.length) & 0xffff, off + 10);
-    data.copy(out, off + CONTROL_HEADER);
+    const status = this.statusBytes();
+    status.copy(out, off + 4);
+    let p = off + 4 + status.length;
+    out.writeUInt16BE((f.association_id ?? 0) & 0xffff, p);
+    out.writeUInt16BE((f.offset ?? 0) & 0xffff, p + 2);
+    out.writeUInt16BE((f.count ?? data.length) & 0xffff, p + 4);
+    p += 6;
+    data.copy(out, p);
   }
 
   static decode(buf: Buffer, off: number, end: number, ctx: DecodeContext): Decoded {
@@ -295,7 +307,7 @@ export class NTPControlLayer extends Layer<NTPControlFields> {
     f.more = (b[o + 1]! >> 5) & 1;
     f.op_code = b[o + 1]! & 31;
     f.sequence = b.readUInt16BE(o + 2);
-    if (f.response === 1) f.status_word = b.readUInt16BE(o + 4);
+    if (f.response === 1) f.status_word = Buffer.from(b.subarray(o + 4, o + 6));
     else f.status = b.readUInt16BE(o + 4);
     f.association_id = b.readUInt16BE(o + 6);
     f.offset = b.readUInt16BE(o + 8);
