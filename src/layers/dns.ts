@@ -57,19 +57,37 @@ function isWireName(x: string): boolean {
 
 /** A name in wire form, as Scapy builds it: a dot is added at the end, labels cut to 63 bytes, no compression. */
 export function encodeName(value: unknown): Buffer {
-  let x = String(nameText(value) ?? '');
-  if (x === '') x = '.';
-  else if (!x.endsWith('.') && !isWireName(x)) x += '.';
-  if (x === '.') return Buffer.from([0]);
-  if (isWireName(x)) return Buffer.from(x, 'latin1');
-  const parts: Buffer[] = [];
-  for (const label of x.split('.')) {
-    const l = Buffer.from(label, 'latin1').subarray(0, 63);
-    parts.push(Buffer.from([l.length]), l);
+  const text = nameText(value);
+  let x = typeof text === 'string' ? text : String(text ?? '');
+  if (x === '' || x === '.') return ROOT_NAME;
+  if (x.charCodeAt(x.length - 1) !== DOT) {
+    if (isWireName(x)) return Buffer.from(x, 'latin1');
+    x += '.';
   }
-  const out = Buffer.concat(parts);
-  return out[out.length - 1] === 0 ? out : Buffer.concat([out, Buffer.from([0])]);
+  // One pass to size, one to write: each label (an empty one too, as Scapy splits) is its
+  // length byte and its first 63 characters as bytes; the name's final dot writes the 0 label.
+  let size = 0;
+  for (let start = 0; start < x.length; ) {
+    const dot = x.indexOf('.', start);
+    size += 1 + Math.min(dot - start, 63);
+    start = dot + 1;
+  }
+  const out = Buffer.allocUnsafe(size + 1);
+  let p = 0;
+  for (let start = 0; start < x.length; ) {
+    const dot = x.indexOf('.', start);
+    const n = Math.min(dot - start, 63);
+    out[p++] = n;
+    for (let i = 0; i < n; i++) out[p++] = x.charCodeAt(start + i) & 0xff;
+    start = dot + 1;
+  }
+  out[p] = 0;
+  return out;
 }
+
+const DOT = 0x2e;
+/** The root name's wire form (shared: callers copy names, never write into them). */
+const ROOT_NAME = Buffer.from([0]);
 
 interface ReadName {
   name: string;
@@ -197,7 +215,7 @@ export class DNSQRLayer extends DNSRecordLayer<DNSQRFields> {
 
   toBytes(): Buffer {
     const name = encodeName(this.fields.qname ?? 'www.example.com');
-    const out = Buffer.alloc(name.length + 4);
+    const out = Buffer.allocUnsafe(name.length + 4);
     name.copy(out);
     out.writeUInt16BE((this.fields.qtype ?? 1) & 0xffff, name.length);
     out.writeUInt16BE((this.fields.qclass ?? 1) & 0xffff, name.length + 2);
@@ -679,17 +697,27 @@ export class DNSLayer extends Layer<DNSFields> {
     const an = f.an ?? [];
     const ns = f.ns ?? [];
     const ar = f.ar ?? [];
-    const head = Buffer.alloc(HEADER);
-    head.writeUInt16BE((f.id ?? 0) & 0xffff, 0);
-    head[2] = (((f.qr ?? 0) & 1) << 7) | (((f.opcode ?? 0) & 0xf) << 3) | (((f.aa ?? 0) & 1) << 2) | (((f.tc ?? 0) & 1) << 1) | ((f.rd ?? 1) & 1);
-    head[3] = (((f.ra ?? 0) & 1) << 7) | (((f.z ?? 0) & 1) << 6) | (((f.ad ?? 0) & 1) << 5) | (((f.cd ?? 0) & 1) << 4) | ((f.rcode ?? 0) & 0xf);
-    head.writeUInt16BE((f.qdcount ?? qd.length) & 0xffff, 4);
-    head.writeUInt16BE((f.ancount ?? an.length) & 0xffff, 6);
-    head.writeUInt16BE((f.nscount ?? ns.length) & 0xffff, 8);
-    head.writeUInt16BE((f.arcount ?? ar.length) & 0xffff, 10);
-    const parts: Buffer[] = [head];
-    for (const section of [qd, an, ns, ar] as DNSRecordLayer[][]) for (const rec of section) parts.push(rec.toBytes());
-    return Buffer.concat(parts);
+    // Each record's bytes first, so the message is one allocation of the right size.
+    const records: Buffer[] = [];
+    let size = HEADER;
+    for (const section of [qd, an, ns, ar] as DNSRecordLayer[][]) {
+      for (const rec of section) {
+        const b = rec.toBytes();
+        records.push(b);
+        size += b.length;
+      }
+    }
+    const out = Buffer.allocUnsafe(size);
+    out.writeUInt16BE((f.id ?? 0) & 0xffff, 0);
+    out[2] = (((f.qr ?? 0) & 1) << 7) | (((f.opcode ?? 0) & 0xf) << 3) | (((f.aa ?? 0) & 1) << 2) | (((f.tc ?? 0) & 1) << 1) | ((f.rd ?? 1) & 1);
+    out[3] = (((f.ra ?? 0) & 1) << 7) | (((f.z ?? 0) & 1) << 6) | (((f.ad ?? 0) & 1) << 5) | (((f.cd ?? 0) & 1) << 4) | ((f.rcode ?? 0) & 0xf);
+    out.writeUInt16BE((f.qdcount ?? qd.length) & 0xffff, 4);
+    out.writeUInt16BE((f.ancount ?? an.length) & 0xffff, 6);
+    out.writeUInt16BE((f.nscount ?? ns.length) & 0xffff, 8);
+    out.writeUInt16BE((f.arcount ?? ar.length) & 0xffff, 10);
+    let p = HEADER;
+    for (const b of records) p += b.copy(out, p);
+    return out;
   }
 
   /** Whether this message goes over TCP (it then starts with its length), judged by the layer below. */
