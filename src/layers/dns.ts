@@ -105,7 +105,8 @@ interface ReadName {
 export function readName(buf: Buffer, msg: number, pos: number, end: number): ReadName {
   let name = '';
   let after = -1;
-  const seen = new Set<number>();
+  // Most names have no pointer: the set that catches pointer loops is made for those that do.
+  let seen: Set<number> | undefined;
   let cut = false;
   for (let steps = 0; ; steps++) {
     if (pos >= end || steps > MAX_NAME_STEPS) {
@@ -121,6 +122,7 @@ export function readName(buf: Buffer, msg: number, pos: number, end: number): Re
       }
       if (after < 0) after = pos + 1;
       const target = msg + (((len & 0x3f) << 8) | buf[pos]!);
+      seen ??= new Set();
       if (seen.has(target)) break;
       seen.add(target);
       pos = target;
@@ -131,7 +133,7 @@ export function readName(buf: Buffer, msg: number, pos: number, end: number): Re
     name += buf.toString('latin1', pos, Math.min(pos + len, end)) + '.';
     pos += len;
   }
-  return { name, next: after >= 0 ? after : pos, compressed: seen.size > 0, cut };
+  return { name, next: after >= 0 ? after : pos, compressed: seen !== undefined, cut };
 }
 
 /** Thrown inside decoding when the message does not parse: the DNS layer becomes Raw. */
@@ -817,33 +819,35 @@ function decodeMessage(buf: Buffer, off: number, end: number, tcp: boolean, keep
   f.ad = (b3 >> 5) & 1;
   f.cd = (b3 >> 4) & 1;
   f.rcode = b3 & 0xf;
-  const counts = [buf.readUInt16BE(msg + 4), buf.readUInt16BE(msg + 6), buf.readUInt16BE(msg + 8), buf.readUInt16BE(msg + 10)] as const;
-  [f.qdcount, f.ancount, f.nscount, f.arcount] = counts;
+  f.qdcount = buf.readUInt16BE(msg + 4);
+  f.ancount = buf.readUInt16BE(msg + 6);
+  f.nscount = buf.readUInt16BE(msg + 8);
+  f.arcount = buf.readUInt16BE(msg + 10);
   const r: RecordReader = { buf, msg, end };
   let pos = msg + HEADER;
   // Scapy reads a section only when its count fits in the bytes left; each record takes at least one.
   const qd: DNSQRLayer[] = [];
-  if (counts[0] <= end - pos) {
-    for (let i = 0; i < counts[0]; i++) {
+  if (f.qdcount <= end - pos) {
+    for (let i = 0; i < f.qdcount; i++) {
       const q = readQuestion(r, pos);
       qd.push(q.rec);
       pos = q.next;
     }
   }
   f.qd = qd;
-  const sections: DNSRecordLayer[][] = [];
-  for (let s = 1; s < 4; s++) {
+  const section = (count: number): DNSRecordLayer[] => {
     const list: DNSRecordLayer[] = [];
-    if (counts[s as 1 | 2 | 3] <= end - pos) {
-      for (let i = 0; i < counts[s as 1 | 2 | 3]; i++) {
-        const rr = readRecord(r, pos);
-        list.push(rr.rec);
-        pos = rr.next;
-      }
+    if (count > end - pos) return list;
+    for (let i = 0; i < count; i++) {
+      const rr = readRecord(r, pos);
+      list.push(rr.rec);
+      pos = rr.next;
     }
-    sections.push(list);
-  }
-  [f.an, f.ns, f.ar] = sections as [DNSRecordLayer[], DNSRecordLayer[], DNSRecordLayer[]];
+    return list;
+  };
+  f.an = section(f.ancount);
+  f.ns = section(f.nscount);
+  f.ar = section(f.arcount);
   if (keepWire) {
     layer.wireSource = Buffer.from(buf.subarray(off, end));
     layer.wire = layer.wireSource.subarray(0, pos - off);
