@@ -229,9 +229,10 @@ function readQuestion(r: RecordReader, pos: number): { rec: DNSQRLayer; next: nu
   // A name that runs out of bytes just ends there, as Scapy's dns_get_str stops.
   const n = readName(r.buf, r.msg, pos, r.end);
   const rec = new DNSQRLayer();
-  rec.fields.qname = n.name === '' ? '.' : n.name;
-  rec.fields.qtype = u16(r, n.next, r.end);
-  rec.fields.qclass = u16(r, n.next + 2, r.end);
+  const f = rec.fields;
+  f.qname = n.name === '' ? '.' : n.name;
+  f.qtype = u16(r, n.next, r.end);
+  f.qclass = u16(r, n.next + 2, r.end);
   return { rec, next: n.next + 4 };
 }
 
@@ -849,7 +850,10 @@ function decodeMessage(buf: Buffer, off: number, end: number, tcp: boolean, keep
   f.ns = section(f.nscount);
   f.ar = section(f.arcount);
   if (keepWire) {
-    layer.wireSource = Buffer.from(buf.subarray(off, end));
+    // A copy (the caller may reuse its buffer): allocUnsafe and copy, without Buffer.from's array-like path.
+    const source = Buffer.allocUnsafe(end - off);
+    buf.copy(source, 0, off, end);
+    layer.wireSource = source;
     layer.wire = layer.wireSource.subarray(0, pos - off);
     layer.wireTCP = tcp;
   }
