@@ -663,13 +663,13 @@ export class DNSLayer extends Layer<DNSFields> {
   static readonly fieldSpecs = dnsFields;
   private built: Buffer | undefined;
   /**
-   * The bytes a dissected message came from (TCP's length prefix included when `wireTCP`), and
-   * a fingerprint of the fields read from them. Scapy rebuilds a read message uncompressed;
-   * here it rebuilds to the bytes it came from (compression pointers, odd labels and all)
-   * until a field changes, which is what a capture rewritten untouched must give.
+   * The length of the bytes a dissected message came from (TCP's length prefix included when
+   * `wireTCP`), and a fingerprint of the fields read from them. Scapy rebuilds a read message
+   * uncompressed; here it rebuilds to the bytes it came from (compression pointers, odd labels
+   * and all) until a field changes, which is what a capture rewritten untouched must give.
    */
-  declare wire?: Buffer;
-  /** The bytes from the message's start to the end of what held it, which `wire` begins. */
+  declare wireLength?: number;
+  /** The bytes from the message's start to the end of what held it: the first wireLength are the message. */
   declare wireSource?: Buffer;
   declare wireKey?: string;
   declare wireTCP?: boolean;
@@ -679,10 +679,10 @@ export class DNSLayer extends Layer<DNSFields> {
    * out here, on the first build, by reading them again: dissecting pays only for a copy.
    */
   private unchangedWire(tcp: boolean): Buffer | undefined {
-    if (this.wire === undefined || this.wireTCP !== tcp) return undefined;
+    if (this.wireSource === undefined || this.wireTCP !== tcp) return undefined;
     // Read again with the bytes that followed (a TCP length may count them), as the first reading had them.
-    this.wireKey ??= fingerprint(decodeMessage(this.wireSource!, 0, this.wireSource!.length, tcp, false).layer);
-    return fingerprint(this) === this.wireKey ? this.wire : undefined;
+    this.wireKey ??= fingerprint(decodeMessage(this.wireSource, 0, this.wireSource.length, tcp, false).layer);
+    return fingerprint(this) === this.wireKey ? this.wireSource.subarray(0, this.wireLength) : undefined;
   }
 
   protected override normalize(fields: Partial<DNSFields>): Partial<DNSFields> {
@@ -854,7 +854,7 @@ function decodeMessage(buf: Buffer, off: number, end: number, tcp: boolean, keep
     const source = Buffer.allocUnsafe(end - off);
     buf.copy(source, 0, off, end);
     layer.wireSource = source;
-    layer.wire = layer.wireSource.subarray(0, pos - off);
+    layer.wireLength = pos - off;
     layer.wireTCP = tcp;
   }
   return { layer, payloadStart: pos, payloadEnd: end, next: RawLayer };
