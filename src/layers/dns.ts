@@ -89,6 +89,14 @@ const DOT = 0x2e;
 /** The root name's wire form (shared: callers copy names, never write into them). */
 const ROOT_NAME = Buffer.from([0]);
 
+/** buf[start, end) as text, a character per byte: short labels by char codes, cheaper than toString's checks. */
+function latin1(buf: Buffer, start: number, end: number): string {
+  if (end - start > 24) return buf.toString('latin1', start, end);
+  let s = '';
+  for (let i = start; i < end; i++) s += String.fromCharCode(buf[i]!);
+  return s;
+}
+
 interface ReadName {
   name: string;
   /** Offset after the name where it sits (after the first pointer when there is one). */
@@ -130,7 +138,7 @@ export function readName(buf: Buffer, msg: number, pos: number, end: number): Re
     }
     if (len === 0) break;
     if (pos + len > end) cut = true;
-    name += buf.toString('latin1', pos, Math.min(pos + len, end)) + '.';
+    name += latin1(buf, pos, Math.min(pos + len, end)) + '.';
     pos += len;
   }
   return { name, next: after >= 0 ? after : pos, compressed: seen !== undefined, cut };
