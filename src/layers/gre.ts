@@ -178,7 +178,7 @@ export interface GRE_PPTPFields {
 }
 
 /** The EtherType of PPP, which PPTP's GRE carries. */
-const GRE_PPTP_PROTO = 0x880b;
+export const GRE_PPTP_PROTO = 0x880b;
 
 const pptpFields: readonly FieldSpec[] = [
   intField('chksum_present', 1, 0),

@@ -9,7 +9,7 @@
 import { intField, type FieldSpec } from './field.js';
 import { Layer, type BuildContext, type DecodeContext, type Decoded, type FieldValues } from './layer.js';
 import { bind, boundLayer, boundValue, registerLayer } from './registry.js';
-import { GRE_PPTPLayer } from './gre.js';
+import { GRE_PPTP_PROTO, GRE_PPTPLayer } from './gre.js';
 import { IPv4Layer } from './ipv4.js';
 import { IPv6Layer } from './ipv6.js';
 
@@ -129,7 +129,7 @@ registerLayer(PPPLayer);
 registerLayer(HDLCLayer);
 
 // Scapy's bindings: PPTP's GRE carries PPP (or HDLC framing, which PPP's dispatch finds), PPP carries IP.
-bind(GRE_PPTPLayer, PPPLayer, 'proto', 0x880b);
-bind(GRE_PPTPLayer, HDLCLayer, 'proto', 0x880b);
+bind(GRE_PPTPLayer, PPPLayer, 'proto', GRE_PPTP_PROTO);
+bind(GRE_PPTPLayer, HDLCLayer, 'proto', GRE_PPTP_PROTO);
 bind(PPPLayer, IPv4Layer, 'proto', PPP_IP);
 bind(PPPLayer, IPv6Layer, 'proto', 0x0057);
