@@ -25,6 +25,7 @@ const offline = [
   'readme-analysis',
   'roundtrip',
   'scapy-oracle',
+  'script-connections',
   'script-parse',
   'script-syntax',
   'show',

@@ -136,7 +136,7 @@ function resolveConnections(statements: readonly ScriptStatement[], fail: (line:
     if (names.includes(st.conn)) continue;
     if (names.length === MAX_CONNECTIONS) fail(st.line, `connection '${st.conn}' is one too many: a script holds at most ${MAX_CONNECTIONS} connections`);
     if (st.type === 'quiet') fail(st.line, `connection '${st.conn}' has no segment before this 'quiet' line: name a connection that an earlier line opened${didYouMean(st.conn, names)}`);
-    if (firstUnnamed && firstUnnamed.line < st.line) {
+    if (names.length === 0 && firstUnnamed) {
       fail(firstUnnamed.line, `this line names no connection, but line ${st.line} names '${st.conn}': in a script of named connections, name this one too (a line without a name belongs to the first connection named)`);
     }
     names.push(st.conn);

@@ -10,6 +10,10 @@
  * reached (unless strict segments), and nothing is looked at after the last line (unless
  * `nothingMore`).
  *
+ * A script of named connections runs them all on one clock: connecting, each opens its own
+ * port towards the target; listening, the k-th client to connect is the connection whose
+ * '> S' line comes k-th (acceptOrder).
+ *
  * The first failed check ends the run with a ScriptCheckError (exit 1) naming the line and the
  * field, both segments in script syntax, and a pcap of the run.
  */
