@@ -16,6 +16,7 @@ import { promisify } from 'node:util';
 import '../src/index.js';
 import { parseScript } from '../src/script/parse.js';
 import { runScript, type RunOptions, type RunResult } from '../src/script/runner.js';
+import { ScriptSession } from '../src/script/session.js';
 import { flushGuards } from '../src/tcp/guard.js';
 import { TCPLayer } from '../src/layers/tcp.js';
 import { LISTEN_CLIENTS, startServer } from './helpers/script-servers.js';
@@ -191,6 +192,27 @@ describe.skipIf(!isRoot)('several named connections against the kernel', () => {
         const r = await listening(name);
         expect(r.failure?.message).toBeUndefined();
       });
+    }
+  });
+
+  it('drives two connections from TypeScript, a segment naming its own', async () => {
+    const server = await startServer('get-keep');
+    const s = await ScriptSession.open({ target: `127.0.0.1:${server.port}`, connections: ['a', 'b'] });
+    try {
+      await s.send('a < S 0:0(0) win 64240 <mss 1460>');
+      await s.send('b < S 0:0(0) win 64240 <mss 1460>');
+      // b's answer first: each connection waits on its own segments.
+      await s.expect('b > S. 0:0(0) ack 1 <...>', { within: 1000 });
+      await s.expect('a > S. 0:0(0) ack 1 <...>', { within: 1000 });
+      await expect(s.send('c < R 1:1(0)')).rejects.toThrow("line 0: no connection 'c' in this session (its connections: a, b)");
+      await expect(s.expect('b > S. 0:0(0) ack 1 <...>', { within: 100 })).rejects.toThrow(/^script, connection b: expected a segment, got nothing/);
+      await s.send('a < R 1:1(0)');
+      await s.send('b < R 1:1(0)');
+      const sports = new Set(s.trace.filter((e) => e.direction === 'out').map((e) => e.packet.layer(TCPLayer).get('sport')));
+      expect(sports.size).toBe(2);
+    } finally {
+      await s.close();
+      await server.close();
     }
   });
 

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import '../src/index.js';
 import { parseScript, parseSegment, ScriptSyntaxError } from '../src/script/parse.js';
 import { ScriptCheckError } from '../src/script/session.js';
+import { runScript } from '../src/script/runner.js';
 import { formatReport, type ScriptOutcome } from '../src/script/report.js';
 import type { PacketLine, QuietLine } from '../src/script/ast.js';
 
@@ -107,6 +108,15 @@ describe('named connections', () => {
   it('still refuses what is not a name and a direction, as before', () => {
     expect(syntaxError('0 a S 0:0(0)').reason).toBe("expected '<' (a segment we send), '>' (a segment the server sends) or 'quiet' after the time, got 'a'");
     expect(syntaxError('0 a < X 0:0(0)').reason).toMatch(/^'X' is not a TCP flag/);
+  });
+});
+
+describe('the listening role, before anything is opened', () => {
+  it("refuses a connection that begins with a segment we send, naming it and the way out", async () => {
+    const script = parseScript('0 a > S 0:0(0) <...>\n+0 a < S. 0:0(0) ack 1\n+0 b < S 0:0(0)', 'two.pkt');
+    await expect(runScript(script, { listen: { port: 1 } })).rejects.toThrow(
+      "two.pkt:3: connection b begins with a segment we send ('<'), but listening, a connection begins with its client's SYN ('> S 0:0(0) ...'): run it with --target HOST:PORT, or start it with the client's SYN",
+    );
   });
 });
 
