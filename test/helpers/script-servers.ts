@@ -103,6 +103,10 @@ export const LISTEN_CLIENTS: Record<string, (port: number) => string> = {
   /** Opens a, then b; 'get' on a, reads, closes a; then 'get' on b, reads, closes b. */
   'listen-two-clients': (port) =>
     python(`a=socket.create_connection(('127.0.0.1',${port})); b=socket.create_connection(('127.0.0.1',${port})); a.sendall(b'get'); a.recv(10); a.close(); b.sendall(b'get'); b.recv(10); b.close()`),
+  /** Connects and holds the connection open for 3 s (stopped sooner when the script ends). */
+  'listen-challenge-ack': (port) => python(`s=socket.create_connection(('127.0.0.1',${port})); __import__('time').sleep(3)`),
+  /** As listen-get: connects, sends 'get', reads the answer, closes. */
+  'listen-zero-window-probe': (port) => python(`s=socket.create_connection(('127.0.0.1',${port})); s.sendall(b'get'); s.recv(10); s.close()`),
   /** Connects, and is refused (prints the error it got). */
   'listen-refuse': (port) => python(`\ntry: socket.create_connection(('127.0.0.1',${port}))\nexcept ConnectionRefusedError as e: print(e)`),
   /**
