@@ -10,7 +10,7 @@ import type { FieldSpec } from './field.js';
 import { computedInt, intField, fieldStarts } from './field.js';
 import { Layer, type BuildContext, type DecodeContext, type Decoded, type FieldValues, type LayerClass } from './layer.js';
 import type { ScanResult } from './lazy.js';
-import { bind, boundLayer, boundValue, registerLayer } from './registry.js';
+import { bind, bindingsOf, boundLayer, boundValue, registerLayer } from './registry.js';
 import { EtherLayer } from './ether.js';
 import { CookedLinuxLayer, CookedLinuxV2Layer } from './sll.js';
 import { AF_INET, LoopbackLayer } from './loopback.js';
@@ -206,7 +206,7 @@ export class IPv4Layer extends Layer<IPv4Fields> {
     out.payloadStart = off + 20;
     out.payloadEnd = off + len;
     const fragment = ((buf[off + 6]! & 0x1f) << 8) | buf[off + 7]!;
-    out.next = fragment === 0 ? boundLayer(this, 'proto', buf[off + 9]!) : undefined;
+    out.next = fragment !== 0 ? undefined : this === IPv4Layer ? protoBindings.get(buf[off + 9]!) : boundLayer(this, 'proto', buf[off + 9]!);
     return true;
   }
 
@@ -319,6 +319,9 @@ export class IPerrorLayer extends IPv4Layer {
     return this.src === other.src && this.dst === other.dst && (this.fields.proto ?? 0) === (other.fields.proto ?? 0);
   }
 }
+
+/** The layers bound to IPv4's proto, for scan(): one lookup per packet. */
+const protoBindings = bindingsOf(IPv4Layer, 'proto');
 
 registerLayer(IPv4Layer, 'IPv4');
 registerLayer(IPerrorLayer);

@@ -144,6 +144,10 @@ function bitReader(start: number, bits: number): FieldReader {
   const last = (start + bits - 1) >> 3;
   const shift = (last + 1) * 8 - (start + bits);
   const mask = bits === 32 ? 0xffffffff : 2 ** bits - 1;
+  // A field within two bytes (TCP's 9 flag bits, IPv4's flags and fragment offset, a nibble):
+  // integer shifts, no loop. Wider unaligned fields take the general loop below.
+  if (last === first) return (buf, off) => (buf[off + first]! >> shift) & mask;
+  if (last === first + 1) return (buf, off) => (((buf[off + first]! << 8) | buf[off + first + 1]!) >> shift) & mask;
   return (buf, off) => {
     let v = 0;
     for (let i = first; i <= last; i++) v = v * 256 + buf[off + i]!;

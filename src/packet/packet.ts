@@ -30,17 +30,20 @@ export const packetHooks: {
 export const inspectSymbol = Symbol.for('nodejs.util.inspect.custom');
 
 export class Packet implements LayerOwner {
-  readonly layers: Layer[];
+  // Declared, and assigned once by the constructor (class fields would be defined, then assigned).
+  declare readonly layers: Layer[];
   /** Capture time in microseconds since the epoch, when the packet came off the wire or a file. */
-  time: number | undefined;
+  declare time: number | undefined;
   /** The same capture time in nanoseconds since the epoch, when the source had that precision (pcap files). */
-  timeNs?: bigint;
+  declare timeNs?: bigint;
   /** A comment kept with the packet in pcapng files (opt_comment), as Scapy's pkt.comment. */
-  comment?: string;
+  declare comment?: string;
 
   constructor(layers: Layer[] = []) {
     this.layers = layers;
     this.time = undefined;
+    this.timeNs = undefined;
+    this.comment = undefined;
   }
 
   /**
@@ -50,7 +53,7 @@ export class Packet implements LayerOwner {
   add(...others: Addable[]): Packet {
     const layers = this.layers.slice();
     for (const other of others) {
-      if (other instanceof Packet) layers.push(...other.layers);
+      if (other instanceof Packet) for (const layer of other.layers) layers.push(layer);
       else if (typeof other === 'string' || other instanceof Uint8Array) {
         const bytes = typeof other === 'string' ? Buffer.from(other, 'latin1') : Buffer.from(other);
         layers.push(new RawLayer({ load: bytes }));
@@ -65,7 +68,7 @@ export class Packet implements LayerOwner {
     for (const layer of this.layers) {
       if (matchesKey(layer, key) && seen++ === nth) {
         // Its computed fields (chksum, len, proto) read their values from this packet, built.
-        layer.owner = this;
+        if (layer.owner !== this) layer.owner = this;
         return layer as L;
       }
     }
@@ -159,7 +162,8 @@ function matchesKey(layer: Layer, key: LayerKey): boolean {
     }
     return false;
   }
-  const cls = 'layerClass' in key && typeof key === 'function' && (key as LayerFactory).isFactory ? (key as LayerFactory).layerClass : (key as LayerClass);
+  // A factory (TCP) says so with its own isFactory; a class (TCPLayer) has none.
+  const cls = (key as Partial<LayerFactory>).isFactory === true ? (key as LayerFactory).layerClass : (key as LayerClass);
   return layer instanceof cls;
 }
 
@@ -176,10 +180,36 @@ function keyName(key: LayerKey): string {
  * the final bytes of the header it quotes).
  */
 export function buildPacket(layers: readonly Layer[]): Buffer {
+  // One build's working lists, reused by the next: a build allocates only its bytes. A build
+  // started inside another (an encoder building a packet of its own) takes fresh ones.
+  const nested = scratch.busy;
+  scratch.busy = true;
+  try {
+    return buildWith(layers, nested ? [] : scratch.offsets, nested ? [] : scratch.sizes, nested ? undefined : scratch.ctx);
+  } finally {
+    scratch.busy = nested;
+    if (!nested) scratch.ctx.layers = NO_LAYERS;
+  }
+}
+
+const NO_LAYERS: readonly Layer[] = [];
+const scratchOffsets: number[] = [];
+const scratch = {
+  busy: false,
+  offsets: scratchOffsets,
+  sizes: [] as number[],
+  ctx: { layers: NO_LAYERS, offsets: scratchOffsets } as { layers: readonly Layer[]; offsets: readonly number[] },
+};
+
+function buildWith(layers: readonly Layer[], offsets: number[], sizes: number[], reused: { layers: readonly Layer[]; offsets: readonly number[] } | undefined): Buffer {
+  // Entries past n are a longer earlier build's: never read (setting length costs a runtime call).
   const n = layers.length;
-  const offsets: number[] = [];
-  const sizes: number[] = [];
-  const ctx: BuildContext = { layers, offsets };
+  let ctx: BuildContext;
+  if (reused === undefined) ctx = { layers, offsets };
+  else {
+    reused.layers = layers;
+    ctx = reused;
+  }
   let counted = 0;
   let trailer = 0;
   let unusual = false;
@@ -189,9 +219,9 @@ export function buildPacket(layers: readonly Layer[]): Buffer {
     const full = layer.headerLength(ctx, i);
     const cut = layer.truncatedTo;
     const size = cut !== undefined && cut < full ? cut : full;
-    sizes.push(size);
+    sizes[i] = size;
     // Offsets as if every layer were counted; fixed below when a trailer or a cut header is present.
-    offsets.push(counted + trailer);
+    offsets[i] = counted + trailer;
     if (layer.isTrailer) {
       trailer += size;
       unusual = true;
