@@ -64,7 +64,6 @@ export function parseIPFlags(value: number | string): number {
   return bits;
 }
 
-const NO_OPTIONS: readonly IPOption[] = [];
 
 /** Fields a layer above may impose on the IPv4 header directly below it when they are unset (Scapy's bind_layers extras: IGMP's TTL 1). */
 export interface IPv4Overload {
@@ -175,15 +174,15 @@ export class IPv4Layer extends Layer<IPv4Fields> {
   pseudoSum(out: Buffer, off: number, upperProto: number, upperLength: number): number {
     let length = upperLength;
     if (this.fields.len !== undefined) length = Math.max(this.fields.len - 4 * this.ihlValue(), 0);
-    let sum = sumWords(out, off + 12, off + 16);
+    // The source's two words, read in place: this runs for every TCP or UDP segment built.
+    let sum = ((out[off + 12]! << 8) | out[off + 13]!) + ((out[off + 14]! << 8) | out[off + 15]!);
     const options = this.fields.options;
-    const routes = options && options.length > 0 ? options.filter((o) => o.name === 'IPOption_LSRR' || o.name === 'IPOption_SSRR') : NO_OPTIONS;
-    const lastHop = routes.length === 1 && 'routers' in routes[0]! ? routes[0].routers?.at(-1) : undefined;
+    const lastHop = options !== undefined && options.length > 0 ? sourceRouteLastHop(options) : undefined;
     if (lastHop !== undefined) {
       const dst = Buffer.alloc(4);
       writeIPv4(lastHop, dst, 0);
       sum += sumWords(dst, 0, 4);
-    } else sum += sumWords(out, off + 16, off + 20);
+    } else sum += ((out[off + 16]! << 8) | out[off + 17]!) + ((out[off + 18]! << 8) | out[off + 19]!);
     return sum + upperProto + (length & 0xffff);
   }
 
@@ -298,6 +297,12 @@ export class IPv4Layer extends Layer<IPv4Fields> {
     if (this.src !== other.dst && !isGroupAddressV4(other.dst)) return false;
     return (this.fields.proto ?? 0) === (other.fields.proto ?? 0);
   }
+}
+
+/** The destination a pseudo-header names under one source route option (its last hop), as Scapy takes it. */
+function sourceRouteLastHop(options: readonly IPOption[]): string | undefined {
+  const routes = options.filter((o) => o.name === 'IPOption_LSRR' || o.name === 'IPOption_SSRR');
+  return routes.length === 1 && 'routers' in routes[0]! ? routes[0].routers?.at(-1) : undefined;
 }
 
 /** Multicast (224/4) or limited broadcast: replies come from someone else's address. */

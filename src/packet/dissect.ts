@@ -11,17 +11,17 @@ import { Packet } from './packet.js';
 /** Where dissection starts. Numbers are pcap LINKTYPE values. */
 export type LinkType = 'ip' | 'ipv4' | 'ipv6' | 'ether' | 'sll' | 'sll2' | 'null' | 'loop' | number;
 
-const linkStarts = new Map<string | number, LayerClass | ((buf: Buffer) => LayerClass)>();
+/** Each link type's first layer, as a function of the bytes (a class given is wrapped once). */
+const linkStarts = new Map<string | number, (buf: Buffer) => LayerClass>();
 
 /** Registers the first layer for a link type (called by the layer modules and by index.ts). */
 export function registerLinkType(link: string | number, start: LayerClass | ((buf: Buffer) => LayerClass)): void {
-  linkStarts.set(link, start);
+  linkStarts.set(link, 'layerName' in start ? () => start : start);
 }
 
 function startClass(buf: Buffer, link: LinkType): LayerClass {
   const start = linkStarts.get(link);
-  if (!start) return RawLayer;
-  return 'layerName' in start ? start : start(buf);
+  return start === undefined ? RawLayer : start(buf);
 }
 
 export interface DissectOptions {

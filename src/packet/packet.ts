@@ -180,36 +180,10 @@ function keyName(key: LayerKey): string {
  * the final bytes of the header it quotes).
  */
 export function buildPacket(layers: readonly Layer[]): Buffer {
-  // One build's working lists, reused by the next: a build allocates only its bytes. A build
-  // started inside another (an encoder building a packet of its own) takes fresh ones.
-  const nested = scratch.busy;
-  scratch.busy = true;
-  try {
-    return buildWith(layers, nested ? [] : scratch.offsets, nested ? [] : scratch.sizes, nested ? undefined : scratch.ctx);
-  } finally {
-    scratch.busy = nested;
-    if (!nested) scratch.ctx.layers = NO_LAYERS;
-  }
-}
-
-const NO_LAYERS: readonly Layer[] = [];
-const scratchOffsets: number[] = [];
-const scratch = {
-  busy: false,
-  offsets: scratchOffsets,
-  sizes: [] as number[],
-  ctx: { layers: NO_LAYERS, offsets: scratchOffsets } as { layers: readonly Layer[]; offsets: readonly number[] },
-};
-
-function buildWith(layers: readonly Layer[], offsets: number[], sizes: number[], reused: { layers: readonly Layer[]; offsets: readonly number[] } | undefined): Buffer {
-  // Entries past n are a longer earlier build's: never read (setting length costs a runtime call).
   const n = layers.length;
-  let ctx: BuildContext;
-  if (reused === undefined) ctx = { layers, offsets };
-  else {
-    reused.layers = layers;
-    ctx = reused;
-  }
+  const offsets: number[] = new Array<number>(n);
+  const sizes: number[] = new Array<number>(n);
+  const ctx: BuildContext = { layers, offsets };
   let counted = 0;
   let trailer = 0;
   let unusual = false;
