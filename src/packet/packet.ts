@@ -51,6 +51,16 @@ export class Packet implements LayerOwner {
    * (use clone() to diverge).
    */
   add(...others: Addable[]): Packet {
+    // The usual call, IP(...).add(TCP(...)): a list of the right size, filled in place (slice
+    // and push would grow a one-layer copy to seventeen slots, for every packet built).
+    if (others.length === 1 && others[0] instanceof Packet) {
+      const mine = this.layers;
+      const theirs = others[0].layers;
+      const both = new Array<Layer>(mine.length + theirs.length);
+      for (let i = 0; i < mine.length; i++) both[i] = mine[i]!;
+      for (let i = 0; i < theirs.length; i++) both[mine.length + i] = theirs[i]!;
+      return new Packet(both);
+    }
     const layers = this.layers.slice();
     for (const other of others) {
       if (other instanceof Packet) for (const layer of other.layers) layers.push(layer);
