@@ -108,7 +108,12 @@ export function force(layer: Layer): void {
     lazyConstruction.adopt = undefined;
   }
   // A decode() that returned another instance than the one it made first: take over its state.
-  if (decoded !== layer) Object.assign(layer, decoded);
+  // The packet getLayer() found this layer in stays its owner (the other instance has none).
+  if (decoded !== layer) {
+    const owner = layer.owner;
+    Object.assign(layer, decoded);
+    layer.owner = owner;
+  }
 }
 
 /**
