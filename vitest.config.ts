@@ -22,6 +22,7 @@ const offline = [
   'match',
   'pcap-write',
   'protos-misses',
+  'protos-more',
   'protos-scapy',
   'readme-analysis',
   'roundtrip',
