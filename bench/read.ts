@@ -121,7 +121,8 @@ const hasTime = spawnSync('/usr/bin/time', ['-f', '%M', 'true']).status === 0;
 const hasPerf = spawnSync('perf', ['stat', '-x,', '-e', 'task-clock', 'true']).status === 0;
 
 function timed(command: string, argv: string[], outFile: string, env: NodeJS.ProcessEnv = { ...process.env, TZ: 'UTC' }): { seconds: number; cpu: number; status: number | null; maxRssKb: number } {
-  const quoted = [command, ...argv].map((a) => `'${a}'`).join(' ');
+  // Each word in single quotes, its own single quotes as '\'' (the read-only floor's script has some).
+  const quoted = [command, ...argv].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
   const withTime = hasTime ? `/usr/bin/time -f '%M %U %S' -o ${outFile}.rss ${quoted}` : quoted;
   const withPerf = hasPerf ? `perf stat -x, -e task-clock -o ${outFile}.perf ${withTime}` : withTime;
   const started = process.hrtime.bigint();
