@@ -9,12 +9,13 @@
  * Needs the npm registry (synack's dependencies, TypeScript). Installs run once, in parallel.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Ether, IP, TCP, UDP, writePcap } from '../src/index.js';
 import { ensureBuilt, isRoot, ROOT } from './helpers/cli.js';
 import { mergeImports } from './helpers/readme-imports.js';
 
@@ -170,6 +171,30 @@ describe('the packed package', () => {
     expect(r.stderr).toBe('');
     expect(r.stdout.trim()).toBe(VERSION);
     expect(r.code).toBe(0);
+  });
+
+  it('npx synack read runs from the shipped bundle (read.js moved away) and prints what the checkout prints', async () => {
+    for (const file of ['bin/package.json', 'dist/cli/read.bundle.cjs', 'dist/cli/scan.bundle.cjs']) expect(packed).toContain(file);
+    // The code cache npm run build wrote for the Node that built it (another Node writes its own on first use).
+    expect(packed.some((f) => /^dist\/cli\/read\.bundle\.v[\d.]+-\w+\.v8cache$/.test(f))).toBe(true);
+    const capture = join(scratch, 'read.pcap');
+    const w = writePcap(capture, { linkType: 'ether' });
+    w.write(Ether().add(IP({ src: '198.51.100.1', dst: '198.51.100.2' })).add(TCP({ sport: 40000, dport: 80, flags: 'S' })), 1_700_000_000_000_000);
+    w.write(Ether().add(IP({ src: '198.51.100.1', dst: '198.51.100.2' })).add(UDP({ sport: 40000, dport: 53 })), 1_700_000_000_000_001);
+    w.close();
+    const expected = await run(process.execPath, [join(ROOT, 'bin', 'synack'), 'read', capture, 'tcp port 80'], scratch);
+    expect(expected.stdout).toContain('Flags [S]');
+    // Only the bundle can print it now: dist/cli/main.js would import ./read.js.
+    const readModule = join(app, 'node_modules', 'synack', 'dist', 'cli', 'read.js');
+    renameSync(readModule, `${readModule}.away`);
+    try {
+      const r = await run('npx', ['synack', 'read', capture, 'tcp port 80'], app, 60_000);
+      expect(r.stderr).toBe(`reading from file ${capture}, link-type EN10MB (Ethernet), snapshot length 262144\n`);
+      expect(r.stdout).toBe(expected.stdout);
+      expect(r.code).toBe(0);
+    } finally {
+      renameSync(`${readModule}.away`, readModule);
+    }
   });
 
   it.skipIf(!isRoot)('npx synack demo runs the handshake and teardown from the installed package', async () => {
