@@ -167,6 +167,13 @@ export class ScriptSession {
     return session;
   }
 
+  /** A session over a conversation wired elsewhere (local mode: the namespace helper is the wire). */
+  static async over(conversation: Conversation, opts: SessionOptions = {}): Promise<ScriptSession> {
+    const session = new ScriptSession(conversation, opts);
+    await session.jitter.start();
+    return session;
+  }
+
   /** Whether the script plays the listening side (the client's SYN came first). */
   listening = false;
 
