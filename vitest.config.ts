@@ -25,6 +25,7 @@ const offline = [
   'readme-analysis',
   'roundtrip',
   'scapy-oracle',
+  'script-local-parse',
   'script-parse',
   'script-syntax',
   'show',

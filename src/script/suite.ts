@@ -85,8 +85,9 @@ export async function runScriptFile(file: string, opts: SuiteOptions): Promise<S
     if (opts.local) {
       const script = parseLocalScript(text, file, { defines: opts.defines });
       const r = await runLocal(script, { tolerance: opts.tolerance, strictSegments: opts.strictSegments, nothingMore: opts.nothingMore });
-      if (r.failure) return { file, status: 'failed', seconds: seconds(), line: r.failure.line, field: r.failure.field, message: `${file}: ${r.failure.message}` };
-      return { file, status: 'passed', seconds: seconds(), summary: `${passSummary(r)}; ${localSummary(r)}` };
+      const skipped = r.skipped.map((s) => `line ${s.line}: ${s.what}`);
+      if (r.failure) return { file, status: 'failed', seconds: seconds(), line: r.failure.line, field: r.failure.field, message: `${file}: ${r.failure.message}`, skipped };
+      return { file, status: 'passed', seconds: seconds(), summary: `${passSummary(r)}; ${localSummary(r)}`, skipped };
     }
     const script = parseScript(text, file, { defines: opts.defines });
     const r = await runScript(script, {

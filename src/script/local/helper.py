@@ -56,22 +56,35 @@ def ip_batch(lines):
         raise OSError('ip: ' + r.stderr.strip())
 
 
+def on_term(signum, frame):
+    kill_namespace_processes()
+    os._exit(128 + signum)
+
+
 def make_namespace():
     libc = ctypes.CDLL(None, use_errno=True)
-    # Our parent gone (even by SIGKILL): we go too, and the namespace with us.
-    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    # Our parent gone (even by SIGKILL): SIGTERM, and we go too (what shell lines left running
+    # first), and the namespace with us.
+    signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGINT, on_term)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
     if libc.unshare(CLONE_NEWNET) != 0:
         raise OSError(ctypes.get_errno(), 'unshare(CLONE_NEWNET): ' + os.strerror(ctypes.get_errno()))
+    # The kernel's packets are sized by the route (MTU 1500, so it advertises mss 1460 as
+    # on packetdrill's tun0); the devices' MTU is the largest, because a veth drops a frame
+    # longer than its MTU where packetdrill's tun takes a script's 2000-byte segment whole.
     # One `ip` run for the lot. peer0 gets no IPv6 address (addrgenmode none): it sends no
     # router or neighbour solicitations, and holds no address that could answer anything.
     ip_batch([
         'link set lo up',
         'link add tun0 address 02:00:00:00:00:01 type veth peer name peer0 address 02:00:00:00:00:02',
         'link set peer0 addrgenmode none',
-        'link set peer0 up',
-        'addr add %s/24 dev tun0' % LOCAL4,
-        'addr add %s/64 dev tun0 nodad' % LOCAL6,
-        'link set tun0 up',
+        'link set peer0 mtu 65535 up',
+        'link set tun0 mtu 65535 up',
+        'addr add %s/24 dev tun0 noprefixroute' % LOCAL4,
+        'addr add %s/64 dev tun0 nodad noprefixroute' % LOCAL6,
+        'route add 198.51.100.0/24 dev tun0 src %s mtu 1500' % LOCAL4,
+        'route add 2001:db8::/64 dev tun0 mtu 1500',
         'neigh add %s lladdr 02:00:00:00:00:02 dev tun0 nud permanent' % REMOTE4,
         'neigh add %s lladdr 02:00:00:00:00:02 dev tun0 nud permanent' % REMOTE6,
     ])

@@ -9,7 +9,7 @@
  *
  * Nothing is left behind: the namespace is the helper's own (unshare), so it goes when the
  * helper exits; the helper exits when asked, when its stdin closes (this process gone), and on
- * this process's death by any signal (PR_SET_PDEATHSIG). Processes a shell line left running in
+ * this process's death by any signal (PR_SET_PDEATHSIG, SIGTERM). Processes a shell line left running in
  * the namespace are killed before it exits.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
@@ -66,8 +66,9 @@ export class LocalHelper {
   onPacket: ((ip: Buffer) => void) | undefined;
 
   private constructor(private readonly child: ChildProcessWithoutNullStreams) {
-    // Ctrl-C, SIGTERM: the helper (and its namespace) goes at once, before this process does.
-    this.unregister = onCleanup(() => child.kill('SIGKILL'));
+    // Ctrl-C, SIGTERM: the helper ends what shell lines left running and exits (its namespace
+    // with it), whether or not this process lives on.
+    this.unregister = onCleanup(() => child.kill('SIGTERM'));
     this.exited = new Promise((resolve) => child.once('exit', () => {
       this.alive = false;
       for (const p of this.pending.values()) p.resolve({ ret: -1, errno: 0, error: 'the local-mode helper exited' });

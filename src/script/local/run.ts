@@ -233,6 +233,11 @@ async function runStatements(script: Script, opts: LocalRunOptions, session: Scr
           previous = session.clock();
           continue;
         }
+        // packetdrill waits for a blocking call still running (until its end) before the next call.
+        if (blocking) {
+          await waitFor(blocking.promise, blocking.end + session.tolerance - session.clock());
+          settle();
+        }
         const start = session.clock();
         if (st.end !== undefined) {
           if (blocking) throw new ScriptCheckError(st.line, { field: 'result', expected: 'one blocking call at a time', got: `a blocking system call while another (line ${blocking.line.line}) is in progress` }, st.text, undefined);
@@ -255,10 +260,7 @@ async function runStatements(script: Script, opts: LocalRunOptions, session: Scr
     }
     if (blocking) {
       const b = blocking;
-      let timer: NodeJS.Timeout | undefined;
-      const limit = Math.max(0, b.end + session.tolerance - session.clock()) + 1;
-      await Promise.race([b.promise, new Promise((r) => (timer = setTimeout(r, limit * 1000)))]);
-      clearTimeout(timer);
+      await waitFor(b.promise, b.end + session.tolerance - session.clock() + 1);
       if (!b.settled) throw new ScriptCheckError(b.line.line, { field: 'result', expected: `${b.line.name}() to return by ${formatSeconds(round3(b.end))} s`, got: 'it had not returned at the end of the script' }, b.line.text, undefined);
       settle();
     }
@@ -290,6 +292,13 @@ async function runShell(st: ShellLine, previous: number, session: ScriptSession,
     throw new ScriptCheckError(st.line, { field: 'shell', expected: 'exit status 0', got: `exit status ${r.status}${why ? `: ${why}` : ''}` }, st.text, undefined);
   }
   return start;
+}
+
+/** Waits for `p`, at most `seconds`. */
+async function waitFor(p: Promise<void>, seconds: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([p, new Promise((r) => (timer = setTimeout(r, Math.max(0, seconds) * 1000)))]);
+  clearTimeout(timer);
 }
 
 function round3(s: number): number {
