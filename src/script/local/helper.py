@@ -147,6 +147,12 @@ def call(c):
         else:
             s.close()
         return 0, {}
+    if op == 'poll':
+        p = select.poll()
+        for fd, events in c['fds']:
+            p.register(fd, events)
+        ready = p.poll(c['timeout'])
+        return len(ready), {'revents': [[fd, ev] for fd, ev in ready]}
     s = sock_of(c['fd'])
     if op == 'bind':
         s.bind(address(c['addr']))
@@ -185,12 +191,6 @@ def call(c):
     if op == 'fcntl':
         r = fcntl.fcntl(c['fd'], c['cmd'], c.get('arg', 0))
         return r, {}
-    if op == 'poll':
-        p = select.poll()
-        for fd, events in c['fds']:
-            p.register(fd, events)
-        ready = p.poll(c['timeout'])
-        return len(ready), {'revents': [[fd, ev] for fd, ev in ready]}
     raise OSError(38, 'not implemented by the helper: ' + op)
 
 

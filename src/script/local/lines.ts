@@ -174,8 +174,13 @@ class Reader {
         time = { kind: 'range', from, to };
       } else time = from.relative ? { kind: 'relative', at: from.at } : { kind: 'absolute', at: from.at };
     }
-    if (this.s.startsWith('...', this.pos)) {
+    // packetdrill allows spaces around the dots: `+0 ... .02 sendto(...)`.
+    const before = this.pos;
+    this.spaces();
+    if (!this.s.startsWith('...', this.pos)) this.pos = before;
+    else {
       this.pos += 3;
+      this.spaces();
       const n = this.number();
       if (n === undefined) this.fail("expected the blocking call's end time after '...' (start...end)");
       this.end = n;

@@ -97,8 +97,20 @@ function mapShellAddresses(cmd: string, a: Addressing): string {
 
 const sleep = (seconds: number): Promise<void> => new Promise((r) => setTimeout(r, Math.max(0, seconds * 1000)));
 
+/**
+ * packetdrill's remote ISN: the seq of a '<' SYN is the remote's ISN itself, and every later
+ * '<' seq counts from it (`< S. 123:123(0)` then `< F. 1:1(0)` is ISN+1, and the kernel's
+ * `ack 1` acknowledges the SYN). Our sequence map counts every '<' seq from our ISN, so a SYN
+ * written with seq N goes out as relative 0.
+ */
+function remoteIsnFromSyn(script: Script): Script {
+  const statements = script.statements.map((st) => (st.type === 'packet' && st.direction === '<' && st.flags & TCPFlag.S && st.seq !== 0 ? { ...st, seq: 0 } : st));
+  return { ...script, statements };
+}
+
 /** Runs a script parsed with parseLocalScript inside a namespace made (and removed) for it. */
-export async function runLocal(script: Script, opts: LocalRunOptions = {}): Promise<LocalRunResult> {
+export async function runLocal(given: Script, opts: LocalRunOptions = {}): Promise<LocalRunResult> {
+  const script = remoteIsnFromSyn(given);
   const a = addressing(script);
   const bindPort = portOption(script, 'bind_port', 8080);
   const connectPort = portOption(script, 'connect_port', 8080);
