@@ -73,6 +73,8 @@ def make_namespace():
     # The kernel's packets are sized by the route (MTU 1500, so it advertises mss 1460 as
     # on packetdrill's tun0); the devices' MTU is the largest, because a veth drops a frame
     # longer than its MTU where packetdrill's tun takes a script's 2000-byte segment whole.
+    # TSO stays on, as packetdrill turns it on for its tun0 (TUNSETOFFLOAD): the kernel's
+    # GSO packets reach peer0 whole, and '>' lines join what arrives in pieces.
     # One `ip` run for the lot. peer0 gets no IPv6 address (addrgenmode none): it sends no
     # router or neighbour solicitations, and holds no address that could answer anything.
     ip_batch([
@@ -126,10 +128,11 @@ def address(c):
 
 
 def optval(v):
+    # Unsigned when it does not fit a signed int ([0xffffffff] for TCP_NOTSENT_LOWAT).
     if 'int' in v:
-        return struct.pack('i', v['int'])
+        return struct.pack('I', v['int'] & 0xffffffff)
     if 'ints' in v:
-        return struct.pack('%di' % len(v['ints']), *v['ints'])
+        return struct.pack('%dI' % len(v['ints']), *[x & 0xffffffff for x in v['ints']])
     return base64.b64decode(v['bytes'])
 
 
@@ -236,7 +239,7 @@ def main():
     for line in sys.stdin:
         c = json.loads(line)
         op = c.get('op')
-        if op == 'send':
+        if op == 'packet':
             try:
                 send_packet(raw, c['pkt'])
             except OSError as e:

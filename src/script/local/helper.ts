@@ -62,6 +62,8 @@ export class LocalHelper {
   private readonly pending = new Map<number, Pending>();
   private exited: Promise<void>;
   private alive = true;
+  /** The helper's last words (a Python traceback), for the message when it dies. */
+  private stderr = '';
   private readonly unregister: () => void;
   onPacket: ((ip: Buffer) => void) | undefined;
 
@@ -71,7 +73,8 @@ export class LocalHelper {
     this.unregister = onCleanup(() => child.kill('SIGTERM'));
     this.exited = new Promise((resolve) => child.once('exit', () => {
       this.alive = false;
-      for (const p of this.pending.values()) p.resolve({ ret: -1, errno: 0, error: 'the local-mode helper exited' });
+      const why = this.stderr.trim().split('\n').pop();
+      for (const p of this.pending.values()) p.resolve({ ret: -1, errno: 0, error: `the local-mode helper exited${why ? `: ${why}` : ''}` });
       this.pending.clear();
       resolve();
     }));
@@ -81,9 +84,8 @@ export class LocalHelper {
   static async start(): Promise<LocalHelper> {
     const child = spawn(PYTHON, ['-I', '-S', HELPER], { stdio: ['pipe', 'pipe', 'pipe'] });
     const helper = new LocalHelper(child);
-    let stderr = '';
     child.stderr.on('data', (b: Buffer) => {
-      if (stderr.length < 4000) stderr += b.toString();
+      helper.stderr = (helper.stderr + b.toString()).slice(-4000);
     });
     const lines = createInterface({ input: child.stdout });
     const ready = new Promise<void>((resolve, reject) => {
@@ -94,7 +96,7 @@ export class LocalHelper {
       });
       child.once('exit', () => {
         clearTimeout(timer);
-        reject(new SynackError(`the local-mode helper exited before its namespace was ready${stderr ? `: ${stderr.trim().split('\n').pop()}` : ''}`, 'system'));
+        reject(new SynackError(`the local-mode helper exited before its namespace was ready${helper.stderr ? `: ${helper.stderr.trim().split('\n').pop()}` : ''}`, 'system'));
       });
       lines.on('line', (line) => {
         let msg: Record<string, unknown>;
@@ -158,7 +160,7 @@ export class LocalHelper {
 
   /** Puts an IP packet on the remote side of the veth pair (toward the kernel). */
   send(ip: Buffer): void {
-    if (this.alive) this.child.stdin.write(`{"op":"send","pkt":"${ip.toString('base64')}"}\n`);
+    if (this.alive) this.child.stdin.write(`{"op":"packet","pkt":"${ip.toString('base64')}"}\n`);
   }
 
   /** Ends the helper (and so the namespace); kills it if it does not exit promptly. */

@@ -274,12 +274,21 @@ class Reader {
           this.pos++;
           return { k: 'struct', fields };
         }
-        if (this.s.startsWith('...', this.pos)) {
-          this.pos += 3;
+        const fieldAt = this.pos;
+        const name = this.word();
+        this.spaces();
+        if (!name || (this.s[this.pos] !== '=' && this.s[this.pos] !== '(')) {
+          // A value without a name: `{..., 2000}` (an iovec), or `...` for the rest.
+          this.pos = fieldAt;
+          fields.push(['', this.expr()]);
         } else {
-          const name = this.word();
-          if (!name) this.fail('expected a field name in { }');
-          this.spaces();
+          // packetdrill's sized fields: `msg_name(...)=...`.
+          if (this.s[this.pos] === '(') {
+            const close = this.s.indexOf(')', this.pos);
+            if (close < 0) this.fail(`the field '${name}(' is never closed with ')'`);
+            this.pos = close + 1;
+            this.spaces();
+          }
           if (this.s[this.pos] !== '=') this.fail(`expected '=' after the field '${name}'`);
           this.pos++;
           fields.push([name, this.expr()]);

@@ -155,8 +155,9 @@ function getsockopt(line: SyscallLine, ctx: CallContext): ReturnType<typeof comm
       }
       if (value && value.k !== 'ellipsis') {
         const want = num(value, 'the value');
-        const got = r.data.length >= 4 ? r.data.readInt32LE(0) : r.data.length > 0 ? r.data[0]! : 0;
-        if (got !== want) return { field: 'value', expected: `value ${want}`, got: `value ${got}` };
+        const got = r.data.length >= 4 ? r.data.readUInt32LE(0) : r.data.length > 0 ? r.data[0]! : 0;
+        // Compared as 32 bits: [0xffffffff] and [-1] are the same int.
+        if (got !== want >>> 0) return { field: 'value', expected: `value ${want}`, got: `value ${got}` };
       }
       if (wantLen !== undefined && r.data.length !== wantLen && !isString) return { field: 'value', expected: `length ${wantLen}`, got: `length ${r.data.length}` };
       return undefined;
