@@ -11,6 +11,7 @@ const offline = [
   'analysis-memory',
   'cli-usage',
   'dissect-fuzz',
+  'display-misses',
   'dns-vlan-display',
   'edges',
   'filter',

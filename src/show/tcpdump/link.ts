@@ -30,7 +30,8 @@ function printEthertype(c: PrintContext, type: number, off: number, length: numb
       return true;
     case 0x0806:
     case 0x8035:
-      return printARP(c, off, length);
+      printARP(c, off, length);
+      return true;
     default:
       return false;
   }
@@ -94,11 +95,13 @@ export function printEther(c: PrintContext, length: number, caplen: number): num
   return hdrlen;
 }
 
+/** Raw IP (ipN_print): the version nibble picks the printer; any other version is `unknown ip N`. */
 export function printRawIP(c: PrintContext, off: number, length: number): number {
   if (c.opts.link) c.w('ip: ');
   const version = c.u8(off) >> 4;
   if (version === 6) printIPv6(c, off, length);
-  else printIPv4(c, off, length);
+  else if (version === 4) printIPv4(c, off, length);
+  else c.w('unknown ip ' + version);
   return 0;
 }
 
