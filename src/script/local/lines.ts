@@ -259,7 +259,9 @@ class Reader {
       const m = /^"((?:[^"\\]|\\.)*)"/.exec(this.s.slice(this.pos));
       if (!m) this.fail('the string is never closed with \'"\'');
       this.pos += m[0].length;
-      return { k: 'str', v: m[1]!.replace(/\\(.)/g, (_, e: string) => (e === 'n' ? '\n' : e === '0' ? '\0' : e)) };
+      // C's escapes as packetdrill reads them; \xNN is one byte (a TCP_FASTOPEN_KEY).
+      const simple: Record<string, string> = { n: '\n', r: '\r', t: '\t', '0': '\0' };
+      return { k: 'str', v: m[1]!.replace(/\\(x[0-9a-fA-F]{2}|.)/g, (_, e: string) => (e.length === 3 ? String.fromCharCode(parseInt(e.slice(1), 16)) : simple[e] ?? e)) };
     }
     if (c === '[') {
       this.pos++;

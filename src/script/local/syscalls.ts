@@ -72,6 +72,8 @@ function liveFd(ctx: CallContext, e: SyscallExpr | undefined): number {
 
 /** A buffer argument: `...` is that many zero bytes, "text" its bytes. */
 function buffer(e: SyscallExpr | undefined, length: number): Buffer {
+  // A bad pointer (EFAULT tests) cannot be passed through Python's socket module.
+  if (e?.k === 'sym' && e.names.length === 1 && e.names[0] === 'NULL') throw new Unsupported('a NULL buffer');
   if (e?.k === 'str') return Buffer.from(e.v, 'latin1').subarray(0, length);
   return Buffer.alloc(length);
 }
@@ -110,9 +112,11 @@ function command(line: SyscallLine, ctx: CallContext): { op: string; args: Recor
     case 'shutdown':
       return { op: 'shutdown', args: { fd: liveFd(ctx, a[0]), how: num(a[1], 'how') } };
     case 'read':
+      buffer(a[1], 0);
       return { op: 'read', args: { fd: liveFd(ctx, a[0]), len: num(a[2], 'the length') } };
     case 'recv':
     case 'recvfrom':
+      buffer(a[1], 0);
       return { op: 'recv', args: { fd: liveFd(ctx, a[0]), len: num(a[2], 'the length'), flags: num(a[3] ?? { k: 'num', v: 0 }, 'the flags') } };
     case 'write':
       return { op: 'write', args: { fd: liveFd(ctx, a[0]), data: buffer(a[1], num(a[2], 'the length')).toString('base64') } };
