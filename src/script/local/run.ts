@@ -111,6 +111,7 @@ function remoteIsnFromSyn(script: Script): Script {
 /** Runs a script parsed with parseLocalScript inside a namespace made (and removed) for it. */
 export async function runLocal(given: Script, opts: LocalRunOptions = {}): Promise<LocalRunResult> {
   const script = remoteIsnFromSyn(given);
+  if (script.connections.length > 1) throw new SynackError(`${script.source}: local mode follows one connection per script; this one names ${script.connections.length} (${script.connections.join(', ')})`, 'usage');
   const a = addressing(script);
   const bindPort = portOption(script, 'bind_port', 8080);
   const connectPort = portOption(script, 'connect_port', 8080);
@@ -168,12 +169,12 @@ interface Blocking {
 }
 
 async function runStatements(script: Script, opts: LocalRunOptions, session: ScriptSession, ctx: CallContext, a: Addressing, kernelPort: () => number): Promise<LocalRunResult> {
-  const conversation = session.conversation;
   const result: LocalRunResult = {
     ok: false,
     failure: undefined,
     target: { host: a.wireLocal, port: ctx.local.port },
     trace: [],
+    connections: [],
     rtt: undefined,
     pcapPath: undefined,
     retransmissionsSkipped: 0,
@@ -182,13 +183,10 @@ async function runStatements(script: Script, opts: LocalRunOptions, session: Scr
     skipped: [],
     namespace: { madeMs: ctx.helper.madeMs, removedMs: 0 },
   };
-  let reported = 0;
   const flush = (): void => {
-    for (; reported < conversation.trace.length; reported++) {
-      const entry = conversation.trace[reported]!;
-      const seconds = session.traceTime(entry);
-      result.trace.push({ entry, seconds });
-      opts.onSegment?.(entry, seconds);
+    for (const t of session.takeNewEntries()) {
+      result.trace.push(t);
+      opts.onSegment?.(t.entry, t.seconds);
     }
   };
   let blocking: Blocking | undefined;
