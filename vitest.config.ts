@@ -29,6 +29,7 @@ const offline = [
   'roundtrip',
   'scapy-oracle',
   'script-connections',
+  'script-local-parse',
   'script-parse',
   'script-syntax',
   'show',

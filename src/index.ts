@@ -73,6 +73,7 @@ export { traceLines, traceLadder, traceLadderSvg, type TraceLineOptions } from '
 export { renderLadder, renderLadderSvg, type LadderEntry, type LadderOptions } from './show/ladder.js';
 export { labUp, labDown, labStatus, labExec, labSpawn, labRun, labServe, hostAddress, type LabUpOptions, type LabStatus } from './lab/index.js';
 export { parseScript, parseSegment, runScript, recordConversation, ScriptSession, ScriptCheckError, ScriptSyntaxError, type RunOptions, type RunResult, type SessionOptions, type RecordOptions } from './script/index.js';
+export { parseLocalScript, runLocal, type LocalRunOptions, type LocalRunResult } from './script/index.js';
 export {
   Analyzer,
   analyze,

@@ -28,6 +28,8 @@ import { createPrinter } from '../show/printer.js';
 import { packetExplainer } from './explain-lines.js';
 import { REPORT_FORMATS, formatReport, type ReportFormat } from '../script/report.js';
 import { expandScriptPaths, passSummary, runScriptFiles, type SuiteOptions } from '../script/suite.js';
+import { localSummary, parseLocalScript, runLocal } from '../script/local/run.js';
+import type { TraceEntry } from '../tcp/conversation.js';
 
 interface ScriptOptions {
   target?: string;
@@ -48,6 +50,7 @@ interface ScriptOptions {
   report?: string;
   listen?: string;
   client?: string;
+  local?: boolean;
 }
 
 /** `--listen PORT` or `--listen ADDRESS:PORT`: the listening role. */
@@ -95,6 +98,7 @@ export function registerScript(program: Command): void {
     .option('-D, --define <name=value>', "a symbol for the script's numbers, as packetdrill's --define (repeatable): --define MSS=1460", (v: string, all: string[]) => [...all, v], [])
     .option('--listen <port>', "play the server: the script's '>' side is a client connecting to 127.0.0.1:PORT (or ADDRESS:PORT), its SYN the first '>' line (with named connections, one client each)")
     .option('--client <command>', 'with --listen: a shell command started once we listen (curl, nc, ...), stopped when the script ends')
+    .option('--local', "packetdrill's way: the script's system calls against this kernel, its packet lines as the remote peer, inside a network namespace made and removed for the run (packetdrill's addresses mapped into it)")
     .option('--report <format>', `how verdicts are written: ${REPORT_FORMATS.join(', ')} (default synack)`)
     .addHelpText(
       'after',
@@ -146,6 +150,7 @@ Examples:
         if (files.length === 0) throw usageError('give a script FILE (or a folder of them) to run, with --target HOST:PORT; or --record HOST:PORT');
         if (opts.send.length || opts.close || opts.wait !== undefined || opts.output) throw usageError('--send, --close, --wait and --output go with --record');
         const listen = parseListen(opts.listen);
+        if (opts.local && (listen || opts.target || opts.client !== undefined)) throw usageError('--local runs the script against this kernel inside a namespace of its own: leave out --target, --listen and --client');
         if (listen && opts.target) throw usageError('give --target HOST:PORT (we connect) or --listen PORT (a client connects to us), not both');
         if (opts.client !== undefined && !listen) throw usageError('--client goes with --listen PORT');
         const suite: SuiteOptions = {
@@ -156,6 +161,7 @@ Examples:
           strictSegments: opts.strictSegments,
           nothingMore: opts.nothingMore,
           defines,
+          local: opts.local,
         };
         const paths = expandScriptPaths(files);
         if (file === undefined || paths.length !== 1 || paths[0] !== file || report !== 'synack') {
@@ -168,7 +174,7 @@ Examples:
         }
         const text = readTextFile(file, 'script');
         // Parse before asking for root: a script error is worth reporting to anyone.
-        const script = parseScript(text, file, { defines });
+        const script = opts.local ? parseLocalScript(text, file, { defines }) : parseScript(text, file, { defines });
         if (opts.pcap) checkWritable(opts.pcap, 'capture file');
         requireRoot('synack script');
         const tolerance = opts.tolerance;
@@ -176,27 +182,27 @@ Examples:
         // Relative sequence numbers per flow, as tcpdump (and the script itself) writes them; -S absolute.
         const printer = createPrinter({ noTimestamp: true, absolute: opts.absolute ?? false });
         const explain = opts.explain ? packetExplainer() : undefined;
-        const result = await runScript(script, {
-          target: opts.target,
-          listen,
-          client: opts.client,
+        const common = {
           tolerance: tolerance === undefined ? undefined : tolerance / 1000,
           strictSegments: opts.strictSegments,
           nothingMore: opts.nothingMore,
           pcap: opts.pcap,
           onSegment: opts.quiet
             ? undefined
-            : (e, seconds) => {
+            : (e: TraceEntry, seconds: number) => {
                 const note = explain?.(e.packet);
                 out.write(`${seconds.toFixed(6)} ${printer.formatPacket(e.packet)}\n${note === undefined ? '' : note + '\n'}`);
               },
-        });
+        };
+        const local = opts.local ? await runLocal(script, common) : undefined;
+        const result = local ?? (await runScript(script, { ...common, target: opts.target, listen, client: opts.client }));
         if (opts.html) await writeHtmlView(opts.html, result.trace.map((t) => t.entry), `script ${file}`);
         if (result.failure) {
+          if (local?.skipped.length) process.stderr.write(`(${localSummary(local)})\n`);
           process.stderr.write(`${result.failure.message}\n`);
           return EXIT_NO_ANSWER;
         }
-        out.write(`${file}: passed ${passSummary(result)}${opts.pcap ? `; pcap ${opts.pcap}` : ''}\n`);
+        out.write(`${file}: passed ${passSummary(result)}${local ? `; ${localSummary(local)}` : ''}${opts.pcap ? `; pcap ${opts.pcap}` : ''}\n`);
         return EXIT_OK;
       }),
     );

@@ -4,6 +4,8 @@
  * its line (and, where useful, column) so that errors and check failures can point at it.
  */
 
+import type { LocalLine } from './local/lines.js';
+
 /** When an event happens, in seconds. */
 export type TimeSpec =
   /** Seconds since the script began. */
@@ -118,7 +120,8 @@ export interface OptionDirective {
 
 export type Directive = TargetDirective | ToleranceDirective | RetransmitsDirective | PshDirective | OptionDirective;
 export type ScriptEvent = PacketLine | QuietLine;
-export type ScriptStatement = ScriptEvent | Directive;
+/** System calls, shell lines and python blocks: parsed and run in local mode only (local/lines.ts). */
+export type ScriptStatement = ScriptEvent | Directive | LocalLine;
 
 export interface Script {
   /** Where it came from, for messages ('<inline>' when parsed from a string). */

@@ -10,7 +10,7 @@ import { formatOption, formatOptions } from './options.js';
 import { ecnMatches } from './ecn.js';
 import { TCPFlag } from '../layers/tcp.js';
 
-export type CheckField = 'ecn' | 'flags' | 'seq' | 'length' | 'ack' | 'win' | 'urg' | 'options' | 'payload' | 'time' | 'segment' | 'quiet';
+export type CheckField = 'ecn' | 'flags' | 'seq' | 'length' | 'ack' | 'win' | 'urg' | 'options' | 'payload' | 'time' | 'segment' | 'quiet' | 'result' | 'errno' | 'value' | 'shell';
 
 export interface Mismatch {
   field: CheckField;

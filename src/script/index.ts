@@ -11,3 +11,4 @@ export { compareSegment, type Mismatch, type CheckField } from './check.js';
 export { formatPacketLine, formatView, type SegmentView } from './format.js';
 export { SequenceMap } from './sequence-map.js';
 export { parseTarget, type Target } from './target.js';
+export { parseLocalScript, runLocal, type LocalRunOptions, type LocalRunResult } from './local/run.js';

@@ -50,6 +50,12 @@ const INERT_OPTIONS = ['ip_version', 'mss', 'tcp_ts_tick_usecs', 'tcp_ts_ecr_sca
 export interface ParseOptions {
   /** Symbols for numbers, as packetdrill's `--define NAME=VALUE` (`mss MSS`). */
   defines?: Record<string, string>;
+  /**
+   * Local mode's lines (system calls, shell, python), which may span lines: given the
+   * comment-blanked lines, the original ones and an index, a statement and its last line's
+   * index, or undefined for an ordinary line.
+   */
+  extraLine?: (lines: readonly string[], original: readonly string[], index: number, source: string) => { statement: ScriptStatement; last: number } | undefined;
 }
 const MAX_U32 = 0xffffffff;
 /** Connections in one script at most (each holds a raw socket's share, a guard and a capture lease). */
@@ -106,6 +112,12 @@ export function parseScript(text: string, source = '<inline>', opts: ParseOption
     const raw = lines[i]!.replace(/\r$/, '');
     if (raw.trim() === '') continue;
     const original = (originalLines[i] ?? '').replace(/\r$/, '');
+    const extra = opts.extraLine?.(lines, originalLines, i, source);
+    if (extra) {
+      statements.push(extra.statement);
+      i = extra.last;
+      continue;
+    }
     const parser = new LineParser(raw, i + 1, source, original, defines);
     const statement = parser.statement();
     if (statement.type === 'option') applyOption(statement, settings, defines, given, (reason, col) => parser.failAt(reason, col));

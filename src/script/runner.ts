@@ -115,7 +115,7 @@ function checkListeningScript(script: Script): void {
 }
 
 /** The earliest and latest script time of an event, given when the previous one happened. */
-function window(time: TimeSpec, previous: number): { earliest: number; latest: number } {
+export function window(time: TimeSpec, previous: number): { earliest: number; latest: number } {
   switch (time.kind) {
     case 'absolute':
       return { earliest: time.at, latest: time.at };
@@ -198,6 +198,7 @@ async function runOpened(script: Script, opts: RunOptions, session: ScriptSessio
     let previous = 0;
     for (const st of script.statements) {
       if (st.type === 'target' || st.type === 'option') continue;
+      if (st.type === 'syscall' || st.type === 'shell' || st.type === 'python') throw usageError(`${script.source}:${st.line}: system calls, shell lines and python blocks run in local mode only (--local)`);
       if (st.type === 'tolerance') {
         if (opts.tolerance === undefined && script.settings.tolerance === undefined) session.baseTolerance = st.seconds;
         continue;
@@ -228,17 +229,22 @@ async function runOpened(script: Script, opts: RunOptions, session: ScriptSessio
     result.tolerance = session.tolerance;
     await session.close();
   }
+  keepPcap(script, opts, session, result);
+  return result;
+}
+
+/** The run's pcap: where asked, or (a failed run) among the failed runs; named in the failure. */
+export function keepPcap(script: Script, opts: Pick<RunOptions, 'pcap' | 'pcapOnFailure'>, session: ScriptSession, result: RunResult): void {
   if (opts.pcap) result.pcapPath = session.writePcap(opts.pcap);
   else if (result.failure && opts.pcapOnFailure !== false) {
     const name = basename(script.source).replace(/[^A-Za-z0-9._-]/g, '_').replace(/\.pkt$/, '') || 'script';
     result.pcapPath = session.writePcap(failedRunPath(name), { exclusive: true });
   }
   if (result.failure && result.pcapPath) result.failure.withPcap(result.pcapPath);
-  return result;
 }
 
 /** Runs one event; returns when it actually happened (the base for the next '+' time). */
-async function runEvent(session: ScriptSession, ev: ScriptEvent, previous: number): Promise<number> {
+export async function runEvent(session: ScriptSession, ev: ScriptEvent, previous: number): Promise<number> {
   const w = window(ev.time, previous);
   if (ev.type === 'quiet') {
     const start = Number.isFinite(w.earliest) ? w.earliest : session.clock();

@@ -203,6 +203,13 @@ export class ScriptSession {
     return session;
   }
 
+  /** A session over one conversation wired elsewhere (local mode: the namespace helper is the wire). */
+  static async over(conversation: Conversation, opts: SessionOptions = {}): Promise<ScriptSession> {
+    const session = new ScriptSession(conversation, [undefined], opts, undefined);
+    await session.jitter.start();
+    return session;
+  }
+
   /** The first connection's conversation (the only one in a script without names). */
   get conversation(): Conversation {
     return this.open[0]!.conversation;

@@ -11,6 +11,7 @@ import { parseScript } from './parse.js';
 import { runScript, type RunResult } from './runner.js';
 import { formatTarget, type Target } from './target.js';
 import type { ScriptOutcome } from './report.js';
+import { localSummary, parseLocalScript, runLocal } from './local/run.js';
 
 export interface SuiteOptions {
   target?: string | Target | undefined;
@@ -20,6 +21,8 @@ export interface SuiteOptions {
   strictSegments?: boolean | undefined;
   nothingMore?: boolean | undefined;
   defines?: Record<string, string> | undefined;
+  /** Local mode: the scripts' system calls against this kernel, inside a namespace of their own. */
+  local?: boolean | undefined;
 }
 
 /** Scripts a folder holds at most: a run of thousands is a mistake worth a message. */
@@ -79,6 +82,13 @@ export async function runScriptFile(file: string, opts: SuiteOptions): Promise<S
       text = readFileSync(file, 'utf8');
     } catch (err) {
       return { file, status: 'error', seconds: seconds(), message: `${file}: cannot read the script: ${(err as NodeJS.ErrnoException).code ?? String(err)}` };
+    }
+    if (opts.local) {
+      const script = parseLocalScript(text, file, { defines: opts.defines });
+      const r = await runLocal(script, { tolerance: opts.tolerance, strictSegments: opts.strictSegments, nothingMore: opts.nothingMore });
+      const skipped = r.skipped.map((s) => `line ${s.line}: ${s.what}`);
+      if (r.failure) return { file, status: 'failed', seconds: seconds(), line: r.failure.line, field: r.failure.field, message: `${file}: ${r.failure.message}`, skipped };
+      return { file, status: 'passed', seconds: seconds(), summary: `${passSummary(r)}; ${localSummary(r)}`, skipped };
     }
     const script = parseScript(text, file, { defines: opts.defines });
     const r = await runScript(script, {

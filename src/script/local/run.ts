@@ -1,0 +1,317 @@
+/**
+ * Local mode: a packetdrill script against this machine's kernel, without a tun device. The
+ * kernel's socket (driven by the script's system calls) is the system under test, as in
+ * packetdrill; the packet lines are the remote peer: '<' we put on the wire toward the
+ * kernel, '>' the kernel must send. All of it inside a network namespace of the helper's own
+ * (helper.ts), where packetdrill's addresses become the namespace's:
+ *
+ *   packetdrill              here (inside the namespace only)
+ *   192.168.0.1 (local)      198.51.100.1 / 2001:db8::1 on tun0 (a veth end: the kernel's side)
+ *   192.0.2.1 (remote)       198.51.100.2 / 2001:db8::2 behind peer0 (the other end: our side)
+ *
+ * The kernel owns its socket, so no kernel-RST guard is needed: our side of the 4-tuple has no
+ * socket and no address in any kernel. Packet lines are run by the runner's own event code
+ * (runEvent), so timing, joining and checks are the live modes' exactly.
+ */
+import { dirname } from 'node:path';
+import { SynackError } from '../../wire/errors.js';
+import { dissect } from '../../packet/dissect.js';
+import '../../packet/link-types.js';
+import '../../layers/ipv6.js';
+import { TCPFlag, TCPLayer } from '../../layers/tcp.js';
+import { Conversation } from '../../tcp/conversation.js';
+import { ephemeralPort } from '../../tcp/connect.js';
+import type { Mismatch } from '../check.js';
+import type { Script } from '../ast.js';
+import { formatSeconds } from '../format.js';
+import { parseScript, type ParseOptions } from '../parse.js';
+import { keepPcap, runEvent, window, type RunOptions, type RunResult } from '../runner.js';
+import { ScriptCheckError, ScriptSession } from '../session.js';
+import { symbolValue } from './constants.js';
+import { LocalHelper, NAMESPACE_ADDRESSES as NS } from './helper.js';
+import { readLocalLine, type ShellLine, type SyscallLine } from './lines.js';
+import { prepareCall, type CallContext } from './syscalls.js';
+
+export type LocalRunOptions = Pick<RunOptions, 'tolerance' | 'onSegment' | 'pcap' | 'pcapOnFailure' | 'strictSegments' | 'nothingMore'>;
+
+export interface LocalRunResult extends RunResult {
+  /** Lines not performed, each with its line number and what it is ('python block', 'epoll_wait() (epoll)'). */
+  skipped: Array<{ line: number; what: string }>;
+  /** Milliseconds to make the namespace and to remove it (the helper's exit). */
+  namespace: { madeMs: number; removedMs: number };
+}
+
+/** How long a call not marked blocking (no `start...end`) may take before it counts as stuck. */
+const NON_BLOCKING_LIMIT = 3;
+/** A shell line's time limit, seconds. */
+const SHELL_TIMEOUT = 30;
+
+/** Parses a script with local mode's lines (system calls, shell, python) accepted. */
+export function parseLocalScript(text: string, source = '<inline>', opts: Omit<ParseOptions, 'extraLine'> = {}): Script {
+  return parseScript(text, source, { ...opts, extraLine: readLocalLine });
+}
+
+interface Addressing {
+  socketFamily: number;
+  /** Addresses as the sockets use them (IPv4-mapped IPv6 for packetdrill's ipv4-mapped-ipv6). */
+  local: string;
+  remote: string;
+  /** On the wire. */
+  wireLocal: string;
+  wireRemote: string;
+}
+
+/** packetdrill's --ip_version: ipv4 (its default), ipv6, ipv4-mapped-ipv6. */
+function addressing(script: Script): Addressing {
+  const v = optionValue(script, 'ip_version') ?? 'ipv4';
+  const AF_INET = symbolValue('AF_INET')!;
+  const AF_INET6 = symbolValue('AF_INET6')!;
+  if (v === 'ipv4') return { socketFamily: AF_INET, local: NS.local4, remote: NS.remote4, wireLocal: NS.local4, wireRemote: NS.remote4 };
+  if (v === 'ipv6') return { socketFamily: AF_INET6, local: NS.local6, remote: NS.remote6, wireLocal: NS.local6, wireRemote: NS.remote6 };
+  if (v === 'ipv4-mapped-ipv6') return { socketFamily: AF_INET6, local: `::ffff:${NS.local4}`, remote: `::ffff:${NS.remote4}`, wireLocal: NS.local4, wireRemote: NS.remote4 };
+  throw new SynackError(`${script.source}: --ip_version=${v} is not one of ipv4, ipv6, ipv4-mapped-ipv6`, 'usage');
+}
+
+function optionValue(script: Script, name: string): string | undefined {
+  let v: string | undefined;
+  for (const st of script.statements) if (st.type === 'option' && st.name === name) v = st.value;
+  return v;
+}
+
+function portOption(script: Script, name: string, fallback: number): number {
+  const v = optionValue(script, name);
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new SynackError(`${script.source}: --${name}=${v} is not a port (1-65535)`, 'usage');
+  return n;
+}
+
+/** packetdrill's addresses in a shell line become the namespace's. */
+function mapShellAddresses(cmd: string, a: Addressing): string {
+  const v6 = a.wireLocal.includes(':');
+  return cmd
+    .replace(/\b192\.168\.0\.1\b/g, v6 ? a.wireLocal : NS.local4)
+    .replace(/\b192\.0\.2\.1\b/g, v6 ? a.wireRemote : NS.remote4)
+    .replace(/\b192\.0\.2\.0\/24\b/g, '198.51.100.0/24');
+}
+
+const sleep = (seconds: number): Promise<void> => new Promise((r) => setTimeout(r, Math.max(0, seconds * 1000)));
+
+/**
+ * packetdrill's remote ISN: the seq of a '<' SYN is the remote's ISN itself, and every later
+ * '<' seq counts from it (`< S. 123:123(0)` then `< F. 1:1(0)` is ISN+1, and the kernel's
+ * `ack 1` acknowledges the SYN). Our sequence map counts every '<' seq from our ISN, so a SYN
+ * written with seq N goes out as relative 0.
+ */
+function remoteIsnFromSyn(script: Script): Script {
+  const statements = script.statements.map((st) => (st.type === 'packet' && st.direction === '<' && st.flags & TCPFlag.S && st.seq !== 0 ? { ...st, seq: 0 } : st));
+  return { ...script, statements };
+}
+
+/** Runs a script parsed with parseLocalScript inside a namespace made (and removed) for it. */
+export async function runLocal(given: Script, opts: LocalRunOptions = {}): Promise<LocalRunResult> {
+  const script = remoteIsnFromSyn(given);
+  if (script.connections.length > 1) throw new SynackError(`${script.source}: local mode follows one connection per script; this one names ${script.connections.length} (${script.connections.join(', ')})`, 'usage');
+  const a = addressing(script);
+  const bindPort = portOption(script, 'bind_port', 8080);
+  const connectPort = portOption(script, 'connect_port', 8080);
+  const firstPacket = script.statements.find((s) => s.type === 'packet');
+  // The kernel listens when the remote's SYN comes first; otherwise it connects (to the remote's port).
+  const kernelPassive = firstPacket?.type === 'packet' && firstPacket.direction === '<';
+  const helper = await LocalHelper.start();
+  let conversation: Conversation | undefined;
+  let session: ScriptSession | undefined;
+  let result: LocalRunResult;
+  try {
+    const endpoints = kernelPassive
+      ? { src: a.wireRemote, sport: ephemeralPort(), dst: a.wireLocal, dport: bindPort }
+      : { src: a.wireRemote, sport: connectPort, dst: a.wireLocal, dport: 0 };
+    const c = new Conversation(endpoints, { autoAck: false });
+    conversation = c;
+    if (!kernelPassive) c.state = 'LISTEN';
+    helper.onPacket = (ip) => {
+      const p = dissect(ip, 'ip');
+      const tcp = p.getLayer(TCPLayer);
+      const net = p.layers[0];
+      if (!tcp || !net || String(net.get('src' as never)) !== endpoints.dst || String(net.get('dst' as never)) !== endpoints.src || tcp.get('dport') !== endpoints.sport) return;
+      // Connecting, the kernel picks its port: its first SYN names it.
+      if (endpoints.dport === 0 && (tcp.flagBits & (TCPFlag.S | TCPFlag.A)) === TCPFlag.S) endpoints.dport = tcp.get('sport');
+      if (tcp.get('sport') === endpoints.dport) c.deliver(p);
+    };
+    c.attach({ mtu: 1500, send: async (p) => helper.send(p.bytes()), close: async () => undefined });
+    session = await ScriptSession.over(c, {
+      tolerance: opts.tolerance ?? script.settings.tolerance,
+      strictSegments: opts.strictSegments ?? script.settings.strictSegments ?? false,
+    });
+    const ctx: CallContext = { helper, fds: new Map(), socketFamily: a.socketFamily, local: { host: a.local, port: bindPort }, remote: { host: a.remote, port: connectPort } };
+    result = await runStatements(script, opts, session, ctx, a, () => endpoints.dport);
+  } finally {
+    await session?.close();
+    if (!session) await conversation?.release();
+    await helper.close();
+  }
+  result.namespace.removedMs = helper.removedMs ?? 0;
+  return result;
+}
+
+/** The pass line's local-mode tail: lines skipped, by name, and the namespace's cost. */
+export function localSummary(r: LocalRunResult): string {
+  const ns = `namespace made in ${r.namespace.madeMs.toFixed(1)} ms, removed in ${r.namespace.removedMs.toFixed(1)} ms`;
+  if (r.skipped.length === 0) return `${ns}; nothing skipped`;
+  return `${ns}; skipped ${r.skipped.length} line${r.skipped.length === 1 ? '' : 's'}: ${r.skipped.map((s) => `${s.line} ${s.what}`).join(', ')}`;
+}
+
+interface Blocking {
+  line: SyscallLine;
+  end: number;
+  settled: { mismatch: Mismatch | undefined; at: number } | undefined;
+  promise: Promise<void>;
+}
+
+async function runStatements(script: Script, opts: LocalRunOptions, session: ScriptSession, ctx: CallContext, a: Addressing, kernelPort: () => number): Promise<LocalRunResult> {
+  const result: LocalRunResult = {
+    ok: false,
+    failure: undefined,
+    target: { host: a.wireLocal, port: ctx.local.port },
+    trace: [],
+    connections: [],
+    rtt: undefined,
+    pcapPath: undefined,
+    retransmissionsSkipped: 0,
+    joins: [],
+    tolerance: 0,
+    skipped: [],
+    namespace: { madeMs: ctx.helper.madeMs, removedMs: 0 },
+  };
+  const flush = (): void => {
+    for (const t of session.takeNewEntries()) {
+      result.trace.push(t);
+      opts.onSegment?.(t.entry, t.seconds);
+    }
+  };
+  let blocking: Blocking | undefined;
+  /** A blocking call that has returned: its result, then its end time, checked now. */
+  const settle = (): void => {
+    if (!blocking?.settled) return;
+    const b = blocking;
+    blocking = undefined;
+    const s = b.settled!;
+    if (s.mismatch) throw new ScriptCheckError(b.line.line, s.mismatch, b.line.text, undefined);
+    const tol = session.tolerance;
+    if (Math.abs(s.at - b.end) > tol) {
+      throw new ScriptCheckError(b.line.line, { field: 'time', expected: `${b.line.name}() to return at ${formatSeconds(round3(b.end))} s (±${formatSeconds(round3(tol))} s)`, got: `it returned at ${formatSeconds(round3(s.at))} s` }, b.line.text, undefined);
+    }
+  };
+  const cwd = script.source.startsWith('<') ? undefined : dirname(script.source);
+  let lastLine = 0;
+  try {
+    session.startClock();
+    let previous = 0;
+    // Shell lines before the first event set things up (defaults.sh): time 0 is after them.
+    let setup = true;
+    for (const st of script.statements) {
+      if (st.type === 'target' || st.type === 'option') continue;
+      if (st.type === 'tolerance') {
+        if (opts.tolerance === undefined && script.settings.tolerance === undefined) session.baseTolerance = st.seconds;
+        continue;
+      }
+      if (st.type === 'psh') {
+        session.ignorePsh = st.ignore;
+        continue;
+      }
+      if (st.type === 'retransmits') {
+        session.allowRetransmits = st.allow;
+        continue;
+      }
+      settle();
+      lastLine = st.line;
+      if (setup && st.type !== 'shell') {
+        setup = false;
+        session.startClock();
+        previous = 0;
+      }
+      if (st.type === 'packet' || st.type === 'quiet') previous = await runEvent(session, st, previous);
+      else if (st.type === 'python') {
+        result.skipped.push({ line: st.line, what: 'python block' });
+      } else if (st.type === 'shell') previous = await runShell(st, previous, session, ctx, a, cwd);
+      else {
+        const w = window(st.time, previous);
+        if (Number.isFinite(w.earliest)) await sleep(w.earliest - session.clock());
+        const prepared = prepareCall(st, ctx);
+        if ('skip' in prepared) {
+          result.skipped.push({ line: st.line, what: prepared.skip });
+          previous = session.clock();
+          continue;
+        }
+        // packetdrill waits for a blocking call still running (until its end) before the next call.
+        if (blocking) {
+          await waitFor(blocking.promise, blocking.end + session.tolerance - session.clock());
+          settle();
+        }
+        const start = session.clock();
+        if (st.end !== undefined) {
+          if (blocking) throw new ScriptCheckError(st.line, { field: 'result', expected: 'one blocking call at a time', got: `a blocking system call while another (line ${blocking.line.line}) is in progress` }, st.text, undefined);
+          const b: Blocking = { line: st, end: (st.time.kind === 'relative' ? previous : 0) + st.end, settled: undefined, promise: Promise.resolve() };
+          b.promise = prepared.perform().then((mismatch) => {
+            b.settled = { mismatch, at: session.clock() };
+          });
+          blocking = b;
+        } else {
+          let timer: NodeJS.Timeout | undefined;
+          const stuck = new Promise<'stuck'>((r) => (timer = setTimeout(() => r('stuck'), NON_BLOCKING_LIMIT * 1000)));
+          const m = await Promise.race([prepared.perform(), stuck]);
+          clearTimeout(timer);
+          if (m === 'stuck') throw new ScriptCheckError(st.line, { field: 'result', expected: `${st.name}() to return`, got: `it blocked for ${NON_BLOCKING_LIMIT} s (a call that blocks is written with its end: 'START...END ${st.name}(...)')` }, st.text, undefined);
+          if (m) throw new ScriptCheckError(st.line, m, st.text, undefined);
+        }
+        previous = start;
+      }
+      flush();
+    }
+    if (blocking) {
+      const b = blocking;
+      await waitFor(b.promise, b.end + session.tolerance - session.clock() + 1);
+      if (!b.settled) throw new ScriptCheckError(b.line.line, { field: 'result', expected: `${b.line.name}() to return by ${formatSeconds(round3(b.end))} s`, got: 'it had not returned at the end of the script' }, b.line.text, undefined);
+      settle();
+    }
+    if (opts.nothingMore) await session.quietUntil(session.clock(), { line: lastLine, text: '(end of script)' }, 'nothing more after the last line');
+    result.ok = true;
+  } catch (err) {
+    if (!(err instanceof ScriptCheckError)) throw err;
+    result.failure = err;
+  } finally {
+    flush();
+    result.rtt = session.rtt;
+    result.retransmissionsSkipped = session.skipped.length;
+    result.joins = [...session.joins];
+    result.tolerance = session.tolerance;
+  }
+  // Connecting, the kernel's port is the one it chose.
+  if (kernelPort() !== 0) result.target = { host: a.wireLocal, port: kernelPort() };
+  keepPcap(script, opts, session, result);
+  return result;
+}
+
+async function runShell(st: ShellLine, previous: number, session: ScriptSession, ctx: CallContext, a: Addressing, cwd: string | undefined): Promise<number> {
+  const w = window(st.time, previous);
+  if (Number.isFinite(w.earliest)) await sleep(w.earliest - session.clock());
+  const start = session.clock();
+  const r = await ctx.helper.shell(mapShellAddresses(st.command, a), cwd, SHELL_TIMEOUT);
+  if (r.status !== 0) {
+    const why = r.stderr.trim().split('\n').pop() ?? '';
+    throw new ScriptCheckError(st.line, { field: 'shell', expected: 'exit status 0', got: `exit status ${r.status}${why ? `: ${why}` : ''}` }, st.text, undefined);
+  }
+  return start;
+}
+
+/** Waits for `p`, at most `seconds`. */
+async function waitFor(p: Promise<void>, seconds: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([p, new Promise((r) => (timer = setTimeout(r, Math.max(0, seconds) * 1000)))]);
+  clearTimeout(timer);
+}
+
+function round3(s: number): number {
+  return Math.round(s * 1000) / 1000;
+}
+
