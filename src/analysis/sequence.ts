@@ -278,7 +278,8 @@ export function analyzeSegment(s: SegmentIn, fwd: Flow, rev: Flow, irttNs: numbe
       fl |= Flag.ZERO_WINDOW_PROBE_ACK;
       fwdDone = true;
     } else if (plain && window && window === fwd.window && ack === fwd.lastack) {
-      fwd.dupacknum++;
+      // -1: this side's ACKs were found to cover unseen data (below); its first duplicate is #1.
+      fwd.dupacknum = fwd.dupacknum === -1 ? 1 : fwd.dupacknum + 1;
       fl |= Flag.DUPLICATE_ACK;
       out.dupAckNum = fwd.dupacknum;
       out.dupAckFrame = fwd.lastnondupack;
@@ -291,12 +292,21 @@ export function analyzeSegment(s: SegmentIn, fwd: Flow, rev: Flow, irttNs: numbe
   }
 
   // ACKed unseen segment: the ACK covers more than the other direction has shown continuously
-  // (maxseqtobeacked); the edge then jumps to that side's next seq, so one gap is said once.
-  // (Known gap: in some loss captures tshark 4.0 stays silent on such an ACK; see
-  // test/analysis.test.ts, which counts those rows.)
+  // (maxseqtobeacked). tshark 4.0's rule, pinned on crafted captures (test/analysis-corner.test.ts):
+  // when that side has sent past a hole since (nextseq beyond maxseqtobeacked), the ACK is
+  // flagged and the edge moves to nextseq; otherwise it is flagged only while that side's
+  // duplicate-ACK count is 0, and the count is set to -1, so the ACKs that follow are not
+  // flagged again until that side's own ACK number moves (or it sends past a new hole).
   if (rev.maxseqtobeacked && gt(ack, rev.maxseqtobeacked) && flags & ACK) {
-    rev.maxseqtobeacked = rev.nextseq;
-    fl |= Flag.ACK_LOST_PACKET;
+    // Wireshark makes the frame's analysis record here, flagged or not (so iRTT shows).
+    out.analysed = true;
+    if (lt(rev.maxseqtobeacked, rev.nextseq)) {
+      rev.maxseqtobeacked = rev.nextseq;
+      fl |= Flag.ACK_LOST_PACKET;
+    } else {
+      if (rev.dupacknum === 0) fl |= Flag.ACK_LOST_PACKET;
+      rev.dupacknum = -1;
+    }
   }
 
   if (seglen > 0 || flags & (SYN | FIN)) {
