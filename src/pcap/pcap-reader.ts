@@ -8,7 +8,7 @@
  */
 import { corruptCapture } from './errors.js';
 import type { FrameTest } from './filter/index.js';
-import { PcapRecord, type CaptureFormat, type CaptureInterface, type InterfaceListener, type RecordParser } from './record.js';
+import { PcapRecord, type CaptureFormat, type CaptureInterface, type FrameVisitor, type InterfaceListener, type RecordParser } from './record.js';
 
 export const PCAP_MAGIC_MICRO = 0xa1b2c3d4;
 export const PCAP_MAGIC_NANO = 0xa1b23c4d;
@@ -58,6 +58,18 @@ export class PcapParser implements RecordParser {
   }
 
   parse(buf: Buffer, off: number, end: number, base: number, out: PcapRecord[]): number {
+    const test = this.accept?.(this.linkType);
+    return this.walk(buf, off, end, base, (data, start, caplen, origLen, seconds, nanos, linkType, at) => {
+      if (test === undefined || test(data, start, caplen, origLen)) out.push(new PcapRecord(data.subarray(start, start + caplen), origLen, seconds, nanos, linkType, 0, at));
+    });
+  }
+
+  scan(buf: Buffer, off: number, end: number, base: number, visit: FrameVisitor): number {
+    return this.walk(buf, off, end, base, visit);
+  }
+
+  /** The record loop of parse() and scan(): each complete record in buf[off, end), where it lies. */
+  private walk(buf: Buffer, off: number, end: number, base: number, visit: FrameVisitor): number {
     if (!this.headerRead) {
       if (end - off < FILE_HEADER_LENGTH) {
         this.needed = FILE_HEADER_LENGTH;
@@ -73,7 +85,6 @@ export class PcapParser implements RecordParser {
     const fractionLimit = this.fractionLimit;
     const linkType = this.linkType;
     const maxCaplen = this.maxCaplen;
-    const test = this.accept?.(linkType);
     while (end - off >= recordHeader) {
       // Plain byte reads: Buffer's readUInt32* validate their argument on every call, and
       // this loop runs once per packet of the file.
@@ -108,7 +119,7 @@ export class PcapParser implements RecordParser {
         seconds += Math.floor(fraction / fractionLimit);
         fraction %= fractionLimit;
       }
-      if (test === undefined || test(buf, dataStart, caplen, origLen)) out.push(new PcapRecord(buf.subarray(dataStart, next), origLen, seconds, fraction * toNanos, linkType, 0, base + off));
+      visit(buf, dataStart, caplen, origLen, seconds, fraction * toNanos, linkType, base + off);
       off = next;
     }
     this.needed = recordHeader;
