@@ -358,7 +358,7 @@ export class Analyzer {
       length: v.seglen,
       tcpFlags: flags,
       window: v.window,
-      scaledWindow: v.window * 2 ** scale,
+      scaledWindow: v.window * (1 << scale),
       flags: fl ? flagNames(fl) : (NO_FLAGS as FlagName[]),
       flagBits: fl,
       labels: fl ? flagLabels(fl, facts.dupAckFrame, facts.dupAckNum) : (NO_LABELS as string[]),

@@ -268,7 +268,8 @@ export function analyzeSegment(s: SegmentIn, fwd: Flow, rev: Flow, irttNs: numbe
     if (plain && window && window !== fwd.window && ack === fwd.lastack) fl |= Flag.WINDOW_UPDATE;
     if (seglen > 0 && rev.winScale !== -1 && (flags & (SYN | FIN | RST)) === 0) {
       const shift = rev.isFirstAck ? 0 : rev.winScale === -2 ? 0 : rev.winScale;
-      const edge = (rev.lastack + rev.window * 2 ** shift) >>> 0;
+      // (1 << shift), not 2 ** shift: shifts are 0..14, and Math.pow is the slow part of this rule.
+      const edge = (rev.lastack + rev.window * (1 << shift)) >>> 0;
       if (((seq + seglen) >>> 0) === edge) fl |= Flag.WINDOW_FULL;
     }
     if (plain && window && window === fwd.window && ack === fwd.lastack && rev.lastSegmentFlags & Flag.KEEP_ALIVE) {

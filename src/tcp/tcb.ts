@@ -626,7 +626,7 @@ export function observe(ep: Endpoint, seg: ObservedSegment, direction: 'sent' | 
   }
   // The window a segment carries is scaled by its sender's shift, once both offered one.
   const senderShift = direction === 'sent' ? ep.sentWscale : ep.receivedWscale;
-  const scaled = !syn && ep.sentWscale !== undefined && ep.receivedWscale !== undefined ? seg.window * 2 ** Math.min(senderShift ?? 0, 14) : seg.window;
+  const scaled = !syn && ep.sentWscale !== undefined && ep.receivedWscale !== undefined ? seg.window * (1 << Math.min(senderShift ?? 0, 14)) : seg.window;
   const segment: TcbSegment = { flags: seg.flags, seq: seg.seq >>> 0, ack: seg.ack >>> 0, len: seg.len, window: scaled };
   if (ep.seen++ === 0 && !(seg.flags & (TCPFlag.S | TCPFlag.R))) ep.tcb = midStream(segment, direction);
   // ep.tcb is the observer's own (never handed out to keep): changed in place, the actions
