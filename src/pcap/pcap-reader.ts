@@ -119,7 +119,8 @@ export class PcapParser implements RecordParser {
         seconds += Math.floor(fraction / fractionLimit);
         fraction %= fractionLimit;
       }
-      visit(buf, dataStart, caplen, origLen, seconds, fraction * toNanos, linkType, base + off);
+      // Nanoseconds fit an int32 (under 1e9): `| 0` keeps them a small integer, never boxed.
+      visit(buf, dataStart, caplen, origLen, seconds, (fraction * toNanos) | 0, linkType, base + off);
       off = next;
     }
     this.needed = recordHeader;
