@@ -32,6 +32,7 @@ export {
   ICMPv6ND_RSLayer, ICMPv6ND_RALayer, ICMPv6ND_RedirectLayer, ICMPv6NDOptPrefixInfoLayer, ICMPv6NDOptMTULayer,
   ICMPv6NDOptRedirectedHdrLayer, ICMPv6NDOptRDNSSLayer,
 } from './layers/icmpv6.js';
+export { ICMPv6NDOptAdvIntervalLayer, ICMPv6NDOptHAInfoLayer, ICMPv6NDOptRouteInfoLayer, ICMPv6NDOptDNSSLLayer } from './layers/icmpv6-nd-options.js';
 export { RawLayer, PaddingLayer } from './layers/raw.js';
 export { EtherLayer, type EtherFields } from './layers/ether.js';
 export { ARPLayer, ARP_OPS, type ARPFields, type ARPAddress } from './layers/arp.js';
@@ -39,9 +40,10 @@ export { CookedLinuxLayer, CookedLinuxV2Layer, type CookedLinuxFields, type Cook
 export { LoopbackLayer, type LoopbackFields } from './layers/loopback.js';
 export { UDPLayer, UDPerrorLayer, type UDPFields } from './layers/udp.js';
 export { ICMPLayer, ICMPerrorLayer, ICMP_TYPES, ICMP_CODES, type ICMPFields } from './layers/icmp.js';
-export { GRELayer, type GREFields } from './layers/gre.js';
+export { GRELayer, GRE_PPTPLayer, type GREFields, type GRE_PPTPFields } from './layers/gre.js';
+export { PPPLayer, HDLCLayer, type PPPFields, type HDLCFields } from './layers/ppp.js';
 export { IGMPLayer, IGMPv3Layer, IGMPv3mqLayer, IGMPv3mrLayer, IGMPv3mraLayer, type IGMPFields, type IGMPv3GroupRecord } from './layers/igmp.js';
-export { NTPLayer, NTPHeaderLayer, ntpSeconds, NTP_UNIX_OFFSET, type NTPFields, type NTPTimestamp } from './layers/ntp.js';
+export { NTPLayer, NTPHeaderLayer, NTPControlLayer, NTPPrivateLayer, ntpSeconds, NTP_UNIX_OFFSET, type NTPFields, type NTPControlFields, type NTPPrivateFields, type NTPTimestamp } from './layers/ntp.js';
 export { BOOTPLayer, DHCPLayer, macBytes, DHCP_MESSAGE_TYPES, type BOOTPFields, type DHCPOption } from './layers/dhcp.js';
 export {
   DNSLayer, DNSQRLayer, DNSRRLayer, DNSRRSOALayer, DNSRRMXLayer, DNSRRSRVLayer, DNSRROPTLayer, EDNS0TLVLayer, DNSRecordLayer,

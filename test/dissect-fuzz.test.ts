@@ -58,7 +58,8 @@ describe('dissect() under fuzz', () => {
   });
 
   it('reaches the layers it is meant to test (the corpus and mutations are not all rejected early)', () => {
-    for (const name of ['Ether', 'CookedLinux', 'CookedLinuxV2', 'Loopback', 'IP', 'IPv6', 'TCP', 'UDP', 'ICMP', 'IPerror', 'TCPerror', 'ARP', 'Raw', 'Padding']) {
+    const tunnelsAndServices = ['GRE', 'GRE_PPTP', 'PPP', 'HDLC', 'NTPControl', 'NTPPrivate', 'BOOTP', 'DHCP', 'ICMPv6NDOptDNSSL', 'ICMPv6NDOptRouteInfo', 'ICMPv6NDOptAdvInterval', 'ICMPv6NDOptHAInfo'];
+    for (const name of ['Ether', 'CookedLinux', 'CookedLinuxV2', 'Loopback', 'IP', 'IPv6', 'TCP', 'UDP', 'ICMP', 'IPerror', 'TCPerror', 'ARP', 'Raw', 'Padding', ...tunnelsAndServices]) {
       expect(stats.layersSeen.has(name), `no input dissected to ${name}; seen: ${[...stats.layersSeen].join(', ')}`).toBe(true);
     }
   });

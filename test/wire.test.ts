@@ -161,6 +161,27 @@ describe.skipIf(!root)('wire on loopback', () => {
     }
   });
 
+  it('send with a count repeats the list in order, and a list too long to keep is prepared again each pass', async () => {
+    // A bound UDP socket is the oracle: the kernel delivers what left, in order.
+    const sink = dgram.createSocket('udp4');
+    await new Promise<void>((r) => sink.bind(0, '127.0.0.1', r));
+    const port = (sink.address() as net.AddressInfo).port;
+    const got: string[] = [];
+    sink.on('message', (m) => got.push(String(m)));
+    const datagram = (load: string): Packet => IP({ dst: '127.0.0.1' }).add(UDP({ sport: 43031, dport: port })).add(Raw({ load }));
+    try {
+      // Replayed: passes after the first reuse the prepared packets (and so the same bytes).
+      expect(await send([datagram('a'), datagram('b').bytes()], { count: 3 })).toBe(6);
+      await new Promise((r) => setTimeout(r, 100));
+      expect(got).toEqual(['a', 'b', 'a', 'b', 'a', 'b']);
+      // More than send keeps (4096): every pass is prepared again, and all of them leave.
+      const many = IP({ dst: '127.0.0.1' }).add(UDP({ sport: 43031, dport: [[port + 1, port + 4097]] as never }));
+      expect(await send(many, { count: 2 })).toBe(2 * 4097);
+    } finally {
+      sink.close();
+    }
+  });
+
   it('sniff ends on stop() and on an aborted signal', async () => {
     const s1 = sniff({ iface: 'lo', filter: 'udp and port 9' });
     setTimeout(() => s1.stop(), 50);

@@ -15,11 +15,16 @@
  * - lo: the host's loopback toward 127.0.0.1 (raw-socket send; hping3 uses a raw socket too).
  * - veth: namespace A -> namespace B's 198.51.100.2 over a veth pair. synack injects whole
  *   frames with cap on A's veth (the fast path); hping3 runs in A. Counted in B.
- * The ceiling: bench/helpers/sendto-loop.c, a C loop of raw sendto(2) of the same packet on the
- * same path (lo), built here with the machine's cc into a temporary directory. For it and for
- * synack's send, the user and system CPU time each spent per packet in the window is read from
- * /proc/PID/stat, which shows where the time goes (the kernel's work inside sendto, the
- * addon's and JavaScript's outside it).
+ * The ceilings, on the same path (lo): bench/helpers/sendto-loop.c, a C loop of raw sendto(2) of
+ * the same packet, built here with the machine's cc into a temporary directory; and
+ * bench/helpers/raw-socket-loop.ts, the bare raw-socket addon in a loop (the floor of any sender
+ * that leaves through raw-socket, as synack's send does: the addon sends one packet a call and
+ * has no sendmmsg); and the C loop again with sendmmsg(2), 64 packets a call, for what a batched
+ * send would buy over one syscall per packet. For them and for synack's send, the user and system CPU time each spent per
+ * SYN counted in the window is read from /proc/PID/stat: the kernel's work inside sendto (the
+ * target's RST built inside it included) against what the addon and JavaScript add outside it.
+ * On a loaded machine the senders get a share of a core, so the rate ratio moves with the load;
+ * the ratio of CPU per SYN does not, and is printed beside it.
  * - ns lo: a namespace's own lo with 198.51.100.3 on it, so that injected frames reach TCP
  *   (accept_local=1 on that namespace's lo lets a frame whose source is a local address in;
  *   the host's settings are not touched).
@@ -28,16 +33,16 @@
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createNetnsPair, type NetnsPair } from '../../test/helpers/netns.js';
 import { IP, TCP } from '../../src/index.js';
+import { buildCLoop, type CLoop } from './c-loop.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const SENDER = join(HERE, 'flood-sender.ts');
-const C_LOOP_SOURCE = join(HERE, 'sendto-loop.c');
+const ADDON_LOOP = join(HERE, 'raw-socket-loop.ts');
 const WARMUP_MS = 400;
 const WINDOW_MS = 2000;
 /** Every sender stops by itself after this long, whatever happens to the bench. */
@@ -46,7 +51,7 @@ const SENDER_COUNT = 5_000_000;
 const PORT = 61999;
 
 const children = new Set<ChildProcess>();
-let buildDir: string | undefined;
+let cLoop: CLoop | string | undefined;
 const namespaces: string[] = [];
 let pair: NetnsPair | undefined;
 
@@ -56,17 +61,8 @@ function cleanup(): void {
   pair?.remove();
   pair = undefined;
   for (const ns of namespaces.splice(0)) spawnSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
-  if (buildDir) rmSync(buildDir, { recursive: true, force: true });
-  buildDir = undefined;
-}
-
-/** Builds the C ceiling with the machine's cc; a sentence instead when it cannot. */
-function buildCLoop(): string | { path: string } {
-  buildDir = mkdtempSync(join(tmpdir(), 'synack-bench-'));
-  const path = join(buildDir, 'sendto-loop');
-  const cc = spawnSync('cc', ['-O2', '-o', path, C_LOOP_SOURCE], { encoding: 'utf8' });
-  if (cc.error || cc.status !== 0) return `the C ceiling was not built (cc: ${cc.error?.message ?? cc.stderr.trim().split('\n')[0]})`;
-  return { path };
+  if (cLoop && typeof cLoop !== 'string') cLoop.remove();
+  cLoop = undefined;
 }
 
 /** User and system CPU seconds of a live process, from /proc/PID/stat. */
@@ -194,15 +190,23 @@ export async function sendRateBench(rounds = 3): Promise<void> {
     const inB = (): number => outRsts(b);
     const inC = (): number => outRsts(c);
     const many = (n: number, f: () => ChildProcess): ChildProcess[] => Array.from({ length: n }, f);
-    const cLoop = buildCLoop();
+    const built = buildCLoop();
+    cLoop = built;
     const ourSplit: CpuSplit[] = [];
     const cSplit: CpuSplit[] = [];
+    const addonSplit: CpuSplit[] = [];
+    const mmsgSplit: CpuSplit[] = [];
+    const bounds = [loSyn.toString('hex'), String(SENDER_SECONDS), String(SENDER_COUNT)];
     const contenders: Contender[] = [
       { place: 'lo', name: 'hping3 --flood', run: () => measure(() => [hping3(undefined, '127.0.0.1')], host), rates: [] },
       { place: 'lo', name: 'synack send (raw socket)', run: () => measure(() => [synack(undefined, 'send', loSyn)], host, ourSplit), rates: [], split: ourSplit },
-      ...(typeof cLoop === 'string'
+      { place: 'lo', name: 'raw-socket bare loop', run: () => measure(() => [start(undefined, [process.execPath, '--import', 'tsx', ADDON_LOOP, ...bounds])], host, addonSplit), rates: [], split: addonSplit },
+      ...(typeof built === 'string'
         ? []
-        : [{ place: 'lo', name: 'C loop of sendto (ceiling)', run: () => measure(() => [start(undefined, [cLoop.path, loSyn.toString('hex'), String(SENDER_SECONDS), String(SENDER_COUNT)])], host, cSplit), rates: [], split: cSplit }]),
+        : [
+            { place: 'lo', name: 'C loop of sendto (ceiling)', run: () => measure(() => [start(undefined, [built.path, ...bounds])], host, cSplit), rates: [], split: cSplit },
+            { place: 'lo', name: 'C loop of sendmmsg x64', run: () => measure(() => [start(undefined, [built.path, ...bounds, '64'])], host, mmsgSplit), rates: [], split: mmsgSplit },
+          ]),
       { place: 'veth', name: 'hping3 --flood', run: () => measure(() => [hping3(a, pair!.addrB.v4)], inB), rates: [] },
       { place: 'veth', name: `hping3 --flood x${processes}`, run: () => measure(() => many(processes, () => hping3(a, pair!.addrB.v4)), inB), rates: [] },
       { place: 'veth', name: 'synack sendp (cap)', run: () => measure(() => [synack(a, 'sendp', vethFrame, 'veth-sa')], inB), rates: [] },
@@ -232,15 +236,34 @@ export async function sendRateBench(rounds = 3): Promise<void> {
     console.log(`    veth   sendp (cap), ${processes} processes             ${ratio('veth', `synack sendp (cap) x${processes}`)}`);
     console.log(`    ns lo  sendp (cap), one process              ${ratio('ns lo', 'synack sendp (cap)')}`);
     console.log(`    veth   ${processes} synack vs ${processes} hping3 processes          ${ratio('veth', `synack sendp (cap) x${processes}`, `hping3 --flood x${processes}`)}`);
-    if (typeof cLoop === 'string') console.log(`  ${cLoop}`);
+    if (typeof built === 'string') console.log(`  ${built}`);
     else {
-      console.log(`  synack send / the C loop of raw sendto on lo (target >= 0.95), median of the per-round ratios:`);
-      console.log(`    lo     send (raw socket), one process        ${ratio('lo', 'synack send (raw socket)', 'C loop of sendto (ceiling)')}`);
+      const C = 'C loop of sendto (ceiling)';
+      console.log(`  against the C loop of raw sendto on lo (target >= 0.95 for synack send), median of the per-round ratios:`);
+      console.log(`    synack send, rate                            ${ratio('lo', 'synack send (raw socket)', C)}`);
+      console.log(`    raw-socket bare loop, rate (addon's ceiling) ${ratio('lo', 'raw-socket bare loop', C)}`);
+      console.log(`    synack send / raw-socket bare loop, rate     ${ratio('lo', 'synack send (raw socket)', 'raw-socket bare loop')}`);
+      console.log(`    C loop of sendmmsg, 64 a call, rate          ${ratio('lo', 'C loop of sendmmsg x64', C)}`);
+      const total = (x: CpuSplit): number => x.user + x.system;
       const us = (xs: CpuSplit[], k: keyof CpuSplit): string => (xs.length ? median(xs.map((x) => x[k])).toFixed(2) : '-');
-      console.log(`  CPU per SYN counted, median over rounds (µs): user / kernel`);
-      console.log(`    synack send         ${us(ourSplit, 'user')} / ${us(ourSplit, 'system')}`);
-      console.log(`    C loop of sendto    ${us(cSplit, 'user')} / ${us(cSplit, 'system')}`);
-      console.log(`  (the kernel's share is the sendto itself, the target's RST built inside it included; the user share is what a sender can shave)`);
+      const all = (xs: CpuSplit[]): string => (xs.length ? median(xs.map(total)).toFixed(2) : '-');
+      console.log(`  CPU per SYN counted, medians over rounds, each taken alone (µs): user, kernel, all   [all, each round]`);
+      for (const [name, xs] of [['synack send', ourSplit], ['raw-socket bare loop', addonSplit], ['C loop of sendto', cSplit], ['C loop of sendmmsg x64', mmsgSplit]] as const) {
+        console.log(`    ${name.padEnd(22)} ${us(xs, 'user')}, ${us(xs, 'system')}, ${all(xs)}   [${xs.map((x) => total(x).toFixed(2)).join(', ')}]`);
+      }
+      // SYNs per CPU-second, as a ratio: what the rates would be with a core each to themselves.
+      const perCpu = (ours: CpuSplit[], theirs: CpuSplit[]): string => {
+        const n = Math.min(ours.length, theirs.length);
+        const perRound = Array.from({ length: n }, (_, i) => total(theirs[i]!) / total(ours[i]!));
+        return n ? `${median(perRound).toFixed(2)}x   [${perRound.map((x) => x.toFixed(2)).join(', ')}]` : '-';
+      };
+      console.log(`  against the C loop in SYNs per CPU-second (the load-independent form of the rate ratio):`);
+      console.log(`    synack send                                  ${perCpu(ourSplit, cSplit)}`);
+      console.log(`    raw-socket bare loop (addon's ceiling)       ${perCpu(addonSplit, cSplit)}`);
+      console.log(`    C loop of sendmmsg, 64 a call (batching's)   ${perCpu(mmsgSplit, cSplit)}`);
+      console.log(`  (the kernel's share is the sendto itself, the target's RST built inside it included; the user share is what a`);
+      console.log(`   sender can shave. raw-socket's per-call cost is the gap between its bare loop and C: without a batched send`);
+      console.log(`   in the addon, no sender through it can close that gap; sendmmsg shows what batching itself would buy)`);
     }
   } finally {
     cleanup();

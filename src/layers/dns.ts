@@ -57,18 +57,44 @@ function isWireName(x: string): boolean {
 
 /** A name in wire form, as Scapy builds it: a dot is added at the end, labels cut to 63 bytes, no compression. */
 export function encodeName(value: unknown): Buffer {
-  let x = String(nameText(value) ?? '');
-  if (x === '') x = '.';
-  else if (!x.endsWith('.') && !isWireName(x)) x += '.';
-  if (x === '.') return Buffer.from([0]);
-  if (isWireName(x)) return Buffer.from(x, 'latin1');
-  const parts: Buffer[] = [];
-  for (const label of x.split('.')) {
-    const l = Buffer.from(label, 'latin1').subarray(0, 63);
-    parts.push(Buffer.from([l.length]), l);
+  const text = nameText(value);
+  let x = typeof text === 'string' ? text : String(text ?? '');
+  if (x === '' || x === '.') return ROOT_NAME;
+  if (x.charCodeAt(x.length - 1) !== DOT) {
+    if (isWireName(x)) return Buffer.from(x, 'latin1');
+    x += '.';
   }
-  const out = Buffer.concat(parts);
-  return out[out.length - 1] === 0 ? out : Buffer.concat([out, Buffer.from([0])]);
+  // One pass to size, one to write: each label (an empty one too, as Scapy splits) is its
+  // length byte and its first 63 characters as bytes; the name's final dot writes the 0 label.
+  let size = 0;
+  for (let start = 0; start < x.length; ) {
+    const dot = x.indexOf('.', start);
+    size += 1 + Math.min(dot - start, 63);
+    start = dot + 1;
+  }
+  const out = Buffer.allocUnsafe(size + 1);
+  let p = 0;
+  for (let start = 0; start < x.length; ) {
+    const dot = x.indexOf('.', start);
+    const n = Math.min(dot - start, 63);
+    out[p++] = n;
+    for (let i = 0; i < n; i++) out[p++] = x.charCodeAt(start + i) & 0xff;
+    start = dot + 1;
+  }
+  out[p] = 0;
+  return out;
+}
+
+const DOT = 0x2e;
+/** The root name's wire form (shared: callers copy names, never write into them). */
+const ROOT_NAME = Buffer.from([0]);
+
+/** buf[start, end) as text, a character per byte: short labels by char codes, cheaper than toString's checks. */
+function latin1(buf: Buffer, start: number, end: number): string {
+  if (end - start > 24) return buf.toString('latin1', start, end);
+  let s = '';
+  for (let i = start; i < end; i++) s += String.fromCharCode(buf[i]!);
+  return s;
 }
 
 interface ReadName {
@@ -87,7 +113,8 @@ interface ReadName {
 export function readName(buf: Buffer, msg: number, pos: number, end: number): ReadName {
   let name = '';
   let after = -1;
-  const seen = new Set<number>();
+  // Most names have no pointer: the set that catches pointer loops is made for those that do.
+  let seen: Set<number> | undefined;
   let cut = false;
   for (let steps = 0; ; steps++) {
     if (pos >= end || steps > MAX_NAME_STEPS) {
@@ -103,6 +130,7 @@ export function readName(buf: Buffer, msg: number, pos: number, end: number): Re
       }
       if (after < 0) after = pos + 1;
       const target = msg + (((len & 0x3f) << 8) | buf[pos]!);
+      seen ??= new Set();
       if (seen.has(target)) break;
       seen.add(target);
       pos = target;
@@ -110,10 +138,10 @@ export function readName(buf: Buffer, msg: number, pos: number, end: number): Re
     }
     if (len === 0) break;
     if (pos + len > end) cut = true;
-    name += buf.toString('latin1', pos, Math.min(pos + len, end)) + '.';
+    name += latin1(buf, pos, Math.min(pos + len, end)) + '.';
     pos += len;
   }
-  return { name, next: after >= 0 ? after : pos, compressed: seen.size > 0, cut };
+  return { name, next: after >= 0 ? after : pos, compressed: seen !== undefined, cut };
 }
 
 /** Thrown inside decoding when the message does not parse: the DNS layer becomes Raw. */
@@ -197,7 +225,7 @@ export class DNSQRLayer extends DNSRecordLayer<DNSQRFields> {
 
   toBytes(): Buffer {
     const name = encodeName(this.fields.qname ?? 'www.example.com');
-    const out = Buffer.alloc(name.length + 4);
+    const out = Buffer.allocUnsafe(name.length + 4);
     name.copy(out);
     out.writeUInt16BE((this.fields.qtype ?? 1) & 0xffff, name.length);
     out.writeUInt16BE((this.fields.qclass ?? 1) & 0xffff, name.length + 2);
@@ -209,9 +237,10 @@ function readQuestion(r: RecordReader, pos: number): { rec: DNSQRLayer; next: nu
   // A name that runs out of bytes just ends there, as Scapy's dns_get_str stops.
   const n = readName(r.buf, r.msg, pos, r.end);
   const rec = new DNSQRLayer();
-  rec.fields.qname = n.name === '' ? '.' : n.name;
-  rec.fields.qtype = u16(r, n.next, r.end);
-  rec.fields.qclass = u16(r, n.next + 2, r.end);
+  const f = rec.fields;
+  f.qname = n.name === '' ? '.' : n.name;
+  f.qtype = u16(r, n.next, r.end);
+  f.qclass = u16(r, n.next + 2, r.end);
   return { rec, next: n.next + 4 };
 }
 
@@ -642,13 +671,13 @@ export class DNSLayer extends Layer<DNSFields> {
   static readonly fieldSpecs = dnsFields;
   private built: Buffer | undefined;
   /**
-   * The bytes a dissected message came from (TCP's length prefix included when `wireTCP`), and
-   * a fingerprint of the fields read from them. Scapy rebuilds a read message uncompressed;
-   * here it rebuilds to the bytes it came from (compression pointers, odd labels and all)
-   * until a field changes, which is what a capture rewritten untouched must give.
+   * The length of the bytes a dissected message came from (TCP's length prefix included when
+   * `wireTCP`), and a fingerprint of the fields read from them. Scapy rebuilds a read message
+   * uncompressed; here it rebuilds to the bytes it came from (compression pointers, odd labels
+   * and all) until a field changes, which is what a capture rewritten untouched must give.
    */
-  declare wire?: Buffer;
-  /** The bytes from the message's start to the end of what held it, which `wire` begins. */
+  declare wireLength?: number;
+  /** The bytes from the message's start to the end of what held it: the first wireLength are the message. */
   declare wireSource?: Buffer;
   declare wireKey?: string;
   declare wireTCP?: boolean;
@@ -658,10 +687,10 @@ export class DNSLayer extends Layer<DNSFields> {
    * out here, on the first build, by reading them again: dissecting pays only for a copy.
    */
   private unchangedWire(tcp: boolean): Buffer | undefined {
-    if (this.wire === undefined || this.wireTCP !== tcp) return undefined;
+    if (this.wireSource === undefined || this.wireTCP !== tcp) return undefined;
     // Read again with the bytes that followed (a TCP length may count them), as the first reading had them.
-    this.wireKey ??= fingerprint(decodeMessage(this.wireSource!, 0, this.wireSource!.length, tcp, false).layer);
-    return fingerprint(this) === this.wireKey ? this.wire : undefined;
+    this.wireKey ??= fingerprint(decodeMessage(this.wireSource, 0, this.wireSource.length, tcp, false).layer);
+    return fingerprint(this) === this.wireKey ? this.wireSource.subarray(0, this.wireLength) : undefined;
   }
 
   protected override normalize(fields: Partial<DNSFields>): Partial<DNSFields> {
@@ -679,17 +708,27 @@ export class DNSLayer extends Layer<DNSFields> {
     const an = f.an ?? [];
     const ns = f.ns ?? [];
     const ar = f.ar ?? [];
-    const head = Buffer.alloc(HEADER);
-    head.writeUInt16BE((f.id ?? 0) & 0xffff, 0);
-    head[2] = (((f.qr ?? 0) & 1) << 7) | (((f.opcode ?? 0) & 0xf) << 3) | (((f.aa ?? 0) & 1) << 2) | (((f.tc ?? 0) & 1) << 1) | ((f.rd ?? 1) & 1);
-    head[3] = (((f.ra ?? 0) & 1) << 7) | (((f.z ?? 0) & 1) << 6) | (((f.ad ?? 0) & 1) << 5) | (((f.cd ?? 0) & 1) << 4) | ((f.rcode ?? 0) & 0xf);
-    head.writeUInt16BE((f.qdcount ?? qd.length) & 0xffff, 4);
-    head.writeUInt16BE((f.ancount ?? an.length) & 0xffff, 6);
-    head.writeUInt16BE((f.nscount ?? ns.length) & 0xffff, 8);
-    head.writeUInt16BE((f.arcount ?? ar.length) & 0xffff, 10);
-    const parts: Buffer[] = [head];
-    for (const section of [qd, an, ns, ar] as DNSRecordLayer[][]) for (const rec of section) parts.push(rec.toBytes());
-    return Buffer.concat(parts);
+    // Each record's bytes first, so the message is one allocation of the right size.
+    const records: Buffer[] = [];
+    let size = HEADER;
+    for (const section of [qd, an, ns, ar] as DNSRecordLayer[][]) {
+      for (const rec of section) {
+        const b = rec.toBytes();
+        records.push(b);
+        size += b.length;
+      }
+    }
+    const out = Buffer.allocUnsafe(size);
+    out.writeUInt16BE((f.id ?? 0) & 0xffff, 0);
+    out[2] = (((f.qr ?? 0) & 1) << 7) | (((f.opcode ?? 0) & 0xf) << 3) | (((f.aa ?? 0) & 1) << 2) | (((f.tc ?? 0) & 1) << 1) | ((f.rd ?? 1) & 1);
+    out[3] = (((f.ra ?? 0) & 1) << 7) | (((f.z ?? 0) & 1) << 6) | (((f.ad ?? 0) & 1) << 5) | (((f.cd ?? 0) & 1) << 4) | ((f.rcode ?? 0) & 0xf);
+    out.writeUInt16BE((f.qdcount ?? qd.length) & 0xffff, 4);
+    out.writeUInt16BE((f.ancount ?? an.length) & 0xffff, 6);
+    out.writeUInt16BE((f.nscount ?? ns.length) & 0xffff, 8);
+    out.writeUInt16BE((f.arcount ?? ar.length) & 0xffff, 10);
+    let p = HEADER;
+    for (const b of records) p += b.copy(out, p);
+    return out;
   }
 
   /** Whether this message goes over TCP (it then starts with its length), judged by the layer below. */
@@ -789,36 +828,41 @@ function decodeMessage(buf: Buffer, off: number, end: number, tcp: boolean, keep
   f.ad = (b3 >> 5) & 1;
   f.cd = (b3 >> 4) & 1;
   f.rcode = b3 & 0xf;
-  const counts = [buf.readUInt16BE(msg + 4), buf.readUInt16BE(msg + 6), buf.readUInt16BE(msg + 8), buf.readUInt16BE(msg + 10)] as const;
-  [f.qdcount, f.ancount, f.nscount, f.arcount] = counts;
+  f.qdcount = buf.readUInt16BE(msg + 4);
+  f.ancount = buf.readUInt16BE(msg + 6);
+  f.nscount = buf.readUInt16BE(msg + 8);
+  f.arcount = buf.readUInt16BE(msg + 10);
   const r: RecordReader = { buf, msg, end };
   let pos = msg + HEADER;
   // Scapy reads a section only when its count fits in the bytes left; each record takes at least one.
   const qd: DNSQRLayer[] = [];
-  if (counts[0] <= end - pos) {
-    for (let i = 0; i < counts[0]; i++) {
+  if (f.qdcount <= end - pos) {
+    for (let i = 0; i < f.qdcount; i++) {
       const q = readQuestion(r, pos);
       qd.push(q.rec);
       pos = q.next;
     }
   }
   f.qd = qd;
-  const sections: DNSRecordLayer[][] = [];
-  for (let s = 1; s < 4; s++) {
+  const section = (count: number): DNSRecordLayer[] => {
     const list: DNSRecordLayer[] = [];
-    if (counts[s as 1 | 2 | 3] <= end - pos) {
-      for (let i = 0; i < counts[s as 1 | 2 | 3]; i++) {
-        const rr = readRecord(r, pos);
-        list.push(rr.rec);
-        pos = rr.next;
-      }
+    if (count > end - pos) return list;
+    for (let i = 0; i < count; i++) {
+      const rr = readRecord(r, pos);
+      list.push(rr.rec);
+      pos = rr.next;
     }
-    sections.push(list);
-  }
-  [f.an, f.ns, f.ar] = sections as [DNSRecordLayer[], DNSRecordLayer[], DNSRecordLayer[]];
+    return list;
+  };
+  f.an = section(f.ancount);
+  f.ns = section(f.nscount);
+  f.ar = section(f.arcount);
   if (keepWire) {
-    layer.wireSource = Buffer.from(buf.subarray(off, end));
-    layer.wire = layer.wireSource.subarray(0, pos - off);
+    // A copy (the caller may reuse its buffer): allocUnsafe and copy, without Buffer.from's array-like path.
+    const source = Buffer.allocUnsafe(end - off);
+    buf.copy(source, 0, off, end);
+    layer.wireSource = source;
+    layer.wireLength = pos - off;
     layer.wireTCP = tcp;
   }
   return { layer, payloadStart: pos, payloadEnd: end, next: RawLayer };

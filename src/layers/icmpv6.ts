@@ -810,7 +810,7 @@ export class ICMPv6NDOptUnknownLayer extends Layer<ICMPv6NDOptUnknownFields> {
  * that does not match what the class reads makes the dissector fall back to
  * ICMPv6NDOptUnknown, so odd bytes rebuild as they were.
  */
-abstract class NDOptionLayer<F extends { type: number; len: number }> extends Layer<F> {
+export abstract class NDOptionLayer<F extends { type: number; len: number }> extends Layer<F> {
   /** The option's size in bytes as built. */
   protected abstract size(): number;
   protected abstract writeBody(out: Buffer, off: number): void;
@@ -819,8 +819,8 @@ abstract class NDOptionLayer<F extends { type: number; len: number }> extends La
   protected defaultLen(): number {
     return this.size() >> 3;
   }
-  /** Whether a dissected len byte fits this class. */
-  protected static fits(_len: number): boolean {
+  /** Whether a dissected option (its len byte, its bytes) fits this class. */
+  protected static fits(_len: number, _buf: Buffer, _off: number): boolean {
     return true;
   }
 
@@ -838,7 +838,7 @@ abstract class NDOptionLayer<F extends { type: number; len: number }> extends La
     const len = buf[off + 1] ?? 0;
     const optionEnd = off + 8 * len;
     const cls = this as unknown as typeof NDOptionLayer & LayerClass;
-    if (len === 0 || optionEnd > end || !cls.fits(len)) return ICMPv6NDOptUnknownLayer.decode(buf, off, end, ctx);
+    if (len === 0 || optionEnd > end || !cls.fits(len, buf, off)) return ICMPv6NDOptUnknownLayer.decode(buf, off, end, ctx);
     const layer = new (this as unknown as new () => NDOptionLayer<{ type: number; len: number }>)();
     layer.fields.type = buf[off]!;
     layer.fields.len = len;
@@ -1028,10 +1028,20 @@ export class ICMPv6NDOptRDNSSLayer extends NDOptionLayer<ICMPv6NDOptRDNSSFields>
   }
 }
 
+/** Option classes that live in files of their own (icmpv6-nd-options.ts), by type. */
+const moreOptions = new Map<number, LayerClass>();
+
+/** Makes the dissector pick `cls` for options of `type` (the option's registry line). */
+export function registerNDOption(type: number, cls: LayerClass): void {
+  moreOptions.set(type, cls);
+}
+
 /** The class for the option at buf[off]: by type, or Raw for a lone byte (as Scapy). */
 function ndOptionClass(buf: Buffer, off: number, end: number): LayerClass | undefined {
   if (end - off <= 1) return end > off ? RawLayer : undefined;
   const type = buf[off]!;
+  const more = moreOptions.get(type);
+  if (more) return more;
   if (type === 1) return ICMPv6NDOptSrcLLAddrLayer;
   if (type === 2) return ICMPv6NDOptDstLLAddrLayer;
   if (type === 3) return ICMPv6NDOptPrefixInfoLayer as unknown as LayerClass;

@@ -20,9 +20,13 @@ import {
   ICMPv6ND_RSLayer, ICMPv6ND_RALayer, ICMPv6ND_RedirectLayer, ICMPv6NDOptPrefixInfoLayer, ICMPv6NDOptMTULayer,
   ICMPv6NDOptRedirectedHdrLayer, ICMPv6NDOptRDNSSLayer,
 } from '../layers/icmpv6.js';
-import { GRELayer } from '../layers/gre.js';
+import {
+  ICMPv6NDOptAdvIntervalLayer, ICMPv6NDOptDNSSLLayer, ICMPv6NDOptHAInfoLayer, ICMPv6NDOptRouteInfoLayer,
+} from '../layers/icmpv6-nd-options.js';
+import { GRE_PPTPLayer, GRELayer } from '../layers/gre.js';
+import { HDLCLayer, PPPLayer } from '../layers/ppp.js';
 import { IGMPLayer, IGMPv3Layer, IGMPv3mqLayer, IGMPv3mrLayer, IGMPv3mraLayer } from '../layers/igmp.js';
-import { NTPHeaderLayer, NTPLayer } from '../layers/ntp.js';
+import { NTPControlLayer, NTPHeaderLayer, NTPLayer, NTPPrivateLayer } from '../layers/ntp.js';
 import { BOOTPLayer, DHCPLayer } from '../layers/dhcp.js';
 import '../layers/option-packet.js';
 import {
@@ -65,6 +69,9 @@ export const ICMPv6NDOptSrcLLAddr = layerFactory(ICMPv6NDOptSrcLLAddrLayer);
 export const ICMPv6NDOptDstLLAddr = layerFactory(ICMPv6NDOptDstLLAddrLayer);
 export const ICMPv6NDOptUnknown = layerFactory(ICMPv6NDOptUnknownLayer);
 export const GRE = layerFactory(GRELayer);
+export const GRE_PPTP = layerFactory(GRE_PPTPLayer);
+export const PPP = layerFactory(PPPLayer);
+export const HDLC = layerFactory(HDLCLayer);
 export const IGMP = layerFactory(IGMPLayer);
 export const IGMPv3 = layerFactory(IGMPv3Layer);
 export const IGMPv3mq = layerFactory(IGMPv3mqLayer);
@@ -72,6 +79,8 @@ export const IGMPv3mr = layerFactory(IGMPv3mrLayer);
 export const IGMPv3mra = layerFactory(IGMPv3mraLayer);
 export const NTP = layerFactory(NTPLayer);
 export const NTPHeader = layerFactory(NTPHeaderLayer);
+export const NTPControl = layerFactory(NTPControlLayer);
+export const NTPPrivate = layerFactory(NTPPrivateLayer);
 export const BOOTP = layerFactory(BOOTPLayer);
 export const DHCP = layerFactory(DHCPLayer);
 export const ICMPv6ND_RS = layerFactory(ICMPv6ND_RSLayer);
@@ -81,6 +90,10 @@ export const ICMPv6NDOptPrefixInfo = layerFactory(ICMPv6NDOptPrefixInfoLayer);
 export const ICMPv6NDOptMTU = layerFactory(ICMPv6NDOptMTULayer);
 export const ICMPv6NDOptRedirectedHdr = layerFactory(ICMPv6NDOptRedirectedHdrLayer);
 export const ICMPv6NDOptRDNSS = layerFactory(ICMPv6NDOptRDNSSLayer);
+export const ICMPv6NDOptDNSSL = layerFactory(ICMPv6NDOptDNSSLLayer);
+export const ICMPv6NDOptRouteInfo = layerFactory(ICMPv6NDOptRouteInfoLayer);
+export const ICMPv6NDOptAdvInterval = layerFactory(ICMPv6NDOptAdvIntervalLayer);
+export const ICMPv6NDOptHAInfo = layerFactory(ICMPv6NDOptHAInfoLayer);
 // Sections take records as DNSQR(...)/DNSRR(...) give them (packets), or lists of them.
 export const DNS = layerFactory(DNSLayer) as unknown as LayerFactory<DNSLayer, DNSInput>;
 export const DNSQR = layerFactory(DNSQRLayer);

@@ -93,8 +93,10 @@ export abstract class CaptureWriter {
       origLen = Math.max(item.origLen, item.data.length);
       linkType = item.linkType;
       if (timestamp === undefined) {
-        this.seconds = item.seconds;
-        this.nanos = item.nanos;
+        // A fraction field that was out of range in the file it came from is written carried.
+        const carry = Math.floor(item.nanos / 1e9);
+        this.seconds = item.seconds + carry;
+        this.nanos = item.nanos - carry * 1e9;
       }
     } else if (item instanceof Uint8Array) {
       data = item;

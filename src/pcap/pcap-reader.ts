@@ -47,7 +47,6 @@ export class PcapParser implements RecordParser {
   private littleEndian = true;
   /** Multiplier from the file's fraction unit to nanoseconds (1000 or 1). */
   private fractionToNanos = 1000;
-  private fractionLimit = 1_000_000;
   private recordHeader = 16;
   private linkType = 1;
   private maxCaplen = MAX_PLAUSIBLE_CAPLEN;
@@ -82,7 +81,6 @@ export class PcapParser implements RecordParser {
     const le = this.littleEndian;
     const recordHeader = this.recordHeader;
     const toNanos = this.fractionToNanos;
-    const fractionLimit = this.fractionLimit;
     const linkType = this.linkType;
     const maxCaplen = this.maxCaplen;
     while (end - off >= recordHeader) {
@@ -114,13 +112,9 @@ export class PcapParser implements RecordParser {
         this.neededWhat = 'packet record';
         return off;
       }
-      if (fraction >= fractionLimit) {
-        // Some writers overflow the fraction; carry it rather than print 1.1000000.
-        seconds += Math.floor(fraction / fractionLimit);
-        fraction %= fractionLimit;
-      }
-      // Nanoseconds fit an int32 (under 1e9): `| 0` keeps them a small integer, never boxed.
-      visit(buf, dataStart, caplen, origLen, seconds, (fraction * toNanos) | 0, linkType, base + off);
+      // The fraction is kept as libpcap reads it, a signed 32-bit number, even past a second
+      // (some writers overflow it): tcpdump prints such a time as 00:01:40.1000000, not carried.
+      visit(buf, dataStart, caplen, origLen, seconds, (fraction | 0) * toNanos, linkType, base + off);
       off = next;
     }
     this.needed = recordHeader;
@@ -133,7 +127,6 @@ export class PcapParser implements RecordParser {
     this.headerRead = true;
     this.littleEndian = !info.bigEndian;
     this.fractionToNanos = info.nano ? 1 : 1000;
-    this.fractionLimit = info.nano ? 1_000_000_000 : 1_000_000;
     this.recordHeader = info.recordHeader;
     const u16 = (o: number) => (info.bigEndian ? buf.readUInt16BE(off + o) : buf.readUInt16LE(off + o));
     const u32 = (o: number) => (info.bigEndian ? buf.readUInt32BE(off + o) : buf.readUInt32LE(off + o));

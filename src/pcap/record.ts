@@ -19,7 +19,12 @@ export class PcapRecord {
   origLen: number;
   /** Whole seconds since the epoch (UTC). */
   seconds: number;
-  /** Nanoseconds within that second, 0..999999999 (exact for micro- and nanosecond files). */
+  /**
+   * Nanoseconds past `seconds` (exact for micro- and nanosecond files): 0..999999999 in a sound
+   * file. A pcap record whose fraction field is out of range keeps it as libpcap reads it (a
+   * signed 32-bit count of the file's unit), so it may be 10^9 or more, or negative; the totals
+   * (timestamp, time) still add up, and tcpdump's display of such a time can be matched.
+   */
   nanos: number;
   /** pcap LINKTYPE_ number of the interface (1 Ethernet, 101 raw IP, 113 SLL, ...). */
   linkType: number;
@@ -84,10 +89,13 @@ export interface CaptureFormat {
   version: string;
 }
 
-/** Seconds and fraction as `tcpdump -tt` prints them: '1700000000.123456' (digits 6) or 9 digits. */
+/**
+ * Seconds and fraction as `tcpdump -tt` prints them: '1700000000.123456' (digits 6) or 9 digits;
+ * an out-of-range fraction as tcpdump prints it too ('100.1000000', an unsigned 32-bit number).
+ */
 export function formatEpoch(rec: { seconds: number; nanos: number }, digits: 6 | 9 = 6): string {
-  const frac = digits === 9 ? rec.nanos : Math.floor(rec.nanos / 1000);
-  return `${rec.seconds}.${String(frac).padStart(digits, '0')}`;
+  const frac = digits === 9 ? rec.nanos : Math.trunc(rec.nanos / 1000);
+  return `${rec.seconds}.${String(frac >>> 0).padStart(digits, '0')}`;
 }
 
 /**

@@ -173,12 +173,16 @@ function convertible(sec: number): boolean {
   return sec >= 0 && sec <= LAST_CONVERTIBLE_SECOND;
 }
 
-/** `.ffffff` (nine digits when `nano`). */
+/**
+ * `.ffffff` (nine digits when `nano`). A fraction of a second or more, or negative (a pcap
+ * record's fraction field out of range, kept as libpcap reads it), prints as tcpdump's %06u
+ * prints it: as an unsigned 32-bit number, all of its digits.
+ */
 function writeFraction(c: PrintContext, frac: number, nano: boolean): void {
   c.wc(0x2e);
   const width = nano ? 9 : 6;
   if (frac >= 0 && frac < POW10[width]! && frac === Math.floor(frac)) c.wpad(frac, width);
-  else c.w(String(frac));
+  else c.w(String(frac >>> 0).padStart(width, '0'));
 }
 
 /**
@@ -274,13 +278,13 @@ export function createPrinter(options: PrinterOptions = {}): Printer {
       return line(frame.data, frame.linkType, frame.sec, frame.frac, frame.nano === true, frame.wireLength ?? frame.data.length);
     },
     formatRecord(rec: CaptureRecordLike, nanoDigits = false): string {
-      return line(rec.data, rec.linkType, rec.seconds, nanoDigits ? rec.nanos : Math.floor(rec.nanos / 1000), nanoDigits, rec.origLen);
+      return line(rec.data, rec.linkType, rec.seconds, nanoDigits ? rec.nanos : Math.trunc(rec.nanos / 1000), nanoDigits, rec.origLen);
     },
     formatBatch(records: readonly CaptureRecordLike[], nanoDigits = false): Buffer {
       ctx.pos = 0;
       for (let i = 0; i < records.length; i++) {
         const rec = records[i]!;
-        write(rec.data, rec.linkType, rec.seconds, nanoDigits ? rec.nanos : Math.floor(rec.nanos / 1000), nanoDigits, rec.origLen);
+        write(rec.data, rec.linkType, rec.seconds, nanoDigits ? rec.nanos : Math.trunc(rec.nanos / 1000), nanoDigits, rec.origLen);
         ctx.wc(10);
       }
       const bytes = ctx.out.subarray(0, ctx.pos);

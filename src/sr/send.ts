@@ -9,7 +9,7 @@ import { linkHeaderFor, frame } from '../io/framing.js';
 import { requireRawPrivilege } from '../io/privilege.js';
 import { routeTo } from '../io/route.js';
 import { networkIndex } from './match.js';
-import { eachPacket, prepareOne, type PacketInput } from './prepare.js';
+import { eachPacket, prepareOne, type Outgoing, type PacketInput } from './prepare.js';
 import { L3Senders } from './senders.js';
 import { transmit } from './transmit.js';
 
@@ -52,7 +52,7 @@ export async function send(pkts: PacketInput, options: SendOptions = {}): Promis
   const input = reiterable(pkts);
   const senders = new L3Senders(options.iface);
   try {
-    const items = mapIterable(repeated(input, count), (p) => prepareOne(p, options.iface));
+    const items = new PreparedRepeats(input, count, options.iface);
     return await transmit(items, senders.trySend, { inter: options.inter, window: options.window ?? 1024, signal: options.signal, until });
   } finally {
     senders.close();
@@ -87,6 +87,81 @@ export async function sendp(pkts: PacketInput, options: SendOptions = {}): Promi
     );
   } finally {
     injector.close();
+  }
+}
+
+/**
+ * Most prepared packets kept for the passes after the first. A flood of one prebuilt SYN
+ * repeated a million times is the case this serves: preparing it again each time (reading its
+ * destination, routing it, an object per packet through three generators) was a tenth of the
+ * send loop's CPU beside the sendto itself (node --cpu-prof, bench/wire.ts). A pass longer
+ * than this is prepared again each time, lazily, so memory stays bounded.
+ */
+const REPLAY_LIMIT = 4096;
+
+/**
+ * The input `count` times over, prepared for the L3 sender: the first pass prepares as it
+ * goes; when it held at most REPLAY_LIMIT packets the later passes replay those same prepared
+ * packets (the same bytes and route: builds are deterministic), else each pass is prepared
+ * again, lazily. An iterator by hand rather than a generator: the replay hands out one result
+ * object over and over, where a generator allocates one per packet (a flood of millions keeps
+ * the garbage collector busy for nothing; transmit reads each result before asking for the next).
+ */
+class PreparedRepeats implements IterableIterator<Outgoing> {
+  private readonly result: { done: false; value: Outgoing } = { done: false, value: undefined as never };
+  /** The pass being prepared (the first, or every pass when it was too long to keep). */
+  private preparing: Iterator<Outgoing> | undefined;
+  private kept: Outgoing[] | undefined = [];
+  /** Passes still to replay after the current one, and the place in the current one. */
+  private passes: number;
+  private at = 0;
+
+  constructor(
+    private readonly input: PacketInput,
+    count: number,
+    private readonly iface: string | undefined,
+  ) {
+    this.preparing = mapIterable(eachPacket(input), (p) => prepareOne(p, iface));
+    this.passes = count - 1;
+  }
+
+  [Symbol.iterator](): this {
+    return this;
+  }
+
+  next(): IteratorResult<Outgoing> {
+    const kept = this.kept;
+    if (this.preparing) {
+      const r = this.preparing.next();
+      if (!r.done) {
+        if (kept) {
+          if (kept.length < REPLAY_LIMIT) kept.push(r.value);
+          else this.kept = undefined;
+        }
+        return r;
+      }
+      this.preparing = undefined;
+      if (!this.kept && this.passes > 0) {
+        this.preparing = mapIterable(repeated(this.input, this.passes), (p) => prepareOne(p, this.iface));
+        this.passes = 0;
+        return this.next();
+      }
+    }
+    if (!kept || kept.length === 0 || this.passes === 0) return { done: true, value: undefined };
+    this.result.value = kept[this.at]!;
+    if (++this.at === kept.length) {
+      this.at = 0;
+      this.passes--;
+    }
+    return this.result;
+  }
+
+  /** Stopped early (abort, error): the packet generators' finally blocks run. */
+  return(): IteratorResult<Outgoing> {
+    this.preparing?.return?.();
+    this.preparing = undefined;
+    this.passes = 0;
+    return { done: true, value: undefined };
   }
 }
 

@@ -9,6 +9,7 @@ export class L3Senders {
   private readonly v4: Map<string, RawSender> = new Map();
   private readonly v6: Map<string, RawSender> = new Map();
   private readonly iface: string | undefined;
+  private last: RawSender | undefined;
 
   /** `iface`: bind the sockets to this interface (SO_BINDTODEVICE). */
   constructor(iface?: string) {
@@ -21,6 +22,9 @@ export class L3Senders {
   }
 
   private senderFor(item: Outgoing): RawSender {
+    // The socket the last packet took: a flood asks for the same one every time.
+    const last = this.last;
+    if (last && last.family === item.family && last.isOpen) return last;
     const pool = item.family === 6 ? this.v6 : this.v4;
     const key = this.iface ?? '';
     let sender = pool.get(key);
@@ -28,6 +32,7 @@ export class L3Senders {
       sender = new RawSender(item.family, this.iface);
       pool.set(key, sender);
     }
+    this.last = sender;
     return sender;
   }
 
@@ -38,5 +43,6 @@ export class L3Senders {
     for (const s of this.v6.values()) s.close();
     this.v4.clear();
     this.v6.clear();
+    this.last = undefined;
   }
 }

@@ -1,10 +1,13 @@
 /**
  * Valid packets for the fuzz to mutate. Scapy builds them from the random specs (every layer
- * kind, whether or not synack has it yet: the dissector must survive them all), synack builds
- * IP/TCP SYNs itself, and every IP packet is also wrapped in each link header.
+ * kind, whether or not synack has it yet: the dissector must survive them all) and from the
+ * tunnel and service specs (GRE/Ethernet, PPTP/PPP, NTP modes 6 and 7, DHCP option 82, the RA
+ * options), synack builds IP/TCP SYNs itself, and every IP packet is also wrapped in each link
+ * header.
  */
 import { IP, TCP, Raw } from '../../src/index.js';
 import { randomSpecs } from './random-specs.js';
+import { moreProtoSpecs } from './protos-more-specs.js';
 import { scapyBuild, scapyUnavailable } from './scapy.js';
 import { FUZZ_LINKS, wrapForLink, type Corpus } from './fuzz-inputs.js';
 
@@ -13,12 +16,17 @@ export async function buildCorpus(specCount = 600, seed = 0xf022): Promise<{ cor
   let note = 'corpus: synack-built IP/TCP only (Scapy unavailable)';
   if (scapyUnavailable() === undefined) {
     const specs = randomSpecs(specCount, seed, () => true);
-    const answers = await scapyBuild(specs.map((s) => s.expr));
+    const more = moreProtoSpecs(specCount >> 2, seed);
+    const answers = await scapyBuild([...specs, ...more].map((s) => s.expr));
     specs.forEach((s, i) => {
       const hex = answers[i]!.hex;
       if (hex !== undefined) corpus[s.link].push(Buffer.from(hex, 'hex'));
     });
-    note = `corpus: ${specCount} Scapy-built packets of every layer kind, plus synack-built IP/TCP`;
+    more.forEach((s, i) => {
+      const hex = answers[specs.length + i]!.hex;
+      if (hex !== undefined) corpus[s.expr.startsWith('Ether(') ? 'ether' : 'ip'].push(Buffer.from(hex, 'hex'));
+    });
+    note = `corpus: ${specCount} Scapy-built packets of every layer kind, ${more.length} of the tunnels and services, plus synack-built IP/TCP`;
   }
   const own = [
     IP({ dst: '127.0.0.1' }).add(TCP({ dport: 80, flags: 'S', options: [['MSS', 1460], ['SAckOK'], ['Timestamp', [1, 0]], ['NOP'], ['WScale', 7]] })),

@@ -1,10 +1,11 @@
 /**
  * The two sides of a display comparison: the lines `tcpdump -nn <flags> -r file` prints (TZ=UTC),
  * and the lines synack's printer gives for the same file and flags (-v..., -e, -q, -S, -x/-xx,
- * --nano).
+ * -t..-ttttt, --nano).
  */
 import { spawnSync } from 'node:child_process';
 import { createPrinter } from '../../src/index.js';
+import { timestampStyleFor } from '../../src/show/printer.js';
 import { readPcapSync } from '../../src/pcap/read.js';
 
 export function tcpdumpLines(file: string, flags: readonly string[]): string[] {
@@ -15,12 +16,14 @@ export function tcpdumpLines(file: string, flags: readonly string[]): string[] {
 
 export function ourLines(file: string, flags: readonly string[]): string[] {
   const verbose = flags.join('').split('v').length - 1;
+  const tFlag = flags.find((f) => /^-t+$/.test(f));
   const printer = createPrinter({
     verbose,
     link: flags.includes('-e'),
     quiet: flags.includes('-q'),
     absolute: flags.includes('-S'),
     hex: flags.includes('-xx') ? 'xx' : flags.some((f) => /^-x+$/.test(f)) ? 'x' : undefined,
+    timestamps: timestampStyleFor(tFlag ? tFlag.length - 1 : 0),
   });
   // tcpdump prints microseconds even from a nanosecond file, unless given --nano.
   const nano = flags.includes('--nano');

@@ -1,6 +1,7 @@
 /** ARP as tcpdump 4.99 prints it (print-arp.c): `ARP, Request who-has A tell B, length 28`. */
 import { HEX2, type PrintContext } from './context.js';
 import { ethertypeName } from './tables.js';
+import { hexAsciiLines } from './hex.js';
 
 const OPS: Record<number, string> = { 1: 'Request', 2: 'Reply', 3: 'Reverse Request', 4: 'Reverse Reply', 8: 'Inverse Request', 9: 'Inverse Reply', 10: 'NACK Reply' };
 const HARDWARE: Record<number, string> = { 1: 'Ethernet', 6: 'TokenRing', 7: 'ArcNet', 15: 'FrameRelay', 23: 'Strip', 24: 'IEEE 1394', 19: 'ATM', 32: 'InfiniBand' };
@@ -14,8 +15,8 @@ function linkAddr(c: PrintContext, off: number, len: number): string {
   return s;
 }
 
-/** Returns false for an operation tcpdump does not know (it then dumps the bytes). */
-export function printARP(c: PrintContext, off: number, length: number): boolean {
+/** An operation tcpdump does not know is followed by the captured ARP bytes in hex and ASCII. */
+export function printARP(c: PrintContext, off: number, length: number): void {
   c.proto = 'arp';
   c.needOrJump(off, 8);
   const b = c.b;
@@ -36,7 +37,7 @@ export function printARP(c: PrintContext, off: number, length: number): boolean 
     c.w((HARDWARE[hrd] ?? 'Unknown Hardware (' + hrd + ')') + ' (len ' + hln + '), ' + (proName === 'Unknown' ? 'Unknown Protocol (0x' + HEX2[pro >> 8] + HEX2[pro & 0xff] + ')' : proName) + ' (len ' + pln + ')');
     if (!v) {
       c.w(', length ' + length);
-      return true;
+      return;
     }
   }
   c.w((v ? ', ' : '') + (OPS[op] ?? 'Unknown (' + op + ')') + ' ');
@@ -64,8 +65,9 @@ export function printARP(c: PrintContext, off: number, length: number): boolean 
       c.w(linkAddr(c, sha, hln) + ' at ' + ipOf(spa));
       break;
     default:
-      return false;
+      // The default printer, on what was captured from the ARP header on (link padding too).
+      c.w(hexAsciiLines(c.b, off, Math.max(0, c.snapend - off), '\n\t'));
+      return;
   }
   c.w(', length ' + length);
-  return true;
 }

@@ -6,6 +6,7 @@
  * list, client id, classless static routes and user class decoded as tcpdump decodes them.
  */
 import { TRUNCATED_CHECK, type PrintContext } from './context.js';
+import { hexLines } from './hex.js';
 
 /** tcpdump's tag2str: each name starts with its format letter (a text, i address, l/L 32-bit, s 16-bit, b bytes, B boolean, p address pairs, $ special). */
 const TAGS: Readonly<Record<number, string>> = { 0: ' PAD', 1: 'iSubnet-Mask', 2: 'LTime-Zone', 3: 'iDefault-Gateway', 4: 'iTime-Server', 5: 'iIEN-Name-Server', 6: 'iDomain-Name-Server', 7: 'iLOG', 8: 'iCS', 9: 'iLPR-Server', 10: 'iIM', 11: 'iRL', 12: 'aHostname', 13: 'sBS', 255: ' END', 14: 'aDP', 15: 'aDomain-Name', 16: 'iSS', 17: 'aRP', 18: 'aEP', 19: 'BIPF', 20: 'BSRT', 21: 'pPF', 22: 'sRSZ', 23: 'bTTL', 24: 'lMTU-Timeout', 25: 'sMTU-Table', 26: 'sMTU', 27: 'BLSN', 28: 'iBR', 29: 'BMD', 30: 'BMS', 31: 'BRouter-Discovery', 32: 'iRSA', 33: 'pStatic-Route', 34: 'BUT', 35: 'lAT', 36: 'BIE', 37: 'bTT', 38: 'lKI', 39: 'BKG', 40: 'aYD', 41: 'iYS', 42: 'iNTP', 43: 'bVendor-Option', 44: 'iNetbios-Name-Server', 45: 'iWDD', 46: '$Netbios-Node', 47: 'aNetbios-Scope', 48: 'iXFS', 49: 'iXDM', 64: 'sN+D', 65: 'iN+S', 68: 'iMH', 69: 'iSMTP', 70: 'iPOP3', 71: 'iNNTP', 72: 'iWWW', 73: 'iFG', 74: 'iIRC', 75: 'iSTS', 76: 'iSTDA', 50: 'iRequested-IP', 51: 'lLease-Time', 52: '$OO', 66: 'aTFTP', 67: 'aBF', 53: ' DHCP-Message', 54: 'iServer-ID', 55: 'bParameter-Request', 56: 'aMSG', 57: 'sMSZ', 58: 'lRN', 59: 'lRB', 60: 'aVendor-Class', 61: '$Client-ID', 98: 'aUAP', 116: 'BNOAUTO', 78: 'bSLP-DA', 79: 'bSLP-SCOPE', 117: 'sNSSEARCH', 77: '$User-Class', 118: 'iSUBNET', 121: '$Classless-Static-Route', 249: '$Classless-Static-Route-Microsoft', 150: 'iTFTP-Server-Address', 80: 'aSLP-NA', 81: '$FQDN', 82: '$Agent-Information', 83: 'bARMT', 88: 'aTZSTR', 89: 'bFQDNS', 90: 'bAUTH', 91: 'LLast-Transaction-Time', 92: 'iAssociated-IP', 93: 'sARCH', 94: 'bNDI', 97: 'bGUID', 95: 'aLDAP', 100: 'aPOSIX-TZ', 101: 'aTZ-Name', 112: 'iNI', 113: 'aNITAG', 114: 'aURL', 161: 'aMUD-URL'
@@ -18,6 +19,9 @@ const MESSAGE_TYPES: Readonly<Record<number, string>> = {
 const HARDWARE: Readonly<Record<number, string>> = { 1: 'ether', 6: 'ieee802', 7: 'arcnet', 15: 'frelay', 23: 'strip', 24: 'ieee1394' };
 const NETBIOS_NODE: Readonly<Record<number, string>> = { 1: 'b-node', 2: 'p-node', 4: 'm-node', 8: 'h-node' };
 const OVERLOAD: Readonly<Record<number, string>> = { 1: 'file', 2: 'sname', 3: 'file+sname' };
+
+/** The relay agent's sub-options tcpdump names (and prints as text). */
+const AGENT_SUBOPTIONS: Readonly<Record<number, string>> = { 1: 'Circuit-ID', 2: 'Remote-ID', 6: 'Subscriber-ID' };
 
 function tagName(tag: number): string {
   return TAGS[tag] ?? '?Unknown';
@@ -282,6 +286,26 @@ function printSpecial(c: PrintContext, tag: number, p: number, len: number): num
         p += sub;
       }
       return 0;
+    }
+    case 82: {
+      // Relay agent information (RFC 3046): sub-options, the identifiers as text.
+      while (len >= 2) {
+        const sub = c.u8(p);
+        const subLen = c.u8(p + 1);
+        p += 2;
+        len -= 2;
+        const head = '\n\t      ' + (AGENT_SUBOPTIONS[sub] ?? 'Unknown') + ' SubOption ' + sub + ', length ' + subLen + ': ';
+        if (subLen > len) {
+          c.w(head + 'length goes past end of option');
+          return 0;
+        }
+        c.w(head);
+        if (AGENT_SUBOPTIONS[sub]) c.w(printable(c, p, subLen));
+        else c.w(hexLines(c.b, p, Math.min(subLen, Math.max(0, c.snapend - p)), '\n\t\t'));
+        len -= subLen;
+        p += subLen;
+      }
+      return len;
     }
     default:
       c.w('[unknown special tag ' + tag + ', size ' + len + ']');

@@ -116,7 +116,7 @@ function bitLabel(c: PrintContext, cp: number): number {
 }
 
 /** fqdn_print: a name with compression pointers followed (each must point backwards), or -1. */
-function printName(c: PrintContext, cp: number, bp: number): number {
+export function printName(c: PrintContext, cp: number, bp: number): number {
   let l = labelLength(c, cp);
   if (l === -1) return -1;
   let maxOffset = cp - bp;

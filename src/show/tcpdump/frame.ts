@@ -5,7 +5,6 @@
 import { PrintContext, TRUNCATED, TRUNCATED_CHECK } from './context.js';
 import { printEther, printNull, printRawIP, printSLL } from './link.js';
 import { printARP } from './arp.js';
-import { hexAsciiLines } from './hex.js';
 
 /** pcap LINKTYPE numbers this printer knows. */
 export const LINKTYPE = { NULL: 0, ETHERNET: 1, RAW: 101, LOOP: 108, LINUX_SLL: 113, IPV4: 228, IPV6: 229, LINUX_SLL2: 276 } as const;
@@ -51,7 +50,7 @@ export function printFrame(c: PrintContext, data: Buffer, caplen: number, wireLe
       case LINKTYPE.LINUX_SLL2:
         return printSLL(c, wireLength, caplen, true);
       case -1:
-        if (!printARP(c, 0, wireLength)) c.w(hexAsciiLines(data, 0, caplen, '\n\t'));
+        printARP(c, 0, wireLength);
         return 0;
       default:
         c.w('unsupported link type ' + linkType);

@@ -2,14 +2,16 @@
  * GRE as tcpdump 4.99 prints it (print-gre.c): `GREv0`, with -v `, Flags [...]` and the
  * checksum, the offset, key and sequence number the flags turn on, with -e the payload's
  * EtherType, `, length N`, then `: ` (or, with -v, a new line and a tab) and the packet inside.
- * Version 1 (PPTP's enhanced GRE) prints its call id, sequence and acknowledgement numbers.
- * Not followed yet: Ethernet inside (transparent bridging, 0x6558) and PPTP's PPP payload print
- * as gre-proto-0x....
+ * Version 1 (PPTP's enhanced GRE) prints its call id, sequence and acknowledgement numbers and
+ * the PPP frame it carries; version 0 carries IPv4, IPv6 and Ethernet (transparent bridging,
+ * 0x6558, printed as the frame itself is).
  */
 import { TRUNCATED_CHECK, type PrintContext } from './context.js';
 import { ethertypeName } from './tables.js';
 import { printIPv4 } from './ip.js';
 import { printIPv6 } from './ip6.js';
+import { printEther } from './link.js';
+import { printPPP } from './ppp.js';
 
 const FLAG_BITS: readonly [number, string][] = [
   [0x8000, 'checksum present'], [0x4000, 'routing present'], [0x2000, 'key present'], [0x1000, 'sequence# present'],
@@ -98,6 +100,9 @@ function printVersion0(c: PrintContext, off: number, length: number, flags: numb
     case 0x86dd:
       printIPv6(c, p, len);
       return;
+    case 0x6558:
+      printEther(c, len, Math.max(0, c.snapend - p), p);
+      return;
     default:
       c.w('gre-proto-0x' + hex(proto));
   }
@@ -134,5 +139,6 @@ function printVersion1(c: PrintContext, off: number, length: number, flags: numb
   c.w(', length ' + length);
   if ((flags & 0x1000) === 0) return;
   c.w(c.opts.verbose ? '\n\t' : ': ');
-  c.w('gre-proto-0x' + hex(proto));
+  if (proto === 0x880b) printPPP(c, p, len);
+  else c.w('gre-proto-0x' + hex(proto));
 }

@@ -4,7 +4,8 @@
  * hex dump for types tcpdump has no words for. With -v the checksum verdict comes first and
  * the length moves (or goes), as in tcpdump.
  */
-import { cksumResult, cksumShouldBe, HEX2, sum16, type PrintContext } from './context.js';
+import { cksumResult, cksumShouldBe, HEX2, ipv6Text, sum16, type PrintContext } from './context.js';
+import { printName } from './dns.js';
 import { pseudoSum, type IPInfo } from './tcp.js';
 import { hexLines } from './hex.js';
 
@@ -27,6 +28,9 @@ const OPTION_NAMES: Record<number, string> = {
   1: 'source link-address', 2: 'destination link-address', 3: 'prefix info', 4: 'redirected header', 5: 'mtu',
   25: 'rdnss', 31: 'dnssl', 7: 'advertisement interval', 8: 'homeagent information', 24: 'route info',
 };
+
+/** get_rtpref: the two preference bits (RFC 4191) of a router advertisement or a route. */
+const ROUTER_PREFS: readonly string[] = ['medium', 'high', 'reserved', 'low'];
 
 const PREFIX_FLAGS: readonly [number, string][] = [[0x80, 'onlink'], [0x40, 'auto'], [0x20, 'router']];
 
@@ -164,7 +168,7 @@ export function printICMP6(c: PrintContext, off: number, length: number, ip: IPI
         if (flags & 0x40) flagNames.push('other stateful');
         if (flags & 0x20) flagNames.push('home agent');
         if (flags & 0x01) flagNames.push('ipv6 only');
-        const pref = ['medium', 'high', 'reserved', 'low'][(flags >> 3) & 3];
+        const pref = ROUTER_PREFS[(flags >> 3) & 3];
         c.w('\n\thop limit ' + c.u8(off + 4) + ', Flags [' + (flagNames.join(', ') || 'none') + '], pref ' + pref + ', router lifetime ' + c.u16(off + 6) + 's, reachable time ' + c.u32(off + 8) + 'ms, retrans timer ' + c.u32(off + 12) + 'ms');
         if (!options(c, off + 16, length - 16)) return trunc(c);
       }
@@ -260,6 +264,25 @@ function options(c: PrintContext, cp: number, resid: number): boolean {
       case 25: {
         c.w(' lifetime ' + c.u32(cp + 4) + 's,');
         for (let i = 0; i < (len - 1) >> 1; i++) c.w(' addr: ' + c.ipv6(cp + 8 + 16 * i));
+        break;
+      }
+      case 31: {
+        // Names end at the option's end or at a zero byte (the padding), read as fqdn_print does.
+        c.w(' lifetime ' + c.u32(cp + 4) + 's, domain(s):');
+        let dom = cp + 8;
+        while (dom < cp + (len << 3) && c.b[dom] !== 0) {
+          c.w(' ');
+          dom = printName(c, dom, start);
+          if (dom < 0) return false;
+        }
+        break;
+      }
+      case 24: {
+        // The prefix is 0, 8 or 16 bytes by the option's length, the rest of the address zero.
+        if (len > 3) return false;
+        const prefix = Buffer.alloc(16);
+        if (len > 1) prefix.set(c.b.subarray(cp + 8, cp + 8 + 8 * (len - 1)));
+        c.w(' ' + ipv6Text(prefix, 0) + '/' + c.u8(cp + 2) + ', pref=' + ROUTER_PREFS[(c.u8(cp + 3) >> 3) & 3] + ', lifetime=' + lifetime(c.u32(cp + 4)));
         break;
       }
       case 7:

@@ -36,21 +36,19 @@ export function printIPv4(c: PrintContext, off: number, length: number): void {
     c.w('bad-hlen ' + hlen);
     return;
   }
-  let len = (b[off + 2]! << 8) | b[off + 3]!;
+  const totalLength = (b[off + 2]! << 8) | b[off + 3]!;
   // tcpdump 4.99.3 says so, but goes on with the length the header claims.
-  if (len > length) c.w('truncated-ip - ' + (len - length) + ' bytes missing! ');
-  if (len < hlen) {
-    if (len) {
-      c.w('bad-len ' + len);
-      return;
-    }
-    // Length zero: tcpdump guesses a TSO send and uses the captured length.
-    len = length;
+  if (totalLength > length) c.w('truncated-ip - ' + (totalLength - length) + ' bytes missing! ');
+  // Length zero too (a TSO or BIG TCP capture): tcpdump guesses a TSO send only when built
+  // with GUESS_TSO, which Debian's 4.99.3 is not.
+  if (totalLength < hlen) {
+    c.w('bad-len ' + totalLength);
+    return;
   }
   // The IP payload ends where the header says, whatever the link layer carried after it.
   const savedSnapend = c.snapend;
-  if (off + len < c.snapend) c.snapend = off + len;
-  len -= hlen;
+  if (off + totalLength < c.snapend) c.snapend = off + totalLength;
+  const len = totalLength - hlen;
   const fragWord = (b[off + 6]! << 8) | b[off + 7]!;
   const proto = b[off + 9]!;
   let truncated = false;

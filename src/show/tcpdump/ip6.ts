@@ -45,6 +45,7 @@ export function printIPv6(c: PrintContext, off: number, length: number): void {
   let totalAdvance = 0;
   let foundExtension = false;
   let foundHBH = false;
+  let foundJumbo = false;
   let ph = 255;
   let fragmented = false;
   let finalDst: number | undefined;
@@ -78,7 +79,10 @@ export function printIPv6(c: PrintContext, off: number, length: number): void {
           }
           const r = printExtensionOptions(c, cp, nh === 0);
           if (nh === 0) {
-            if (r.jumbo !== undefined) payloadLen = r.jumbo;
+            if (r.jumbo !== undefined) {
+              payloadLen = r.jumbo;
+              foundJumbo = true;
+            }
             if (payloadLen === 0 && r.jumbo === undefined) {
               c.w('[No valid Jumbo Payload Hop-by-Hop option found] (invalid)');
               return;
@@ -103,9 +107,11 @@ export function printIPv6(c: PrintContext, off: number, length: number): void {
         case 44: {
           c.proto = 'frag6';
           const offlg = c.u16(cp + 2);
+          // tcpdump computes it in size_t: a payload length too short for the headers wraps around 2^64.
           const fragLen = 40 + c.u16(off + 4) - (cp - off) - 8;
-          if (c.opts.verbose) c.w('frag (0x' + c.u32(cp + 4).toString(16).padStart(8, '0') + ':' + (offlg & 0xfff8) + '|' + fragLen + ')');
-          else c.w('frag (' + (offlg & 0xfff8) + '|' + fragLen + ')');
+          const fragText = fragLen < 0 ? String(2n ** 64n + BigInt(fragLen)) : String(fragLen);
+          if (c.opts.verbose) c.w('frag (0x' + c.u32(cp + 4).toString(16).padStart(8, '0') + ':' + (offlg & 0xfff8) + '|' + fragText + ')');
+          else c.w('frag (' + (offlg & 0xfff8) + '|' + fragText + ')');
           if ((offlg & 0xfff8) !== 0) return;
           c.w(' ');
           advance = 8;
@@ -116,7 +122,17 @@ export function printIPv6(c: PrintContext, off: number, length: number): void {
           break;
         }
         default: {
-          if (payloadLen === 0) {
+          if (foundJumbo) {
+            // A jumbogram: the Jumbo Payload option's length is the payload's, headers included.
+            len = payloadLen + 40;
+            if (len < totalAdvance) {
+              c.w(' [|' + c.proto + ']');
+              return;
+            }
+            if (length < len) c.w('truncated-ip6 - ' + (len - length) + ' bytes missing!');
+            c.snapend = Math.min(c.snapend, off + len);
+            len -= totalAdvance;
+          } else if (payloadLen === 0) {
             if (foundExtension) {
               c.w(' [|' + c.proto + ']');
               return;

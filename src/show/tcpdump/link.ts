@@ -30,7 +30,8 @@ function printEthertype(c: PrintContext, type: number, off: number, length: numb
       return true;
     case 0x0806:
     case 0x8035:
-      return printARP(c, off, length);
+      printARP(c, off, length);
+      return true;
     default:
       return false;
   }
@@ -41,7 +42,8 @@ function defaultPrint(c: PrintContext, off: number, caplen: number): void {
   c.w(hexAsciiLines(c.b, off, Math.max(0, Math.min(caplen, c.snapend - off)), '\n\t'));
 }
 
-export function printEther(c: PrintContext, length: number, caplen: number): number {
+/** ether_print at `off`: the frame itself (off 0), or one that GRE carries (transparent bridging). */
+export function printEther(c: PrintContext, length: number, caplen: number, off = 0): number {
   if (length < caplen) {
     c.w('[length ' + length + ' < caplen ' + caplen + '] (invalid)');
     return length;
@@ -51,8 +53,8 @@ export function printEther(c: PrintContext, length: number, caplen: number): num
     return caplen;
   }
   const e = c.opts.link;
-  if (e) c.w(c.mac(6) + ' > ' + c.mac(0) + ', ');
-  let p = 12;
+  if (e) c.w(c.mac(off + 6) + ' > ' + c.mac(off) + ', ');
+  let p = off + 12;
   let type = c.u16(p);
   p += 2;
   let len = length - 14;
@@ -86,19 +88,21 @@ export function printEther(c: PrintContext, length: number, caplen: number): num
     return hdrlen;
   }
   if (e) c.w(typeText(type, c.opts.quiet) + (printedLength ? ', ' : ', length ' + length + ': '));
-  c.linkHeader = hdrlen;
+  if (off === 0) c.linkHeader = hdrlen;
   if (!printEthertype(c, type, p, len)) {
-    if (!e) c.w(c.mac(6) + ' > ' + c.mac(0) + ', ' + typeText(type, c.opts.quiet) + ', length ' + length + ': ');
+    if (!e) c.w(c.mac(off + 6) + ' > ' + c.mac(off) + ', ' + typeText(type, c.opts.quiet) + ', length ' + length + ': ');
     defaultPrint(c, p, cap);
   }
   return hdrlen;
 }
 
+/** Raw IP (ipN_print): the version nibble picks the printer; any other version is `unknown ip N`. */
 export function printRawIP(c: PrintContext, off: number, length: number): number {
   if (c.opts.link) c.w('ip: ');
   const version = c.u8(off) >> 4;
   if (version === 6) printIPv6(c, off, length);
-  else printIPv4(c, off, length);
+  else if (version === 4) printIPv4(c, off, length);
+  else c.w('unknown ip ' + version);
   return 0;
 }
 

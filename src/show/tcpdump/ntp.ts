@@ -2,13 +2,16 @@
  * NTP as tcpdump 4.99 prints it (print-ntp.c, ntp.c): `NTPv4, Client, length 48`; with -v the
  * leap indicator, stratum, poll, precision, root delay and dispersion, reference id and the
  * four timestamps (seconds.nanoseconds and the UTC date), and the originator's differences.
- * Control messages (mode 6) print their first line only with -v.
+ * Control messages (mode 6) print their header's fields with -v (their data uninterpreted, as
+ * tcpdump says); private messages (mode 7) only the leap indicator, as tcpdump does.
  */
 import { TRUNCATED_CHECK, type PrintContext } from './context.js';
 
 const MODES: readonly string[] = ['unspecified', 'symmetric active', 'symmetric passive', 'Client', 'Server', 'Broadcast', 'Control Message', 'Reserved'];
 const LEAP: Readonly<Record<number, string>> = { 0x00: '', 0x40: '+1s', 0x80: '-1s', 0xc0: 'clock unsynchronized' };
 const JAN_1970 = 2208988800;
+/** NTP_CTRLMSG_MINLEN: a control message's fixed header. */
+const CONTROL_HEADER = 12;
 const FMAXINT = 4294967296;
 
 function s8(v: number): number {
@@ -83,6 +86,26 @@ export function printNTP(c: PrintContext, off: number, length: number): void {
   const leap = status & 0xc0;
   c.w('\tLeap indicator: ' + LEAP[leap] + ' (' + leap + ')');
   if (mode <= 5) printTime(c, off, length);
+  else if (mode === 6) printControl(c, off, length);
+}
+
+/** ntp_control_print: the mode 6 header's fields; the data is not interpreted (tcpdump says so). */
+function printControl(c: PrintContext, off: number, length: number): void {
+  const invalid = (): void => {
+    c.w(' (invalid)');
+    if (!c.has(off, length)) throw TRUNCATED_CHECK;
+  };
+  if (length < CONTROL_HEADER) return invalid();
+  const control = c.u8(off + 1);
+  c.w(', ' + (control & 0x80 ? 'Response' : 'Request') + ', ' + (control & 0x40 ? 'Error' : 'OK') + ', ' + (control & 0x20 ? 'More' : 'Last') + ', OpCode=' + (control & 0x1f) + '\n');
+  const status = c.u16(off + 4);
+  const count = c.u16(off + 10);
+  c.w('\tSequence=' + c.u16(off + 2) + ', Status=' + (status ? '0x' + status.toString(16) : '0') + ', Assoc.=' + c.u16(off + 6) + ', Offset=' + c.u16(off + 8) + ', Count=' + count);
+  if (CONTROL_HEADER + count > length) return invalid();
+  if (count !== 0) {
+    if (!c.has(off + CONTROL_HEADER, count)) throw TRUNCATED_CHECK;
+    c.w('\n\tTO-BE-DONE: data not interpreted');
+  }
 }
 
 function printTime(c: PrintContext, off: number, length: number): void {

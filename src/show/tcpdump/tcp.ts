@@ -6,6 +6,7 @@ import { pseudoHeaderSum } from '../../wire/checksum.js';
 import { cksumResult, cksumShouldBe, HEX2, sum16, TRUNCATED, type PrintContext } from './context.js';
 import type { FlowEntry } from './tcp-flows.js';
 import { printTCPPayload } from './tcp-payload.js';
+import { printMPTCP } from './mptcp.js';
 
 /** Flags in tcpdump's letters, bit order F S R P . U E W; 'none' when no bit is set ('S.', 'FS', 'FPU'). */
 export const TCP_FLAG_LETTERS: readonly string[] = Array.from({ length: 256 }, (_, bits) => {
@@ -186,7 +187,7 @@ export function printTCP(c: PrintContext, off: number, length: number, ip: IPInf
     c.wn(urp);
   }
 
-  if (hlen > 20 && !printOptions(c, off + 20, hlen - 20, rev, thseq, thack, off + hlen, length)) return;
+  if (hlen > 20 && !printOptions(c, off + 20, hlen - 20, flags, rev, thseq, thack, off + hlen, length)) return;
   c.w(', length ');
   c.wn(length);
   if (length === 0) return;
@@ -199,7 +200,7 @@ export function printTCP(c: PrintContext, off: number, length: number, ip: IPInf
 }
 
 /** Prints the option list; false when an option was bad (tcpdump then ends the line there). */
-function printOptions(c: PrintContext, cp: number, hlen: number, rev: boolean, thseq: number, thack: number, payload: number, payloadLength: number): boolean {
+function printOptions(c: PrintContext, cp: number, hlen: number, flags: number, rev: boolean, thseq: number, thack: number, payload: number, payloadLength: number): boolean {
   c.w(', options [');
   let first = true;
   while (hlen > 0) {
@@ -297,6 +298,17 @@ function printOptions(c: PrintContext, cp: number, hlen: number, rev: boolean, t
           }
         }
         break;
+      case 30: {
+        datalen = len - 2;
+        if ((check = lenCheck(c, cp, datalen, hlen))) return optionsStop(c, check, first);
+        // Options after this one are not the MPTCP printer's to read: the snapshot ends with it.
+        const snapend = c.snapend;
+        c.snapend = Math.min(cp + datalen, snapend);
+        const ok = printMPTCP(c, cp - 2, len, flags);
+        c.snapend = snapend;
+        if (!ok) return bad(c, first);
+        break;
+      }
       case 34:
         datalen = len - 2;
         if ((check = lenCheck(c, cp, datalen, hlen))) return optionsStop(c, check, first);
@@ -361,7 +373,8 @@ function lenCheck(c: PrintContext, cp: number, l: number, hlen: number): number 
 /** tcpdump's `bad:` and `trunc:` labels of the option loop: the line ends there. */
 function optionsStop(c: PrintContext, check: number, first: boolean): false {
   if (check === 1) return bad(c, first);
-  c.w(first ? ' [|tcp]' : ' [|tcp]>');
+  // The protocol named is the last one a printer named: after an MPTCP option, mptcp.
+  c.w(' [|' + c.proto + (first ? ']' : ']>'));
   return false;
 }
 
