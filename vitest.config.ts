@@ -28,6 +28,7 @@ const offline = [
   'readme-analysis',
   'roundtrip',
   'scapy-oracle',
+  'script-connections',
   'script-parse',
   'script-syntax',
   'show',

@@ -16,7 +16,7 @@ import { parseScript } from '../src/script/parse.js';
 import { runScript, type RunOptions, type RunResult } from '../src/script/runner.js';
 import { ScriptSession } from '../src/script/session.js';
 import { TCPLayer } from '../src/layers/tcp.js';
-import { startServer, type ServerKind } from './helpers/script-servers.js';
+import { LISTEN_CLIENTS, startServer, type ServerKind } from './helpers/script-servers.js';
 import { cli, spawnCli } from './helpers/script-cli.js';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -113,7 +113,7 @@ describe.skipIf(!isRoot)("packetdrill's rules against the kernel", () => {
 
   describe('the listening role: a real client connects to the script', () => {
     const port = 42000 + (process.pid % 5000);
-    const client = `exec /usr/bin/python3 -c "import socket; s=socket.create_connection(('127.0.0.1',${port})); s.sendall(b'get'); s.recv(10); s.close()"`;
+    const client = LISTEN_CLIENTS['listen-get']!(port);
     const listenScript = readFileSync(join(LIBRARY, 'listen-get.pkt'), 'utf8');
 
     it('passes listen-get.pkt against a Python client, the RTT measured from our SYN-ACK', async () => {
@@ -130,7 +130,7 @@ describe.skipIf(!isRoot)("packetdrill's rules against the kernel", () => {
       const lines = listenScript.split('\n');
       const i = lines.findIndex((l) => l.startsWith('*      > . 4:4(0) ack 7'));
       lines[i] = lines[i]!.replace('ack 7', 'ack 6');
-      const r = await runScript(parseScript(lines.join('\n'), 'mutant.pkt'), { listen: { port: port + 1 }, client: client.replace(String(port), String(port + 1)), pcapOnFailure: false });
+      const r = await runScript(parseScript(lines.join('\n'), 'mutant.pkt'), { listen: { port: port + 1 }, client: LISTEN_CLIENTS['listen-get']!(port + 1), pcapOnFailure: false });
       expect(r.failure?.line).toBe(i + 1);
       expect(r.failure?.field).toBe('ack');
       expect(r.failure?.message.split('\n')[0]).toBe(`script line ${i + 1}: expected ack 6, got ack 7`);

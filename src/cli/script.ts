@@ -93,7 +93,7 @@ export function registerScript(program: Command): void {
     .option('--strict-segments', "one '>' line is one segment (packetdrill's --strict_segments); default: consecutive segments join up to the line's length")
     .option('--nothing-more', 'fail if the server sent anything no line expected by the end (default: nothing after the last line is looked at, as packetdrill)')
     .option('-D, --define <name=value>', "a symbol for the script's numbers, as packetdrill's --define (repeatable): --define MSS=1460", (v: string, all: string[]) => [...all, v], [])
-    .option('--listen <port>', "play the server: the script's '>' side is a client connecting to 127.0.0.1:PORT (or ADDRESS:PORT), its SYN the first '>' line")
+    .option('--listen <port>', "play the server: the script's '>' side is a client connecting to 127.0.0.1:PORT (or ADDRESS:PORT), its SYN the first '>' line (with named connections, one client each)")
     .option('--client <command>', 'with --listen: a shell command started once we listen (curl, nc, ...), stopped when the script ends')
     .option('--report <format>', `how verdicts are written: ${REPORT_FORMATS.join(', ')} (default synack)`)
     .addHelpText(
@@ -107,10 +107,13 @@ Script lines (time, direction, flags, start:end(length), then ack, win, <options
   +0     quiet 0.2                            // the server must send nothing for 0.2 s
   +0     > [ect0] . 1:1(0) ack 4              // ECN marks: [noecn] [ect0] [ect1] [ce] [ect01]
   0      < S 0:0(0) win 64240 <mss MSS,FO,nop,nop>  // --define MSS=1460; FO/FOEXP cookies, md5 digests
+  +0     b < S 0:0(0) win 64240               // a second connection, named before the direction
   --tolerance_usecs=10000   --strict_segments   --define=MSS=1460   (packetdrill's option lines)
   target 127.0.0.1:8080   tolerance 25ms   retransmits allow   psh ignore
 '<' is a segment we send to the server, '>' one it must send. Sequence numbers are relative:
 ours from a random ISN, the server's from its SYN-ACK; the server's TS val maps from the first one seen.
+Named connections each count from their own ISNs; each opens its own port (--target) or is the next
+client to connect, in the order of the script's SYN lines (--listen). A line without a name is the first's.
 
 Examples:
   sudo synack script examples/scripts/handshake-3way-close.pkt --target 127.0.0.1:8080

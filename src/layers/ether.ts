@@ -9,7 +9,7 @@ import { formatMAC, parseIPv4, parseIPv6, writeMAC } from '../wire/addr.js';
 import { fieldStarts, type FieldSpec } from './field.js';
 import { Layer, type BuildContext, type DecodeContext, type Decoded, type FieldValues, type LayerClass } from './layer.js';
 import type { ScanResult } from './lazy.js';
-import { bind, boundLayer, boundValue, registerLayer } from './registry.js';
+import { bind, bindingsOf, boundLayer, boundValue, registerLayer } from './registry.js';
 import { forgetFieldsPast, zeroFilledHeader } from './partial.js';
 
 export interface EtherFields {
@@ -71,7 +71,7 @@ export class EtherLayer extends Layer<EtherFields> {
     if (type <= 1500) return false;
     out.payloadStart = off + ETHER_HEADER;
     out.payloadEnd = end;
-    out.next = boundLayer(this, 'type', type);
+    out.next = this === EtherLayer ? typeBindings.get(type) : boundLayer(this, 'type', type);
     return true;
   }
 
@@ -140,6 +140,9 @@ function writeMulticastMAC(upper: Layer | undefined, out: Buffer, off: number): 
   out[off + 5] = addr[3]!;
   return true;
 }
+
+/** The layers bound to Ether's type, for scan(): one lookup per packet. */
+const typeBindings = bindingsOf(EtherLayer, 'type');
 
 registerLayer(EtherLayer);
 // Ethernet in Ethernet, as Scapy binds Ether()/Ether() (type 1).

@@ -10,7 +10,7 @@ import type { FieldSpec } from './field.js';
 import { computedInt, intField, fieldStarts } from './field.js';
 import { Layer, type BuildContext, type DecodeContext, type Decoded, type FieldValues, type LayerClass } from './layer.js';
 import type { ScanResult } from './lazy.js';
-import { bind, boundLayer, boundValue, registerLayer } from './registry.js';
+import { bind, bindingsOf, boundLayer, boundValue, registerLayer } from './registry.js';
 import { EtherLayer } from './ether.js';
 import { CookedLinuxLayer, CookedLinuxV2Layer } from './sll.js';
 import { AF_INET, LoopbackLayer } from './loopback.js';
@@ -64,7 +64,6 @@ export function parseIPFlags(value: number | string): number {
   return bits;
 }
 
-const NO_OPTIONS: readonly IPOption[] = [];
 
 /** Fields a layer above may impose on the IPv4 header directly below it when they are unset (Scapy's bind_layers extras: IGMP's TTL 1). */
 export interface IPv4Overload {
@@ -175,15 +174,15 @@ export class IPv4Layer extends Layer<IPv4Fields> {
   pseudoSum(out: Buffer, off: number, upperProto: number, upperLength: number): number {
     let length = upperLength;
     if (this.fields.len !== undefined) length = Math.max(this.fields.len - 4 * this.ihlValue(), 0);
-    let sum = sumWords(out, off + 12, off + 16);
+    // The source's two words, read in place: this runs for every TCP or UDP segment built.
+    let sum = ((out[off + 12]! << 8) | out[off + 13]!) + ((out[off + 14]! << 8) | out[off + 15]!);
     const options = this.fields.options;
-    const routes = options && options.length > 0 ? options.filter((o) => o.name === 'IPOption_LSRR' || o.name === 'IPOption_SSRR') : NO_OPTIONS;
-    const lastHop = routes.length === 1 && 'routers' in routes[0]! ? routes[0].routers?.at(-1) : undefined;
+    const lastHop = options !== undefined && options.length > 0 ? sourceRouteLastHop(options) : undefined;
     if (lastHop !== undefined) {
       const dst = Buffer.alloc(4);
       writeIPv4(lastHop, dst, 0);
       sum += sumWords(dst, 0, 4);
-    } else sum += sumWords(out, off + 16, off + 20);
+    } else sum += ((out[off + 16]! << 8) | out[off + 17]!) + ((out[off + 18]! << 8) | out[off + 19]!);
     return sum + upperProto + (length & 0xffff);
   }
 
@@ -206,7 +205,7 @@ export class IPv4Layer extends Layer<IPv4Fields> {
     out.payloadStart = off + 20;
     out.payloadEnd = off + len;
     const fragment = ((buf[off + 6]! & 0x1f) << 8) | buf[off + 7]!;
-    out.next = fragment === 0 ? boundLayer(this, 'proto', buf[off + 9]!) : undefined;
+    out.next = fragment !== 0 ? undefined : this === IPv4Layer ? protoBindings.get(buf[off + 9]!) : boundLayer(this, 'proto', buf[off + 9]!);
     return true;
   }
 
@@ -300,6 +299,12 @@ export class IPv4Layer extends Layer<IPv4Fields> {
   }
 }
 
+/** The destination a pseudo-header names under one source route option (its last hop), as Scapy takes it. */
+function sourceRouteLastHop(options: readonly IPOption[]): string | undefined {
+  const routes = options.filter((o) => o.name === 'IPOption_LSRR' || o.name === 'IPOption_SSRR');
+  return routes.length === 1 && 'routers' in routes[0]! ? routes[0].routers?.at(-1) : undefined;
+}
+
 /** Multicast (224/4) or limited broadcast: replies come from someone else's address. */
 function isGroupAddressV4(addr: string): boolean {
   if (addr === '255.255.255.255') return true;
@@ -319,6 +324,9 @@ export class IPerrorLayer extends IPv4Layer {
     return this.src === other.src && this.dst === other.dst && (this.fields.proto ?? 0) === (other.fields.proto ?? 0);
   }
 }
+
+/** The layers bound to IPv4's proto, for scan(): one lookup per packet. */
+const protoBindings = bindingsOf(IPv4Layer, 'proto');
 
 registerLayer(IPv4Layer, 'IPv4');
 registerLayer(IPerrorLayer);

@@ -71,24 +71,26 @@ export abstract class Layer<F extends object = Record<string, unknown>> {
    * A layer dissect() made lazily: the bytes it will decode on first use (layers/lazy.ts), or
    * undefined once decoded and for every layer made any other way.
    */
-  [LAZY]: LazyState | undefined;
-  private stateFields: Partial<F> | undefined;
-  private stateProblems: string[] | undefined;
-  private stateChecksumValid: boolean | undefined;
-  private stateTruncatedTo: number | undefined;
+  // Declared, not initialized here: the constructor assigns each once (a class field would be
+  // defined as undefined first, then assigned again, for every layer built or dissected).
+  declare [LAZY]: LazyState | undefined;
+  declare private stateFields: Partial<F> | undefined;
+  declare private stateProblems: string[] | undefined;
+  declare private stateChecksumValid: boolean | undefined;
+  declare private stateTruncatedTo: number | undefined;
   /**
    * Whether some field holds a set of values (a list, range or CIDR block): the layer stands for
    * many packets and must be expanded (packet/sets.ts) before it is built. A flag, so building
    * a packet without sets checks one boolean per layer and never walks the fields.
    */
-  hasSets!: boolean;
+  declare hasSets: boolean;
   /** Sets normalize() took aside, so that subclass conversions (flag letters) see only scalars. */
-  private setsAside: Record<string, FieldSet> | undefined;
+  declare private setsAside: Record<string, FieldSet> | undefined;
   /**
    * The packet getLayer() last found this layer in: computed fields read their built value from
-   * it. Left off the constructor (set only by getLayer), so building and dissecting pay nothing.
+   * it. Made undefined by the constructor, so that getLayer() setting it changes no object's shape.
    */
-  declare owner?: LayerOwner;
+  declare owner: LayerOwner | undefined;
 
   constructor(fields?: Partial<F>) {
     // A lazy layer being decoded (layers/lazy.ts): its class's decode() fills it in place.
@@ -103,6 +105,7 @@ export abstract class Layer<F extends object = Record<string, unknown>> {
     this.stateTruncatedTo = undefined;
     this.hasSets = false;
     this.setsAside = undefined;
+    this.owner = undefined;
     // A lazy layer's fields come from its bytes when first used: no object for them yet.
     this.stateFields = lazyConstruction.active ? undefined : fields ? this.restoreSets(this.normalize({ ...fields })) : ({} as Partial<F>);
   }

@@ -108,7 +108,12 @@ export function force(layer: Layer): void {
     lazyConstruction.adopt = undefined;
   }
   // A decode() that returned another instance than the one it made first: take over its state.
-  if (decoded !== layer) Object.assign(layer, decoded);
+  // The packet getLayer() found this layer in stays its owner (the other instance has none).
+  if (decoded !== layer) {
+    const owner = layer.owner;
+    Object.assign(layer, decoded);
+    layer.owner = owner;
+  }
 }
 
 /**
@@ -144,6 +149,10 @@ function bitReader(start: number, bits: number): FieldReader {
   const last = (start + bits - 1) >> 3;
   const shift = (last + 1) * 8 - (start + bits);
   const mask = bits === 32 ? 0xffffffff : 2 ** bits - 1;
+  // A field within two bytes (TCP's 9 flag bits, IPv4's flags and fragment offset, a nibble):
+  // integer shifts, no loop. Wider unaligned fields take the general loop below.
+  if (last === first) return (buf, off) => (buf[off + first]! >> shift) & mask;
+  if (last === first + 1) return (buf, off) => (((buf[off + first]! << 8) | buf[off + first + 1]!) >> shift) & mask;
   return (buf, off) => {
     let v = 0;
     for (let i = first; i <= last; i++) v = v * 256 + buf[off + i]!;

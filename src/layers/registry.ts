@@ -35,6 +35,38 @@ export function bind(lower: LayerClass, upper: LayerClass, field: string, value:
   if (!values.has(value)) values.set(value, upper);
   buildCache.clear();
   last.lower = undefined;
+  generation++;
+}
+
+/** Counts bind() and bindLike() calls: a resolved table (bindingsOf) made before one is stale. */
+let generation = 0;
+
+/** boundLayer() for one lower class and field, answered from one memo: what a scan() asks per packet. */
+export interface BoundLayers {
+  get(value: number): LayerClass | undefined;
+}
+
+/**
+ * boundLayer(lower, field, value) for every value, each answer kept (parents and aliases walked
+ * once per value, and again after any new binding): dissect()'s fast paths ask it for every
+ * packet, and three Map lookups were most of a lazy IPv4 header's cost.
+ */
+export function bindingsOf(lower: LayerClass, field: string): BoundLayers {
+  let seen = -1;
+  const memo = new Map<number, LayerClass | null>();
+  return {
+    get(value: number): LayerClass | undefined {
+      if (seen !== generation) {
+        memo.clear();
+        seen = generation;
+      }
+      const hit = memo.get(value);
+      if (hit !== undefined) return hit ?? undefined;
+      const found = boundLayer(lower, field, value);
+      if (memo.size < 4096) memo.set(value, found ?? null);
+      return found;
+    },
+  };
 }
 
 /** Layers that take another's bindings as their own (Scapy's aliastypes: Dot1Q binds like Ether). */
@@ -44,6 +76,7 @@ const aliases = new Map<LayerClass, LayerClass>();
 export function bindLike(cls: LayerClass, like: LayerClass): void {
   aliases.set(cls, like);
   buildCache.clear();
+  generation++;
 }
 
 function isSubclass(child: LayerClass, parent: LayerClass): boolean {

@@ -11,17 +11,17 @@ import { Packet } from './packet.js';
 /** Where dissection starts. Numbers are pcap LINKTYPE values. */
 export type LinkType = 'ip' | 'ipv4' | 'ipv6' | 'ether' | 'sll' | 'sll2' | 'null' | 'loop' | number;
 
-const linkStarts = new Map<string | number, LayerClass | ((buf: Buffer) => LayerClass)>();
+/** Each link type's first layer, as a function of the bytes (a class given is wrapped once). */
+const linkStarts = new Map<string | number, (buf: Buffer) => LayerClass>();
 
 /** Registers the first layer for a link type (called by the layer modules and by index.ts). */
 export function registerLinkType(link: string | number, start: LayerClass | ((buf: Buffer) => LayerClass)): void {
-  linkStarts.set(link, start);
+  linkStarts.set(link, 'layerName' in start ? () => start : start);
 }
 
 function startClass(buf: Buffer, link: LinkType): LayerClass {
   const start = linkStarts.get(link);
-  if (!start) return RawLayer;
-  return 'layerName' in start ? start : start(buf);
+  return start === undefined ? RawLayer : start(buf);
 }
 
 export interface DissectOptions {
@@ -61,7 +61,8 @@ const scanned: ScanResult = { payloadStart: 0, payloadEnd: 0, next: undefined };
  */
 export function dissectLayers(buf: Buffer, off: number, end: number, cls: LayerClass | undefined, quoted: boolean, lazy = false): Layer[] {
   const layers: Layer[] = [];
-  const ctx = { below: layers, quoted };
+  // Made when a header is decoded at once: a packet of lazy headers alone needs none.
+  let ctx: { below: Layer[]; quoted: boolean } | undefined;
   // Padding found by each layer, innermost last; on the wire the innermost comes first.
   let paddings: Buffer[] | undefined;
   let guard = 0;
@@ -69,7 +70,7 @@ export function dissectLayers(buf: Buffer, off: number, end: number, cls: LayerC
   while (off < end && guard++ < 64) {
     const current: LayerClass = cls ?? RawLayer;
     let decoded: Decoded;
-    const scan = lazy && !ctx.quoted ? current.scan : undefined;
+    const scan = lazy && !quoted ? current.scan : undefined;
     if (scan !== undefined && scan.call(current, buf, off, end, scanned)) {
       const layer = lazyLayer(current, buf, off, end, layers, layers.length, false);
       layers.push(layer);
@@ -87,6 +88,7 @@ export function dissectLayers(buf: Buffer, off: number, end: number, cls: LayerC
       for (const layer of layers) force(layer);
       lazyBelow = false;
     }
+    ctx ??= { below: layers, quoted };
     try {
       decoded = current.decode(buf, off, end, ctx);
     } catch (err) {
@@ -96,7 +98,7 @@ export function dissectLayers(buf: Buffer, off: number, end: number, cls: LayerC
     }
     layers.push(decoded.layer);
     // After an ICMP error's header, the rest is the packet it quotes: partial by nature.
-    if (decoded.quotes) ctx.quoted = true;
+    if (decoded.quotes) ctx.quoted = quoted = true;
     const payloadEnd = Math.min(Math.max(decoded.payloadEnd, decoded.payloadStart), end);
     if (payloadEnd < end) (paddings ??= []).push(Buffer.from(buf.subarray(payloadEnd, end)));
     if (decoded.payloadStart <= off && decoded.payloadStart < payloadEnd) break;

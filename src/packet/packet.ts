@@ -30,17 +30,20 @@ export const packetHooks: {
 export const inspectSymbol = Symbol.for('nodejs.util.inspect.custom');
 
 export class Packet implements LayerOwner {
-  readonly layers: Layer[];
+  // Declared, and assigned once by the constructor (class fields would be defined, then assigned).
+  declare readonly layers: Layer[];
   /** Capture time in microseconds since the epoch, when the packet came off the wire or a file. */
-  time: number | undefined;
+  declare time: number | undefined;
   /** The same capture time in nanoseconds since the epoch, when the source had that precision (pcap files). */
-  timeNs?: bigint;
+  declare timeNs?: bigint;
   /** A comment kept with the packet in pcapng files (opt_comment), as Scapy's pkt.comment. */
-  comment?: string;
+  declare comment?: string;
 
   constructor(layers: Layer[] = []) {
     this.layers = layers;
     this.time = undefined;
+    this.timeNs = undefined;
+    this.comment = undefined;
   }
 
   /**
@@ -48,9 +51,19 @@ export class Packet implements LayerOwner {
    * (use clone() to diverge).
    */
   add(...others: Addable[]): Packet {
+    // The usual call, IP(...).add(TCP(...)): a list of the right size, filled in place (slice
+    // and push would grow a one-layer copy to seventeen slots, for every packet built).
+    if (others.length === 1 && others[0] instanceof Packet) {
+      const mine = this.layers;
+      const theirs = others[0].layers;
+      const both = new Array<Layer>(mine.length + theirs.length);
+      for (let i = 0; i < mine.length; i++) both[i] = mine[i]!;
+      for (let i = 0; i < theirs.length; i++) both[mine.length + i] = theirs[i]!;
+      return new Packet(both);
+    }
     const layers = this.layers.slice();
     for (const other of others) {
-      if (other instanceof Packet) layers.push(...other.layers);
+      if (other instanceof Packet) for (const layer of other.layers) layers.push(layer);
       else if (typeof other === 'string' || other instanceof Uint8Array) {
         const bytes = typeof other === 'string' ? Buffer.from(other, 'latin1') : Buffer.from(other);
         layers.push(new RawLayer({ load: bytes }));
@@ -65,7 +78,7 @@ export class Packet implements LayerOwner {
     for (const layer of this.layers) {
       if (matchesKey(layer, key) && seen++ === nth) {
         // Its computed fields (chksum, len, proto) read their values from this packet, built.
-        layer.owner = this;
+        if (layer.owner !== this) layer.owner = this;
         return layer as L;
       }
     }
@@ -159,7 +172,8 @@ function matchesKey(layer: Layer, key: LayerKey): boolean {
     }
     return false;
   }
-  const cls = 'layerClass' in key && typeof key === 'function' && (key as LayerFactory).isFactory ? (key as LayerFactory).layerClass : (key as LayerClass);
+  // A factory (TCP) says so with its own isFactory; a class (TCPLayer) has none.
+  const cls = (key as Partial<LayerFactory>).isFactory === true ? (key as LayerFactory).layerClass : (key as LayerClass);
   return layer instanceof cls;
 }
 
@@ -177,8 +191,8 @@ function keyName(key: LayerKey): string {
  */
 export function buildPacket(layers: readonly Layer[]): Buffer {
   const n = layers.length;
-  const offsets: number[] = [];
-  const sizes: number[] = [];
+  const offsets: number[] = new Array<number>(n);
+  const sizes: number[] = new Array<number>(n);
   const ctx: BuildContext = { layers, offsets };
   let counted = 0;
   let trailer = 0;
@@ -189,9 +203,9 @@ export function buildPacket(layers: readonly Layer[]): Buffer {
     const full = layer.headerLength(ctx, i);
     const cut = layer.truncatedTo;
     const size = cut !== undefined && cut < full ? cut : full;
-    sizes.push(size);
+    sizes[i] = size;
     // Offsets as if every layer were counted; fixed below when a trailer or a cut header is present.
-    offsets.push(counted + trailer);
+    offsets[i] = counted + trailer;
     if (layer.isTrailer) {
       trailer += size;
       unusual = true;

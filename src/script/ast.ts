@@ -57,7 +57,11 @@ export interface PacketLine {
   urg: number | undefined;
   /** The IP header's ECN bits as packetdrill writes them (`[ect0]`, `[noecn]`); undefined: not checked ('>'), not-ECT ('<'). */
   ecn: EcnMark | undefined;
-  /** Which connection the line belongs to (`name:` before the direction); undefined: the first. */
+  /**
+   * Which connection the line belongs to: the name before the direction (`+0 b < S 0:0(0)`).
+   * A line without one belongs to the script's first named connection (the parser writes its
+   * name here); undefined only in a script that names none (its one connection).
+   */
   conn: string | undefined;
 }
 
@@ -72,6 +76,8 @@ export interface QuietLine {
   time: TimeSpec;
   /** Seconds. */
   duration: number;
+  /** `+0 b quiet 0.2`: only that connection must be quiet; undefined: every connection. */
+  conn: string | undefined;
 }
 
 export interface TargetDirective {
@@ -120,6 +126,8 @@ export interface Script {
   statements: ScriptStatement[];
   /** Settings from `--name=value` lines that the runner honours. */
   settings: ScriptSettings;
+  /** The connections the script names, in the order they first appear; empty: one, unnamed. */
+  connections: string[];
 }
 
 export interface ScriptSettings {

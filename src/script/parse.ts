@@ -52,6 +52,9 @@ export interface ParseOptions {
   defines?: Record<string, string>;
 }
 const MAX_U32 = 0xffffffff;
+/** Connections in one script at most (each holds a raw socket's share, a guard and a capture lease). */
+const MAX_CONNECTIONS = 16;
+const MAX_CONNECTION_NAME = 32;
 
 /** Replaces comments by spaces (newlines kept), so that columns still point at the source. */
 function blankComments(text: string, source: string): string {
@@ -108,7 +111,38 @@ export function parseScript(text: string, source = '<inline>', opts: ParseOption
     if (statement.type === 'option') applyOption(statement, settings, defines, given, (reason, col) => parser.failAt(reason, col));
     statements.push(statement);
   }
-  return { source, statements, settings };
+  const connections = resolveConnections(statements, (line, reason) => {
+    const original = (originalLines[line - 1] ?? '').replace(/\r$/, '');
+    throw new ScriptSyntaxError(source, line, original.length - original.trimStart().length + 1, reason, original);
+  });
+  return { source, statements, settings, connections };
+}
+
+/**
+ * The connections a script names, in the order they first appear. A packet line without a
+ * name belongs to the first one (the default connection), so it gets that name here; an
+ * unnamed line before any name is written is refused, since it cannot say which it meant.
+ * A `quiet` line without a name keeps none: it watches every connection.
+ */
+function resolveConnections(statements: readonly ScriptStatement[], fail: (line: number, reason: string) => never): string[] {
+  const names: string[] = [];
+  let firstUnnamed: PacketLine | undefined;
+  for (const st of statements) {
+    if (st.type !== 'packet' && st.type !== 'quiet') continue;
+    if (st.conn === undefined) {
+      if (st.type === 'packet') firstUnnamed ??= st;
+      continue;
+    }
+    if (names.includes(st.conn)) continue;
+    if (names.length === MAX_CONNECTIONS) fail(st.line, `connection '${st.conn}' is one too many: a script holds at most ${MAX_CONNECTIONS} connections`);
+    if (st.type === 'quiet') fail(st.line, `connection '${st.conn}' has no segment before this 'quiet' line: name a connection that an earlier line opened${didYouMean(st.conn, names)}`);
+    if (names.length === 0 && firstUnnamed) {
+      fail(firstUnnamed.line, `this line names no connection, but line ${st.line} names '${st.conn}': in a script of named connections, name this one too (a line without a name belongs to the first connection named)`);
+    }
+    names.push(st.conn);
+  }
+  if (names.length > 0) for (const st of statements) if (st.type === 'packet' && st.conn === undefined) st.conn = names[0];
+  return names;
 }
 
 function applyOption(o: OptionDirective, settings: ScriptSettings, defines: Map<string, string>, given: Record<string, string>, fail: (reason: string, col: number) => never): void {
@@ -136,11 +170,12 @@ function applyOption(o: OptionDirective, settings: ScriptSettings, defines: Map<
 
 /**
  * Parses one segment as the API writes it, without time: '< S 0:0(0) win 100', or without
- * direction when `direction` says which it is ('S. 0:0(0) ack 1 <...>').
+ * direction when `direction` says which it is ('S. 0:0(0) ack 1 <...>'). A connection's name
+ * goes before the direction, which it then needs: 'b < S 0:0(0) win 100'.
  */
 export function parseSegment(text: string, direction?: '<' | '>'): PacketLine {
   const trimmed = text.trim();
-  const hasDirection = trimmed.startsWith('<') || trimmed.startsWith('>');
+  const hasDirection = /^(?:[A-Za-z_][A-Za-z0-9_]*\s+)?[<>]/.test(trimmed);
   const line = hasDirection ? `* ${trimmed}` : `* ${direction ?? '<'} ${trimmed}`;
   const statement = new LineParser(blankComments(line, '<segment>'), 1, '<segment>', line).statement();
   if (statement.type !== 'packet') throw new SynackError(`'${text}' is not a segment`, 'usage');
@@ -275,12 +310,33 @@ class LineParser {
     }
     const wordAt = this.pos;
     const w = this.word();
-    if (w === 'quiet') return this.quiet(time);
+    if (w === 'quiet') return this.quiet(time, undefined);
     if (w !== '' && this.peek() === '(') {
       this.fail(`system calls like '${w}(...)' are not supported: synack checks a live server, so the script starts at its first segment`, wordAt);
     }
+    if (w !== '') {
+      const named = this.named(time, w, wordAt);
+      if (named) return named;
+    }
     this.pos = wordAt;
     return this.fail(`expected '<' (a segment we send), '>' (a segment the server sends) or 'quiet' after the time, got ${this.describeNext()}`);
+  }
+
+  /** A line of one named connection: `+0 b < S 0:0(0) ...` or `+0 b quiet 0.2`. */
+  private named(time: TimeSpec, name: string, at: number): PacketLine | QuietLine | undefined {
+    const next = this.peek();
+    if (next === ':' && /^:\s*[<>]/.test(this.s.slice(this.pos))) this.fail(`a connection's name stands alone before the direction: '${name} <', not '${name}: <'`, this.pos);
+    if (next === '<' || next === '>') {
+      if (name.length > MAX_CONNECTION_NAME) this.fail(`connection name '${name.slice(0, 20)}...' is too long (at most ${MAX_CONNECTION_NAME} characters)`, at);
+      this.pos++;
+      const packet = this.packet(time, next);
+      packet.conn = name;
+      return packet;
+    }
+    const quietAt = this.pos;
+    if (this.word() === 'quiet') return this.quiet(time, name);
+    this.pos = quietAt;
+    return undefined;
   }
 
   /** packetdrill's `--name=value` (or `--name`) line. */
@@ -366,10 +422,10 @@ class LineParser {
     return { relative, at: this.seconds(relative ? "a number of seconds after '+'" : 'a time') };
   }
 
-  private quiet(time: TimeSpec): QuietLine {
+  private quiet(time: TimeSpec, conn: string | undefined): QuietLine {
     const duration = this.duration("how long the server must stay quiet (e.g. 'quiet 0.2' or 'quiet 200ms')");
     this.endOfLine();
-    return { type: 'quiet', line: this.lineNo, text: this.original.trim(), time, duration };
+    return { type: 'quiet', line: this.lineNo, text: this.original.trim(), time, duration, conn };
   }
 
   private flags(): number {

@@ -16,6 +16,8 @@ export interface ScriptOutcome {
   /** The failed line (0: the script as a whole) and field, for failures. */
   line?: number | undefined;
   field?: string | undefined;
+  /** The failed line's connection, in a script of named connections. */
+  connection?: string | undefined;
   /** The whole report of a failure or error (several lines). */
   message?: string | undefined;
   /** One line on a pass: what it ran against, the RTT, joins, tolerated retransmissions. */
@@ -47,9 +49,10 @@ function packetdrillLine(o: ScriptOutcome): string {
   if (o.status === 'passed') return '';
   if (o.status === 'error') return `${o.message ?? o.file}\n`;
   const [first, ...rest] = (o.message ?? '').split('\n');
-  // The verdict without our own 'file: script line N:' prefix, which packetdrill's form replaces.
-  const reason = (first ?? '').replace(/^(?:.*?: )?script line \d+: /, '').replace(/^(?:.*?: )?script: /, '');
-  return `${o.file}:${o.line ?? 0}: error handling packet: ${reason}\n${rest.map((l) => `${l}\n`).join('')}`;
+  // The verdict without our own 'file: script line N[, connection C]:' prefix, which packetdrill's form replaces.
+  const reason = (first ?? '').replace(/^(?:.*?: )?script(?: line \d+)?(?:, connection [^:]+)?: /, '');
+  const conn = o.connection === undefined ? '' : `connection ${o.connection}: `;
+  return `${o.file}:${o.line ?? 0}: error handling packet: ${conn}${reason}\n${rest.map((l) => `${l}\n`).join('')}`;
 }
 
 function yamlString(s: string): string {
@@ -68,6 +71,7 @@ function tap(outcomes: readonly ScriptOutcome[]): string {
     s += `  status: ${o.status}\n`;
     if (o.line !== undefined) s += `  line: ${o.line}\n`;
     if (o.field !== undefined) s += `  field: ${o.field}\n`;
+    if (o.connection !== undefined) s += `  connection: ${yamlString(o.connection)}\n`;
     s += `  message: ${yamlString(o.message ?? '')}\n`;
     s += `  duration_ms: ${Math.round(o.seconds * 1000)}\n  ...\n`;
   });
@@ -99,6 +103,7 @@ function junit(outcomes: readonly ScriptOutcome[]): string {
     }
     s += '>\n';
     const first = (o.message ?? '').split('\n')[0] ?? '';
+    if (o.connection !== undefined) s += `      <properties><property name="connection" value="${xml(o.connection)}"/></properties>\n`;
     if (o.status === 'failed') s += `      <failure message="${xml(first)}" type="${xml(o.field ?? 'check')}">${xml(o.message ?? '')}</failure>\n`;
     if (o.status === 'error') s += `      <error message="${xml(first)}" type="script">${xml(o.message ?? '')}</error>\n`;
     if (o.skipped?.length) s += `      <system-out>${xml(`skipped: ${o.skipped.join(', ')}`)}</system-out>\n`;

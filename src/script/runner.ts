@@ -10,6 +10,10 @@
  * reached (unless strict segments), and nothing is looked at after the last line (unless
  * `nothingMore`).
  *
+ * A script of named connections runs them all on one clock: connecting, each opens its own
+ * port towards the target; listening, the k-th client to connect is the connection whose
+ * '> S' line comes k-th (acceptOrder).
+ *
  * The first failed check ends the run with a ScriptCheckError (exit 1) naming the line and the
  * field, both segments in script syntax, and a pcap of the run.
  */
@@ -21,6 +25,7 @@ import type { Script, ScriptEvent, TimeSpec } from './ast.js';
 import { ScriptCheckError, ScriptSession, type ExpectWindow, type ListenRole } from './session.js';
 import { formatTarget, type Target } from './target.js';
 import { startClient, type ClientProcess } from './client.js';
+import { TCPFlag } from '../layers/tcp.js';
 
 /** How long after a '>' line's window a late segment is still waited for (to say "too late", not "missing"). */
 export const LATE_GRACE = 1;
@@ -39,6 +44,7 @@ export interface RunOptions {
   client?: string | undefined;
   /** Base tolerance in seconds; overrides the script's `tolerance` lines. */
   tolerance?: number | undefined;
+  /** Our port (default: an ephemeral one); with several connections, the first one's. */
   sport?: number | undefined;
   isn?: number | undefined;
   /** Called with every segment, both ways, in order, as the run goes (for tcpdump lines). */
@@ -60,8 +66,10 @@ export interface RunResult {
   ok: boolean;
   failure: ScriptCheckError | undefined;
   target: Target;
-  /** Every segment both ways, with its time on the script's clock. */
-  trace: Array<{ entry: TraceEntry; seconds: number }>;
+  /** Every segment both ways, with its time on the script's clock and its connection's name. */
+  trace: Array<{ entry: TraceEntry; seconds: number; connection: string | undefined }>;
+  /** The script's named connections (empty: one, unnamed). */
+  connections: string[];
   rtt: number | undefined;
   pcapPath: string | undefined;
   /** Server retransmissions that `retransmits allow` let through. */
@@ -77,6 +85,33 @@ function scriptTarget(script: Script, given: RunOptions['target']): Target | str
   const line = script.statements.find((s) => s.type === 'target');
   if (line?.type === 'target') return { host: line.host, port: line.port };
   throw usageError(`${script.source}: no target: give --target HOST:PORT, or put a line 'target 127.0.0.1:8080' in the script`);
+}
+
+/**
+ * Listening, the clients are matched to the connections in the order of the script's SYN
+ * lines: the first client to connect is the connection whose '> S' line comes first.
+ */
+function acceptOrder(script: Script): string[] {
+  const firstSyn = new Map<string, number>();
+  for (const st of script.statements) {
+    if (st.type === 'packet' && st.conn !== undefined && st.direction === '>' && st.flags & TCPFlag.S && !firstSyn.has(st.conn)) firstSyn.set(st.conn, st.line);
+  }
+  const at = (name: string): number => firstSyn.get(name) ?? Infinity;
+  // Stable: a connection with no SYN line keeps its place after those with one.
+  return [...script.connections].sort((a, b) => at(a) - at(b));
+}
+
+/** Listening, a connection's first line is its client's segment: we cannot send before a client is there. */
+function checkListeningScript(script: Script): void {
+  const seen = new Set<string | undefined>();
+  for (const st of script.statements) {
+    if (st.type !== 'packet' || seen.has(st.conn)) continue;
+    seen.add(st.conn);
+    if (st.direction === '<') {
+      const which = st.conn === undefined ? 'the script' : `connection ${st.conn}`;
+      throw usageError(`${script.source}:${st.line}: ${which} begins with a segment we send ('<'), but listening, a connection begins with its client's SYN ('> S 0:0(0) ...'): run it with --target HOST:PORT, or start it with the client's SYN`);
+    }
+  }
 }
 
 /** The earliest and latest script time of an event, given when the previous one happened. */
@@ -109,6 +144,7 @@ export async function runScript(script: Script, opts: RunOptions = {}): Promise<
       }
     : undefined;
   if (opts.client !== undefined && !listen) throw usageError('--client goes with --listen PORT: it is the client that connects to the script');
+  if (listen) checkListeningScript(script);
   const target = listen ? undefined : scriptTarget(script, opts.target);
   let session: ScriptSession;
   try {
@@ -128,6 +164,7 @@ function openSession(script: Script, opts: RunOptions, target: string | Target |
   return ScriptSession.open({
     target,
     listen,
+    connections: listen ? acceptOrder(script) : script.connections,
     sport: opts.sport,
     isn: opts.isn,
     tolerance: opts.tolerance ?? script.settings.tolerance,
@@ -142,20 +179,17 @@ async function runOpened(script: Script, opts: RunOptions, session: ScriptSessio
     failure: undefined,
     target: session.listening ? { host: conversation.endpoints.src, port: conversation.endpoints.sport } : { host: conversation.endpoints.dst, port: conversation.endpoints.dport },
     trace: [],
+    connections: [...script.connections],
     rtt: undefined,
     pcapPath: undefined,
     retransmissionsSkipped: 0,
     joins: [],
     tolerance: 0,
   };
-  let reported = 0;
   const flush = (): void => {
-    const trace = conversation.trace;
-    for (; reported < trace.length; reported++) {
-      const entry = trace[reported]!;
-      const seconds = session.traceTime(entry);
-      result.trace.push({ entry, seconds });
-      opts.onSegment?.(entry, seconds);
+    for (const t of session.takeNewEntries()) {
+      result.trace.push(t);
+      opts.onSegment?.(t.entry, t.seconds);
     }
   };
   let lastLine = 0;
@@ -209,7 +243,7 @@ async function runEvent(session: ScriptSession, ev: ScriptEvent, previous: numbe
   if (ev.type === 'quiet') {
     const start = Number.isFinite(w.earliest) ? w.earliest : session.clock();
     const until = start + ev.duration;
-    await session.quietUntil(until, ev, `nothing for ${ev.duration} s`);
+    await session.quietUntil(until, ev, `nothing for ${ev.duration} s`, ev.conn);
     return until;
   }
   if (ev.direction === '<') {

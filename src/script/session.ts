@@ -11,11 +11,15 @@
  * Segments are written in script syntax with relative numbers (see sequence-map.ts); send()
  * puts exactly that on the wire, expect() checks the server's next segment field by field and
  * throws a ScriptCheckError that reads like packetdrill's.
+ *
+ * A session may hold several named connections (`connections: ['a', 'b']`), each with its own
+ * port, ISNs and relative numbers (connection.ts), on one clock; a segment names its
+ * connection before the direction ('b < S 0:0(0) ...'), and one without a name is the first's.
  */
 import { connectTarget, type Target } from './target.js';
-import { listen } from '../tcp/listen.js';
+import { openListener, type Listener } from '../tcp/listen.js';
 import { SynackError } from '../wire/errors.js';
-import { TCPFlag, TCPLayer } from '../layers/tcp.js';
+import { TCPFlag } from '../layers/tcp.js';
 import type { Packet } from '../packet/packet.js';
 import type { Conversation, TraceEntry } from '../tcp/conversation.js';
 import { writePcap } from '../pcap/pcap-writer.js';
@@ -23,9 +27,10 @@ import type { PacketLine } from './ast.js';
 import { compareSegment, type Mismatch } from './check.js';
 import { formatSeconds, formatView, type SegmentView } from './format.js';
 import { parseSegment } from './parse.js';
-import { SequenceMap } from './sequence-map.js';
+import type { SequenceMap } from './sequence-map.js';
 import { ecnBits } from './ecn.js';
 import { JitterMeter } from './jitter.js';
+import { ScriptConnection } from './connection.js';
 
 /** A check that failed: exit 1. `line` is the script line (0 for API calls). */
 export class ScriptCheckError extends SynackError {
@@ -37,8 +42,10 @@ export class ScriptCheckError extends SynackError {
     readonly mismatch: Mismatch,
     readonly scriptText: string,
     readonly liveText: string | undefined,
+    /** The connection's name, in a script of named connections. */
+    readonly connection?: string | undefined,
   ) {
-    super(describeFailure(line, mismatch, scriptText, liveText), 'timeout');
+    super(describeFailure(line, mismatch, scriptText, liveText, connection), 'timeout');
     this.name = 'ScriptCheckError';
   }
 
@@ -54,8 +61,8 @@ export class ScriptCheckError extends SynackError {
   }
 }
 
-function describeFailure(line: number, m: Mismatch, scriptText: string, liveText: string | undefined): string {
-  const where = line > 0 ? `script line ${line}` : 'script';
+function describeFailure(line: number, m: Mismatch, scriptText: string, liveText: string | undefined, connection: string | undefined): string {
+  const where = `${line > 0 ? `script line ${line}` : 'script'}${connection === undefined ? '' : `, connection ${connection}`}`;
   let s = `${where}: expected ${m.expected}, got ${m.got}\n  script: ${scriptText}`;
   if (liveText !== undefined) s += `\n  live:   ${liveText}`;
   return s;
@@ -77,7 +84,12 @@ export interface SessionOptions {
   target?: string | Target | undefined;
   /** Instead of target: listen, and take the first client's SYN (the script's first '>' line). */
   listen?: ListenRole | undefined;
-  /** Our port (default: a random ephemeral one). */
+  /**
+   * The connections' names: each opens its own port towards the target, or (listening) is the
+   * next client to connect, in this order. Default: one connection without a name.
+   */
+  connections?: readonly string[] | undefined;
+  /** Our port (default: a random ephemeral one); with several connections, the first one's. */
   sport?: number;
   /** Our ISN (default: random); the script's 0 maps to it. */
   isn?: number;
@@ -106,10 +118,15 @@ export interface Received {
 
 const DEFAULT_TOLERANCE = 0.025;
 
+/** One entry of the run's trace: the segment, its connection, its time on the session clock. */
+export interface TimedEntry {
+  entry: TraceEntry;
+  seconds: number;
+  /** The connection's name; undefined in a script of one unnamed connection. */
+  connection: string | undefined;
+}
+
 export class ScriptSession {
-  readonly map: SequenceMap;
-  /** The handshake's round trip in seconds, once measured (our SYN to the server's answer). */
-  rtt: number | undefined;
   baseTolerance: number;
   allowRetransmits: boolean;
   strictSegments: boolean;
@@ -121,64 +138,98 @@ export class ScriptSession {
   readonly skipped: Received[] = [];
   /** How many segments each joined '>' line took. */
   readonly joins: number[] = [];
-  private startMs: number;
-  private synSentAt: number | undefined;
-  private lastFromServer: SegmentView | undefined;
-  /** Script-relative end of the server's data seen so far (for telling retransmissions). */
-  private serverDataEnd: number | undefined;
-  /** The server's latest TS val as it was on the wire. */
-  private lastServerTsLive: number | undefined;
+  /** Whether the script plays the listening side (the clients' SYNs come first). */
+  readonly listening: boolean;
+  /** performance.now() at the script's time 0. */
+  private startPerf = performance.now();
+  /** The connections opened or accepted so far, in the order of `names`. */
+  private readonly open: ScriptConnection[] = [];
   private released = false;
 
   private constructor(
-    readonly conversation: Conversation,
+    first: Conversation,
+    /** Every connection's name, in order; [undefined] for one without a name. */
+    private readonly names: ReadonlyArray<string | undefined>,
     opts: SessionOptions,
+    /** Listening: where the next clients come from. */
+    private readonly listener: Listener | undefined,
   ) {
-    this.map = new SequenceMap(conversation.iss);
+    this.open.push(new ScriptConnection(names[0], first));
     this.baseTolerance = opts.tolerance ?? DEFAULT_TOLERANCE;
     this.allowRetransmits = opts.allowRetransmits ?? false;
     this.strictSegments = opts.strictSegments ?? false;
-    this.startMs = conversation.now();
+    this.listening = listener !== undefined;
   }
 
   /** Opens the wire to the target (raw socket, capture, kernel-RST guard); nothing is sent yet. */
   static async open(opts: SessionOptions): Promise<ScriptSession> {
+    const names = connectionNames(opts.connections);
     if (opts.listen) {
       const l = opts.listen;
-      // Returns in SYN-RECEIVED with the client's SYN pending: the script's first '>' line takes it.
-      const conversation = await listen({
+      // Each client arrives in LISTEN with its SYN pending: its connection's first '>' line takes it.
+      const listener = await openListener({
         port: l.port,
-        ...(l.address !== undefined ? { address: l.address } : {}),
-        timeout: l.timeout ?? 10_000,
-        ready: l.ready,
-        handshake: false,
+        address: l.address,
+        peers: names.length,
         autoAck: false,
         ...(opts.isn !== undefined ? { isn: opts.isn } : {}),
       });
-      const session = new ScriptSession(conversation, opts);
-      session.listening = true;
+      let first: Conversation;
+      try {
+        l.ready?.();
+        first = await listener.accept(l.timeout ?? 10_000);
+      } catch (err) {
+        await listener.close();
+        throw err;
+      }
+      // One client is all it waits for: the port guard goes now, so other peers get the kernel's RST.
+      if (names.length === 1) await listener.close();
+      const session = new ScriptSession(first, names, opts, listener);
       await session.jitter.start();
       return session;
     }
     if (opts.target === undefined) throw new SynackError('a script session needs a target (HOST:PORT) or a port to listen on', 'usage');
-    const conversation = await connectTarget(opts.target, { sport: opts.sport, isn: opts.isn });
-    const session = new ScriptSession(conversation, opts);
+    const conversations: Conversation[] = [];
+    try {
+      // One after another: each its own port (the next ephemeral one), guard and socket.
+      for (let i = 0; i < names.length; i++) conversations.push(await connectTarget(opts.target, { sport: i === 0 ? opts.sport : undefined, isn: opts.isn }));
+    } catch (err) {
+      for (const c of conversations) await c.release();
+      throw err;
+    }
+    const session = new ScriptSession(conversations[0]!, names, opts, undefined);
+    for (let i = 1; i < conversations.length; i++) session.open.push(new ScriptConnection(names[i], conversations[i]!));
     await session.jitter.start();
     return session;
   }
 
-  /** Whether the script plays the listening side (the client's SYN came first). */
-  listening = false;
+  /** The first connection's conversation (the only one in a script without names). */
+  get conversation(): Conversation {
+    return this.open[0]!.conversation;
+  }
 
-  /** Restarts the clock: time 0 of the script (listening: when the client's SYN arrived). */
+  /** The first connection's relative numbers. */
+  get map(): SequenceMap {
+    return this.open[0]!.map;
+  }
+
+  /** The handshake's round trip in seconds, once measured: the longest of the connections'. */
+  get rtt(): number | undefined {
+    let rtt: number | undefined;
+    for (const c of this.open) if (c.rtt !== undefined && (rtt === undefined || c.rtt > rtt)) rtt = c.rtt;
+    return rtt;
+  }
+
+  /** Restarts the clock: time 0 of the script (listening: when the first client's SYN arrived). */
   startClock(): void {
-    const syn = this.conversation.trace[0];
-    this.startMs = this.listening && syn ? syn.time : this.conversation.now();
+    const first = this.open[0]!;
+    const syn = first.conversation.trace[0];
+    this.startPerf = this.listening && syn ? first.origin + syn.time : performance.now();
   }
 
   /** Seconds since the clock started. */
   clock(): number {
-    return (this.conversation.now() - this.startMs) / 1000;
+    return (performance.now() - this.startPerf) / 1000;
   }
 
   /**
@@ -191,26 +242,76 @@ export class ScriptSession {
     return this.baseTolerance + 2 * (this.rtt ?? 0) + this.jitter.allowance();
   }
 
+  /** Every segment so far, both ways, every connection, in time order. */
   get trace(): readonly TraceEntry[] {
-    return this.conversation.trace;
+    return this.timeline().map((t) => t.entry);
   }
 
-  /** A trace entry's time on the session clock, in seconds. */
-  traceTime(e: TraceEntry): number {
-    return (e.time - this.startMs) / 1000;
+  /** Every segment so far with its connection and its time on the session clock, in time order. */
+  timeline(): TimedEntry[] {
+    return sortByTime(this.open.flatMap((c) => c.conversation.trace.map((e) => this.timed(c, e))));
+  }
+
+  /** The segments not handed out before, in time order (the runner reports them as it goes). */
+  takeNewEntries(): TimedEntry[] {
+    const fresh: TimedEntry[] = [];
+    for (const c of this.open) {
+      const trace = c.conversation.trace;
+      for (; c.reported < trace.length; c.reported++) fresh.push(this.timed(c, trace[c.reported]!));
+    }
+    return sortByTime(fresh);
+  }
+
+  private timed(c: ScriptConnection, e: TraceEntry): TimedEntry {
+    return { entry: e, seconds: (c.origin + e.time - this.startPerf) / 1000, connection: c.name };
+  }
+
+  /** The connection a line names (or the first, for a line without a name), opened or accepted already. */
+  private connectionOf(line: PacketLine): ScriptConnection {
+    const name = line.conn ?? this.names[0];
+    const c = this.open.find((o) => o.name === name);
+    if (c) return c;
+    if (!this.names.includes(name)) {
+      const known = this.names.filter((n) => n !== undefined);
+      throw new SynackError(`line ${line.line}: no connection '${line.conn}' in this session${known.length ? ` (its connections: ${known.join(', ')})` : ' (it has one, without a name)'}`, 'usage');
+    }
+    throw new SynackError(`line ${line.line}: connection ${name} has no client yet: in the listening role a connection begins with its client's SYN ('> S')`, 'usage');
+  }
+
+  /**
+   * Listening: the line's connection, waiting until `deadline` for the clients before it and
+   * then its own (the k-th client to connect is the k-th name). Connecting: at once.
+   */
+  private async connectionFor(line: PacketLine, deadline: number): Promise<ScriptConnection> {
+    const name = line.conn ?? this.names[0];
+    const index = this.names.indexOf(name);
+    while (this.listener && index >= this.open.length) {
+      const ms = Math.max(0, (deadline - this.clock()) * 1000);
+      let c: Conversation;
+      try {
+        c = await this.listener.accept(ms);
+      } catch (err) {
+        if (!(err instanceof SynackError)) throw err;
+        const nth = ordinal(this.open.length + 1);
+        throw new ScriptCheckError(line.line, { field: 'segment', expected: `a ${nth} client's SYN`, got: `nothing by ${formatSeconds(round3(deadline))} s` }, line.text, undefined, name);
+      }
+      this.open.push(new ScriptConnection(this.names[this.open.length], c));
+    }
+    return this.connectionOf(line);
   }
 
   /** Sends one segment written in script syntax (or parsed), with relative numbers. */
   async send(segment: string | PacketLine): Promise<Packet> {
     const line = typeof segment === 'string' ? apiLine(segment, '<') : segment;
     if (line.direction !== '<') throw new SynackError(`line ${line.line}: send() takes segments we send ('<'), not '${line.direction}'`, 'usage');
-    const c = this.conversation;
+    const conn = this.connectionOf(line);
+    const map = conn.map;
     // A '<' line without 'ack N' carries ack 0, as packetdrill sends it (even with the ACK flag).
-    const ack = line.ack !== undefined ? this.map.serverSeqToWire(line.ack) : 0;
-    const options = Array.isArray(line.options) ? this.map.optionsToWire(line.options) : [];
-    const p = await c.sendSegment({
+    const ack = line.ack !== undefined ? map.serverSeqToWire(line.ack) : 0;
+    const options = Array.isArray(line.options) ? map.optionsToWire(line.options) : [];
+    const p = await conn.conversation.sendSegment({
       flags: line.flags,
-      seq: this.map.ourSeqToWire(line.seq),
+      seq: map.ourSeqToWire(line.seq),
       ack,
       window: line.win ?? 65535,
       data: line.payload ?? Buffer.alloc(line.length),
@@ -219,16 +320,16 @@ export class ScriptSession {
       ...(line.ecn !== undefined ? { tos: ecnBits(line.ecn) } : {}),
     });
     // Our SYN (or, listening, our SYN-ACK): the next segment from the peer measures the RTT.
-    if (line.flags & TCPFlag.S && this.synSentAt === undefined) this.synSentAt = this.clock();
+    if (line.flags & TCPFlag.S && conn.synSentAt === undefined) conn.synSentAt = this.clock();
     return p;
   }
 
-  /** The server's next segment, or undefined if none arrives before `until` (session clock, s). */
-  async next(until: number): Promise<Packet | undefined> {
+  /** The connection's next segment from the peer, or undefined if none arrives before `until` (session clock, s). */
+  private async next(conn: ScriptConnection, until: number): Promise<Packet | undefined> {
     if (this.released) return undefined;
     const ms = Math.max(0, (until - this.clock()) * 1000);
     try {
-      return await this.conversation.expect(() => true, { timeout: ms });
+      return await conn.conversation.expect(() => true, { timeout: ms });
     } catch (err) {
       if (err instanceof SynackError && (err.kind === 'timeout' || err.message === 'conversation released')) return undefined;
       throw err;
@@ -236,74 +337,55 @@ export class ScriptSession {
   }
 
   /** When a received packet arrived, on the session clock. */
-  arrival(p: Packet): number {
-    const trace = this.conversation.trace;
-    for (let i = trace.length - 1; i >= 0; i--) if (trace[i]!.packet === p) return this.traceTime(trace[i]!);
+  private arrival(conn: ScriptConnection, p: Packet): number {
+    const trace = conn.conversation.trace;
+    for (let i = trace.length - 1; i >= 0; i--) if (trace[i]!.packet === p) return this.timed(conn, trace[i]!).seconds;
     return this.clock();
   }
 
   /**
-   * A retransmission: data wholly inside what the server already sent (an RTO or a tail-loss
-   * probe resends any of it), or a repeat of its previous segment (SYN-ACK, FIN, pure ACK).
-   */
-  private isRepeat(v: SegmentView): boolean {
-    if (v.length > 0 && this.serverDataEnd !== undefined && ((this.serverDataEnd - ((v.seq + v.length) >>> 0)) | 0) >= 0) return true;
-    const last = this.lastFromServer;
-    return last !== undefined && last.flags === v.flags && last.seq === v.seq && last.length === v.length && last.ack === v.ack;
-  }
-
-  /**
-   * Waits for the server's segment that `line` describes and checks it, field by field, then
-   * its timing. Throws ScriptCheckError on the first difference.
+   * Waits for the server's segment that `line` describes, on the line's connection, and checks
+   * it, field by field, then its timing. Throws ScriptCheckError on the first difference.
    */
   async expectLine(line: PacketLine, window: ExpectWindow): Promise<Received> {
     if (line.direction !== '>') throw new SynackError(`line ${line.line}: expect() takes segments the server sends ('>'), not '${line.direction}'`, 'usage');
+    const conn = await this.connectionFor(line, window.deadline);
+    const fail = (m: Mismatch, liveText: string | undefined): ScriptCheckError => new ScriptCheckError(line.line, m, line.text, liveText, conn.name);
     let skipped: Received | undefined;
     for (;;) {
-      const p = await this.next(window.deadline);
+      const p = await this.next(conn, window.deadline);
       if (!p) {
         const waited = Number.isFinite(window.latest) ? `by ${formatSeconds(round3(window.latest + this.tolerance))} s` : `within ${formatSeconds(round3(window.deadline))} s`;
         // A repeat that was skipped may be the segment the script meant, with a field wrong: show it.
         const liveText = skipped
           ? `${formatView(skipped.view, { time: formatSeconds(round3(skipped.time)), maxPayload: 40 })}   (skipped: a repeat of the server's previous segment)`
           : undefined;
-        throw new ScriptCheckError(line.line, { field: 'segment', expected: 'a segment', got: `nothing ${waited}` }, line.text, liveText);
+        throw fail({ field: 'segment', expected: 'a segment', got: `nothing ${waited}` }, liveText);
       }
-      let time = this.arrival(p);
-      let view = this.map.view(p, '>', line);
-      if (!this.strictSegments && view.length > 0 && view.length < line.length && !(this.allowRetransmits && this.isRepeat(view))) {
-        const joined = await this.join(line, view, window.deadline);
+      let time = this.arrival(conn, p);
+      let view = conn.map.view(p, '>', line);
+      if (!this.strictSegments && view.length > 0 && view.length < line.length && !(this.allowRetransmits && conn.isRepeat(view))) {
+        const joined = await this.join(conn, line, view, window.deadline);
         if (joined.failure) throw joined.failure;
         view = joined.view;
         time = joined.time;
       }
-      // Compared in script terms, mapped now: the TS origin may have been learned after the last one.
-      const lastTs = this.lastServerTsLive === undefined ? undefined : this.map.serverTsToScript(this.lastServerTsLive);
-      const mismatch = compareSegment(line, view, { lastServerTsVal: lastTs, ignorePsh: this.ignorePsh });
-      if (mismatch && this.allowRetransmits && this.isRepeat(view)) {
+      const mismatch = compareSegment(line, view, { lastServerTsVal: conn.lastPeerTs(), ignorePsh: this.ignorePsh });
+      if (mismatch && this.allowRetransmits && conn.isRepeat(view)) {
         skipped = { packet: p, view, time };
         this.skipped.push(skipped);
         continue;
       }
       const liveText = formatView(view, { time: formatSeconds(round3(time)), maxPayload: 40 });
-      if (mismatch) throw new ScriptCheckError(line.line, mismatch, line.text, liveText);
+      if (mismatch) throw fail(mismatch, liveText);
       const tol = this.tolerance;
       if (time < window.earliest - tol || time > window.latest + tol) {
         const when = window.earliest === window.latest ? `${formatSeconds(round3(window.earliest))} s` : `${formatSeconds(round3(window.earliest))}~${formatSeconds(round3(window.latest))} s`;
         const how = time < window.earliest - tol ? 'too early' : 'too late';
-        throw new ScriptCheckError(
-          line.line,
-          { field: 'time', expected: `the segment at ${when} (±${formatSeconds(round3(tol))} s)`, got: `it at ${formatSeconds(round3(time))} s, ${how}` },
-          line.text,
-          liveText,
-        );
+        throw fail({ field: 'time', expected: `the segment at ${when} (±${formatSeconds(round3(tol))} s)`, got: `it at ${formatSeconds(round3(time))} s, ${how}` }, liveText);
       }
-      if (this.rtt === undefined && this.synSentAt !== undefined) this.rtt = Math.max(0, time - this.synSentAt);
-      this.lastFromServer = view;
-      const end = (view.seq + view.length) >>> 0;
-      if (view.length > 0 && (this.serverDataEnd === undefined || ((end - this.serverDataEnd) | 0) > 0)) this.serverDataEnd = end;
-      const ts = liveTsVal(p);
-      if (ts !== undefined) this.lastServerTsLive = ts;
+      if (conn.rtt === undefined && conn.synSentAt !== undefined) conn.rtt = Math.max(0, time - conn.synSentAt);
+      conn.accepted(view, p);
       return { packet: p, view, time };
     }
   }
@@ -317,23 +399,24 @@ export class ScriptSession {
    * a live sender's GSO size follows its pacing rate (measured on lo: 2896- and 1448-byte
    * pieces mixed in one flight), so only contiguity is a fact worth checking.
    */
-  private async join(line: PacketLine, first: SegmentView, deadline: number): Promise<{ view: SegmentView; time: number; failure?: ScriptCheckError }> {
+  private async join(conn: ScriptConnection, line: PacketLine, first: SegmentView, deadline: number): Promise<{ view: SegmentView; time: number; failure?: ScriptCheckError }> {
+    const fail = (m: Mismatch, liveText: string): ScriptCheckError => new ScriptCheckError(line.line, m, line.text, liveText, conn.name);
     const payloads = [first.payload];
     let total = first.length;
     let last = first;
     let time = 0;
     let pieces = 1;
     while (total < line.length) {
-      const p = await this.next(deadline);
+      const p = await this.next(conn, deadline);
       if (!p) {
         const got = `${total} bytes in ${pieces} segment${pieces === 1 ? '' : 's'}, then nothing by ${formatSeconds(round3(deadline))} s`;
-        return { view: first, time, failure: new ScriptCheckError(line.line, { field: 'length', expected: `length ${line.length}`, got }, line.text, formatView(last, { maxPayload: 40 })) };
+        return { view: first, time, failure: fail({ field: 'length', expected: `length ${line.length}`, got }, formatView(last, { maxPayload: 40 })) };
       }
-      const arrived = this.arrival(p);
-      const v = this.map.view(p, '>');
+      const arrived = this.arrival(conn, p);
+      const v = conn.map.view(p, '>');
       // A resend of a piece already joined, or of older data: skipped when retransmits are allowed.
       const joinedEnd = (first.seq + total) >>> 0;
-      if (this.allowRetransmits && v.length > 0 && (((joinedEnd - ((v.seq + v.length) >>> 0)) | 0) >= 0 || this.isRepeat(v))) {
+      if (this.allowRetransmits && v.length > 0 && (((joinedEnd - ((v.seq + v.length) >>> 0)) | 0) >= 0 || conn.isRepeat(v))) {
         this.skipped.push({ packet: p, view: v, time: arrived });
         continue;
       }
@@ -341,11 +424,11 @@ export class ScriptSession {
       const at = `${formatSeconds(round3(time))}`;
       const expectedSeq = (first.seq + total) >>> 0;
       if (v.seq !== expectedSeq) {
-        return { view: v, time, failure: new ScriptCheckError(line.line, { field: 'seq', expected: `seq ${expectedSeq} (piece ${pieces + 1} of a joined segment)`, got: `seq ${v.seq}` }, line.text, formatView(v, { time: at, maxPayload: 40 })) };
+        return { view: v, time, failure: fail({ field: 'seq', expected: `seq ${expectedSeq} (piece ${pieces + 1} of a joined segment)`, got: `seq ${v.seq}` }, formatView(v, { time: at, maxPayload: 40 })) };
       }
       if (v.length === 0 || total + v.length > line.length) {
         const m = { field: 'length' as const, expected: `length ${line.length - total} or less (piece ${pieces + 1} of a joined segment, after ${total} bytes)`, got: `length ${v.length}` };
-        return { view: v, time, failure: new ScriptCheckError(line.line, m, line.text, formatView(v, { time: at, maxPayload: 40 })) };
+        return { view: v, time, failure: fail(m, formatView(v, { time: at, maxPayload: 40 })) };
       }
       payloads.push(v.payload);
       total += v.length;
@@ -367,18 +450,25 @@ export class ScriptSession {
     return got.packet;
   }
 
-  /** The server must send nothing until `until` (session clock, s); `line` names the script line. */
-  async quietUntil(until: number, line: { line: number; text: string } = { line: 0, text: 'quiet' }, what = 'nothing'): Promise<void> {
-    for (;;) {
-      const p = await this.next(until);
-      if (!p) return;
-      const time = this.arrival(p);
-      const view = this.map.view(p, '>');
-      if (this.allowRetransmits && this.isRepeat(view)) {
-        this.skipped.push({ packet: p, view, time });
-        continue;
+  /**
+   * The server must send nothing until `until` (session clock, s) on connection `conn`, or on
+   * any when it is undefined; `line` names the script line. Connections are watched one after
+   * another: the first waits until `until`, the others' segments are already in by then.
+   */
+  async quietUntil(until: number, line: { line: number; text: string } = { line: 0, text: 'quiet' }, what = 'nothing', conn?: string): Promise<void> {
+    const watched = conn === undefined ? this.open : this.open.filter((c) => c.name === conn);
+    for (const c of watched) {
+      for (;;) {
+        const p = await this.next(c, until);
+        if (!p) break;
+        const time = this.arrival(c, p);
+        const view = c.map.view(p, '>');
+        if (this.allowRetransmits && c.isRepeat(view)) {
+          this.skipped.push({ packet: p, view, time });
+          continue;
+        }
+        throw new ScriptCheckError(line.line, { field: 'quiet', expected: what, got: `a segment at ${formatSeconds(round3(time))} s` }, line.text, formatView(view, { time: formatSeconds(round3(time)), maxPayload: 40 }), c.name);
       }
-      throw new ScriptCheckError(line.line, { field: 'quiet', expected: what, got: `a segment at ${formatSeconds(round3(time))} s` }, line.text, formatView(view, { time: formatSeconds(round3(time)), maxPayload: 40 }));
     }
   }
 
@@ -387,31 +477,47 @@ export class ScriptSession {
     await this.quietUntil(this.clock() + ms / 1000, { line: 0, text: `quiet ${ms}ms` }, `nothing for ${ms} ms`);
   }
 
-  /** Writes every segment of the run, both ways, to a pcap file (raw IP link type). */
+  /** Writes every segment of the run, both ways, every connection, to a pcap file (raw IP link type). */
   writePcap(path: string, options: { exclusive?: boolean } = {}): string {
     const w = writePcap(path, { linkType: 'ip', exclusive: options.exclusive });
     const wallStart = Date.now() * 1000 - performance.now() * 1000;
-    const convStart = performance.now() - this.conversation.now();
     try {
-      for (const e of this.conversation.trace) w.write(e.packet, Math.round(wallStart + (convStart + e.time) * 1000));
+      for (const t of this.timeline()) w.write(t.entry.packet, Math.round(wallStart + (this.startPerf + t.seconds * 1000) * 1000));
     } finally {
       w.close();
     }
     return path;
   }
 
-  /** Releases the wire (guard, capture, socket). Sends nothing. */
+  /** Releases the wire (guards, captures, sockets, the listener). Sends nothing. */
   async close(): Promise<void> {
     if (this.released) return;
     this.released = true;
     this.jitter.stop();
-    await this.conversation.release();
+    for (const c of this.open) await c.conversation.release();
+    await this.listener?.close();
   }
 }
 
-function liveTsVal(p: Packet): number | undefined {
-  for (const o of p.layer(TCPLayer).get('options') ?? []) if (o[0] === 'Timestamp' && Array.isArray(o[1])) return (o[1] as readonly number[])[0];
-  return undefined;
+/** The names as given, or one connection without a name; checked for repeats and count. */
+function connectionNames(given: readonly string[] | undefined): ReadonlyArray<string | undefined> {
+  if (given === undefined || given.length === 0) return [undefined];
+  const seen = new Set<string>();
+  for (const n of given) {
+    if (seen.has(n)) throw new SynackError(`connection '${n}' is named twice`, 'usage');
+    seen.add(n);
+  }
+  return [...given];
+}
+
+function sortByTime(entries: TimedEntry[]): TimedEntry[] {
+  // Stable: entries of one connection at the same instant keep their order.
+  return entries.sort((a, b) => a.seconds - b.seconds);
+}
+
+const ORDINALS = ['first', 'second', 'third', 'fourth', 'fifth', 'sixth', 'seventh', 'eighth', 'ninth', 'tenth'];
+function ordinal(n: number): string {
+  return ORDINALS[n - 1] ?? `${n}th`;
 }
 
 function round3(s: number): number {

@@ -63,6 +63,7 @@ export function expandScriptPaths(paths: readonly string[]): string[] {
 /** The pass line's tail: what it ran against, RTT, joins and tolerated retransmissions. */
 export function passSummary(r: RunResult): string {
   let s = `against ${formatTarget(r.target)}`;
+  if (r.connections.length > 1) s += `, ${r.connections.length} connections (${r.connections.join(', ')})`;
   if (r.rtt !== undefined) s += `, handshake RTT ${(r.rtt * 1000).toFixed(3)} ms`;
   if (r.joins.length) s += `, ${r.joins.length} line${r.joins.length === 1 ? '' : 's'} joined from ${r.joins.reduce((a, b) => a + b, 0)} segments`;
   if (r.retransmissionsSkipped) s += `, ${r.retransmissionsSkipped} retransmissions tolerated`;
@@ -88,7 +89,7 @@ export async function runScriptFile(file: string, opts: SuiteOptions): Promise<S
       strictSegments: opts.strictSegments,
       nothingMore: opts.nothingMore,
     });
-    if (r.failure) return { file, status: 'failed', seconds: seconds(), line: r.failure.line, field: r.failure.field, message: `${file}: ${r.failure.message}` };
+    if (r.failure) return { file, status: 'failed', seconds: seconds(), line: r.failure.line, field: r.failure.field, connection: r.failure.connection, message: `${file}: ${r.failure.message}` };
     return { file, status: 'passed', seconds: seconds(), summary: passSummary(r) };
   } catch (err) {
     // A script mistake (syntax, no target) is this script's error; anything else is ours to raise.

@@ -92,3 +92,31 @@ export async function boundNotListening(): Promise<TestServer & { child: ChildPr
     },
   };
 }
+
+/**
+ * The clients that the listening-role scripts of examples/scripts/ run with (`--listen PORT
+ * --client CMD`): Python one-liners connecting to 127.0.0.1:PORT, one behaviour each.
+ */
+export const LISTEN_CLIENTS: Record<string, (port: number) => string> = {
+  /** Connects, sends 'get', reads the answer, closes. */
+  'listen-get': (port) => python(`s=socket.create_connection(('127.0.0.1',${port})); s.sendall(b'get'); s.recv(10); s.close()`),
+  /** Opens a, then b; 'get' on a, reads, closes a; then 'get' on b, reads, closes b. */
+  'listen-two-clients': (port) =>
+    python(`a=socket.create_connection(('127.0.0.1',${port})); b=socket.create_connection(('127.0.0.1',${port})); a.sendall(b'get'); a.recv(10); a.close(); b.sendall(b'get'); b.recv(10); b.close()`),
+  /** Connects and holds the connection open for 3 s (stopped sooner when the script ends). */
+  'listen-challenge-ack': (port) => python(`s=socket.create_connection(('127.0.0.1',${port})); __import__('time').sleep(3)`),
+  /** As listen-get: connects, sends 'get', reads the answer, closes. */
+  'listen-zero-window-probe': (port) => python(`s=socket.create_connection(('127.0.0.1',${port})); s.sendall(b'get'); s.recv(10); s.close()`),
+  /** Connects, and is refused (prints the error it got). */
+  'listen-refuse': (port) => python(`\ntry: socket.create_connection(('127.0.0.1',${port}))\nexcept ConnectionRefusedError as e: print(e)`),
+  /**
+   * Connects, sends 'get', reads until the server closes, waits 0.3 s (longer than Linux's
+   * longest delayed ACK, 200 ms, so its ACK of our FIN goes alone), then closes.
+   */
+  'listen-server-closes-first': (port) => python(`s=socket.create_connection(('127.0.0.1',${port})); s.sendall(b'get')\nwhile s.recv(100): pass\n__import__('time').sleep(0.3); s.close()`),
+};
+
+/** A Python client as a shell command (the system Python, so that it is the same everywhere). */
+function python(code: string): string {
+  return `exec /usr/bin/python3 -c "import socket; ${code.replace(/"/g, '\\"')}"`;
+}
