@@ -6,6 +6,11 @@
  *   - `synack read F` against `synack read F --explain`: target at most 30% more time
  *   - peak RSS of `synack read --explain` on a quarter of the capture and on all of it: flat in
  *     packets (conv also keeps its table of every conversation, as tshark's does)
+ *   - beside them, measured in the same rounds, the bounds the targets meet: `records` is node
+ *     walking every record with synack's reader and nothing else (no process that analyses the
+ *     file can cost less: tshark's time over it is the most any analysis could reach), and
+ *     `analysis` is that walk plus the Analyzer building every result as --explain gets it, no
+ *     notes (what it costs beyond `records` is the least --explain can add to plain read)
  * The capture is built with synack's own builder and writer from a seeded sequence: 2000
  * streams open at a time (20000 in all), each a handshake, data with ACKs, teardown; 1% of the
  * data segments are lost (not captured) and retransmitted later, which brings dup ACKs, fast
@@ -17,7 +22,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Ether, IP, TCP, writePcap } from '../src/index.js';
 import type { Packet } from '../src/index.js';
 import { argValue, hasFlag, rand, reseed } from './helpers/args.js';
@@ -168,14 +173,26 @@ function main(): void {
     console.log(`capture: ${packets} TCP packets, 20000+ streams (2000 open at a time), 1% loss; ${(statSync(capture).size / 1e6).toFixed(1)} MB, generated in ${(Number(process.hrtime.bigint() - t0) / 1e9).toFixed(1)} s`);
     spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'ignore' });
     const out = join(dir, 'out.txt');
-    const runs: Record<string, number[]> = { tshark: [], conv: [], read: [], explain: [] };
-    const wall: Record<string, number[]> = { tshark: [], conv: [], read: [], explain: [] };
+    const runs: Record<string, number[]> = { tshark: [], conv: [], read: [], explain: [], records: [], analysis: [] };
+    const wall: Record<string, number[]> = { tshark: [], conv: [], read: [], explain: [], records: [], analysis: [] };
+    const dist = (file: string): string => JSON.stringify(pathToFileURL(join(root, 'dist', file)).href);
     const rss: Record<string, number> = {};
     const commands: Record<string, string[]> = {
       tshark: ['tshark', '-r', capture, '-q', '-z', 'conv,tcp'],
       conv: [process.execPath, bin, 'conv', capture],
       read: [process.execPath, bin, 'read', capture],
       explain: [process.execPath, bin, 'read', capture, '--explain'],
+      records: [
+        process.execPath, '--input-type=module', '-e',
+        `import { scanFramesSync } from ${dist('pcap/read.js')}; let n = 0; scanFramesSync(process.argv[1], () => n++); console.log(n);`,
+        capture,
+      ],
+      analysis: [
+        process.execPath, '--input-type=module', '-e',
+        `import { readPcapBatchesSync } from ${dist('pcap/read.js')}; import { Analyzer } from ${dist('analysis/analyzer.js')};` +
+          ` const a = new Analyzer(); let n = 0; for (const b of readPcapBatchesSync(process.argv[1], { transient: true })) for (const r of b) if (a.add(r)?.flags.length) n++; console.log(n);`,
+        capture,
+      ],
     };
     for (let round = 1; round <= ROUNDS; round++) {
       const line: string[] = [];
@@ -197,8 +214,10 @@ function main(): void {
     console.log(`tshark -q -z conv,tcp: ${m.tshark!.toFixed(2)} s (${pps(m.tshark!)}), peak RSS ${(rss.tshark! / 1024).toFixed(0)} MB`);
     console.log(`synack conv (analyzer): ${m.conv!.toFixed(2)} s (${pps(m.conv!)}), peak RSS ${(rss.conv! / 1024).toFixed(0)} MB`);
     console.log(`  analysis vs tshark: ${(m.tshark! / m.conv!).toFixed(1)}x tshark's throughput (target >= 10x)`);
+    console.log(`  ceiling: reading every record alone (node and synack's reader, nothing else) ${m.records!.toFixed(2)} s: ${(m.tshark! / m.records!).toFixed(1)}x tshark is the most any analysis could reach`);
     console.log(`synack read: ${m.read!.toFixed(2)} s; synack read --explain: ${m.explain!.toFixed(2)} s`);
     console.log(`  --explain costs ${(((m.explain! - m.read!) / m.read!) * 100).toFixed(0)}% over plain read (target <= 30%)`);
+    console.log(`  floor: the analysis alone (every result --explain gets, no notes) ${m.analysis!.toFixed(2)} s, ${(m.analysis! - m.records!).toFixed(2)} s beyond reading: ${(((m.analysis! - m.records!) / m.read!) * 100).toFixed(0)}% of plain read before any note is written`);
     console.log(`memory: synack read --explain peak RSS ${(quarterRun.rssKb / 1024).toFixed(0)} MB on a quarter of the packets, ${(rss.explain! / 1024).toFixed(0)} MB on ${packets} (flat: the analyzer grows with open streams only)`);
     if (keep) console.log(`kept ${capture}`);
   } finally {

@@ -212,7 +212,7 @@ export class Analyzer {
 
   /** Analyses one frame; undefined when it is not a TCP segment (it still counts as a frame). */
   add(rec: FrameInput): SegmentAnalysis | undefined {
-    const time = this.decode(rec);
+    const time = this.decode(rec.data, 0, rec.data.length, rec.linkType, rec.seconds, rec.nanos);
     return Number.isNaN(time) ? undefined : this.segment(this.frames, time, this.view, true);
   }
 
@@ -221,25 +221,33 @@ export class Analyzer {
    * stream index (-1: not TCP) instead of building the result: for counting and following.
    */
   track(rec: FrameInput): number {
-    const time = this.decode(rec);
+    return this.trackAt(rec.data, 0, rec.data.length, rec.linkType, rec.seconds, rec.nanos);
+  }
+
+  /**
+   * track() for a frame where it lies, buf[start, start + caplen) (a read chunk, see
+   * scanFramesSync): no record and no slice per frame. lastFrame's offsets are then in buf.
+   */
+  trackAt(buf: Buffer, start: number, caplen: number, linkType: number, seconds: number, nanos: number): number {
+    const time = this.decode(buf, start, caplen, linkType, seconds, nanos);
     if (Number.isNaN(time)) return -1;
     this.segment(this.frames, time, this.view, false);
     return this.lastStream!.index;
   }
 
   /** Counts and decodes a frame: its time in ns since the first frame (negative when stamped earlier), NaN when it is not a TCP segment. */
-  private decode(rec: FrameInput): number {
+  private decode(buf: Buffer, start: number, caplen: number, linkType: number, seconds: number, nanos: number): number {
     this.frames++;
     if (this.baseSeconds < 0) {
-      this.baseSeconds = rec.seconds;
-      this.baseNanos = rec.nanos;
+      this.baseSeconds = seconds;
+      this.baseNanos = nanos;
     }
     const v = this.view;
-    if (!decodeFrame(rec.data, rec.linkType, v) || v.transport !== Transport.TCP || v.short) {
+    if (!decodeFrame(buf, start, caplen, linkType, v) || v.transport !== Transport.TCP || v.short) {
       this.lastStream = undefined;
       return NaN;
     }
-    return (rec.seconds - this.baseSeconds) * 1e9 + (rec.nanos - this.baseNanos);
+    return (seconds - this.baseSeconds) * 1e9 + (nanos - this.baseNanos);
   }
 
   private segment(frame: number, time: number, v: FrameView, build: true): SegmentAnalysis;
@@ -350,7 +358,7 @@ export class Analyzer {
       length: v.seglen,
       tcpFlags: flags,
       window: v.window,
-      scaledWindow: v.window * 2 ** scale,
+      scaledWindow: v.window * (1 << scale),
       flags: fl ? flagNames(fl) : (NO_FLAGS as FlagName[]),
       flagBits: fl,
       labels: fl ? flagLabels(fl, facts.dupAckFrame, facts.dupAckNum) : (NO_LABELS as string[]),

@@ -32,6 +32,8 @@ interface Item extends ConversationStats {
   aPort: number;
   /** IPv4 side A as a number (-1 for IPv6). */
   a4: number;
+  /** A TCP conversation's IP conversation (its frames count there too): no lookup per frame. */
+  ip: Item | undefined;
 }
 
 function compareKeys(x: string, y: string): number {
@@ -64,22 +66,32 @@ export class ConversationCounter {
       rn += 1e9;
     }
     const t = rs + rn / 1e9;
-    if (v.ipVersion === 4) {
-      const lo = v.src4 < v.dst4 ? v.src4 : v.dst4;
-      const hi = v.src4 < v.dst4 ? v.dst4 : v.src4;
-      let inner = this.ipv4Pairs.get(lo);
-      if (!inner) this.ipv4Pairs.set(lo, (inner = new Map()));
-      let item = inner.get(hi);
-      if (!item) inner.set(hi, (item = this.item('ipv4', v, 0, 0, '', t, undefined)));
-      this.tally(item, v, 0, wireLength, t);
-    } else {
-      this.count('ipv6', v, 0, 0, '', wireLength, t, undefined);
-    }
     if (v.transport === Transport.TCP && tcpStream !== undefined) {
+      // Most frames: the stream's item by index, and through it the IP conversation's.
       let item = this.byStream[tcpStream];
-      if (!item) this.byStream[tcpStream] = item = this.item('tcp', v, v.sport, v.dport, `#${tcpStream}`, t, tcpStream);
+      if (!item) {
+        const ip = this.ipItem(v, t);
+        this.byStream[tcpStream] = item = this.item('tcp', v, v.sport, v.dport, `#${tcpStream}`, t, tcpStream);
+        item.ip = ip;
+      }
+      this.tally(item.ip!, v, 0, wireLength, t);
       this.tally(item, v, v.sport, wireLength, t);
-    } else if (v.transport === Transport.UDP) this.count('udp', v, v.sport, v.dport, '', wireLength, t, undefined);
+      return;
+    }
+    this.tally(this.ipItem(v, t), v, 0, wireLength, t);
+    if (v.transport === Transport.UDP) this.count('udp', v, v.sport, v.dport, '', wireLength, t, undefined);
+  }
+
+  /** The frame's IPv4 or IPv6 conversation, entered when new. */
+  private ipItem(v: FrameView, t: number): Item {
+    if (v.ipVersion !== 4) return this.find('ipv6', v, 0, 0, '', t, undefined);
+    const lo = v.src4 < v.dst4 ? v.src4 : v.dst4;
+    const hi = v.src4 < v.dst4 ? v.dst4 : v.src4;
+    let inner = this.ipv4Pairs.get(lo);
+    if (!inner) this.ipv4Pairs.set(lo, (inner = new Map()));
+    let item = inner.get(hi);
+    if (!item) inner.set(hi, (item = this.item('ipv4', v, 0, 0, '', t, undefined)));
+    return item;
   }
 
   /** A new conversation, side A the frame's source, entered in its table (for the order). */
@@ -92,6 +104,7 @@ export class ConversationCounter {
       aKey: v.ipVersion === 4 ? '' : v.srcKey,
       aPort: sport,
       a4: v.ipVersion === 4 ? v.src4 : -1,
+      ip: undefined,
       aToB: { frames: 0, bytes: 0 },
       bToA: { frames: 0, bytes: 0 },
       start: t,
@@ -112,14 +125,17 @@ export class ConversationCounter {
   }
 
   private count(kind: ConvKind, v: FrameView, sport: number, dport: number, id: string, bytes: number, t: number, stream: number | undefined): void {
+    this.tally(this.find(kind, v, sport, dport, id, t, stream), v, sport, bytes, t);
+  }
+
+  /** The conversation of a frame by its address (and port) pair, entered when new. */
+  private find(kind: ConvKind, v: FrameView, sport: number, dport: number, id: string, t: number, stream: number | undefined): Item {
     const src = v.srcKey;
     const dst = v.dstKey;
     // One key for both directions; side A is whoever sent the first frame.
     const forward = sport !== dport ? sport > dport : compareKeys(src, dst) <= 0;
     const key = forward ? `${src}/${sport}/${dst}/${dport}${id}` : `${dst}/${dport}/${src}/${sport}${id}`;
-    let item = this.tables[kind].get(key);
-    if (!item) item = this.item(kind, v, sport, dport, key, t, stream);
-    this.tally(item, v, sport, bytes, t);
+    return this.tables[kind].get(key) ?? this.item(kind, v, sport, dport, key, t, stream);
   }
 
   /** Conversations of one kind, most frames first (ties in order of appearance), as tshark lists them. */
@@ -129,7 +145,7 @@ export class ConversationCounter {
       .map((item, i) => ({ item, i }))
       .sort((x, y) => total(y.item) - total(x.item) || x.i - y.i)
       .map(({ item }) => {
-        const { aKey: _k, aPort: _p, a4: _a, ...stats } = item;
+        const { aKey: _k, aPort: _p, a4: _a, ip: _i, ...stats } = item;
         return stats;
       });
     return sorted;

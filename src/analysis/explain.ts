@@ -47,22 +47,35 @@ interface Context {
  * the note, both endpoints' states.
  */
 export function formatExplanation(labels: readonly string[], note: string, client: string, server: string): string {
-  const tail = '  (client ' + client + ', server ' + server + ')';
+  const tail = stateTail(client, server);
   return labels.length ? '      [' + labels.join('] [') + '] ' + note + tail : '      ' + note + tail;
+}
+
+/** '  (client X, server Y)', made once per pair of states (there are a few dozen). */
+const tails = new Map<string, Map<string, string>>();
+function stateTail(client: string, server: string): string {
+  let byServer = tails.get(client);
+  if (!byServer) tails.set(client, (byServer = new Map()));
+  let tail = byServer.get(server);
+  if (tail === undefined) byServer.set(server, (tail = '  (client ' + client + ', server ' + server + ')'));
+  return tail;
 }
 
 const who = (side: number): string => (side === 0 ? 'client' : 'server');
 
-const PRINTABLE = /^[\x20-\x7e]*$/;
-
 function quote(data: Buffer, off: number, len: number): string {
   // The first line, or the first 24 bytes: enough to recognise 'get' or 'GET / HTTP/1.1'.
-  const n = Math.min(len, 24);
-  let text = data.toString('latin1', off, off + n);
-  const eol = text.search(/[\r\n]/);
-  if (eol >= 0) text = text.slice(0, eol);
-  if (!PRINTABLE.test(text)) return 'of binary data';
-  return `'${text}${len > text.length ? '...' : ''}'`;
+  // Looked at in the bytes first (this runs for every segment with data): one string, made last.
+  let n = Math.min(len, 24);
+  for (let i = 0; i < n; i++) {
+    const b = data[off + i]!;
+    if (b === 13 || b === 10) {
+      n = i;
+      break;
+    }
+    if (b < 0x20 || b > 0x7e) return 'of binary data';
+  }
+  return "'" + data.toString('latin1', off, off + n) + (len > n ? "...'" : "'");
 }
 
 const ms = (seconds: number): string => {

@@ -93,46 +93,51 @@ export class FrameView {
 }
 
 /**
- * Fills `v` from one frame. Returns false when the frame is not IP. Never throws: a cut-off
- * header leaves transport None (or `short` set for a cut-off TCP header).
+ * Fills `v` from the frame at data[start, start + caplen) (a record's own buffer, or the read
+ * chunk it lies in: offsets in `v` are then offsets in that chunk, and no slice is made).
+ * Returns false when the frame is not IP. Never throws: a cut-off header leaves transport
+ * None (or `short` set for a cut-off TCP header).
  */
-export function decodeFrame(data: Buffer, linkType: number, v: FrameView): boolean {
+export function decodeFrame(data: Buffer, start: number, caplen: number, linkType: number, v: FrameView): boolean {
   v.ipVersion = 0;
   v.transport = Transport.None;
   v.short = false;
   v.bytes = data;
   v.clearKeys();
   // The one home of "where the network layer starts" (VLAN tags skipped).
-  const ip = ipOffset(data, 0, data.length, linkType);
-  if (ip < 0 || data.length < ip + 1) return false;
+  const at = ipOffset(data, start, caplen, linkType);
+  const ip = start + at;
+  // Every length check below is against the captured end, not the buffer's.
+  const captured = start + caplen;
+  if (at < 0 || captured < ip + 1) return false;
   const version = data[ip]! >> 4;
   let proto: number;
   let l4: number;
   let end: number;
   if (version === 4) {
-    if (data.length < ip + 20) return false;
+    if (captured < ip + 20) return false;
     const ihl = (data[ip]! & 0x0f) * 4;
     if (ihl < 20) return false;
     v.ipVersion = 4;
     v.ipOffset = ip;
-    v.src4 = data.readUInt32BE(ip + 12);
-    v.dst4 = data.readUInt32BE(ip + 16);
+    v.src4 = u32(data, ip + 12);
+    v.dst4 = u32(data, ip + 16);
     proto = data[ip + 9]!;
     l4 = ip + ihl;
-    end = ip + data.readUInt16BE(ip + 2);
+    end = ip + u16(data, ip + 2);
     // Only the first fragment carries the transport header.
-    if ((data.readUInt16BE(ip + 6) & 0x3fff) !== 0) return true;
+    if ((u16(data, ip + 6) & 0x3fff) !== 0) return true;
   } else if (version === 6) {
-    if (data.length < ip + 40) return false;
+    if (captured < ip + 40) return false;
     v.ipVersion = 6;
     v.ipOffset = ip;
     v.src4 = 0;
     v.dst4 = 0;
     proto = data[ip + 6]!;
     l4 = ip + 40;
-    end = l4 + data.readUInt16BE(ip + 4);
+    end = l4 + u16(data, ip + 4);
     // Hop-by-hop, routing and destination options: skip to the transport header.
-    while ((proto === 0 || proto === 43 || proto === 60) && data.length >= l4 + 8) {
+    while ((proto === 0 || proto === 43 || proto === 60) && captured >= l4 + 8) {
       proto = data[l4]!;
       l4 += (data[l4 + 1]! + 1) * 8;
     }
@@ -141,23 +146,23 @@ export function decodeFrame(data: Buffer, linkType: number, v: FrameView): boole
     return false;
   }
   if (proto === 6) {
-    if (data.length < l4 + 20) {
-      if (data.length >= l4 + 4) {
+    if (captured < l4 + 20) {
+      if (captured >= l4 + 4) {
         v.transport = Transport.TCP;
         v.short = true;
-        v.sport = data.readUInt16BE(l4);
-        v.dport = data.readUInt16BE(l4 + 2);
+        v.sport = u16(data, l4);
+        v.dport = u16(data, l4 + 2);
       }
       return true;
     }
     v.transport = Transport.TCP;
-    v.sport = data.readUInt16BE(l4);
-    v.dport = data.readUInt16BE(l4 + 2);
-    v.seq = data.readUInt32BE(l4 + 4);
-    v.ack = data.readUInt32BE(l4 + 8);
+    v.sport = u16(data, l4);
+    v.dport = u16(data, l4 + 2);
+    v.seq = u32(data, l4 + 4);
+    v.ack = u32(data, l4 + 8);
     const hlen = (data[l4 + 12]! >> 4) * 4;
-    v.flags = data.readUInt16BE(l4 + 12) & 0x0fff;
-    v.window = data.readUInt16BE(l4 + 14);
+    v.flags = u16(data, l4 + 12) & 0x0fff;
+    v.window = u16(data, l4 + 14);
     if (hlen < 20 || end - l4 < hlen) {
       v.short = true;
       v.seglen = 0;
@@ -167,21 +172,26 @@ export function decodeFrame(data: Buffer, linkType: number, v: FrameView): boole
       return true;
     }
     v.optionsOffset = l4 + 20;
-    v.optionsLength = Math.max(0, Math.min(hlen, data.length - l4) - 20);
+    v.optionsLength = Math.max(0, Math.min(hlen, captured - l4) - 20);
     v.seglen = end - l4 - hlen;
     v.payloadOffset = l4 + hlen;
-    v.payloadCaptured = Math.max(0, Math.min(end, data.length) - v.payloadOffset);
+    v.payloadCaptured = Math.max(0, Math.min(end, captured) - v.payloadOffset);
     return true;
   }
-  if (proto === 17 && data.length >= l4 + 8) {
+  if (proto === 17 && captured >= l4 + 8) {
     v.transport = Transport.UDP;
-    v.sport = data.readUInt16BE(l4);
-    v.dport = data.readUInt16BE(l4 + 2);
+    v.sport = u16(data, l4);
+    v.dport = u16(data, l4 + 2);
     v.payloadOffset = l4 + 8;
     v.seglen = Math.max(0, end - l4 - 8);
   }
   return true;
 }
+
+// Plain byte reads: Buffer's readUInt* check their argument on every call, and these run for
+// every frame (the bounds are checked above, against the captured length).
+const u16 = (b: Buffer, at: number): number => (b[at]! << 8) | b[at + 1]!;
+const u32 = (b: Buffer, at: number): number => ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
 
 export interface TcpOptionsSeen {
   /** Window scale shift, -1 when absent. */

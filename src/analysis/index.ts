@@ -4,7 +4,7 @@
  * (Explainer). Input is any iterable of frames: records from readPcap(), or what sniff() and
  * a Conversation's trace give (see framesOf()).
  */
-import { readPcapBatchesSync, readPcapBatches } from '../pcap/read.js';
+import { readPcapBatchesSync, readPcapBatches, scanFramesSync } from '../pcap/read.js';
 import type { Packet } from '../packet/packet.js';
 import { Analyzer, type FrameInput, type SegmentAnalysis } from './analyzer.js';
 import { Explainer, type Explanation } from './explain.js';
@@ -62,12 +62,11 @@ export function explainTrace(packets: Iterable<Packet | { packet: Packet }>): Tr
 export function conversations(path: string, kinds: readonly ConvKind[] = ['tcp', 'udp', 'ipv4', 'ipv6']): Record<ConvKind, ConversationStats[]> {
   const analyzer = new Analyzer();
   const counter = new ConversationCounter();
-  for (const batch of readPcapBatchesSync(path)) {
-    for (const rec of batch) {
-      const stream = analyzer.track(rec);
-      counter.add(analyzer.lastFrame, rec.origLen, rec.seconds, rec.nanos, stream >= 0 ? stream : undefined);
-    }
-  }
+  // Frames where they lie in each read chunk: no record, no slice per frame.
+  scanFramesSync(path, (buf, start, caplen, origLen, seconds, nanos, linkType) => {
+    const stream = analyzer.trackAt(buf, start, caplen, linkType, seconds, nanos);
+    counter.add(analyzer.lastFrame, origLen, seconds, nanos, stream >= 0 ? stream : undefined);
+  });
   const out = {} as Record<ConvKind, ConversationStats[]>;
   for (const k of kinds) out[k] = counter.list(k);
   return out;

@@ -79,13 +79,15 @@ export class Flow {
   sack: number[] = [];
   // Unacked segments, oldest first, in [head, tail) of four typed arrays (seq, nextseq, frame,
   // time in ns): no object and no array resize per segment. They start small and double up to
-  // MAX_UNACKED; an ACK usually drops a prefix, which only moves `head`.
-  private segSeq: Uint32Array = EMPTY_U32;
-  private segNext: Uint32Array = EMPTY_U32;
-  private segFrame: Float64Array = EMPTY_F64;
-  private segTime: Float64Array = EMPTY_F64;
-  private head = 0;
-  private tail = 0;
+  // MAX_UNACKED; an ACK usually drops a prefix, which only moves `head`. analyzeSegment()
+  // appends to them in place (a method call would box the uint32 and time arguments: a few
+  // heap numbers per data segment, the analyzer's largest garbage).
+  segSeq: Uint32Array = EMPTY_U32;
+  segNext: Uint32Array = EMPTY_U32;
+  segFrame: Float64Array = EMPTY_F64;
+  segTime: Float64Array = EMPTY_F64;
+  head = 0;
+  tail = 0;
 
   get segmentCount(): number {
     return this.tail - this.head;
@@ -93,6 +95,7 @@ export class Flow {
 
   /** Forget the unacked list (the stream ended; nothing more will be acked). */
   release(): void {
+    if (this.segSeq.length) spareArrays(this.segSeq, this.segNext, this.segFrame, this.segTime);
     this.segSeq = EMPTY_U32;
     this.segNext = EMPTY_U32;
     this.segFrame = EMPTY_F64;
@@ -100,17 +103,8 @@ export class Flow {
     this.head = this.tail = 0;
   }
 
-  addSegment(seq: number, nextseq: number, frame: number, time: number): void {
-    if (this.tail === this.segSeq.length) this.makeRoom();
-    const t = this.tail++;
-    this.segSeq[t] = seq;
-    this.segNext[t] = nextseq;
-    this.segFrame[t] = frame;
-    this.segTime[t] = time;
-  }
-
   /** Moves the live entries to the front, or doubles the arrays when they are more than half full. */
-  private makeRoom(): void {
+  makeRoom(): void {
     const n = this.tail - this.head;
     const cap = this.segSeq.length;
     if (cap && n <= cap >> 1) {
@@ -119,15 +113,14 @@ export class Flow {
       this.segFrame.copyWithin(0, this.head, this.tail);
       this.segTime.copyWithin(0, this.head, this.tail);
     } else {
-      const size = Math.max(8, cap * 2);
-      const seq = new Uint32Array(size);
-      const next = new Uint32Array(size);
-      const frame = new Float64Array(size);
-      const time = new Float64Array(size);
-      seq.set(this.segSeq.subarray(this.head, this.tail));
-      next.set(this.segNext.subarray(this.head, this.tail));
-      frame.set(this.segFrame.subarray(this.head, this.tail));
-      time.set(this.segTime.subarray(this.head, this.tail));
+      const [seq, next, frame, time] = takeArrays(Math.max(8, cap * 2));
+      for (let i = this.head, j = 0; i < this.tail; i++, j++) {
+        seq[j] = this.segSeq[i]!;
+        next[j] = this.segNext[i]!;
+        frame[j] = this.segFrame[i]!;
+        time[j] = this.segTime[i]!;
+      }
+      if (cap) spareArrays(this.segSeq, this.segNext, this.segFrame, this.segTime);
       this.segSeq = seq;
       this.segNext = next;
       this.segFrame = frame;
@@ -216,6 +209,25 @@ export class Flow {
 const EMPTY_U32 = new Uint32Array(0);
 const EMPTY_F64 = new Float64Array(0);
 
+type Arrays = [Uint32Array, Uint32Array, Float64Array, Float64Array];
+/**
+ * The arrays of flows that ended or grew, by size, for the next flows to take: streams come
+ * and go by the thousand, and a typed array is dear to make (its buffer is allocated outside
+ * the heap and counted against it). At most ~256 KiB are kept per size.
+ */
+const spare: Arrays[][] = [];
+
+function takeArrays(size: number): Arrays {
+  const kept = spare[Math.clz32(size)]?.pop();
+  if (kept) return kept;
+  return [new Uint32Array(size), new Uint32Array(size), new Float64Array(size), new Float64Array(size)];
+}
+
+function spareArrays(seq: Uint32Array, next: Uint32Array, frame: Float64Array, time: Float64Array): void {
+  const list = (spare[Math.clz32(seq.length)] ??= []);
+  if (list.length * seq.length * 24 < 256 * 1024) list.push([seq, next, frame, time]);
+}
+
 export interface SegmentIn {
   frame: number;
   /** ns since the capture's first packet. */
@@ -268,7 +280,8 @@ export function analyzeSegment(s: SegmentIn, fwd: Flow, rev: Flow, irttNs: numbe
     if (plain && window && window !== fwd.window && ack === fwd.lastack) fl |= Flag.WINDOW_UPDATE;
     if (seglen > 0 && rev.winScale !== -1 && (flags & (SYN | FIN | RST)) === 0) {
       const shift = rev.isFirstAck ? 0 : rev.winScale === -2 ? 0 : rev.winScale;
-      const edge = (rev.lastack + rev.window * 2 ** shift) >>> 0;
+      // (1 << shift), not 2 ** shift: shifts are 0..14, and Math.pow is the slow part of this rule.
+      const edge = (rev.lastack + rev.window * (1 << shift)) >>> 0;
       if (((seq + seglen) >>> 0) === edge) fl |= Flag.WINDOW_FULL;
     }
     if (plain && window && window === fwd.window && ack === fwd.lastack && rev.lastSegmentFlags & Flag.KEEP_ALIVE) {
@@ -278,7 +291,8 @@ export function analyzeSegment(s: SegmentIn, fwd: Flow, rev: Flow, irttNs: numbe
       fl |= Flag.ZERO_WINDOW_PROBE_ACK;
       fwdDone = true;
     } else if (plain && window && window === fwd.window && ack === fwd.lastack) {
-      fwd.dupacknum++;
+      // -1: this side's ACKs were found to cover unseen data (below); its first duplicate is #1.
+      fwd.dupacknum = fwd.dupacknum === -1 ? 1 : fwd.dupacknum + 1;
       fl |= Flag.DUPLICATE_ACK;
       out.dupAckNum = fwd.dupacknum;
       out.dupAckFrame = fwd.lastnondupack;
@@ -291,12 +305,21 @@ export function analyzeSegment(s: SegmentIn, fwd: Flow, rev: Flow, irttNs: numbe
   }
 
   // ACKed unseen segment: the ACK covers more than the other direction has shown continuously
-  // (maxseqtobeacked); the edge then jumps to that side's next seq, so one gap is said once.
-  // (Known gap: in some loss captures tshark 4.0 stays silent on such an ACK; see
-  // test/analysis.test.ts, which counts those rows.)
+  // (maxseqtobeacked). tshark 4.0's rule, pinned on crafted captures (test/analysis-corner.test.ts):
+  // when that side has sent past a hole since (nextseq beyond maxseqtobeacked), the ACK is
+  // flagged and the edge moves to nextseq; otherwise it is flagged only while that side's
+  // duplicate-ACK count is 0, and the count is set to -1, so the ACKs that follow are not
+  // flagged again until that side's own ACK number moves (or it sends past a new hole).
   if (rev.maxseqtobeacked && gt(ack, rev.maxseqtobeacked) && flags & ACK) {
-    rev.maxseqtobeacked = rev.nextseq;
-    fl |= Flag.ACK_LOST_PACKET;
+    // Wireshark makes the frame's analysis record here, flagged or not (so iRTT shows).
+    out.analysed = true;
+    if (lt(rev.maxseqtobeacked, rev.nextseq)) {
+      rev.maxseqtobeacked = rev.nextseq;
+      fl |= Flag.ACK_LOST_PACKET;
+    } else {
+      if (rev.dupacknum === 0) fl |= Flag.ACK_LOST_PACKET;
+      rev.dupacknum = -1;
+    }
   }
 
   if (seglen > 0 || flags & (SYN | FIN)) {
@@ -325,7 +348,12 @@ export function analyzeSegment(s: SegmentIn, fwd: Flow, rev: Flow, irttNs: numbe
   let nextseq = (seq + seglen) >>> 0;
   if ((seglen || flags & (SYN | FIN)) && fwd.segmentCount < MAX_UNACKED) {
     if (flags & (SYN | FIN)) nextseq = (nextseq + 1) >>> 0;
-    fwd.addSegment(seq, nextseq, frame, time);
+    if (fwd.tail === fwd.segSeq.length) fwd.makeRoom();
+    const t = fwd.tail++;
+    fwd.segSeq[t] = seq;
+    fwd.segNext[t] = nextseq;
+    fwd.segFrame[t] = frame;
+    fwd.segTime[t] = time;
   }
   const probe = (fl & Flag.ZERO_WINDOW_PROBE) !== 0;
   if ((gt(nextseq, fwd.nextseq) || !fwd.nextseq) && !probe) {

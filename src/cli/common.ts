@@ -166,7 +166,12 @@ export class LineWriter {
       this.flush();
       if (n > this.buf.length) this.buf = Buffer.allocUnsafe(n);
     }
-    this.buf.set(src.subarray(start, end), this.pos);
+    if (n <= 256) {
+      // A line or two: copied byte by byte, no view object per call (subarray makes one).
+      const buf = this.buf;
+      let at = this.pos;
+      for (let i = start; i < end; i++) buf[at++] = src[i]!;
+    } else this.buf.set(src.subarray(start, end), this.pos);
     this.pos += n;
   }
 

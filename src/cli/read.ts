@@ -102,8 +102,9 @@ export function registerRead(program: Command): void {
         try {
           outer: for (const batch of readPcapBatchesSync(file, {
             filter,
-            // Lines are printed from each batch before the next is read; ladders and --explain keep packets.
-            transient: !conversations && !explainer,
+            // Lines (and --explain's notes, which keep no frame) are printed from each batch before
+            // the next is read; ladders keep packets.
+            transient: !conversations,
             onInterface: (iface) => {
               // tcpdump announces the file once, on stderr, before the first line.
               if (announced) return;

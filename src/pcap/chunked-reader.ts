@@ -10,7 +10,7 @@ import { notACaptureFile, truncatedCapture } from './errors.js';
 import { PcapParser, isPcapMagic } from './pcap-reader.js';
 import { PCAPNG_SHB_TYPE, PcapngParser } from './pcapng-reader.js';
 import type { CompiledFilter } from './filter/index.js';
-import type { InterfaceListener, PcapRecord, RecordParser } from './record.js';
+import type { FrameVisitor, InterfaceListener, PcapRecord, RecordParser } from './record.js';
 
 export const DEFAULT_CHUNK_SIZE = 256 * 1024;
 
@@ -71,21 +71,42 @@ export class ChunkedReader {
 
   /** Takes `bytesRead` new bytes at buf[readAt] (0 = end of file); returns the records completed. */
   advance(bytesRead: number): PcapRecord[] {
-    this.readAt += bytesRead;
-    const atEnd = bytesRead === 0;
     const records: PcapRecord[] = [];
-    if (!this.parser) {
-      if (this.readAt - this.start < 4 && !atEnd) return records;
-      this.parser = this.chooseParser();
-      if (!this.parser) return records;
-      if (this.filter) this.parser.accept = this.filter.forLinkType;
-    }
-    this.start = this.parser.parse(this.buf, this.start, this.readAt, this.base, records);
+    this.step(bytesRead, (parser) => parser.parse(this.buf, this.start, this.readAt, this.base, records));
     if (this.filter) {
       // A filter keeps few records of a chunk: copying them lets the chunk be read into again,
       // where pinning it would cost a fresh chunk (and its page faults) per match.
       for (const rec of records) rec.data = Buffer.from(rec.data);
     } else if (records.length > 0 && !this.transient) this.pinned = true;
+    return records;
+  }
+
+  /**
+   * advance() without records: `visit` sees each completed frame where it lies in the chunk,
+   * during the call only (the chunk is read into again). Formats without a scan are parsed
+   * into records and visited one by one.
+   */
+  advanceScan(bytesRead: number, visit: FrameVisitor): void {
+    this.step(bytesRead, (parser) => {
+      if (parser.scan) return parser.scan(this.buf, this.start, this.readAt, this.base, visit);
+      const records: PcapRecord[] = [];
+      const next = parser.parse(this.buf, this.start, this.readAt, this.base, records);
+      for (const r of records) visit(r.data, 0, r.data.length, r.origLen, r.seconds, r.nanos, r.linkType, r.offset);
+      return next;
+    });
+  }
+
+  /** Takes the new bytes, lets `consume` parse what is complete, and notes the end or damage. */
+  private step(bytesRead: number, consume: (parser: RecordParser) => number): void {
+    this.readAt += bytesRead;
+    const atEnd = bytesRead === 0;
+    if (!this.parser) {
+      if (this.readAt - this.start < 4 && !atEnd) return;
+      this.parser = this.chooseParser();
+      if (!this.parser) return;
+      if (this.filter) this.parser.accept = this.filter.forLinkType;
+    }
+    this.start = consume(this.parser);
     if (this.parser.error) {
       this.error = this.parser.error;
       this.done = true;
@@ -94,7 +115,6 @@ export class ChunkedReader {
       const left = this.readAt - this.start;
       if (left > 0) this.error = truncatedCapture(this.file, this.base + this.start, this.parser.neededWhat, this.parser.needed, left);
     }
-    return records;
   }
 
   private chooseParser(): RecordParser | undefined {

@@ -8,7 +8,7 @@
  */
 import { corruptCapture } from './errors.js';
 import type { FrameTest } from './filter/index.js';
-import { PcapRecord, type CaptureFormat, type CaptureInterface, type InterfaceListener, type RecordParser } from './record.js';
+import { PcapRecord, type CaptureFormat, type CaptureInterface, type FrameVisitor, type InterfaceListener, type RecordParser } from './record.js';
 
 export const PCAP_MAGIC_MICRO = 0xa1b2c3d4;
 export const PCAP_MAGIC_NANO = 0xa1b23c4d;
@@ -57,6 +57,18 @@ export class PcapParser implements RecordParser {
   }
 
   parse(buf: Buffer, off: number, end: number, base: number, out: PcapRecord[]): number {
+    const test = this.accept?.(this.linkType);
+    return this.walk(buf, off, end, base, (data, start, caplen, origLen, seconds, nanos, linkType, at) => {
+      if (test === undefined || test(data, start, caplen, origLen)) out.push(new PcapRecord(data.subarray(start, start + caplen), origLen, seconds, nanos, linkType, 0, at));
+    });
+  }
+
+  scan(buf: Buffer, off: number, end: number, base: number, visit: FrameVisitor): number {
+    return this.walk(buf, off, end, base, visit);
+  }
+
+  /** The record loop of parse() and scan(): each complete record in buf[off, end), where it lies. */
+  private walk(buf: Buffer, off: number, end: number, base: number, visit: FrameVisitor): number {
     if (!this.headerRead) {
       if (end - off < FILE_HEADER_LENGTH) {
         this.needed = FILE_HEADER_LENGTH;
@@ -71,7 +83,6 @@ export class PcapParser implements RecordParser {
     const toNanos = this.fractionToNanos;
     const linkType = this.linkType;
     const maxCaplen = this.maxCaplen;
-    const test = this.accept?.(linkType);
     while (end - off >= recordHeader) {
       // Plain byte reads: Buffer's readUInt32* validate their argument on every call, and
       // this loop runs once per packet of the file.
@@ -103,7 +114,7 @@ export class PcapParser implements RecordParser {
       }
       // The fraction is kept as libpcap reads it, a signed 32-bit number, even past a second
       // (some writers overflow it): tcpdump prints such a time as 00:01:40.1000000, not carried.
-      if (test === undefined || test(buf, dataStart, caplen, origLen)) out.push(new PcapRecord(buf.subarray(dataStart, next), origLen, seconds, (fraction | 0) * toNanos, linkType, 0, base + off));
+      visit(buf, dataStart, caplen, origLen, seconds, (fraction | 0) * toNanos, linkType, base + off);
       off = next;
     }
     this.needed = recordHeader;

@@ -35,7 +35,7 @@ import type { Packet } from '../packet/packet.js';
 import { ChunkedReader, DEFAULT_CHUNK_SIZE } from './chunked-reader.js';
 import { openError } from './errors.js';
 import { compileFilter, type CompiledFilter } from './filter/index.js';
-import type { InterfaceListener, PcapRecord } from './record.js';
+import type { FrameVisitor, InterfaceListener, PcapRecord } from './record.js';
 
 export interface ReadOptions {
   /** Told about each interface before its first packet. */
@@ -102,39 +102,69 @@ export async function* readPcap(path: string, options: ReadOptions = {}): AsyncG
   for await (const batch of readPcapBatches(path, options)) yield* batch;
 }
 
-/** Records in batches with blocking reads: for scripts and CLIs that have nothing else to do. */
-export function* readPcapBatchesSync(path: string, options: ReadOptions = {}): Generator<PcapRecord[], void, undefined> {
-  let fd: number;
-  // Standard input is read where it is: /dev/stdin cannot be opened again when it is a socket
-  // (what a parent process's spawn() gives as a pipe).
-  const stdin = path === '-';
+/** Opens a file for the blocking readers; '-' is standard input, read where it is. */
+function openSyncFor(path: string): number {
+  // /dev/stdin cannot be opened again when it is a socket (what a parent process's spawn() gives as a pipe).
+  if (path === '-') return 0;
   try {
-    fd = stdin ? 0 : openSync(fileToOpen(path), 'r');
+    return openSync(fileToOpen(path), 'r');
   } catch (err) {
     throw openError(path, err);
   }
+}
+
+/** One blocking read into the reader's buffer; -1 when a non-blocking pipe has nothing yet (after a short sleep). */
+function readSyncInto(fd: number, reader: ChunkedReader, path: string): number {
+  const length = reader.readLength();
+  try {
+    return readSync(fd, reader.buf, reader.readAt, length, null);
+  } catch (err) {
+    // A pipe with nothing yet to give: wait for it rather than fail (stdin from a slow writer),
+    // sleeping a moment instead of spinning on the CPU.
+    if ((err as NodeJS.ErrnoException).code === 'EAGAIN') {
+      Atomics.wait(PAUSE, 0, 0, 5);
+      return -1;
+    }
+    throw openError(path, err);
+  }
+}
+
+/** Records in batches with blocking reads: for scripts and CLIs that have nothing else to do. */
+export function* readPcapBatchesSync(path: string, options: ReadOptions = {}): Generator<PcapRecord[], void, undefined> {
+  const fd = openSyncFor(path);
   try {
     const reader = readerFor(path, options);
     while (!reader.done) {
-      const length = reader.readLength();
-      let bytesRead: number;
-      try {
-        bytesRead = readSync(fd, reader.buf, reader.readAt, length, null);
-      } catch (err) {
-        // A pipe with nothing yet to give: wait for it rather than fail (stdin from a slow writer).
-        if ((err as NodeJS.ErrnoException).code === 'EAGAIN') {
-          // A non-blocking pipe: sleep a moment instead of spinning on the CPU.
-          Atomics.wait(PAUSE, 0, 0, 5);
-          continue;
-        }
-        throw openError(path, err);
-      }
+      const bytesRead = readSyncInto(fd, reader, path);
+      if (bytesRead < 0) continue;
       const records = reader.advance(bytesRead);
       if (records.length > 0) yield records;
     }
     if (reader.error) throw reader.error;
   } finally {
-    if (!stdin) closeSync(fd);
+    if (path !== '-') closeSync(fd);
+  }
+}
+
+/** Bytes per read when scanning: the one buffer is read into again and again. */
+const SCAN_CHUNK_SIZE = 4 * 1024 * 1024;
+
+/**
+ * Every frame of a capture file, with blocking reads and no record or slice per frame: `visit`
+ * sees each one where it lies in the read chunk (valid during the call only). The fastest way
+ * to walk a big file when nothing is kept (counting, analysis). Errors as readPcapBatchesSync.
+ */
+export function scanFramesSync(path: string, visit: FrameVisitor, options: Omit<ReadOptions, 'transient' | 'filter'> = {}): void {
+  const fd = openSyncFor(path);
+  try {
+    const reader = new ChunkedReader(path, options.chunkSize ?? SCAN_CHUNK_SIZE, options.onInterface, undefined, true);
+    while (!reader.done) {
+      const bytesRead = readSyncInto(fd, reader, path);
+      if (bytesRead >= 0) reader.advanceScan(bytesRead, visit);
+    }
+    if (reader.error) throw reader.error;
+  } finally {
+    if (path !== '-') closeSync(fd);
   }
 }
 

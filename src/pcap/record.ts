@@ -119,7 +119,18 @@ export interface RecordParser {
    * place before any record is made). Given the link type, returns the test for its frames.
    */
   accept?: ((linkType: number) => FrameTest) | undefined;
+  /**
+   * parse() without records: calls `visit` for each complete record where it lies in buf
+   * (no object, no slice per frame). Formats without it are scanned through parse().
+   */
+  scan?(buf: Buffer, off: number, end: number, base: number, visit: FrameVisitor): number;
 }
+
+/**
+ * One frame where it lies in a read chunk: buf[start, start + caplen), with what its record
+ * says (`at` is the record's offset in the file). Valid only during the call.
+ */
+export type FrameVisitor = (buf: Buffer, start: number, caplen: number, origLen: number, seconds: number, nanos: number, linkType: number, at: number) => void;
 
 /** Called when the file describes an interface: once for pcap, once per IDB for pcapng. */
 export type InterfaceListener = (iface: CaptureInterface, format: CaptureFormat) => void;

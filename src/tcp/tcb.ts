@@ -147,6 +147,12 @@ export interface StepResult {
 export function step(tcb: Tcb, event: TcbEvent): StepResult {
   const t: Mutable<Tcb> = { ...tcb };
   const actions: TcbAction[] = [];
+  stepInPlace(t, event, actions);
+  return { tcb: t, actions };
+}
+
+/** step() on a TCB its caller owns: changes it where it is (observers: no copy per segment). */
+function stepInPlace(t: Mutable<Tcb>, event: TcbEvent, actions: TcbAction[]): void {
   switch (event.kind) {
     case 'send':
       onSend(t, event.segment);
@@ -167,7 +173,6 @@ export function step(tcb: Tcb, event: TcbEvent): StepResult {
       if (t.state === 'TIME-WAIT') t.state = 'CLOSED';
       break;
   }
-  return { tcb: t, actions };
 }
 
 /** Data held for reassembly became in order: rcv.nxt moves past `length` more bytes. */
@@ -621,14 +626,20 @@ export function observe(ep: Endpoint, seg: ObservedSegment, direction: 'sent' | 
   }
   // The window a segment carries is scaled by its sender's shift, once both offered one.
   const senderShift = direction === 'sent' ? ep.sentWscale : ep.receivedWscale;
-  const scaled = !syn && ep.sentWscale !== undefined && ep.receivedWscale !== undefined ? seg.window * 2 ** Math.min(senderShift ?? 0, 14) : seg.window;
+  const scaled = !syn && ep.sentWscale !== undefined && ep.receivedWscale !== undefined ? seg.window * (1 << Math.min(senderShift ?? 0, 14)) : seg.window;
   const segment: TcbSegment = { flags: seg.flags, seq: seg.seq >>> 0, ack: seg.ack >>> 0, len: seg.len, window: scaled };
   if (ep.seen++ === 0 && !(seg.flags & (TCPFlag.S | TCPFlag.R))) ep.tcb = midStream(segment, direction);
+  // ep.tcb is the observer's own (never handed out to keep): changed in place, the actions
+  // (which an observer does not perform) gathered in one array used over and over.
+  const own = ep.tcb as Mutable<Tcb>;
+  OBSERVER_ACTIONS.length = 0;
   if (direction === 'received') {
-    const before = ep.tcb;
-    ep.tcb = step(before, { kind: 'recv', segment }).tcb;
-    if (seg.flags & TCPFlag.F && ep.tcb.peerFinSeq !== undefined && before.peerFinSeq === undefined) ep.finInFlight = { before, segment };
-    return ep.tcb.state;
+    // The TCB from before a FIN, kept while the FIN may still be in flight (a copy: the one
+    // in ep.tcb changes on).
+    const before = seg.flags & TCPFlag.F && own.peerFinSeq === undefined ? { ...own } : undefined;
+    onRecv(own, segment, OBSERVER_ACTIONS);
+    if (before && own.peerFinSeq !== undefined) ep.finInFlight = { before, segment };
+    return own.state;
   }
   const pending = ep.finInFlight;
   const finAcked = pending !== undefined && seg.flags & TCPFlag.A && ep.tcb.peerFinSeq !== undefined && seqGt(segment.ack, ep.tcb.peerFinSeq);
@@ -641,7 +652,11 @@ export function observe(ep: Endpoint, seg: ObservedSegment, direction: 'sent' | 
     return ep.tcb.state;
   }
   if (finAcked) ep.finInFlight = undefined;
+  onSend(own, segment);
   // What the endpoint advertises is its receive window.
-  ep.tcb = { ...step(ep.tcb, { kind: 'send', segment }).tcb, rcvWnd: scaled };
-  return ep.tcb.state;
+  own.rcvWnd = scaled;
+  return own.state;
 }
+
+/** Where observers' TCBs put the actions they call for: nobody performs them. */
+const OBSERVER_ACTIONS: TcbAction[] = [];
