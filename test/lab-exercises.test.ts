@@ -99,13 +99,25 @@ describe.skipIf(!root)('lab exercises', () => {
   });
 
   it('RST injection: exact sequence kills the connection; in-window draws a challenge ACK; outside is ignored', async () => {
+    // The echo targets first: labServe waits for each synchronously, and a wait inside one
+    // attack would stall the others' event loop (an injector's 5 s watch ran out that way).
+    const targetOn = new Map([7100, 7101, 7102].map((port) => [port, labServe('echo', { lab, host: 'server', port })]));
     const attack = async (mode: string, port: number) => {
-      const target = labServe('echo', { lab, host: 'server', port });
-      // Long enough for the injector (started at the same time) to see a ping and act.
-      const chat = labRun('client', 'chat-client', [server, String(port), '500', '3000'], { lab, timeout: 10_000 });
-      const inject = await run<{ challengeAck: boolean; rcvNxt: number; seq: number }>('router', 'rst-inject', [mode, hostAddress('client', 4, lab), server, String(port), 'eth-server']);
-      const victim = await chat;
-      return { inject, victim: victim.result as { echoes: number; sent: number; error: string | null }, serverLog: target.lines() };
+      const target = targetOn.get(port)!;
+      // The victim starts once the injector's capture runs (its 'watching' line): on a loaded
+      // machine the injector's start-up alone could outlast a victim started beside it.
+      let watching: () => void = () => {};
+      const ready = new Promise<void>((resolve) => (watching = resolve));
+      const injector = labRun('router', 'rst-inject', [mode, hostAddress('client', 4, lab), server, String(port), 'eth-server'], {
+        lab,
+        timeout: 20_000,
+        onLine: (line) => line.startsWith('watching') && watching(),
+      });
+      const started = await Promise.race([ready.then(() => true), injector.then(() => false)]);
+      const chat = started ? labRun('client', 'chat-client', [server, String(port), '500', '3000'], { lab, timeout: 10_000 }) : undefined;
+      const [r, victim] = await Promise.all([injector, chat]);
+      if (r.code !== 0 || r.result === undefined) throw new Error(`rst-inject ${mode} failed (${r.code}):\n${r.stdout}\n${r.stderr}\nthe victim:\n${victim?.stdout}${victim?.stderr}`);
+      return { inject: r.result as { challengeAck: boolean; rcvNxt: number; seq: number }, victim: victim!.result as { echoes: number; sent: number; error: string | null }, serverLog: target.lines() };
     };
     const [exact, window, outside] = await Promise.all([attack('exact', 7100), attack('window', 7101), attack('outside', 7102)]);
     expect(exact.inject.seq).toBe(exact.inject.rcvNxt);

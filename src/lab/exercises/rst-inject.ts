@@ -32,6 +32,8 @@ function payloadLength(p: Packet): number {
 
 // 1. Learn the sequence numbers from one data segment of the client.
 const watch = sniff({ iface, filter: `tcp and src host ${client} and dst host ${server} and dst port ${port}`, timeout: 5000 });
+// The capture is running once sniff() returns: say so, so whoever starts the victim can wait for it.
+say(`watching ${iface} for a data segment ${client} > ${server}.${port}`);
 let seen: Packet | undefined;
 for await (const p of watch) {
   if (payloadLength(p) > 0) {
