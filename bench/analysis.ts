@@ -9,8 +9,9 @@
  *   - beside them, measured in the same rounds, the bounds the targets meet: `records` is node
  *     walking every record with synack's reader and nothing else (no process that analyses the
  *     file can cost less: tshark's time over it is the most any analysis could reach), and
- *     `analysis` is that walk plus the Analyzer building every result as --explain gets it, no
- *     notes (what it costs beyond `records` is the least --explain can add to plain read)
+ *     `analysis` is that walk plus the Analyzer filling every result as --explain gets it (one
+ *     reused result object), no notes (what it costs beyond `records` is the least --explain
+ *     can add to plain read)
  * The capture is built with synack's own builder and writer from a seeded sequence: 2000
  * streams open at a time (20000 in all), each a handshake, data with ACKs, teardown; 1% of the
  * data segments are lost (not captured) and retransmitted later, which brings dup ACKs, fast
@@ -190,7 +191,7 @@ function main(): void {
       analysis: [
         process.execPath, '--input-type=module', '-e',
         `import { readPcapBatchesSync } from ${dist('pcap/read.js')}; import { Analyzer } from ${dist('analysis/analyzer.js')};` +
-          ` const a = new Analyzer(); let n = 0; for (const b of readPcapBatchesSync(process.argv[1], { transient: true })) for (const r of b) if (a.add(r)?.flags.length) n++; console.log(n);`,
+          ` const a = new Analyzer({ reuseResult: true }); let n = 0; for (const b of readPcapBatchesSync(process.argv[1], { transient: true })) for (const r of b) if (a.add(r)?.flags.length) n++; console.log(n);`,
         capture,
       ],
     };

@@ -170,6 +170,12 @@ const tupleKey = (v: FrameView): string =>
 export interface AnalyzerOptions {
   /** Called when a stream is first seen. */
   onStream?: (s: Stream) => void;
+  /**
+   * add() fills one result object (and its nested ones) again for every segment instead of
+   * making new ones: for a caller that is done with each result before the next add(), such
+   * as --explain. A million results are a million objects the collector must otherwise sweep.
+   */
+  reuseResult?: boolean;
 }
 
 export class Analyzer {
@@ -185,6 +191,13 @@ export class Analyzer {
    */
   private readonly open4 = new Map<number, Stream>();
   private readonly closed = new Map<string, Stream>();
+  /**
+   * Closed streams in the order they closed (some since forgotten or replaced under their key):
+   * the oldest is found here, not by iterating `closed`, since a Map iterates over the holes its
+   * deletions leave at its front, and every close walked thousands of them.
+   */
+  private closedOrder: Stream[] = [];
+  private closedHead = 0;
   private readonly view = new FrameView();
   private readonly facts = new SegmentFacts();
   private readonly options = newOptions();
@@ -192,9 +205,21 @@ export class Analyzer {
   private baseSeconds = -1;
   private baseNanos = 0;
   private readonly onStream: ((s: Stream) => void) | undefined;
+  /** The result add() fills again each time (reuseResult), and its nested objects. */
+  private readonly reused: SegmentAnalysis | undefined;
+  private readonly reusedDup = { number: 0, of: 0 };
+  private readonly reusedAcks = { frame: 0, rtt: 0 };
+  private readonly reusedRto = { frame: 0, seconds: 0 };
 
   constructor(opts: AnalyzerOptions = {}) {
     this.onStream = opts.onStream;
+    if (opts.reuseResult) {
+      this.reused = {
+        frame: 0, stream: 0, fromClient: false, seq: 0, ack: 0, nextSeq: 0, length: 0, tcpFlags: 0, window: 0, scaledWindow: 0,
+        flags: NO_FLAGS as FlagName[], flagBits: 0, labels: NO_LABELS as string[], duplicateAck: undefined, acks: undefined,
+        bytesInFlight: undefined, initialRtt: undefined, rto: undefined, client: 'CLOSED', server: 'CLOSED', time: 0,
+      };
+    }
   }
 
   /** Streams open now. */
@@ -348,7 +373,51 @@ export class Analyzer {
     if (flags & (SYN | FIN) && v.seglen > 0) nextSeq = (nextSeq + 1) >>> 0;
     const scale = flags & SYN ? 0 : fwd.winScale >= 0 ? fwd.winScale : 0;
     const fl = facts.flags;
-    const out: SegmentAnalysis = {
+    const out = this.reused;
+    if (out) {
+      out.frame = frame;
+      out.stream = stream.index;
+      out.fromClient = fromClient;
+      out.seq = relSeq;
+      out.ack = relAck;
+      out.nextSeq = nextSeq;
+      out.length = v.seglen;
+      out.tcpFlags = flags;
+      out.window = v.window;
+      out.scaledWindow = v.window * (1 << scale);
+      out.flags = fl ? flagNames(fl) : (NO_FLAGS as FlagName[]);
+      out.flagBits = fl;
+      out.labels = fl ? flagLabels(fl, facts.dupAckFrame, facts.dupAckNum) : (NO_LABELS as string[]);
+      let dup: SegmentAnalysis['duplicateAck'];
+      if (fl & Flag.DUPLICATE_ACK) {
+        dup = this.reusedDup;
+        dup.number = facts.dupAckNum;
+        dup.of = facts.dupAckFrame;
+      }
+      out.duplicateAck = dup;
+      let acks: SegmentAnalysis['acks'];
+      if (facts.ackedFrame) {
+        acks = this.reusedAcks;
+        acks.frame = facts.ackedFrame;
+        acks.rtt = facts.ackRttNs / 1e9;
+      }
+      out.acks = acks;
+      out.bytesInFlight = facts.bytesInFlight >= 0 ? facts.bytesInFlight : undefined;
+      out.initialRtt = facts.analysed && stream.irttNs !== 0 ? stream.irttNs / 1e9 : undefined;
+      let rto: SegmentAnalysis['rto'];
+      if (facts.rtoFrame) {
+        rto = this.reusedRto;
+        rto.frame = facts.rtoFrame;
+        rto.seconds = facts.rtoNs / 1e9;
+      }
+      out.rto = rto;
+      out.client = stream.states.client;
+      out.server = stream.states.server;
+      out.time = (time - stream.startNs) / 1e9;
+      if (ends && !stream.ended) this.close(stream.key, stream);
+      return out;
+    }
+    const made: SegmentAnalysis = {
       frame,
       stream: stream.index,
       fromClient,
@@ -374,7 +443,7 @@ export class Analyzer {
     };
 
     if (ends && !stream.ended) this.close(stream.key, stream);
-    return out;
+    return made;
   }
 
   private dropOpen4(stream: Stream): void {
@@ -395,11 +464,16 @@ export class Analyzer {
     stream.release();
     this.dropOpen4(stream);
     if (this.open.get(key) === stream) this.open.delete(key);
-    this.closed.delete(key);
     this.closed.set(key, stream);
-    if (this.closed.size > MAX_CLOSED) {
-      const oldest = this.closed.keys().next().value as string;
-      this.closed.delete(oldest);
+    this.closedOrder.push(stream);
+    while (this.closed.size > MAX_CLOSED) {
+      const oldest = this.closedOrder[this.closedHead++]!;
+      if (this.closed.get(oldest.key) === oldest) this.closed.delete(oldest.key);
+    }
+    // Bounded: entries before the head, and those no longer in `closed`, are dropped now and then.
+    if (this.closedOrder.length - this.closedHead > 2 * MAX_CLOSED || this.closedHead > MAX_CLOSED) {
+      this.closedOrder = this.closedOrder.slice(this.closedHead).filter((s) => this.closed.get(s.key) === s);
+      this.closedHead = 0;
     }
   }
 

@@ -20,7 +20,8 @@ export async function createExplainLines(): Promise<ExplainLines> {
 
 /** The same, synchronously. */
 export function explainLines(): ExplainLines {
-  const analyzer = new Analyzer();
+  // Each result is done with before the next frame: one object, filled again.
+  const analyzer = new Analyzer({ reuseResult: true });
   const explainer = new Explainer(analyzer);
   return {
     line(frame) {
