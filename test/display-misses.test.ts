@@ -4,7 +4,7 @@
  *    refuses (a bad option ends the line), and captures cut inside and after the option;
  *  - IPv4 total length 0 (a TSO or BIG TCP capture) and IPv6 jumbograms, full size and not;
  *  - an ARP operation tcpdump does not know, bad IP versions (behind Ethernet, BSD loopback and
- *    on the raw IP link types, where tcpdump says `unknown ip 3`), an IPv6 fragment header whose
+ *    on the raw IP link types, 12 among them, where tcpdump says `unknown ip 3`), an IPv6 fragment header whose
  *    length comes out negative, IPv4 options in -v (odd, bad and cut short), ICMP errors that
  *    quote a whole packet;
  *  - pcap records whose fraction field is a second or more, and records whose original length
@@ -310,6 +310,8 @@ describe.skipIf(skip !== undefined)(`display misses against tcpdump${skip ? ` (s
     raw101: join(dir, 'raw101.pcap'),
     raw228: join(dir, 'raw228.pcap'),
     raw229: join(dir, 'raw229.pcap'),
+    // Link type 12: DLT_RAW as Linux and OpenBSD number it, which libpcap reads as raw IP.
+    raw12: join(dir, 'raw12.pcap'),
     null: join(dir, 'null.pcap'),
   };
 
@@ -320,7 +322,7 @@ describe.skipIf(skip !== undefined)(`display misses against tcpdump${skip ? ` (s
       { file: files.misc, exprs: MISC_CASES, cutFrom: 0 },
       { file: files.optionsCut, exprs: OPTIONS_CUT, cutFrom: 34 },
       { file: files.jumbo, exprs: JUMBO, cutFrom: 0 },
-      ...([101, 228, 229] as const).map((link) => ({ file: files[`raw${link}`], exprs: RAW_IP, cutFrom: 0, link })),
+      ...([101, 228, 229, 12] as const).map((link) => ({ file: files[`raw${link}`], exprs: RAW_IP, cutFrom: 0, link })),
       { file: files.null, exprs: NULL_IP, cutFrom: 0, link: 0 },
     ];
     writeFileSync(join(dir, 'groups.json'), JSON.stringify(groups));
