@@ -3,8 +3,9 @@
  *  - MPTCP (TCP option 30) in every form print-mptcp.c decodes, the lengths and TCP flags it
  *    refuses (a bad option ends the line), and captures cut inside and after the option;
  *  - IPv4 total length 0 (a TSO or BIG TCP capture) and IPv6 jumbograms, full size and not;
+ *  - IPv6 routing headers tcpdump stops at (odd lengths) or reads on (segment routing TLVs);
  *  - an ARP operation tcpdump does not know, bad IP versions (behind Ethernet, BSD loopback and
- *    on the raw IP link types, where tcpdump says `unknown ip 3`), an IPv6 fragment header whose
+ *    on the raw IP link types, 12 among them, where tcpdump says `unknown ip 3`), an IPv6 fragment header whose
  *    length comes out negative, IPv4 options in -v (odd, bad and cut short), ICMP errors that
  *    quote a whole packet;
  *  - pcap records whose fraction field is a second or more, and records whose original length
@@ -205,6 +206,18 @@ const RAW_IP: readonly string[] = [
   `Raw(load=b'\\x75' + bytes(IPv6(src='${A6}', dst='${B6}')/TCP())[1:])`,
   "Raw(load=b'\\x45')",
 ];
+// Routing headers tcpdump 4.99 stops at or reads on: odd lengths, segment routing TLVs (read
+// as addresses), a header longer than the capture.
+const SRH = "IPv6(src='2001:db8::1', dst='2001:db8::9')/IPv6ExtHdrSegmentRouting";
+const RT6_CASES: readonly string[] = [
+  `${E}/${SRH}(addresses=['2001:db8::3'], tlv_objects=[IPv6ExtHdrSegmentRoutingTLVPadN(padding=b'\\x00' * 4)])/UDP()`,
+  `${E}/${SRH}(addresses=['2001:db8::3', '2001:db8::4'], tlv_objects=[IPv6ExtHdrSegmentRoutingTLVPadN(padding=b'\\x00' * 12)])/UDP()`,
+  `${E}/${SRH}(addresses=['2001:db8::3', '2001:db8::4'], len=3)/UDP()`,
+  `${E}/${SRH}(addresses=['2001:db8::3', '2001:db8::4'], len=6)/UDP()`,
+  `${E}/IPv6(src='2001:db8::1', dst='2001:db8::9')/IPv6ExtHdrRouting(addresses=['2001:db8::3', '2001:db8::4'], len=3)/UDP()`,
+  `${E}/IPv6(src='2001:db8::1', dst='2001:db8::9')/IPv6ExtHdrRouting(addresses=['2001:db8::3', '2001:db8::4'], len=6)/UDP()`,
+  `${E}/IPv6(src='2001:db8::1', dst='2200::1')/IPv6ExtHdrRouting(addresses=['2200::1', '2001:db8::2'])/UDP()`,
+];
 const NULL_IP: readonly string[] = [`Raw(load=struct.pack('<I', 2) + ${V3})`, `Raw(load=struct.pack('<I', 30) + ${V3})`];
 
 // Scapy writes each group to a pcap; the cut groups get one record per captured length (from
@@ -307,9 +320,12 @@ describe.skipIf(skip !== undefined)(`display misses against tcpdump${skip ? ` (s
     misc: join(dir, 'misc.pcap'),
     optionsCut: join(dir, 'options-cut.pcap'),
     jumbo: join(dir, 'jumbo.pcap'),
+    rt6: join(dir, 'rt6.pcap'),
     raw101: join(dir, 'raw101.pcap'),
     raw228: join(dir, 'raw228.pcap'),
     raw229: join(dir, 'raw229.pcap'),
+    // Link type 12: DLT_RAW as Linux and OpenBSD number it, which libpcap reads as raw IP.
+    raw12: join(dir, 'raw12.pcap'),
     null: join(dir, 'null.pcap'),
   };
 
@@ -320,7 +336,8 @@ describe.skipIf(skip !== undefined)(`display misses against tcpdump${skip ? ` (s
       { file: files.misc, exprs: MISC_CASES, cutFrom: 0 },
       { file: files.optionsCut, exprs: OPTIONS_CUT, cutFrom: 34 },
       { file: files.jumbo, exprs: JUMBO, cutFrom: 0 },
-      ...([101, 228, 229] as const).map((link) => ({ file: files[`raw${link}`], exprs: RAW_IP, cutFrom: 0, link })),
+      { file: files.rt6, exprs: RT6_CASES, cutFrom: 0 },
+      ...([101, 228, 229, 12] as const).map((link) => ({ file: files[`raw${link}`], exprs: RAW_IP, cutFrom: 0, link })),
       { file: files.null, exprs: NULL_IP, cutFrom: 0, link: 0 },
     ];
     writeFileSync(join(dir, 'groups.json'), JSON.stringify(groups));

@@ -1,5 +1,5 @@
 /**
- * Lazy dissection is transparent: dissect() decodes Ether, IPv4 and TCP headers on first use
+ * Lazy dissection is transparent: dissect() decodes Ether, IPv4, TCP and UDP headers on first use
  * (layers/lazy.ts), and every reader must see exactly what an eager dissection gives. For the
  * round-trip corpus (the random specs built by synack's text form), the fuzz corpus (Scapy-built
  * packets of every layer kind, mutated: 3,000 seeded inputs through every link type) and the
@@ -18,7 +18,9 @@ import type { Layer } from '../src/layers/layer.js';
 import type { Packet } from '../src/packet/packet.js';
 import { isLazy } from '../src/layers/lazy.js';
 import { TCPLayer } from '../src/layers/tcp.js';
-import { IP, TCP, dissect } from '../src/index.js';
+import { UDPLayer } from '../src/layers/udp.js';
+import { DNSLayer } from '../src/layers/dns.js';
+import { DNS, DNSQR, IP, TCP, UDP, dissect } from '../src/index.js';
 import { buildCorpus } from './helpers/fuzz-corpus.js';
 import { FUZZ_LINKS, fuzzInputs, type Corpus } from './helpers/fuzz-inputs.js';
 import { randomSpecs } from './helpers/random-specs.js';
@@ -106,6 +108,25 @@ describe('lazy dissection reads the same as eager', () => {
     expect(tcp.checksumValid).toBe(true);
     expect(p.layers.some(isLazy)).toBe(false);
     expect(tcp.options).toEqual([['MSS', 1460], ['SAckOK', Buffer.alloc(0)], ['Timestamp', [1, 0]], ['NOP'], ['WScale', 7]]);
+  });
+
+  it('is lazy under DNS too: IPv4 and UDP stay lazy, the checksum verdict is worked out when asked', () => {
+    const query = IP({ dst: '127.0.0.1' }).add(UDP({ dport: 53 }), DNS({ rd: 1, qd: DNSQR({ qname: 'example.test' }) })).bytes();
+    const p: Packet = dissect(query, 'ip');
+    expect(p.layers.map((l: Layer) => l.name)).toEqual(['IP', 'UDP', 'DNS']);
+    expect(p.layers.slice(0, 2).every(isLazy)).toBe(true);
+    const dns = p.getLayer(DNSLayer)!;
+    expect(dns.qd[0]!.fields.qname).toBe('example.test.');
+    const udp = p.getLayer(UDPLayer)!;
+    expect([udp.sport, udp.dport, udp.len]).toEqual([53, 53, 38]);
+    expect(isLazy(udp)).toBe(true);
+    expect(udp.checksumValid).toBe(true);
+    expect(p.layers.some(isLazy)).toBe(false);
+    // A wrong checksum is seen as wrong when asked, as eagerly; the message rebuilds to its bytes.
+    const bad = Buffer.from(query);
+    bad.writeUInt16BE(bad.readUInt16BE(26) ^ 1, 26);
+    expect(dissect(bad, 'ip').getLayer(UDPLayer)!.checksumValid).toBe(false);
+    expect(dissect(bad, 'ip').bytes()).toEqual(bad);
   });
 
   it('keeps a view of the bytes unless asked to copy them', () => {

@@ -2,7 +2,7 @@
  * Scapy 2.5 one-liners that synack got wrong or refused (issue 15, "Build, against Scapy 2.5"):
  * option classes built as packets of their own, options given as bytes or as one option (which
  * crashed), IPOption_SDBM and IPOption_Security, the TCP option Scapy skips, Scapy's bindings
- * (IP in IP, IPv6 in IP, Ether in Ether, the group MAC of a multicast destination), the short
+ * (IP in IP, IPv6 in IP, Ether in Ether, Dot1Q in GRE, the group MAC of a multicast destination), the short
  * address form and the text form's Python lexics (comments, continuations, a packet as a
  * field's value). Each builds the bytes Scapy builds. Nothing is sent: these only build bytes.
  * Pure: needs /usr/bin/python3 with Scapy.
@@ -48,6 +48,7 @@ const CASES: readonly string[] = [
   "ICMPv6NDOptPrefixInfo(prefixlen=48, L=0, validlifetime=60, prefix='2001:db8:1::')",
   "ICMPv6NDOptRDNSS(lifetime=10, dns=['2001:db8::1', '2001:db8::2', '2001:db8::3'])",
   'ICMPv6NDOptMTU(mtu=9000)',
+  "IP(src='198.51.100.1', dst='198.51.100.2')/GRE()/Dot1Q(vlan=10)/IP(src='198.51.100.3', dst='198.51.100.4')/ICMP()",
 ];
 
 describe.skipIf(noScapy !== undefined)(`Scapy one-liners synack missed${noScapy ? ` (skipped: ${noScapy})` : ''}`, () => {
@@ -62,6 +63,11 @@ describe.skipIf(noScapy !== undefined)(`Scapy one-liners synack missed${noScapy 
       expect(packet(expr).bytes().toString('hex')).toBe(answers[i]!.hex);
     });
   }
+
+  it('dissects a tagged frame in GRE back to Dot1Q, as Scapy binds GRE proto 0x8100', () => {
+    const bytes = packet(CASES.at(-1)!).bytes();
+    expect(dissect(bytes, 'ip').layers.map((l) => l.name).join('/')).toBe('IP/GRE/Dot1Q/IP/ICMP');
+  });
 
   it("expands the short form IP(dst='172.16.5/24') to the 256 packets Scapy makes", () => {
     const ps = expand(packet("IP(src='198.51.100.1', dst='172.16.5/24')"));

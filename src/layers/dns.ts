@@ -237,10 +237,7 @@ function readQuestion(r: RecordReader, pos: number): { rec: DNSQRLayer; next: nu
   // A name that runs out of bytes just ends there, as Scapy's dns_get_str stops.
   const n = readName(r.buf, r.msg, pos, r.end);
   const rec = new DNSQRLayer();
-  const f = rec.fields;
-  f.qname = n.name === '' ? '.' : n.name;
-  f.qtype = u16(r, n.next, r.end);
-  f.qclass = u16(r, n.next + 2, r.end);
+  rec.fields = { qname: n.name === '' ? '.' : n.name, qtype: u16(r, n.next, r.end), qclass: u16(r, n.next + 2, r.end) };
   return { rec, next: n.next + 4 };
 }
 
@@ -669,6 +666,8 @@ export interface DNSLayer extends FieldValues<DNSFields> {}
 export class DNSLayer extends Layer<DNSFields> {
   static readonly layerName: string = 'DNS';
   static readonly fieldSpecs = dnsFields;
+  /** decode() asks the layer below only whether it is TCP (a lazy TCP layer is one): dissect() leaves it lazy. */
+  static readonly decodeAsksBelowClassOnly = true;
   private built: Buffer | undefined;
   /**
    * The length of the bytes a dissected message came from (TCP's length prefix included when
@@ -768,7 +767,7 @@ export class DNSLayer extends Layer<DNSFields> {
     const below = ctx.below[ctx.below.length - 1];
     const tcp = below instanceof TCPLayer;
     try {
-      return decodeMessage(buf, off, end, tcp);
+      return decodeMessage(buf, off, end, tcp, true, ctx.view === true);
     } catch (err) {
       if (err !== MALFORMED) throw err;
       // Scapy gives up on a message it cannot read and keeps the bytes: so do we.
@@ -802,42 +801,55 @@ function fingerprint(layer: Layer): string {
   });
 }
 
-function decodeMessage(buf: Buffer, off: number, end: number, tcp: boolean, keepWire = true): Decoded {
+/**
+ * Reads a message at buf[off, end) (its TCP length prefix first when `tcp`). With `keepWire`
+ * the layer keeps the bytes to rebuild from: a copy, or a view of `buf` when `view` (the packet
+ * holds one anyway).
+ */
+function decodeMessage(buf: Buffer, off: number, end: number, tcp: boolean, keepWire = true, view = false): Decoded {
   const layer = new DNSLayer();
-  const f = layer.fields;
   let msg = off;
+  let length: number | undefined;
   if (tcp) {
     // Scapy's pre_dissect: a length that cannot hold a header, or more than the segment has, is not DNS.
     if (end - off < 2) throw MALFORMED;
-    const length = buf.readUInt16BE(off);
+    length = buf.readUInt16BE(off);
     if (length < 14 || end - off < length) throw MALFORMED;
-    f.length = length;
     msg = off + 2;
   }
   if (end - msg < HEADER) throw MALFORMED;
-  f.id = buf.readUInt16BE(msg);
   const b2 = buf[msg + 2]!;
   const b3 = buf[msg + 3]!;
-  f.qr = b2 >> 7;
-  f.opcode = (b2 >> 3) & 0xf;
-  f.aa = (b2 >> 2) & 1;
-  f.tc = (b2 >> 1) & 1;
-  f.rd = b2 & 1;
-  f.ra = b3 >> 7;
-  f.z = (b3 >> 6) & 1;
-  f.ad = (b3 >> 5) & 1;
-  f.cd = (b3 >> 4) & 1;
-  f.rcode = b3 & 0xf;
-  f.qdcount = buf.readUInt16BE(msg + 4);
-  f.ancount = buf.readUInt16BE(msg + 6);
-  f.nscount = buf.readUInt16BE(msg + 8);
-  f.arcount = buf.readUInt16BE(msg + 10);
+  // The header's fields in one object literal: one shape for every message read, made at once.
+  const f: Partial<DNSFields> = {
+    id: (buf[msg]! << 8) | buf[msg + 1]!,
+    qr: b2 >> 7,
+    opcode: (b2 >> 3) & 0xf,
+    aa: (b2 >> 2) & 1,
+    tc: (b2 >> 1) & 1,
+    rd: b2 & 1,
+    ra: b3 >> 7,
+    z: (b3 >> 6) & 1,
+    ad: (b3 >> 5) & 1,
+    cd: (b3 >> 4) & 1,
+    rcode: b3 & 0xf,
+    qdcount: (buf[msg + 4]! << 8) | buf[msg + 5]!,
+    ancount: (buf[msg + 6]! << 8) | buf[msg + 7]!,
+    nscount: (buf[msg + 8]! << 8) | buf[msg + 9]!,
+    arcount: (buf[msg + 10]! << 8) | buf[msg + 11]!,
+    qd: undefined,
+    an: undefined,
+    ns: undefined,
+    ar: undefined,
+  };
+  if (length !== undefined) f.length = length;
+  layer.fields = f;
   const r: RecordReader = { buf, msg, end };
   let pos = msg + HEADER;
   // Scapy reads a section only when its count fits in the bytes left; each record takes at least one.
   const qd: DNSQRLayer[] = [];
-  if (f.qdcount <= end - pos) {
-    for (let i = 0; i < f.qdcount; i++) {
+  if (f.qdcount! <= end - pos) {
+    for (let i = 0; i < f.qdcount!; i++) {
       const q = readQuestion(r, pos);
       qd.push(q.rec);
       pos = q.next;
@@ -854,13 +866,18 @@ function decodeMessage(buf: Buffer, off: number, end: number, tcp: boolean, keep
     }
     return list;
   };
-  f.an = section(f.ancount);
-  f.ns = section(f.nscount);
-  f.ar = section(f.arcount);
+  f.an = section(f.ancount!);
+  f.ns = section(f.nscount!);
+  f.ar = section(f.arcount!);
   if (keepWire) {
-    // A copy (the caller may reuse its buffer): allocUnsafe and copy, without Buffer.from's array-like path.
-    const source = Buffer.allocUnsafe(end - off);
-    buf.copy(source, 0, off, end);
+    // A copy (the caller may reuse its buffer), unless the packet keeps a view of it anyway;
+    // allocUnsafe and copy, without Buffer.from's array-like path.
+    let source: Buffer;
+    if (view) source = buf.subarray(off, end);
+    else {
+      source = Buffer.allocUnsafe(end - off);
+      buf.copy(source, 0, off, end);
+    }
     layer.wireSource = source;
     layer.wireLength = pos - off;
     layer.wireTCP = tcp;

@@ -10,6 +10,7 @@ import { Layer, type BuildContext, type DecodeContext, type Decoded, type FieldV
 import { bind, bindLike, boundLayer, boundValue, registerLayer } from './registry.js';
 import { ETHER_TYPE_NAMES, EtherLayer } from './ether.js';
 import { CookedLinuxLayer } from './sll.js';
+import { GRELayer } from './gre.js';
 import { RawLayer } from './raw.js';
 import { forgetFieldsPast, zeroFilledHeader } from './partial.js';
 
@@ -107,5 +108,7 @@ bind(Dot1ADLayer, Dot1ADLayer, 'type', ETHERTYPE_8021AD);
 bind(Dot1ADLayer, Dot1QLayer, 'type', ETHERTYPE_8021Q);
 bind(Dot1QLayer, Dot1ADLayer, 'type', ETHERTYPE_8021AD);
 bind(CookedLinuxLayer, Dot1QLayer, 'proto', ETHERTYPE_8021Q);
+// A tagged frame in GRE, as Scapy binds it (its GRE/Dot1AD binding names a field GRE lacks: none here).
+bind(GRELayer, Dot1QLayer, 'proto', ETHERTYPE_8021Q);
 bindLike(Dot1QLayer, EtherLayer);
 bindLike(Dot1ADLayer, EtherLayer);

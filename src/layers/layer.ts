@@ -37,6 +37,11 @@ export interface DecodeContext {
   readonly below: readonly Layer[];
   /** Inside an ICMP error: quoted headers are partial by nature, and decode leniently. */
   readonly quoted: boolean;
+  /**
+   * The packet keeps a view of the dissected bytes anyway (lazy dissection, layers/lazy.ts): a
+   * decoder may keep a subarray of them where it would otherwise copy.
+   */
+  readonly view?: boolean;
 }
 
 /**
@@ -61,6 +66,11 @@ export interface LayerClass<L extends Layer = Layer> {
    * its fixed-position fields as the header's raw bits.
    */
   scan?: ScanFunction;
+  /**
+   * Set when decode() asks the layers below only what class each is (DNS: over TCP or not),
+   * never their state: dissect() then leaves lazy layers below as they are.
+   */
+  readonly decodeAsksBelowClassOnly?: boolean;
 }
 
 /** Filled by show/ (which sits above layers/): the short repr util.inspect shows for a layer. */

@@ -94,7 +94,7 @@ export function force(layer: Layer): void {
   const index = state.layers[state.index] === layer ? state.index : Math.max(state.layers.indexOf(layer), 0);
   const below = state.layers.slice(0, index);
   for (let i = 0; i < below.length; i++) force(below[i]!);
-  const ctx: DecodeContext = { below, quoted: state.quoted };
+  const ctx: DecodeContext = { below, quoted: state.quoted, view: true };
   let decoded: Layer;
   lazyConstruction.adopt = layer;
   try {

@@ -6,7 +6,8 @@
  */
 import type { FieldSpec } from './field.js';
 import { computedInt, defaultsOf, fieldStarts, intField } from './field.js';
-import { Layer, type BuildContext, type DecodeContext, type Decoded, type FieldValues } from './layer.js';
+import { Layer, type BuildContext, type DecodeContext, type Decoded, type FieldValues, type LayerClass } from './layer.js';
+import type { ScanResult } from './lazy.js';
 import { bind, boundValue, portBound, registerLayer } from './registry.js';
 import { IPerrorLayer, IPv4Layer } from './ipv4.js';
 import { IPerror6Layer, IPv6Layer } from './ipv6.js';
@@ -76,6 +77,20 @@ export class UDPLayer extends Layer<UDPFields> {
     if (this.fields.chksum !== undefined) return;
     const sum = upperLayerChecksum(out, off, end, ctx, index, IPPROTO_UDP);
     if (sum !== undefined) out.writeUInt16BE(sum === 0 ? 0xffff : sum, off + 6);
+  }
+
+  /**
+   * dissect()'s fast path (layers/lazy.ts): a whole header whose length fits the bytes. The
+   * checksum verdict is decode()'s, worked out when first asked for (with IPv4's pseudo-header).
+   */
+  static scan(this: LayerClass, buf: Buffer, off: number, end: number, out: ScanResult): boolean {
+    if (end - off < UDP_HEADER) return false;
+    const len = (buf[off + 4]! << 8) | buf[off + 5]!;
+    if (len < UDP_HEADER || off + len > end) return false;
+    out.payloadStart = off + UDP_HEADER;
+    out.payloadEnd = off + len;
+    out.next = portBound(this, (buf[off + 2]! << 8) | buf[off + 3]!, (buf[off]! << 8) | buf[off + 1]!);
+    return true;
   }
 
   static decode(buf: Buffer, off: number, end: number, ctx: DecodeContext): Decoded {

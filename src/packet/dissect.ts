@@ -62,7 +62,7 @@ const scanned: ScanResult = { payloadStart: 0, payloadEnd: 0, next: undefined };
 export function dissectLayers(buf: Buffer, off: number, end: number, cls: LayerClass | undefined, quoted: boolean, lazy = false): Layer[] {
   const layers: Layer[] = [];
   // Made when a header is decoded at once: a packet of lazy headers alone needs none.
-  let ctx: { below: Layer[]; quoted: boolean } | undefined;
+  let ctx: { below: Layer[]; quoted: boolean; view: boolean } | undefined;
   // Padding found by each layer, innermost last; on the wire the innermost comes first.
   let paddings: Buffer[] | undefined;
   let guard = 0;
@@ -83,12 +83,13 @@ export function dissectLayers(buf: Buffer, off: number, end: number, cls: LayerC
       continue;
     }
     // A decoder may ask the layers below for state of their own (UDP asks IPv4 for its
-    // pseudo-header sum): those are decoded first. Raw asks nothing, so payloads stay lazy.
-    if (lazyBelow && current !== RawLayer) {
+    // pseudo-header sum): those are decoded first. Raw asks nothing, and a class that asks only
+    // what the layers below are (DNS) needs none decoded, so those leave the stack lazy.
+    if (lazyBelow && current !== RawLayer && current.decodeAsksBelowClassOnly !== true) {
       for (const layer of layers) force(layer);
       lazyBelow = false;
     }
-    ctx ??= { below: layers, quoted };
+    ctx ??= { below: layers, quoted, view: lazy };
     try {
       decoded = current.decode(buf, off, end, ctx);
     } catch (err) {

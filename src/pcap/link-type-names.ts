@@ -30,6 +30,15 @@ const descriptions: Readonly<Record<number, string>> = {
   276: 'LINUX_SLL2 (Linux cooked v2)',
 };
 
+/**
+ * The LINKTYPE_ a file's header number stands for, as libpcap reads it (linktype_to_dlt):
+ * 12, DLT_RAW as Linux and OpenBSD number it and old files carry, is raw IP, LINKTYPE_RAW 101.
+ * (14, BSD/OS's DLT_RAW, tcpdump 4.99 refuses as an unknown link type: so is it here.)
+ */
+export function fileLinkType(linkType: number): number {
+  return linkType === 12 ? linkTypeNumbers.raw! : linkType;
+}
+
 /** 'EN10MB (Ethernet)' for 1; a number tcpdump would not know is shown as it is. */
 export function linkTypeDescription(linkType: number): string {
   return descriptions[linkType] ?? `${linkType}`;

@@ -7,6 +7,7 @@
  *   other byte order.
  */
 import { corruptCapture } from './errors.js';
+import { fileLinkType } from './link-type-names.js';
 import type { FrameTest } from './filter/index.js';
 import { PcapRecord, type CaptureFormat, type CaptureInterface, type FrameVisitor, type InterfaceListener, type RecordParser } from './record.js';
 
@@ -132,7 +133,7 @@ export class PcapParser implements RecordParser {
     const u32 = (o: number) => (info.bigEndian ? buf.readUInt32BE(off + o) : buf.readUInt32LE(off + o));
     const snaplen = u32(16);
     // The upper bits of the link type field carry FCS information (LT_FCS_*), not the type.
-    this.linkType = u32(20) & 0x03ffffff;
+    this.linkType = fileLinkType(u32(20) & 0x03ffffff);
     this.maxCaplen = Math.min(Math.max(snaplen, MAX_PLAUSIBLE_CAPLEN), HARD_CAPLEN_LIMIT);
     const iface: CaptureInterface = { index: 0, linkType: this.linkType, snaplen, precisionDigits: info.nano ? 9 : 6 };
     const format: CaptureFormat = { format: 'pcap', bigEndian: info.bigEndian, version: `${u16(4)}.${u16(6)}` };

@@ -7,6 +7,7 @@
  * resolution, statistics, custom blocks) is skipped by its length.
  */
 import { corruptCapture } from './errors.js';
+import { fileLinkType } from './link-type-names.js';
 import type { FrameTest } from './filter/index.js';
 import { PcapRecord, type CaptureFormat, type InterfaceListener, type RecordParser } from './record.js';
 
@@ -166,7 +167,7 @@ export class PcapngParser implements RecordParser {
 
   /** Reads an IDB; returns what makes it unusable (libpcap refuses the file then), if anything. */
   private readInterface(buf: Buffer, off: number, length: number): string | undefined {
-    const linkType = this.u16(buf, off + 8);
+    const linkType = fileLinkType(this.u16(buf, off + 8));
     const snaplen = this.u32(buf, off + 12);
     let resolution = 6;
     let binary = false;

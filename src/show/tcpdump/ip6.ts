@@ -181,9 +181,11 @@ function demux6(c: PrintContext, off: number, length: number, ip: IPInfo, nh: nu
 
 /**
  * rt6_print: `RT6 (len=4, type=0 [Deprecated], segleft=1, [0]2001:db8::1, [1]2001:db8::2) `,
- * with -v the reserved word; segment routing (type 4) with last-entry, flags and tag (its TLVs
- * are skipped, as tcpdump 4.99 skips them). Returns the header's length (-1: stop) and, for
- * types 0 and 2, where the last address lies: the destination the upper checksum covers.
+ * with -v the reserved word; segment routing (type 4) with last-entry, flags and tag, then as
+ * many addresses as the length holds (tcpdump 4.99 reads TLV bytes as addresses too). An odd
+ * length is `(invalid length 3) (invalid)`. Returns the header's length (-1: stop) and where
+ * the destination the upper checksum covers lies: the last address of types 0 and 2, the first
+ * segment of type 4 (ip6_finddst's choices).
  */
 function printRoutingHeader(c: PrintContext, cp: number): { advance: number; finalDst?: number } {
   c.proto = 'rt6';
@@ -194,14 +196,11 @@ function printRoutingHeader(c: PrintContext, cp: number): { advance: number; fin
   c.w(' (len=' + len + ', type=' + type + (type === 0 ? ' [Deprecated]' : '') + ', segleft=' + c.u8(cp + 3));
   if (type === 0 || type === 2) {
     if (c.opts.verbose) c.w(', rsv=0x' + c.u32(cp + 4).toString(16));
-    if (len % 2 === 1) {
-      c.w(' #invalid length# (invalid)');
-      return { advance: -1 };
-    }
+    if (len % 2 === 1) return invalidLength(c, len);
     let finalDst: number | undefined;
     for (let i = 0; i < len >> 1; i++) {
       const at = cp + 8 + 16 * i;
-      c.need(at, 16);
+      // GET_IP6ADDR_STRING: a cut address ends the packet's line ([|rt6]), hex from the frame's start.
       c.w(', [' + i + ']' + c.ipv6(at));
       finalDst = at;
     }
@@ -214,14 +213,21 @@ function printRoutingHeader(c: PrintContext, cp: number): { advance: number; fin
     c.w(', last-entry=' + last);
     if (flags || c.opts.verbose) c.w(', flags=0x' + flags.toString(16));
     c.w(', tag=' + c.u16(cp + 6).toString(16));
-    for (let i = 0; i <= last; i++) {
+    if (len % 2 === 1) return invalidLength(c, len);
+    for (let i = 0; i < len >> 1; i++) {
       const at = cp + 8 + 16 * i;
-      c.need(at, 16);
+      // GET_IP6ADDR_STRING: a cut address ends the packet's line ([|rt6]), hex from the frame's start.
       c.w(', [' + i + ']' + c.ipv6(at));
     }
     c.w(') ');
-    return { advance };
+    return { advance, finalDst: len >= 2 ? cp + 8 : undefined };
   }
   c.w(' (unknown type) (invalid)');
+  return { advance: -1 };
+}
+
+/** A routing header whose length cannot hold whole addresses: where tcpdump stops. */
+function invalidLength(c: PrintContext, len: number): { advance: number } {
+  c.w(' (invalid length ' + len + ') (invalid)');
   return { advance: -1 };
 }
