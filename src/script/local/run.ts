@@ -29,6 +29,7 @@ import { keepPcap, runEvent, window, type RunOptions, type RunResult } from '../
 import { ScriptCheckError, ScriptSession } from '../session.js';
 import { symbolValue } from './constants.js';
 import { LocalHelper, NAMESPACE_ADDRESSES as NS } from './helper.js';
+import { fastOpenCookie, sysctlKeyBytes } from './fastopen-cookie.js';
 import { readLocalLine, type ShellLine, type SyscallLine } from './lines.js';
 import { prepareCall, type CallContext } from './syscalls.js';
 
@@ -48,7 +49,9 @@ const SHELL_TIMEOUT = 30;
 
 /** Parses a script with local mode's lines (system calls, shell, python) accepted. */
 export function parseLocalScript(text: string, source = '<inline>', opts: Omit<ParseOptions, 'extraLine'> = {}): Script {
-  return parseScript(text, source, { ...opts, extraLine: readLocalLine });
+  // packetdrill's run_all.py gives TFO_COOKIE: the cookie for its addresses (mapped onto ours at the run).
+  const tfo = /^\s*--ip_version=ipv6\b/m.test(text) ? PACKETDRILL_TFO_COOKIE.ipv6 : PACKETDRILL_TFO_COOKIE.ipv4;
+  return parseScript(text, source, { ...opts, defines: { TFO_COOKIE: tfo, ...opts.defines }, extraLine: readLocalLine });
 }
 
 interface Addressing {
@@ -95,24 +98,73 @@ function mapShellAddresses(cmd: string, a: Addressing): string {
     .replace(/\b192\.0\.2\.0\/24\b/g, '198.51.100.0/24');
 }
 
+/** run_all.py's -D TFO_COOKIE, computed by packetdrill's authors for its addresses and defaults.sh's key. */
+const PACKETDRILL_TFO_COOKIE = { ipv4: '3021b9d889017eeb', ipv6: 'c1d1e9742a47a9bc' };
+/** run_all.py's IPv6 addresses. */
+const PACKETDRILL_V6 = { local: 'fd3d:a0b:17d6::1', remote: 'fd3d:fa7b:d17d::1' };
+/** gtests/net/common/defaults.sh sets this Fast Open key. */
+const DEFAULTS_SH_KEY = 'a1a1a1a1-b2b2b2b2-c3c3c3c3-d4d4d4d4';
+
 const sleep = (seconds: number): Promise<void> => new Promise((r) => setTimeout(r, Math.max(0, seconds * 1000)));
 
 /**
  * packetdrill's remote ISN: the seq of a '<' SYN is the remote's ISN itself, and every later
  * '<' seq counts from it (`< S. 123:123(0)` then `< F. 1:1(0)` is ISN+1, and the kernel's
  * `ack 1` acknowledges the SYN). Our sequence map counts every '<' seq from our ISN, so a SYN
- * written with seq N goes out as relative 0.
+ * written with seq N goes out as relative 0. A '>' segment with SYN set is the exception on
+ * packetdrill's side: its ack is absolute (`< S 999000:999000(1000)` is answered with
+ * `> S. 0:0(0) ack 999001`), so N comes off it too.
  */
 function remoteIsnFromSyn(script: Script): Script {
-  const statements = script.statements.map((st) => (st.type === 'packet' && st.direction === '<' && st.flags & TCPFlag.S && st.seq !== 0 ? { ...st, seq: 0 } : st));
+  let isn = 0;
+  const statements = script.statements.map((st) => {
+    if (st.type !== 'packet' || !(st.flags & TCPFlag.S)) return st;
+    if (st.direction === '<') {
+      isn = st.seq;
+      return st.seq !== 0 ? { ...st, seq: 0 } : st;
+    }
+    return isn !== 0 && st.ack !== undefined ? { ...st, ack: (st.ack - isn) >>> 0 } : st;
+  });
+  return { ...script, statements };
+}
+
+/**
+ * Fast Open cookies of packetdrill's addresses become the kernel's for ours: a cookie in a
+ * packet line that is the one a server at packetdrill's local address (`--local_ip`, or
+ * 192.168.0.1) gives its remote (`--remote_ip`, or 192.0.2.1) under a key the script uses
+ * (defaults.sh's, a `tcp_fastopen_key=` in a shell line, a TCP_FASTOPEN_KEY setsockopt) is
+ * replaced by the cookie for the namespace's addresses under that key. Other cookies (a
+ * client script's made-up `FO abcd1234`) stay as written.
+ */
+function mapCookies(script: Script, a: Addressing): Script {
+  const v6 = a.wireLocal.includes(':');
+  const theirs = { client: optionValue(script, 'remote_ip') ?? (v6 ? PACKETDRILL_V6.remote : '192.0.2.1'), server: optionValue(script, 'local_ip') ?? (v6 ? PACKETDRILL_V6.local : '192.168.0.1') };
+  const keys = [sysctlKeyBytes(DEFAULTS_SH_KEY)!];
+  for (const st of script.statements) {
+    if (st.type === 'shell') for (const m of st.command.matchAll(/tcp_fastopen_key\s*=\s*"?([0-9a-fA-F-]+)/g)) keys.push(...[sysctlKeyBytes(m[1]!)].filter((k) => k !== undefined));
+    if (st.type === 'syscall' && st.name === 'setsockopt' && st.args[2]?.k === 'sym' && st.args[2].names.includes('TCP_FASTOPEN_KEY') && st.args[3]?.k === 'str' && st.args[3].v.length === 16) keys.push(Buffer.from(st.args[3].v, 'latin1'));
+  }
+  const map = new Map<string, Buffer>();
+  for (const key of keys) {
+    try {
+      map.set(fastOpenCookie(key, theirs.client, theirs.server).toString('hex'), fastOpenCookie(key, a.wireRemote, a.wireLocal));
+    } catch {
+      // --local_ip and --remote_ip of another family than the run's: nothing to map.
+    }
+  }
+  const statements = script.statements.map((st) => {
+    if (st.type !== 'packet' || !Array.isArray(st.options)) return st;
+    const options = st.options.map((o) => (o.kind === 'FO' || o.kind === 'FOEXP') && map.has(o.cookie.toString('hex')) ? { ...o, cookie: map.get(o.cookie.toString('hex'))! } : o);
+    return { ...st, options };
+  });
   return { ...script, statements };
 }
 
 /** Runs a script parsed with parseLocalScript inside a namespace made (and removed) for it. */
 export async function runLocal(given: Script, opts: LocalRunOptions = {}): Promise<LocalRunResult> {
-  const script = remoteIsnFromSyn(given);
+  const a = addressing(given);
+  const script = mapCookies(remoteIsnFromSyn(given), a);
   if (script.connections.length > 1) throw new SynackError(`${script.source}: local mode tells connections apart as packetdrill does (by the socket calls), not by name; this script names ${script.connections.length} (${script.connections.join(', ')})`, 'usage');
-  const a = addressing(script);
   const bindPort = portOption(script, 'bind_port', 8080);
   const connectPort = portOption(script, 'connect_port', 8080);
   const firstPacket = script.statements.find((s) => s.type === 'packet');
