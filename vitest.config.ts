@@ -31,6 +31,7 @@ const offline = [
   'scapy-oracle',
   'script-connections',
   'script-local-parse',
+  'fastopen-cookie',
   'script-parse',
   'script-syntax',
   'show',

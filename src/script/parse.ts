@@ -645,8 +645,19 @@ class LineParser {
   private hexBlob(what: string, max: number, optional: boolean): Buffer {
     this.skipSpaces();
     const start = this.pos;
+    // A symbol from --define stands for its hex (packetdrill's `FOEXP TFO_COOKIE`).
+    const sym = /^[A-Za-z_][A-Za-z0-9_]*(?=[\s,>]|$)/.exec(this.s.slice(this.pos));
+    const value = sym && !/^(?:0x)?[0-9a-fA-F]+$/.test(sym[0]) ? this.defines.get(sym[0]) : undefined;
+    if (sym && value !== undefined) {
+      const digits = value.replace(/^0x/, '');
+      if (!/^(?:[0-9a-fA-F]{2})*$/.test(digits)) this.fail(`${what}: the symbol ${sym[0]} is '${value}', not hex bytes`, start);
+      if (digits.length / 2 > max) this.fail(`${what} (${sym[0]}) is ${digits.length / 2} bytes: at most ${max}`, start);
+      this.pos += sym[0].length;
+      return Buffer.from(digits, 'hex');
+    }
     const m = /^(?:0x)?([0-9a-fA-F]*)(?=[\s,>]|$)/.exec(this.s.slice(this.pos));
     if (!m || m[0] === '') {
+      if (sym && !/^(?:0x)?[0-9a-fA-F]+$/.test(sym[0])) this.fail(`expected ${what} in hex, got the symbol '${sym[0]}', which is not defined: give --define ${sym[0]}=HEX`, start);
       if (optional) return Buffer.alloc(0);
       this.fail(`expected ${what} in hex (e.g. 00112233), got ${this.describeNext()}`);
     }

@@ -144,6 +144,11 @@ export class ScriptSession {
   private startPerf = performance.now();
   /** The connections opened or accepted so far, in the order of `names`. */
   private readonly open: ScriptConnection[] = [];
+  /**
+   * Local mode's connection under test (packetdrill's socket_under_test): lines without a name
+   * go to it. Undefined until adopt() is called: the first connection then.
+   */
+  private current: ScriptConnection | undefined;
   private released = false;
 
   private constructor(
@@ -208,6 +213,18 @@ export class ScriptSession {
     const session = new ScriptSession(conversation, [undefined], opts, undefined);
     await session.jitter.start();
     return session;
+  }
+
+  /**
+   * Local mode: a further connection of a script without names (a second socket's handshake);
+   * from now on the unnamed lines are its, as packetdrill maps a script's packets to its
+   * newest socket. Its numbers are relative to its own ISNs; the clock stays the session's.
+   */
+  adopt(conversation: Conversation): void {
+    if (this.names.length !== 1 || this.names[0] !== undefined) throw new SynackError('adopt() is for sessions of unnamed connections', 'usage');
+    const c = new ScriptConnection(undefined, conversation);
+    this.open.push(c);
+    this.current = c;
   }
 
   /** The first connection's conversation (the only one in a script without names). */
@@ -275,6 +292,7 @@ export class ScriptSession {
 
   /** The connection a line names (or the first, for a line without a name), opened or accepted already. */
   private connectionOf(line: PacketLine): ScriptConnection {
+    if (line.conn === undefined && this.current) return this.current;
     const name = line.conn ?? this.names[0];
     const c = this.open.find((o) => o.name === name);
     if (c) return c;

@@ -27,6 +27,7 @@ import select
 import signal
 import socket
 import struct
+import shutil
 import subprocess
 import sys
 import threading
@@ -215,9 +216,14 @@ def syscall_thread(q):
         emit(reply)
 
 
+# packetdrill's scripts are written for bash (`&> /dev/null`, which dash reads as `&` then a
+# redirect, so a `||` after it never runs): bash when present, as on the machines they come from.
+SHELL = shutil.which('bash') or '/bin/sh'
+
+
 def shell(c):
     try:
-        r = subprocess.run(c['cmd'], shell=True, cwd=c.get('cwd') or None, capture_output=True, timeout=c.get('timeout', 30),
+        r = subprocess.run(c['cmd'], shell=True, executable=SHELL, cwd=c.get('cwd') or None, capture_output=True, timeout=c.get('timeout', 30),
                            env=dict(os.environ, **c.get('env', {})))
         emit({'id': c['id'], 'status': r.returncode, 'stderr': r.stderr.decode(errors='replace')[-2000:]})
     except subprocess.TimeoutExpired:

@@ -29,6 +29,7 @@ import { keepPcap, runEvent, window, type RunOptions, type RunResult } from '../
 import { ScriptCheckError, ScriptSession } from '../session.js';
 import { symbolValue } from './constants.js';
 import { LocalHelper, NAMESPACE_ADDRESSES as NS } from './helper.js';
+import { fastOpenCookie, sysctlKeyBytes } from './fastopen-cookie.js';
 import { readLocalLine, type ShellLine, type SyscallLine } from './lines.js';
 import { prepareCall, type CallContext } from './syscalls.js';
 
@@ -48,7 +49,9 @@ const SHELL_TIMEOUT = 30;
 
 /** Parses a script with local mode's lines (system calls, shell, python) accepted. */
 export function parseLocalScript(text: string, source = '<inline>', opts: Omit<ParseOptions, 'extraLine'> = {}): Script {
-  return parseScript(text, source, { ...opts, extraLine: readLocalLine });
+  // packetdrill's run_all.py gives TFO_COOKIE: the cookie for its addresses (mapped onto ours at the run).
+  const tfo = /^\s*--ip_version=ipv6\b/m.test(text) ? PACKETDRILL_TFO_COOKIE.ipv6 : PACKETDRILL_TFO_COOKIE.ipv4;
+  return parseScript(text, source, { ...opts, defines: { TFO_COOKIE: tfo, ...opts.defines }, extraLine: readLocalLine });
 }
 
 interface Addressing {
@@ -95,63 +98,186 @@ function mapShellAddresses(cmd: string, a: Addressing): string {
     .replace(/\b192\.0\.2\.0\/24\b/g, '198.51.100.0/24');
 }
 
+/** run_all.py's -D TFO_COOKIE, computed by packetdrill's authors for its addresses and defaults.sh's key. */
+const PACKETDRILL_TFO_COOKIE = { ipv4: '3021b9d889017eeb', ipv6: 'c1d1e9742a47a9bc' };
+/** run_all.py's IPv6 addresses. */
+const PACKETDRILL_V6 = { local: 'fd3d:a0b:17d6::1', remote: 'fd3d:fa7b:d17d::1' };
+/** gtests/net/common/defaults.sh sets this Fast Open key. */
+const DEFAULTS_SH_KEY = 'a1a1a1a1-b2b2b2b2-c3c3c3c3-d4d4d4d4';
+
 const sleep = (seconds: number): Promise<void> => new Promise((r) => setTimeout(r, Math.max(0, seconds * 1000)));
 
 /**
  * packetdrill's remote ISN: the seq of a '<' SYN is the remote's ISN itself, and every later
  * '<' seq counts from it (`< S. 123:123(0)` then `< F. 1:1(0)` is ISN+1, and the kernel's
  * `ack 1` acknowledges the SYN). Our sequence map counts every '<' seq from our ISN, so a SYN
- * written with seq N goes out as relative 0.
+ * written with seq N goes out as relative 0. A '>' segment with SYN set is the exception on
+ * packetdrill's side: its ack is absolute (`< S 999000:999000(1000)` is answered with
+ * `> S. 0:0(0) ack 999001`), so N comes off it too.
  */
 function remoteIsnFromSyn(script: Script): Script {
-  const statements = script.statements.map((st) => (st.type === 'packet' && st.direction === '<' && st.flags & TCPFlag.S && st.seq !== 0 ? { ...st, seq: 0 } : st));
+  let isn = 0;
+  const statements = script.statements.map((st) => {
+    if (st.type !== 'packet' || !(st.flags & TCPFlag.S)) return st;
+    if (st.direction === '<') {
+      isn = st.seq;
+      return st.seq !== 0 ? { ...st, seq: 0 } : st;
+    }
+    return isn !== 0 && st.ack !== undefined ? { ...st, ack: (st.ack - isn) >>> 0 } : st;
+  });
+  return { ...script, statements };
+}
+
+/**
+ * Fast Open cookies of packetdrill's addresses become the kernel's for ours: a cookie in a
+ * packet line that is the one a server at packetdrill's local address (`--local_ip`, or
+ * 192.168.0.1) gives its remote (`--remote_ip`, or 192.0.2.1) under a key the script uses
+ * (defaults.sh's, a `tcp_fastopen_key=` in a shell line, a TCP_FASTOPEN_KEY setsockopt) is
+ * replaced by the cookie for the namespace's addresses under that key. Other cookies (a
+ * client script's made-up `FO abcd1234`) stay as written.
+ */
+function mapCookies(script: Script, a: Addressing): Script {
+  const v6 = a.wireLocal.includes(':');
+  const theirs = { client: optionValue(script, 'remote_ip') ?? (v6 ? PACKETDRILL_V6.remote : '192.0.2.1'), server: optionValue(script, 'local_ip') ?? (v6 ? PACKETDRILL_V6.local : '192.168.0.1') };
+  const keys = [sysctlKeyBytes(DEFAULTS_SH_KEY)!];
+  for (const st of script.statements) {
+    if (st.type === 'shell') for (const m of st.command.matchAll(/tcp_fastopen_key\s*=\s*"?([0-9a-fA-F-]+)/g)) keys.push(...[sysctlKeyBytes(m[1]!)].filter((k) => k !== undefined));
+    if (st.type === 'syscall' && st.name === 'setsockopt' && st.args[2]?.k === 'sym' && st.args[2].names.includes('TCP_FASTOPEN_KEY') && st.args[3]?.k === 'str' && st.args[3].v.length === 16) keys.push(Buffer.from(st.args[3].v, 'latin1'));
+  }
+  const map = new Map<string, Buffer>();
+  for (const key of keys) {
+    try {
+      map.set(fastOpenCookie(key, theirs.client, theirs.server).toString('hex'), fastOpenCookie(key, a.wireRemote, a.wireLocal));
+    } catch {
+      // --local_ip and --remote_ip of another family than the run's: nothing to map.
+    }
+  }
+  const statements = script.statements.map((st) => {
+    if (st.type !== 'packet' || !Array.isArray(st.options)) return st;
+    const options = st.options.map((o) => (o.kind === 'FO' || o.kind === 'FOEXP') && map.has(o.cookie.toString('hex')) ? { ...o, cookie: map.get(o.cookie.toString('hex'))! } : o);
+    return { ...st, options };
+  });
   return { ...script, statements };
 }
 
 /** Runs a script parsed with parseLocalScript inside a namespace made (and removed) for it. */
 export async function runLocal(given: Script, opts: LocalRunOptions = {}): Promise<LocalRunResult> {
-  const script = remoteIsnFromSyn(given);
-  if (script.connections.length > 1) throw new SynackError(`${script.source}: local mode follows one connection per script; this one names ${script.connections.length} (${script.connections.join(', ')})`, 'usage');
-  const a = addressing(script);
+  const a = addressing(given);
+  const script = mapCookies(remoteIsnFromSyn(given), a);
+  if (script.connections.length > 1) throw new SynackError(`${script.source}: local mode tells connections apart as packetdrill does (by the socket calls), not by name; this script names ${script.connections.length} (${script.connections.join(', ')})`, 'usage');
   const bindPort = portOption(script, 'bind_port', 8080);
   const connectPort = portOption(script, 'connect_port', 8080);
   const firstPacket = script.statements.find((s) => s.type === 'packet');
   // The kernel listens when the remote's SYN comes first; otherwise it connects (to the remote's port).
   const kernelPassive = firstPacket?.type === 'packet' && firstPacket.direction === '<';
   const helper = await LocalHelper.start();
-  let conversation: Conversation | undefined;
+  const wired: Wired[] = [];
   let session: ScriptSession | undefined;
   let result: LocalRunResult;
   try {
-    const endpoints = kernelPassive
-      ? { src: a.wireRemote, sport: ephemeralPort(), dst: a.wireLocal, dport: bindPort }
-      : { src: a.wireRemote, sport: connectPort, dst: a.wireLocal, dport: 0 };
-    const c = new Conversation(endpoints, { autoAck: false });
-    conversation = c;
-    if (!kernelPassive) c.state = 'LISTEN';
-    helper.onPacket = (ip) => {
-      const p = dissect(ip, 'ip');
-      const tcp = p.getLayer(TCPLayer);
-      const net = p.layers[0];
-      if (!tcp || !net || String(net.get('src' as never)) !== endpoints.dst || String(net.get('dst' as never)) !== endpoints.src || tcp.get('dport') !== endpoints.sport) return;
-      // Connecting, the kernel picks its port: its first SYN names it.
-      if (endpoints.dport === 0 && (tcp.flagBits & (TCPFlag.S | TCPFlag.A)) === TCPFlag.S) endpoints.dport = tcp.get('sport');
-      if (tcp.get('sport') === endpoints.dport) c.deliver(p);
+    /** A conversation for the next connection: passive (the remote's SYN to the bind port) or active (the kernel's SYN to the connect port). */
+    const wire = (passive: boolean): Conversation => {
+      const endpoints = passive
+        ? { src: a.wireRemote, sport: ephemeralPort(), dst: a.wireLocal, dport: bindPort }
+        : { src: a.wireRemote, sport: connectPort, dst: a.wireLocal, dport: 0 };
+      const c = new Conversation(endpoints, { autoAck: false });
+      if (!passive) c.state = 'LISTEN';
+      c.attach({ mtu: 1500, send: async (p) => helper.send(p.bytes()), close: async () => undefined });
+      wired.push({ conversation: c, endpoints, passive });
+      return c;
     };
-    c.attach({ mtu: 1500, send: async (p) => helper.send(p.bytes()), close: async () => undefined });
-    session = await ScriptSession.over(c, {
+    helper.onPacket = (ip) => deliver(wired, ip);
+    session = await ScriptSession.over(wire(kernelPassive), {
       tolerance: opts.tolerance ?? script.settings.tolerance,
       strictSegments: opts.strictSegments ?? script.settings.strictSegments ?? false,
     });
+    const s = session;
+    const sockets = new SocketsUnderTest((passive) => {
+      const last = wired[wired.length - 1]!;
+      // The first connection is wired before the script starts: it is taken while unused.
+      if (last.passive === passive && last.conversation.trace.length === 0) return;
+      s.adopt(wire(passive));
+    });
     const ctx: CallContext = { helper, fds: new Map(), socketFamily: a.socketFamily, local: { host: a.local, port: bindPort }, remote: { host: a.remote, port: connectPort } };
-    result = await runStatements(script, opts, session, ctx, a, () => endpoints.dport);
+    result = await runStatements(script, opts, session, ctx, a, sockets, () => wired.at(-1)?.endpoints.dport ?? 0);
   } finally {
     await session?.close();
-    if (!session) await conversation?.release();
+    if (!session) for (const w of wired) await w.conversation.release();
     await helper.close();
   }
   result.namespace.removedMs = helper.removedMs ?? 0;
   return result;
+}
+
+interface Wired {
+  conversation: Conversation;
+  /** Our side (src, sport) and the kernel's (dst, dport: 0 until the kernel's SYN names it). */
+  endpoints: { src: string; sport: number; dst: string; dport: number };
+  passive: boolean;
+}
+
+/** A packet from the kernel to its connection: by ports, or (a connecting socket's first SYN) to the newest connection still waiting for its port. */
+function deliver(wired: readonly Wired[], ip: Buffer): void {
+  const p = dissect(ip, 'ip');
+  const tcp = p.getLayer(TCPLayer);
+  const net = p.layers[0];
+  if (!tcp || !net) return;
+  const src = String(net.get('src' as never));
+  const dst = String(net.get('dst' as never));
+  const sport = tcp.get('sport');
+  const dport = tcp.get('dport');
+  for (let i = wired.length - 1; i >= 0; i--) {
+    const e = wired[i]!.endpoints;
+    if (src !== e.dst || dst !== e.src || dport !== e.sport || (e.dport !== 0 && sport !== e.dport)) continue;
+    if (e.dport === 0) {
+      // Connecting, the kernel picks its port: its first SYN names it.
+      if ((tcp.flagBits & (TCPFlag.S | TCPFlag.A)) !== TCPFlag.S || wired.some((w) => w.endpoints.dport === sport && w.endpoints.sport === dport)) continue;
+      e.dport = sport;
+    }
+    wired[i]!.conversation.deliver(p);
+    return;
+  }
+}
+
+/**
+ * packetdrill's socket under test, as far as it decides which connection a line is on:
+ * socket() makes a new one the socket under test, listen() makes it listening, a remote SYN
+ * to a listening socket (or before any socket) starts a new passive connection, and connect()
+ * (or sendto() with MSG_FASTOPEN) on a new socket starts a new active one.
+ */
+class SocketsUnderTest {
+  private readonly states = new Map<number, 'new' | 'listening' | 'connecting'>();
+  /** The script's descriptor of the socket under test; -1 for an accepted child; undefined before any. */
+  private underTest: number | undefined;
+
+  constructor(private readonly start: (passive: boolean) => void) {}
+
+  /** Before a system call is made (a connect's SYN leaves while it runs). */
+  call(st: SyscallLine): void {
+    const fd = st.args[0]?.k === 'num' ? st.args[0].v : undefined;
+    if (st.name === 'socket' && st.result >= 0) {
+      this.states.set(st.result, 'new');
+      this.underTest = st.result;
+    } else if (st.name === 'listen' && fd !== undefined && this.states.has(fd)) this.states.set(fd, 'listening');
+    else if ((st.name === 'connect' || (st.name === 'sendto' && fastOpenFlag(st))) && fd !== undefined && this.states.get(fd) === 'new') {
+      this.states.set(fd, 'connecting');
+      this.underTest = fd;
+      this.start(false);
+    }
+  }
+
+  /** Before a packet line runs. */
+  packet(st: { direction: '<' | '>'; flags: number }): void {
+    if (st.direction !== '<' || (st.flags & (TCPFlag.S | TCPFlag.A)) !== TCPFlag.S) return;
+    if (this.underTest !== undefined && this.states.get(this.underTest) !== 'listening') return;
+    this.underTest = -1;
+    this.start(true);
+  }
+}
+
+function fastOpenFlag(st: SyscallLine): boolean {
+  const flags = st.args[3];
+  return flags?.k === 'sym' && flags.names.includes('MSG_FASTOPEN');
 }
 
 /** The pass line's local-mode tail: lines skipped, by name, and the namespace's cost. */
@@ -168,7 +294,7 @@ interface Blocking {
   promise: Promise<void>;
 }
 
-async function runStatements(script: Script, opts: LocalRunOptions, session: ScriptSession, ctx: CallContext, a: Addressing, kernelPort: () => number): Promise<LocalRunResult> {
+async function runStatements(script: Script, opts: LocalRunOptions, session: ScriptSession, ctx: CallContext, a: Addressing, sockets: SocketsUnderTest, kernelPort: () => number): Promise<LocalRunResult> {
   const result: LocalRunResult = {
     ok: false,
     failure: undefined,
@@ -230,6 +356,7 @@ async function runStatements(script: Script, opts: LocalRunOptions, session: Scr
         session.startClock();
         previous = 0;
       }
+      if (st.type === 'packet') sockets.packet(st);
       if (st.type === 'packet' || st.type === 'quiet') previous = await runEvent(session, st, previous);
       else if (st.type === 'python') {
         result.skipped.push({ line: st.line, what: 'python block' });
@@ -238,6 +365,7 @@ async function runStatements(script: Script, opts: LocalRunOptions, session: Scr
         const w = window(st.time, previous);
         if (Number.isFinite(w.earliest)) await sleep(w.earliest - session.clock());
         const prepared = prepareCall(st, ctx);
+        if (!('skip' in prepared)) sockets.call(st);
         if ('skip' in prepared) {
           result.skipped.push({ line: st.line, what: prepared.skip });
           previous = session.clock();
