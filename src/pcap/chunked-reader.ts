@@ -73,11 +73,13 @@ export class ChunkedReader {
   advance(bytesRead: number): PcapRecord[] {
     const records: PcapRecord[] = [];
     this.step(bytesRead, (parser) => parser.parse(this.buf, this.start, this.readAt, this.base, records));
+    // Transient records are used up before the next read: they may point into the chunk as it is.
+    if (this.transient) return records;
     if (this.filter) {
       // A filter keeps few records of a chunk: copying them lets the chunk be read into again,
       // where pinning it would cost a fresh chunk (and its page faults) per match.
       for (const rec of records) rec.data = Buffer.from(rec.data);
-    } else if (records.length > 0 && !this.transient) this.pinned = true;
+    } else if (records.length > 0) this.pinned = true;
     return records;
   }
 

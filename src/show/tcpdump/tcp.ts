@@ -187,7 +187,14 @@ export function printTCP(c: PrintContext, off: number, length: number, ip: IPInf
     c.wn(urp);
   }
 
-  if (hlen > 20 && !printOptions(c, off + 20, hlen - 20, flags, rev, thseq, thack, off + hlen, length)) return;
+  if (hlen === 32 && isNopNopTimestamp(c, off + 20)) {
+    // Most segments of a conversation carry only nop,nop,TS: what printOptions prints for them, in one step.
+    c.w(', options [nop,nop,TS val ');
+    c.wn(c.u32(off + 24));
+    c.w(' ecr ');
+    c.wn(c.u32(off + 28));
+    c.wc(0x5d);
+  } else if (hlen > 20 && !printOptions(c, off + 20, hlen - 20, flags, rev, thseq, thack, off + hlen, length)) return;
   c.w(', length ');
   c.wn(length);
   if (length === 0) return;
@@ -197,6 +204,12 @@ export function printTCP(c: PrintContext, off: number, length: number, ip: IPInf
   }
   if (flags & RST && c.opts.verbose) return printRSTData(c, off + hlen, length);
   printTCPPayload(c, off + hlen, length, sport, dport, flags);
+}
+
+/** Whether the 12 option bytes at cp were captured and are nop, nop, TS (kind 8, length 10). */
+function isNopNopTimestamp(c: PrintContext, cp: number): boolean {
+  const b = c.b;
+  return c.has(cp, 12) && b[cp] === 1 && b[cp + 1] === 1 && b[cp + 2] === 8 && b[cp + 3] === 10;
 }
 
 /** Prints the option list; false when an option was bad (tcpdump then ends the line there). */
