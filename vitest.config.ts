@@ -10,6 +10,7 @@ import { defineConfig } from 'vitest/config';
 const offline = [
   'analysis-corner',
   'analysis-memory',
+  'build-plan',
   'cli-startup',
   'cli-usage',
   'dissect-fuzz',

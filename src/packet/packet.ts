@@ -10,6 +10,7 @@ import { dissectLayers } from './dissect.js';
 import { layerNames } from '../layers/registry.js';
 import { RawLayer } from '../layers/raw.js';
 import { FieldSet } from '../layers/field-set.js';
+import { planFor } from './build-plan.js';
 
 /** Something a layer can be looked up by: its factory (TCP), its class, or its name ('TCP'). */
 export type LayerKey<L extends Layer = Layer> = LayerFactory<L> | LayerClass<L> | string;
@@ -185,11 +186,19 @@ function keyName(key: LayerKey): string {
 }
 
 /**
- * Builds bytes in three passes: header sizes (inner to outer, so each knows its payload size),
- * headers (outer to inner), then checksums (inner to outer, so an ICMP error's checksum covers
- * the final bytes of the header it quotes).
+ * The wire bytes of a stack of layers: through the build plan of its layer sequence
+ * (build-plan.ts) when the plan covers it, else the generic path; both give the same bytes.
  */
 export function buildPacket(layers: readonly Layer[]): Buffer {
+  return planFor(layers)?.build(layers) ?? buildGeneric(layers);
+}
+
+/**
+ * Builds bytes in three passes: header sizes (inner to outer, so each knows its payload size),
+ * headers (outer to inner), then checksums (inner to outer, so an ICMP error's checksum covers
+ * the final bytes of the header it quotes). Every stack, trailers and cut headers included.
+ */
+export function buildGeneric(layers: readonly Layer[]): Buffer {
   const n = layers.length;
   const offsets: number[] = new Array<number>(n);
   const sizes: number[] = new Array<number>(n);
