@@ -113,6 +113,15 @@ describe.skipIf(!isRoot)('local mode: packetdrill scripts against this kernel', 
     expect(bad.failure?.field).toBe('length');
   });
 
+  it("an ICMP line's code reaches the kernel: port_unreachable for host_unreachable fails the read at its errno", async () => {
+    const text = fixture('fastopen/server/opt34', 'icmp-before-accept.pkt').replace('< icmp unreachable host_unreachable [0:10(10)]', '< icmp unreachable port_unreachable [0:10(10)]');
+    const line = text.split('\n').findIndex((l) => l.includes('EHOSTUNREACH')) + 1;
+    const r = await runLocal(parseLocalScript(text, join(FIXTURES, 'fastopen/server/opt34', 'mutant.pkt')), { pcapOnFailure: false });
+    expect(r.failure?.line).toBe(line);
+    expect(r.failure?.field).toBe('errno');
+    expect(r.failure?.message).toContain('got errno ECONNREFUSED');
+  });
+
   it('lines it cannot perform are skipped by name, and the rest still runs', async () => {
     const text = [
       // The namespace's own receive buffer sizes, so the window scale is packetdrill's 8.

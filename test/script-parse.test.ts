@@ -59,6 +59,28 @@ describe('script parser', () => {
     expect(retransmits).toMatchObject({ type: 'retransmits', allow: true });
   });
 
+  it("reads packetdrill's ICMP lines: type, code, mtu and the quoted segment", () => {
+    const s = parseScript(
+      [
+        '+0 < icmp unreachable frag_needed mtu 1200 [1:1461(1460)]',
+        '+0 < icmp unreachable port_unreachable',
+        '+0 < icmp packet_too_big mtu 1400 [0:1440(1440)]',
+        '+0 < icmp unreachable CODE [0:10(10)]',
+        '+0 < icmp type_3 code_1 [5000:6000(1000)]',
+      ].join('\n'),
+      'icmp.pkt',
+      { defines: { CODE: 'host_unreachable' } },
+    );
+    expect(s.statements).toMatchObject([
+      { type: 'icmp', line: 1, direction: '<', icmpType: 'unreachable', icmpCode: 'frag_needed', mtu: 1200, quotedSeq: 1, quotedLength: 1460 },
+      { type: 'icmp', icmpType: 'unreachable', icmpCode: 'port_unreachable', mtu: undefined, quotedSeq: 0, quotedLength: 0 },
+      { type: 'icmp', icmpType: 'packet_too_big', icmpCode: undefined, mtu: 1400, quotedSeq: 0, quotedLength: 1440 },
+      // A --define'd code, as packetdrill's run_all.py gives CODE.
+      { type: 'icmp', icmpCode: 'host_unreachable', quotedSeq: 0, quotedLength: 10 },
+      { type: 'icmp', icmpType: 'type_3', icmpCode: 'code_1', quotedSeq: 5000, quotedLength: 1000 },
+    ]);
+  });
+
   it('writes lines back in the same syntax, and they parse to the same thing', () => {
     const text = '+0.25 > FP. 1:8(7) ack 4 win 502 <nop,nop,TS val 1000 ecr 100> "200 ok\\n"';
     const line = parseSegment(text.replace(/^\+0.25 /, ''));
@@ -90,6 +112,13 @@ describe('script parser', () => {
     ['a bad target', 'target localhost:80', 1, 8, /expected HOST:PORT/],
     ['a range that ends before it starts', '0.3~0.1 > . 1:1(0)', 1, 5, /ends \(0.1\) before it starts \(0.3\)/],
     ['an unclosed payload', '0 < P. 1:2(1) ack 1 "a', 1, 21, /never closed/],
+    ['an ICMP line the kernel would send', '0 > icmp unreachable', 1, 5, /ICMP lines the kernel sends .* are not supported/],
+    ['an unknown ICMP type', '0 < icmp unreach', 1, 10, /unknown ICMP type 'unreach'/],
+    ['an ICMP code its type lacks', '0 < icmp unreachable CODE', 1, 22, /type 'unreachable' has no code 'CODE' \(net_unreachable, /],
+    ['mtu on an ICMP error without one', '0 < icmp unreachable port_unreachable mtu 1200', 1, 39, /'mtu N' is only for 'unreachable frag_needed'/],
+    ['a quoted range that disagrees with its length', '0 < icmp unreachable [1:3(1)]', 1, 27, /1:3 spans 2 bytes but the length says 1/],
+    ['an ICMP line quoting UDP', '0 < icmp unreachable port_unreachable [udp (10)]', 1, 40, /quoting 'udp' are not supported/],
+    ['a UDP line', '0 < udp (10)', 1, 5, /UDP lines .* are not supported/],
   ];
   for (const [what, text, line, column, message] of cases) {
     it(`reports ${what} at line ${line}, column ${column}`, () => {

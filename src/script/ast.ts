@@ -67,6 +67,26 @@ export interface PacketLine {
   conn: string | undefined;
 }
 
+/**
+ * packetdrill's ICMP line: `< icmp TYPE [CODE] [mtu N] [[start:end(len)]]`, an ICMP error we
+ * send about a segment of the kernel's (script-side numbers; icmp.ts builds it).
+ */
+export interface IcmpLine {
+  type: 'icmp';
+  line: number;
+  text: string;
+  time: TimeSpec;
+  direction: '<';
+  /** packetdrill's names ('unreachable', 'frag_needed', 'type_3'...): resolved per address family when sent. */
+  icmpType: string;
+  icmpCode: string | undefined;
+  mtu: number | undefined;
+  /** The quoted segment: the kernel's relative seq and its payload length (0 and 0 without brackets). */
+  quotedSeq: number;
+  quotedLength: number;
+  conn: string | undefined;
+}
+
 /** packetdrill's IP ECN marks; `ect01` (ECT(0) or ECT(1)) is for '>' lines only. */
 export type EcnMark = 'noecn' | 'ect0' | 'ect1' | 'ce' | 'ect01';
 
@@ -119,7 +139,7 @@ export interface OptionDirective {
 }
 
 export type Directive = TargetDirective | ToleranceDirective | RetransmitsDirective | PshDirective | OptionDirective;
-export type ScriptEvent = PacketLine | QuietLine;
+export type ScriptEvent = PacketLine | QuietLine | IcmpLine;
 /** System calls, shell lines and python blocks: parsed and run in local mode only (local/lines.ts). */
 export type ScriptStatement = ScriptEvent | Directive | LocalLine;
 

@@ -12,8 +12,9 @@
  */
 import { SynackError, didYouMean } from '../wire/errors.js';
 import { isIPv4, isIPv6 } from '../wire/addr.js';
-import type { EcnMark, OptionDirective, PacketLine, QuietLine, Script, ScriptOption, ScriptSettings, ScriptStatement, TimeSpec } from './ast.js';
+import type { EcnMark, IcmpLine, OptionDirective, PacketLine, QuietLine, Script, ScriptOption, ScriptSettings, ScriptStatement, TimeSpec } from './ast.js';
 import { SCRIPT_FLAG_LETTERS, scriptFlagBit } from './flags.js';
+import { icmpNameProblem, icmpTakesMtu, icmpTypeKnown } from './icmp.js';
 
 /** A script that cannot be read: exit 2, with file:line:column and a caret. */
 export class ScriptSyntaxError extends SynackError {
@@ -153,7 +154,7 @@ function resolveConnections(statements: readonly ScriptStatement[], fail: (line:
     }
     names.push(st.conn);
   }
-  if (names.length > 0) for (const st of statements) if (st.type === 'packet' && st.conn === undefined) st.conn = names[0];
+  if (names.length > 0) for (const st of statements) if ((st.type === 'packet' || st.type === 'icmp') && st.conn === undefined) st.conn = names[0];
   return names;
 }
 
@@ -335,7 +336,7 @@ class LineParser {
   }
 
   /** A line of one named connection: `+0 b < S 0:0(0) ...` or `+0 b quiet 0.2`. */
-  private named(time: TimeSpec, name: string, at: number): PacketLine | QuietLine | undefined {
+  private named(time: TimeSpec, name: string, at: number): PacketLine | IcmpLine | QuietLine | undefined {
     const next = this.peek();
     if (next === ':' && /^:\s*[<>]/.test(this.s.slice(this.pos))) this.fail(`a connection's name stands alone before the direction: '${name} <', not '${name}: <'`, this.pos);
     if (next === '<' || next === '>') {
@@ -478,14 +479,15 @@ class LineParser {
     return w as EcnMark;
   }
 
-  private packet(time: TimeSpec, direction: '<' | '>'): PacketLine {
+  private packet(time: TimeSpec, direction: '<' | '>'): PacketLine | IcmpLine {
     const ecn = this.ecnMark(direction);
     this.skipSpaces();
     const protoAt = this.pos;
     const proto = /^(icmp|udp|GREv0|gre|mpls|encap|psp)\b/.exec(this.s.slice(this.pos));
+    if (proto?.[1] === 'icmp') return this.icmp(time, direction, ecn, protoAt);
     if (proto) {
-      const what = proto[1] === 'icmp' ? "ICMP lines ('icmp unreachable ...')" : proto[1] === 'udp' ? "UDP lines ('udp (N)')" : `'${proto[1]}' encapsulation`;
-      this.fail(`${what} are not supported: synack scripts carry TCP segments only`, protoAt);
+      const what = proto[1] === 'udp' ? "UDP lines ('udp (N)')" : `'${proto[1]}' encapsulation`;
+      this.fail(`${what} are not supported: synack scripts carry TCP segments and ICMP errors only`, protoAt);
     }
     const flags = this.flags();
     this.skipSpaces();
@@ -533,6 +535,52 @@ class LineParser {
       this.fail(`the payload is ${packet.payload.length} bytes but the segment length says ${length}`, payloadAt);
     }
     return packet;
+  }
+
+  /** `icmp TYPE [CODE] [mtu N] [[start:end(len)]]`, packetdrill's ICMP line (after the direction). */
+  private icmp(time: TimeSpec, direction: '<' | '>', ecn: EcnMark | undefined, at: number): IcmpLine {
+    if (direction === '>') this.fail("ICMP lines the kernel sends ('> icmp ...') are not supported: synack sends ICMP errors ('< icmp ...') but does not check the kernel's", at);
+    if (ecn !== undefined) this.fail('IP marks on ICMP lines are not supported: write the ICMP line without [...]', at);
+    this.pos += 'icmp'.length;
+    const typeAt = this.pos;
+    const icmpType = this.word();
+    if (!icmpType) this.fail(`expected the ICMP type after 'icmp' (e.g. 'unreachable', 'packet_too_big'), got ${this.describeNext()}`);
+    let icmpCode: string | undefined;
+    const codeAt = this.pos;
+    const w = this.word();
+    if (w && w !== 'mtu' && w !== 'id') icmpCode = this.defines.get(w) ?? w;
+    else this.pos = codeAt;
+    const problem = icmpNameProblem(icmpType, icmpCode);
+    if (problem) this.fail(problem, icmpCode !== undefined && icmpTypeKnown(icmpType) ? codeAt + 1 : typeAt + 1);
+    let mtu: number | undefined;
+    const mtuAt = this.pos;
+    if (this.word() === 'mtu') {
+      if (!icmpTakesMtu(icmpType, icmpCode)) this.fail("'mtu N' is only for 'unreachable frag_needed' (ICMPv4) and 'packet_too_big' (ICMPv6)", mtuAt + 1);
+      mtu = this.uint('the MTU');
+    } else this.pos = mtuAt;
+    const idAt = this.pos;
+    if (this.word() === 'id') this.fail("'id N' (an echo identifier) is not supported on ICMP lines: synack sends ICMP errors about TCP segments", idAt + 1);
+    this.pos = idAt;
+    let quotedSeq = 0;
+    let quotedLength = 0;
+    if (this.peek() === '[') {
+      this.pos++;
+      const innerAt = this.pos;
+      const inner = this.word();
+      if (inner === 'udp' || inner === 'raw') this.fail(`ICMP lines quoting '${inner}' are not supported: synack quotes TCP segments ('[start:end(length)]')`, innerAt);
+      this.pos = innerAt;
+      quotedSeq = this.uint('the quoted segment\'s first sequence number');
+      this.expectChar(':', 'between start and end sequence numbers ([start:end(length)])');
+      const end = this.uint('the quoted segment\'s end sequence number');
+      this.expectChar('(', 'before the quoted segment\'s length ([start:end(length)])');
+      const lengthAt = this.pos;
+      quotedLength = this.uint('the quoted segment\'s length', 0xffff);
+      this.expectChar(')', 'after the quoted segment\'s length');
+      if (((end - quotedSeq) >>> 0) !== quotedLength) this.fail(`${quotedSeq}:${end} spans ${((end - quotedSeq) >>> 0)} bytes but the length says ${quotedLength}`, lengthAt);
+      this.expectChar(']', 'to close the quoted segment');
+    }
+    this.endOfLine();
+    return { type: 'icmp', line: this.lineNo, text: this.original.trim(), time, direction, icmpType, icmpCode, mtu, quotedSeq, quotedLength, conn: undefined };
   }
 
   private options(direction: '<' | '>'): ScriptOption[] | 'any' {

@@ -254,7 +254,8 @@ export async function runEvent(session: ScriptSession, ev: ScriptEvent, previous
   }
   if (ev.direction === '<') {
     if (Number.isFinite(w.earliest)) await sleep(w.earliest - session.clock());
-    await session.send(ev);
+    if (ev.type === 'icmp') await session.sendIcmp(ev);
+    else await session.send(ev);
     return session.clock();
   }
   const tol = session.tolerance;

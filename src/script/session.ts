@@ -23,7 +23,9 @@ import { TCPFlag } from '../layers/tcp.js';
 import type { Packet } from '../packet/packet.js';
 import type { Conversation, TraceEntry } from '../tcp/conversation.js';
 import { writePcap } from '../pcap/pcap-writer.js';
-import type { PacketLine } from './ast.js';
+import type { IcmpLine, PacketLine } from './ast.js';
+import { icmpPacket, resolveIcmp } from './icmp.js';
+import { isIPv6 } from '../wire/addr.js';
 import { compareSegment, type Mismatch } from './check.js';
 import { formatSeconds, formatView, type SegmentView } from './format.js';
 import { parseSegment } from './parse.js';
@@ -291,7 +293,7 @@ export class ScriptSession {
   }
 
   /** The connection a line names (or the first, for a line without a name), opened or accepted already. */
-  private connectionOf(line: PacketLine): ScriptConnection {
+  private connectionOf(line: { line: number; conn: string | undefined }): ScriptConnection {
     if (line.conn === undefined && this.current) return this.current;
     const name = line.conn ?? this.names[0];
     const c = this.open.find((o) => o.name === name);
@@ -346,6 +348,21 @@ export class ScriptSession {
     });
     // Our SYN (or, listening, our SYN-ACK): the next segment from the peer measures the RTT.
     if (line.flags & TCPFlag.S && conn.synSentAt === undefined) conn.synSentAt = this.clock();
+    return p;
+  }
+
+  /**
+   * Sends an ICMP line's error, as packetdrill builds it, quoting the kernel's segment on the
+   * line's connection: its addresses and ports, and the bracketed seq mapped onto its ISN.
+   */
+  async sendIcmp(line: IcmpLine): Promise<Packet> {
+    const conn = this.connectionOf(line);
+    const { src, dst, sport, dport } = conn.conversation.endpoints;
+    const family = isIPv6(dst) ? 6 : 4;
+    const resolved = resolveIcmp(family, line.icmpType, line.icmpCode);
+    if (typeof resolved === 'string') throw new SynackError(`line ${line.line}: ${resolved}: this connection is IPv${family}`, 'usage');
+    const p = icmpPacket(family, { ...resolved, mtu: line.mtu, src, dst, sport, dport, seq: conn.map.serverSeqToWire(line.quotedSeq), length: line.quotedLength });
+    await conn.conversation.sendOther(p);
     return p;
   }
 

@@ -291,6 +291,17 @@ export class Conversation {
     return p;
   }
 
+  /**
+   * Sends a packet that is not a segment of this connection (an ICMP error about the peer's
+   * segment, as a script's ICMP line writes it) over the same link: the TCB does not see it,
+   * and the trace (segments only) does not hold it.
+   */
+  async sendOther(p: Packet): Promise<void> {
+    if (!this.link) throw new SynackError('conversation is not attached to the wire (it was released)', 'system');
+    p.time = nowMicros();
+    await this.link.send(p);
+  }
+
   private async transmit(p: Packet): Promise<void> {
     if (!this.link) throw new SynackError('conversation is not attached to the wire (it was released)', 'system');
     const time = this.now();

@@ -357,7 +357,7 @@ async function runStatements(script: Script, opts: LocalRunOptions, session: Scr
         previous = 0;
       }
       if (st.type === 'packet') sockets.packet(st);
-      if (st.type === 'packet' || st.type === 'quiet') previous = await runEvent(session, st, previous);
+      if (st.type === 'packet' || st.type === 'quiet' || st.type === 'icmp') previous = await runEvent(session, st, previous);
       else if (st.type === 'python') {
         result.skipped.push({ line: st.line, what: 'python block' });
       } else if (st.type === 'shell') previous = await runShell(st, previous, session, ctx, a, cwd);
