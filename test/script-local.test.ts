@@ -122,6 +122,26 @@ describe.skipIf(!isRoot)('local mode: packetdrill scripts against this kernel', 
     expect(r.failure?.message).toContain('got errno ECONNREFUSED');
   });
 
+  it('an ICMPv6 packet too big about the data in flight makes the kernel resend it at once (IPv6)', async () => {
+    // Quoting a seq outside the window instead, the kernel ignores it and resends only at its RTO.
+    const text = [
+      '--ip_version=ipv6',
+      '0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3',
+      '+0 fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0',
+      '+0 connect(3, ..., ...) = -1 EINPROGRESS (Operation now in progress)',
+      '+0 > S 0:0(0) <...>',
+      '+.01 < S. 0:0(0) ack 1 win 65535 <mss 1440,nop,nop,sackOK>',
+      '+0 > . 1:1(0) ack 1',
+      '+0 write(3, ..., 1400) = 1400',
+      '+0 > P. 1:1401(1400) ack 1',
+      '+.01 < icmp packet_too_big mtu 1280 [1:1401(1400)]',
+      '+0 > P. 1:1401(1400) ack 1',
+    ].join('\n');
+    const r = await runLocal(parseLocalScript(text, join(dir, 'ptb.pkt')), { pcapOnFailure: false });
+    expect(r.failure?.message).toBeUndefined();
+    expect(r.ok).toBe(true);
+  });
+
   it('lines it cannot perform are skipped by name, and the rest still runs', async () => {
     const text = [
       // The namespace's own receive buffer sizes, so the window scale is packetdrill's 8.
