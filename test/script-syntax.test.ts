@@ -79,7 +79,7 @@ describe('symbols and option lines', () => {
     ['a symbol that is not a number', '--define=MSS=big\n0 < S 0:0(0) <mss MSS>', 2, 19, /symbol 'MSS' is 'big', not a number/],
     ['an unknown packetdrill option', '--wire_server_ip=1.2.3.4', 1, 1, /packetdrill option '--wire_server_ip' is not supported: synack honours --tolerance_usecs/],
     ['a bad --tolerance_usecs', '--tolerance_usecs=ten', 1, 1, /--tolerance_usecs needs a number of microseconds/],
-    ['an ICMP line', '0 < icmp unreachable frag_needed mtu 1200 [1:1461(1460)]', 1, 5, /ICMP lines \('icmp unreachable \.\.\.'\) are not supported/],
+    ['an ICMP line the kernel would send', '0 > icmp unreachable frag_needed mtu 1200 [1:1461(1460)]', 1, 5, /ICMP lines the kernel sends \('> icmp \.\.\.'\) are not supported/],
     ['a UDP line', '0 < udp (10)', 1, 5, /UDP lines/],
     ['[ect01] on a segment we send', '0 < [ect01] S 0:0(0)', 1, 5, /\[ect01\].*only be used on segments the server sends/],
     ['an IP tos mark', '0 > [tos 0x4] S. 0:0(0)', 1, 6, /IP 'tos' marks are not supported/],
