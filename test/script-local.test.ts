@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import '../src/index.js';
 import { parseLocalScript, runLocal } from '../src/script/local/run.js';
-import { spawnCli } from './helpers/script-cli.js';
+import { cliWithin, spawnCli } from './helpers/script-cli.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const FIXTURES = join(ROOT, 'test', 'fixtures', 'packetdrill', 'tcp');
@@ -29,21 +29,7 @@ function fixture(group: string, name: string): string {
 }
 
 /** The CLI to its end, with time for a folder of scripts (each a namespace and a few seconds of TCP). */
-function cliLong(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawnCli(args);
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.on('data', (d: Buffer) => (stdout += String(d)));
-    child.stderr!.on('data', (d: Buffer) => (stderr += String(d)));
-    const timer = setTimeout(() => child.kill(), 110_000);
-    child.once('error', reject);
-    child.once('close', (status) => {
-      clearTimeout(timer);
-      resolve({ status, stdout, stderr });
-    });
-  });
-}
+const cliLong = (args: string[]) => cliWithin(110_000, args);
 
 const CLOSE = fixture('close', 'close-local-close-then-remote-fin.pkt');
 

@@ -223,10 +223,7 @@ async function runOpened(script: Script, opts: RunOptions, session: ScriptSessio
     result.failure = err;
   } finally {
     flush();
-    result.rtt = session.rtt;
-    result.retransmissionsSkipped = session.skipped.length;
-    result.joins = [...session.joins];
-    result.tolerance = session.tolerance;
+    recordSession(session, result);
     await session.close();
   }
   keepPcap(script, opts, session, result);
@@ -234,6 +231,14 @@ async function runOpened(script: Script, opts: RunOptions, session: ScriptSessio
 }
 
 /** The run's pcap: where asked, or (a failed run) among the failed runs; named in the failure. */
+/** What a run's result carries of its session, however the run ended. */
+export function recordSession(session: ScriptSession, result: RunResult): void {
+  result.rtt = session.rtt;
+  result.retransmissionsSkipped = session.skipped.length;
+  result.joins = [...session.joins];
+  result.tolerance = session.tolerance;
+}
+
 export function keepPcap(script: Script, opts: Pick<RunOptions, 'pcap' | 'pcapOnFailure'>, session: ScriptSession, result: RunResult): void {
   if (opts.pcap) result.pcapPath = session.writePcap(opts.pcap);
   else if (result.failure && opts.pcapOnFailure !== false) {

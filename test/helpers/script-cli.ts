@@ -16,13 +16,18 @@ export function spawnCli(args: readonly string[]): ChildProcess {
 
 /** Runs `synack ...args` to its end (killed after 30 s). */
 export function cli(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return cliWithin(30_000, args);
+}
+
+/** Runs `synack ...args` to its end, killed after `ms`. */
+export function cliWithin(ms: number, args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawnCli(args);
     let stdout = '';
     let stderr = '';
     child.stdout!.on('data', (d: Buffer) => (stdout += String(d)));
     child.stderr!.on('data', (d: Buffer) => (stderr += String(d)));
-    const timer = setTimeout(() => child.kill(), 30_000);
+    const timer = setTimeout(() => child.kill(), ms);
     child.once('error', reject);
     child.once('close', (status) => {
       clearTimeout(timer);

@@ -25,7 +25,7 @@ import type { Mismatch } from '../check.js';
 import type { Script } from '../ast.js';
 import { formatSeconds } from '../format.js';
 import { parseScript, type ParseOptions } from '../parse.js';
-import { keepPcap, runEvent, window, type RunOptions, type RunResult } from '../runner.js';
+import { keepPcap, recordSession, runEvent, window, type RunOptions, type RunResult } from '../runner.js';
 import { ScriptCheckError, ScriptSession } from '../session.js';
 import { symbolValue } from './constants.js';
 import { LocalHelper, NAMESPACE_ADDRESSES as NS } from './helper.js';
@@ -409,10 +409,7 @@ async function runStatements(script: Script, opts: LocalRunOptions, session: Scr
     result.failure = err;
   } finally {
     flush();
-    result.rtt = session.rtt;
-    result.retransmissionsSkipped = session.skipped.length;
-    result.joins = [...session.joins];
-    result.tolerance = session.tolerance;
+    recordSession(session, result);
   }
   // Connecting, the kernel's port is the one it chose.
   if (kernelPort() !== 0) result.target = { host: a.wireLocal, port: kernelPort() };
