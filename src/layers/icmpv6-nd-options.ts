@@ -11,7 +11,7 @@ import { intField, computedInt, type FieldSpec } from './field.js';
 import type { LayerClass } from './layer.js';
 import { registerLayer } from './registry.js';
 import { ipv6Bytes, ipv6Text } from './ipv6.js';
-import { NDOptionLayer, registerNDOption } from './icmpv6.js';
+import { NDOptionLayer, SingleUnitNDOptionLayer, registerNDOption } from './icmpv6.js';
 
 export interface ICMPv6NDOptAdvIntervalFields {
   type: number;
@@ -21,18 +21,10 @@ export interface ICMPv6NDOptAdvIntervalFields {
   advint: number;
 }
 
-export class ICMPv6NDOptAdvIntervalLayer extends NDOptionLayer<ICMPv6NDOptAdvIntervalFields> {
+export class ICMPv6NDOptAdvIntervalLayer extends SingleUnitNDOptionLayer<ICMPv6NDOptAdvIntervalFields> {
   static readonly layerName: string = 'ICMPv6NDOptAdvInterval';
   static readonly displayName: string = 'ICMPv6 Neighbor Discovery - Interval Advertisement';
   static readonly fieldSpecs: readonly FieldSpec[] = [intField('type', 8, 7), intField('len', 8, 1), intField('res', 16, 0), intField('advint', 32, 0)];
-
-  protected size(): number {
-    return 8;
-  }
-
-  protected static override fits(len: number): boolean {
-    return len === 1;
-  }
 
   protected writeBody(out: Buffer, off: number): void {
     out.writeUInt16BE((this.fields.res ?? 0) & 0xffff, off + 2);
@@ -53,20 +45,12 @@ export interface ICMPv6NDOptHAInfoFields {
   lifetime: number;
 }
 
-export class ICMPv6NDOptHAInfoLayer extends NDOptionLayer<ICMPv6NDOptHAInfoFields> {
+export class ICMPv6NDOptHAInfoLayer extends SingleUnitNDOptionLayer<ICMPv6NDOptHAInfoFields> {
   static readonly layerName: string = 'ICMPv6NDOptHAInfo';
   static readonly displayName: string = 'ICMPv6 Neighbor Discovery - Home Agent Information';
   static readonly fieldSpecs: readonly FieldSpec[] = [
     intField('type', 8, 8), intField('len', 8, 1), intField('res', 16, 0), intField('pref', 16, 0), intField('lifetime', 16, 1),
   ];
-
-  protected size(): number {
-    return 8;
-  }
-
-  protected static override fits(len: number): boolean {
-    return len === 1;
-  }
 
   protected writeBody(out: Buffer, off: number): void {
     out.writeUInt16BE((this.fields.res ?? 0) & 0xffff, off + 2);

@@ -855,6 +855,17 @@ export abstract class NDOptionLayer<F extends { type: number; len: number }> ext
   }
 }
 
+/** An option of one 8-byte unit (MTU, advertisement interval, home agent information). */
+export abstract class SingleUnitNDOptionLayer<F extends { type: number; len: number }> extends NDOptionLayer<F> {
+  protected size(): number {
+    return 8;
+  }
+
+  protected static override fits(len: number): boolean {
+    return len === 1;
+  }
+}
+
 export interface ICMPv6NDOptPrefixInfoFields {
   type: number;
   len: number;
@@ -923,18 +934,10 @@ export interface ICMPv6NDOptMTUFields {
   mtu: number;
 }
 
-export class ICMPv6NDOptMTULayer extends NDOptionLayer<ICMPv6NDOptMTUFields> {
+export class ICMPv6NDOptMTULayer extends SingleUnitNDOptionLayer<ICMPv6NDOptMTUFields> {
   static readonly layerName: string = 'ICMPv6NDOptMTU';
   static readonly displayName: string = 'ICMPv6 Neighbor Discovery Option - MTU';
   static readonly fieldSpecs: readonly FieldSpec[] = [intField('type', 8, 5), intField('len', 8, 1), intField('res', 16, 0, { hex: true }), intField('mtu', 32, 1280)];
-
-  protected size(): number {
-    return 8;
-  }
-
-  protected static override fits(len: number): boolean {
-    return len === 1;
-  }
 
   protected writeBody(out: Buffer, off: number): void {
     out.writeUInt16BE((this.fields.res ?? 0) & 0xffff, off + 2);
