@@ -55,6 +55,32 @@ const greFields: readonly FieldSpec[] = [
 ];
 
 /** Typed field accessors (layer.key...), defined from the field table by registerLayer(). */
+/** The first byte of every GRE header, plain (RFC 2784/2890) or PPTP's (RFC 2637). */
+interface GREFlagFields {
+  chksum_present?: number;
+  routing_present?: number;
+  key_present?: number;
+  seqnum_present?: number;
+  strict_route_source?: number;
+  recursion_control?: number;
+}
+
+function flagByte(f: GREFlagFields, keyDefault: number): number {
+  return (
+    ((f.chksum_present ?? 0) << 7) | ((f.routing_present ?? 0) << 6) | ((f.key_present ?? keyDefault) << 5) |
+    ((f.seqnum_present ?? 0) << 4) | ((f.strict_route_source ?? 0) << 3) | ((f.recursion_control ?? 0) & 7)
+  );
+}
+
+function readFlagByte(f: GREFlagFields, byte: number): void {
+  f.chksum_present = byte >> 7;
+  f.routing_present = (byte >> 6) & 1;
+  f.key_present = (byte >> 5) & 1;
+  f.seqnum_present = (byte >> 4) & 1;
+  f.strict_route_source = (byte >> 3) & 1;
+  f.recursion_control = byte & 7;
+}
+
 export interface GRELayer extends FieldValues<GREFields> {}
 
 export class GRELayer extends Layer<GREFields> {
@@ -83,10 +109,7 @@ export class GRELayer extends Layer<GREFields> {
 
   encode(out: Buffer, off: number, _payloadLength: number, ctx: BuildContext, index: number): void {
     const f = this.fields;
-    const first =
-      ((f.chksum_present ?? 0) << 7) | ((f.routing_present ?? 0) << 6) | ((f.key_present ?? 0) << 5) |
-      ((f.seqnum_present ?? 0) << 4) | ((f.strict_route_source ?? 0) << 3) | ((f.recursion_control ?? 0) & 7);
-    out[off] = first;
+    out[off] = flagByte(f, 0);
     out[off + 1] = (((f.flags ?? 0) & 31) << 3) | ((f.version ?? 0) & 7);
     out.writeUInt16BE(this.protoValue(ctx, index) & 0xffff, off + 2);
     let p = off + 4;
@@ -121,12 +144,7 @@ export class GRELayer extends Layer<GREFields> {
     const cut = avail < size;
     const b = cut ? zeroFilledHeader(buf, off, end, size) : buf;
     const o = cut ? 0 : off;
-    f.chksum_present = b[o]! >> 7;
-    f.routing_present = (b[o]! >> 6) & 1;
-    f.key_present = (b[o]! >> 5) & 1;
-    f.seqnum_present = (b[o]! >> 4) & 1;
-    f.strict_route_source = (b[o]! >> 3) & 1;
-    f.recursion_control = b[o]! & 7;
+    readFlagByte(f, b[o]!);
     f.flags = b[o + 1]! >> 3;
     f.version = b[o + 1]! & 7;
     f.proto = b.readUInt16BE(o + 2);
@@ -216,9 +234,8 @@ export class GRE_PPTPLayer extends Layer<GRE_PPTPFields> {
 
   encode(out: Buffer, off: number, payloadLength: number, ctx: BuildContext, index: number): void {
     const f = this.fields;
-    out[off] =
-      ((f.chksum_present ?? 0) << 7) | ((f.routing_present ?? 0) << 6) | ((f.key_present ?? 1) << 5) |
-      ((f.seqnum_present ?? 0) << 4) | ((f.strict_route_source ?? 0) << 3) | ((f.recursion_control ?? 0) & 7);
+    // PPTP's GRE always carries its key (the call id): the key bit defaults to 1.
+    out[off] = flagByte(f, 1);
     out[off + 1] = ((f.acknum_present ?? 0) << 7) | (((f.flags ?? 0) & 15) << 3) | ((f.version ?? 1) & 7);
     const upper = ctx.layers[index + 1];
     const bound = upper && !upper.isTrailer ? boundValue(this.layerClass, upper.layerClass, 'proto') : undefined;
@@ -242,12 +259,7 @@ export class GRE_PPTPLayer extends Layer<GRE_PPTPFields> {
     const cut = avail < size;
     const b = cut ? zeroFilledHeader(buf, off, end, size) : buf;
     const o = cut ? 0 : off;
-    f.chksum_present = b[o]! >> 7;
-    f.routing_present = (b[o]! >> 6) & 1;
-    f.key_present = (b[o]! >> 5) & 1;
-    f.seqnum_present = (b[o]! >> 4) & 1;
-    f.strict_route_source = (b[o]! >> 3) & 1;
-    f.recursion_control = b[o]! & 7;
+    readFlagByte(f, b[o]!);
     f.acknum_present = b[o + 1]! >> 7;
     f.flags = (b[o + 1]! >> 3) & 15;
     f.version = b[o + 1]! & 7;
