@@ -3,15 +3,17 @@
  * the Scapy oracle uses, and dissected packets rebuilt, must give identical bytes both ways; a
  * plan is made once per layer sequence and reused; and a field that changes a header's size
  * (options, a payload) changes the bytes exactly as the generic path does, under the same plan.
+ * IPv4/TCP, built in one pass, is checked on its own: random fields and options give the
+ * generic path's bytes without a layer walk, and IP options, sets and cut-off headers fall back.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
-import { randomSpecs } from './helpers/random-specs.js';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { randomSpecs, Rng } from './helpers/random-specs.js';
 import { loadSynack, type Synack } from './helpers/synack.js';
 import { buildGeneric, type Packet } from '../src/packet/packet.js';
 import { planFor } from '../src/packet/build-plan.js';
 import { IP, TCP, UDP, Raw, Padding, ICMP, IPerror, TCPerror } from '../src/packet/factories.js';
 import { dissect } from '../src/packet/dissect.js';
-import type { TCPLayer } from '../src/layers/tcp.js';
+import { TCPLayer, type TCPOption } from '../src/layers/tcp.js';
 
 const SEED = 0xb1a2;
 
@@ -93,5 +95,105 @@ describe('a build plan is made once per layer sequence', () => {
     const given = bothWays(p);
     expect(given.plan).toBe(given.generic);
     expect(given.plan.slice(4, 8)).toBe('001e');
+  });
+});
+
+/** Random TCP options: the SYN ones, SAck blocks, raw kinds, wrong-length values, verbatim bytes. */
+function randomTCPOptions(r: Rng): TCPOption[] {
+  const options: TCPOption[] = [];
+  let room = 40;
+  for (let n = r.int(0, 6); n > 0; n--) {
+    const choices: TCPOption[] = [
+      ['MSS', r.int(0, 0xffff)], ['SAckOK'], ['Timestamp', [r.u32(), r.u32()]], ['NOP'], ['WScale', r.int(0, 14)], ['EOL'],
+      ['SAck', [r.u32(), r.u32()]], [r.int(2, 255), r.bytes(r.int(0, 4))], ['MSS', r.bytes(3)], ['bytes', r.bytes(r.int(1, 3))],
+    ];
+    const option = r.pick(choices);
+    const size = Buffer.byteLength(TCP({ options: [option] }).bytes()) - 20;
+    if (size > room) break;
+    room -= size;
+    options.push(option);
+  }
+  return options;
+}
+
+/** A random IPv4/TCP packet through the public API: each field given or left to the build, sometimes with IP options. */
+function randomIPv4TCP(r: Rng, ipOptions: boolean): Packet {
+  const ip: Record<string, unknown> = { src: `127.0.${r.int(0, 255)}.${r.int(1, 254)}`, dst: r.chance(0.5) ? '127.0.0.1' : `198.51.100.${r.int(1, 254)}` };
+  if (r.chance(0.3)) delete ip.src;
+  if (r.chance(0.5)) ip.tos = r.int(0, 255);
+  if (r.chance(0.5)) ip.id = r.int(0, 0xffff);
+  if (r.chance(0.3)) ip.flags = r.pick([0, 1, 2, 'DF', 'MF+DF']);
+  if (r.chance(0.2)) ip.frag = r.int(0, 0x1fff);
+  if (r.chance(0.5)) ip.ttl = r.int(0, 255);
+  if (r.chance(0.1)) ip.proto = r.int(0, 255);
+  if (r.chance(0.1)) ip.len = r.int(0, 100);
+  if (r.chance(0.1)) ip.ihl = r.int(0, 15);
+  if (r.chance(0.05)) ip.version = r.int(0, 15);
+  if (r.chance(0.1)) ip.chksum = r.int(0, 0xffff);
+  if (ipOptions) ip.options = r.pick([[{ name: 'IPOption_NOP' }], [{ name: 'IPOption_RR', routers: ['1.2.3.4'] }], [{ name: 'IPOption_NOP' }, { name: 'IPOption_EOL' }]]);
+  const tcp: Record<string, unknown> = {};
+  if (r.chance(0.7)) tcp.sport = r.int(0, 0xffff);
+  if (r.chance(0.7)) tcp.dport = r.int(0, 0xffff);
+  if (r.chance(0.5)) tcp.seq = r.u32();
+  if (r.chance(0.5)) tcp.ack = r.u32();
+  if (r.chance(0.1)) tcp.dataofs = r.int(0, 15);
+  if (r.chance(0.1)) tcp.reserved = r.int(0, 7);
+  if (r.chance(0.6)) tcp.flags = r.chance(0.5) ? r.pick(['S', 'SA', 'R', 'PA', 'FA', 'SEC', 'N']) : r.int(0, 0x1ff);
+  if (r.chance(0.5)) tcp.window = r.int(0, 0xffff);
+  if (r.chance(0.1)) tcp.chksum = r.int(0, 0xffff);
+  if (r.chance(0.1)) tcp.urgptr = r.int(0, 0xffff);
+  if (r.chance(0.7)) tcp.options = randomTCPOptions(r);
+  return IP(ip).add(TCP(tcp));
+}
+
+describe('IPv4/TCP is built in one pass', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it('gives the generic path\'s bytes for 3,000 random packets, without walking the layers unless IP options are there', () => {
+    const r = new Rng(SEED + 1);
+    // The walks size each layer (headerLength); the one-pass path does not call it.
+    const sized = vi.spyOn(TCPLayer.prototype, 'headerLength');
+    const differ: string[] = [];
+    const walked = { onePass: 0, fellBack: 0 };
+    for (let i = 0; i < 3000; i++) {
+      const ipOptions = r.chance(0.1);
+      const p = randomIPv4TCP(r, ipOptions);
+      sized.mockClear();
+      const viaPlan = p.bytes().toString('hex');
+      if (sized.mock.calls.length === 0) walked.onePass++;
+      else walked.fellBack++;
+      expect(sized.mock.calls.length === 0).toBe(!ipOptions);
+      const generic = buildGeneric(p.layers).toString('hex');
+      if (viaPlan !== generic) differ.push(`${p.command()}\n  plan    ${viaPlan}\n  generic ${generic}`);
+      // Dissected again (lazy layers), the packet rebuilds to its bytes through the same path.
+      const again = dissect(Buffer.from(generic, 'hex'), 'ip');
+      if (again.layers.length === 2 && again.bytes().toString('hex') !== generic) differ.push(`dissected ${p.command()}`);
+    }
+    expect(differ.slice(0, 10)).toEqual([]);
+    expect(walked.onePass).toBeGreaterThan(2000);
+    expect(walked.fellBack).toBeGreaterThan(100);
+  });
+
+  it('builds the SYN with the five options as Scapy does', () => {
+    const syn = IP({ dst: '127.0.0.1' }).add(TCP({ dport: 60000, flags: 'S', options: [['MSS', 1460], ['SAckOK'], ['Timestamp', [1412272238, 0]], ['NOP'], ['WScale', 7]] }));
+    // bytes(IP(dst='127.0.0.1')/TCP(dport=60000, flags='S', options=[...])) in Scapy 2.5.
+    expect(syn.bytes().toString('hex')).toBe('4500003c0001000040067cb97f0000017f0000010014ea600000000000000000a00220005aed0000020405b40402080a542d906e0000000001030307');
+  });
+
+  it('leaves sets and cut-off headers to the generic path', () => {
+    const withSet = IP({ dst: '127.0.0.1' }).add(TCP({ dport: [22, 80] }));
+    expect(planFor(withSet.layers)!.build(withSet.layers)).toBeUndefined();
+    expect(() => withSet.bytes()).toThrow(/holds a set of values/);
+    const whole = IP({ dst: '127.0.0.1' }).add(TCP({ dport: 9, options: [['MSS', 1460]] })).bytes();
+    for (const cut of [30, 42]) {
+      const p = dissect(whole.subarray(0, cut), 'ip');
+      expect(p.layers.map((l) => l.name)).toEqual(['IP', 'TCP']);
+      expect(planFor(p.layers)!.build(p.layers)).toBeUndefined();
+      const w = bothWays(p);
+      expect(w.plan).toBe(w.generic);
+      expect(w.plan).toBe(whole.subarray(0, cut).toString('hex'));
+    }
   });
 });

@@ -76,6 +76,46 @@ function ipv4OverloadOf(upper: Layer | undefined): IPv4Overload | undefined {
   return upper === undefined ? undefined : (upper.layerClass as { ipv4Overload?: IPv4Overload }).ipv4Overload;
 }
 
+/**
+ * Writes an IPv4 header at out[off], options and checksum included: each field as given, else
+ * what the layer above imposes (`overload`: IGMP's TTL), else its default. `proto` is the
+ * protocol byte (given, else bound to the layer above) and `optionBytes` the options' padded
+ * size, measured before the buffer was sized. The one writer of the header's layout: encode()
+ * and the IPv4/TCP build plan (packet/build-plan.ts).
+ */
+export function writeIPv4Header(
+  out: Buffer, off: number, f: Partial<IPv4Fields>, optionBytes: number, payloadLength: number, proto: number, overload: IPv4Overload | undefined,
+): void {
+  const headerLength = 20 + optionBytes;
+  const len = (f.len ?? headerLength + payloadLength) & 0xffff;
+  const id = (f.id ?? 1) & 0xffff;
+  const flags = (f.flags as number | undefined) ?? 0;
+  const fragWord = ((flags & 7) << 13) | ((f.frag ?? 0) & 0x1fff);
+  out[off] = (((f.version ?? 4) & 15) << 4) | ((f.ihl ?? 5 + optionBytes / 4) & 15);
+  out[off + 1] = (f.tos ?? overload?.tos ?? 0) & 0xff;
+  out[off + 2] = len >>> 8;
+  out[off + 3] = len & 0xff;
+  out[off + 4] = id >>> 8;
+  out[off + 5] = id & 0xff;
+  out[off + 6] = fragWord >>> 8;
+  out[off + 7] = fragWord & 0xff;
+  out[off + 8] = (f.ttl ?? overload?.ttl ?? 64) & 0xff;
+  out[off + 9] = proto & 0xff;
+  out[off + 10] = 0;
+  out[off + 11] = 0;
+  const dst = f.dst ?? overload?.dst ?? '127.0.0.1';
+  writeIPv4(f.src ?? (dst.startsWith('127.') ? '127.0.0.1' : '0.0.0.0'), out, off + 12);
+  writeIPv4(dst, out, off + 16);
+  if (f.options !== undefined && f.options.length > 0) {
+    let p = off + 20;
+    for (const opt of f.options) p = writeIPOption(opt, out, p);
+    out.fill(0, p, off + headerLength);
+  }
+  const sum = (f.chksum ?? finishChecksum(sumWords(out, off, off + headerLength))) & 0xffff;
+  out[off + 10] = sum >>> 8;
+  out[off + 11] = sum & 0xff;
+}
+
 /** Where each field starts in the header, for cut-off headers: from the table's widths. */
 const IPV4_FIELD_OFFSETS = fieldStarts(ipv4Fields);
 
@@ -128,36 +168,7 @@ export class IPv4Layer extends Layer<IPv4Fields> {
 
   encode(out: Buffer, off: number, payloadLength: number, ctx: BuildContext, index: number): void {
     const f = this.fields;
-    const overload = ipv4OverloadOf(ctx.layers[index + 1]);
-    const optionBytes = this.measuredOptionBytes;
-    const headerLength = 20 + optionBytes;
-    const len = (f.len ?? headerLength + payloadLength) & 0xffff;
-    const id = (f.id ?? 1) & 0xffff;
-    const flags = (f.flags as number | undefined) ?? 0;
-    const fragWord = ((flags & 7) << 13) | ((f.frag ?? 0) & 0x1fff);
-    out[off] = (((f.version ?? 4) & 15) << 4) | ((f.ihl ?? 5 + optionBytes / 4) & 15);
-    out[off + 1] = (f.tos ?? overload?.tos ?? 0) & 0xff;
-    out[off + 2] = len >>> 8;
-    out[off + 3] = len & 0xff;
-    out[off + 4] = id >>> 8;
-    out[off + 5] = id & 0xff;
-    out[off + 6] = fragWord >>> 8;
-    out[off + 7] = fragWord & 0xff;
-    out[off + 8] = (f.ttl ?? overload?.ttl ?? 64) & 0xff;
-    out[off + 9] = (f.proto ?? this.protoFromAbove(ctx, index)) & 0xff;
-    out[off + 10] = 0;
-    out[off + 11] = 0;
-    const dst = f.dst ?? overload?.dst ?? '127.0.0.1';
-    writeIPv4(f.src ?? (dst.startsWith('127.') ? '127.0.0.1' : '0.0.0.0'), out, off + 12);
-    writeIPv4(dst, out, off + 16);
-    if (f.options && f.options.length > 0) {
-      let p = off + 20;
-      for (const opt of f.options) p = writeIPOption(opt, out, p);
-      out.fill(0, p, off + headerLength);
-    }
-    const sum = (f.chksum ?? finishChecksum(sumWords(out, off, off + headerLength))) & 0xffff;
-    out[off + 10] = sum >>> 8;
-    out[off + 11] = sum & 0xff;
+    writeIPv4Header(out, off, f, this.measuredOptionBytes, payloadLength, f.proto ?? this.protoFromAbove(ctx, index), ipv4OverloadOf(ctx.layers[index + 1]));
   }
 
   private protoFromAbove(ctx: BuildContext, index: number): number {

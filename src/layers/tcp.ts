@@ -79,13 +79,57 @@ const TCP_FIELD_OFFSETS = fieldStarts(tcpFields);
 const D = defaultsOf<TCPFields>(tcpFields);
 
 /**
- * An unset sport: Scapy's default, unless the layer above is bound to a port (TCP()/DNS()
- * takes sport 53, the field Scapy's last binding of DNS to TCP fills).
+ * An unset sport under `upper` (the layer above, if any): Scapy's default, unless that layer is
+ * bound to a port (TCP()/DNS() takes sport 53, the field Scapy's last binding of DNS to TCP fills).
  */
-function sportFor(ctx: BuildContext | undefined, index: number): number {
-  const upper = ctx?.layers[index + 1];
+export function sportFor(upper: Layer | undefined): number {
   if (upper === undefined || upper.isPayload) return D.sport;
   return boundValue(TCPLayer, upper.layerClass, 'sport') ?? D.sport;
+}
+
+/**
+ * Writes a TCP header at out[off], options and their padding included, the checksum as given or
+ * zero (fixChecksum fills it once the payload is final): each field as given, else its default.
+ * `sport` is the source port (given, else bound to the layer above) and `optionBytes` the
+ * options' padded size (tcpOptionBytes). The one writer of the header's layout: encode() and the
+ * IPv4/TCP build plan (packet/build-plan.ts).
+ */
+export function writeTCPHeader(out: Buffer, off: number, f: Partial<TCPFields>, optionBytes: number, sport: number): void {
+  sport &= 0xffff;
+  const dport = (f.dport ?? D.dport) & 0xffff;
+  const seq = (f.seq ?? D.seq) >>> 0;
+  const ack = (f.ack ?? D.ack) >>> 0;
+  out[off] = sport >>> 8;
+  out[off + 1] = sport & 0xff;
+  out[off + 2] = dport >>> 8;
+  out[off + 3] = dport & 0xff;
+  out[off + 4] = seq >>> 24;
+  out[off + 5] = (seq >>> 16) & 0xff;
+  out[off + 6] = (seq >>> 8) & 0xff;
+  out[off + 7] = seq & 0xff;
+  out[off + 8] = ack >>> 24;
+  out[off + 9] = (ack >>> 16) & 0xff;
+  out[off + 10] = (ack >>> 8) & 0xff;
+  out[off + 11] = ack & 0xff;
+  const dataofs = f.dataofs ?? 5 + optionBytes / 4;
+  const flags = (f.flags as number | undefined) ?? (D.flags as number);
+  out[off + 12] = ((dataofs & 15) << 4) | (((f.reserved ?? D.reserved) & 7) << 1) | ((flags >> 8) & 1);
+  out[off + 13] = flags & 0xff;
+  const window = (f.window ?? D.window) & 0xffff;
+  const chksum = (f.chksum ?? 0) & 0xffff;
+  const urgptr = (f.urgptr ?? D.urgptr) & 0xffff;
+  out[off + 14] = window >>> 8;
+  out[off + 15] = window & 0xff;
+  out[off + 16] = chksum >>> 8;
+  out[off + 17] = chksum & 0xff;
+  out[off + 18] = urgptr >>> 8;
+  out[off + 19] = urgptr & 0xff;
+  if (optionBytes > 0) writeTCPOptions(f.options!, out, off + 20, off + 20 + optionBytes);
+}
+
+/** The padded size of a header's options, as built: what headerLength() adds to 20. */
+export function tcpOptionBytes(options: readonly TCPOption[] | undefined): number {
+  return options === undefined || options.length === 0 ? 0 : (tcpOptionsLength(options) + 3) & ~3;
 }
 
 /** Typed field accessors (layer.sport...), defined from the field table by registerLayer(). */
@@ -111,44 +155,13 @@ export class TCPLayer extends Layer<TCPFields> {
   private measuredOptionBytes = 0;
 
   headerLength(): number {
-    const opts = this.fields.options;
-    this.measuredOptionBytes = !opts || opts.length === 0 ? 0 : (tcpOptionsLength(opts) + 3) & ~3;
+    this.measuredOptionBytes = tcpOptionBytes(this.fields.options);
     return 20 + this.measuredOptionBytes;
   }
 
   encode(out: Buffer, off: number, _payloadLength?: number, ctx?: BuildContext, index = 0): void {
     const f = this.fields;
-    const optionBytes = this.measuredOptionBytes;
-    const sport = (f.sport ?? sportFor(ctx, index)) & 0xffff;
-    const dport = (f.dport ?? D.dport) & 0xffff;
-    const seq = (f.seq ?? D.seq) >>> 0;
-    const ack = (f.ack ?? D.ack) >>> 0;
-    out[off] = sport >>> 8;
-    out[off + 1] = sport & 0xff;
-    out[off + 2] = dport >>> 8;
-    out[off + 3] = dport & 0xff;
-    out[off + 4] = seq >>> 24;
-    out[off + 5] = (seq >>> 16) & 0xff;
-    out[off + 6] = (seq >>> 8) & 0xff;
-    out[off + 7] = seq & 0xff;
-    out[off + 8] = ack >>> 24;
-    out[off + 9] = (ack >>> 16) & 0xff;
-    out[off + 10] = (ack >>> 8) & 0xff;
-    out[off + 11] = ack & 0xff;
-    const dataofs = f.dataofs ?? 5 + optionBytes / 4;
-    const flags = this.flagBits;
-    out[off + 12] = ((dataofs & 15) << 4) | (((f.reserved ?? D.reserved) & 7) << 1) | ((flags >> 8) & 1);
-    out[off + 13] = flags & 0xff;
-    const window = (f.window ?? D.window) & 0xffff;
-    const chksum = (f.chksum ?? 0) & 0xffff;
-    const urgptr = (f.urgptr ?? D.urgptr) & 0xffff;
-    out[off + 14] = window >>> 8;
-    out[off + 15] = window & 0xff;
-    out[off + 16] = chksum >>> 8;
-    out[off + 17] = chksum & 0xff;
-    out[off + 18] = urgptr >>> 8;
-    out[off + 19] = urgptr & 0xff;
-    if (optionBytes > 0) writeTCPOptions(f.options!, out, off + 20, off + 20 + optionBytes);
+    writeTCPHeader(out, off, f, this.measuredOptionBytes, f.sport ?? sportFor(ctx?.layers[index + 1]));
   }
 
   override fixChecksum(out: Buffer, off: number, end: number, ctx: BuildContext, index: number): void {

@@ -14,6 +14,9 @@
  */
 import { beginSuffixSum, endSuffixSum, extendSuffixSum } from '../wire/checksum.js';
 import type { BuildContext, Layer, LayerClass } from '../layers/layer.js';
+import { IPv4Layer, writeIPv4Header } from '../layers/ipv4.js';
+import { sportFor, TCPLayer, tcpOptionBytes, writeTCPHeader } from '../layers/tcp.js';
+import { boundValue } from '../layers/registry.js';
 
 export class BuildPlan {
   readonly classes: readonly LayerClass[];
@@ -24,9 +27,12 @@ export class BuildPlan {
   private readonly sizes: number[];
   private readonly ctx: { layers: readonly Layer[]; offsets: readonly number[] };
   private busy = false;
+  /** Exactly IPv4 then TCP, the stack most builds are: built in one pass (buildIPv4TCP). */
+  private readonly ipv4TCP: boolean;
 
   constructor(classes: readonly LayerClass[]) {
     this.classes = classes;
+    this.ipv4TCP = classes.length === 2 && classes[0] === IPv4Layer && classes[1] === TCPLayer;
     const checksummed: number[] = [];
     for (let i = classes.length - 1; i >= 0; i--) {
       if (typeof (classes[i]!.prototype as Partial<Layer>).fixChecksum === 'function') checksummed.push(i);
@@ -40,6 +46,10 @@ export class BuildPlan {
   /** The bytes of `layers` (of this plan's classes), or undefined when the generic path must build them. */
   build(layers: readonly Layer[]): Buffer | undefined {
     if (this.busy) return undefined;
+    if (this.ipv4TCP) {
+      const out = this.buildIPv4TCP(layers);
+      if (out !== undefined) return out;
+    }
     const n = layers.length;
     for (let i = 0; i < n; i++) {
       const layer = layers[i]!;
@@ -81,6 +91,37 @@ export class BuildPlan {
       ctx.layers = NO_LAYERS;
       this.busy = false;
     }
+  }
+
+  /**
+   * IPv4/TCP in one pass: the TCP options sized once, both headers written by their layers' own
+   * writers, the TCP checksum by TCP's fixChecksum; no walk over layers, sizes or offsets. IP
+   * options and what build() leaves to the generic path (sets, cut-off headers) return
+   * undefined, and the walks below build those.
+   */
+  private buildIPv4TCP(layers: readonly Layer[]): Buffer | undefined {
+    const ip = layers[0] as IPv4Layer;
+    const tcp = layers[1] as TCPLayer;
+    if (ip.hasSets || tcp.hasSets || ip.truncatedTo !== undefined || tcp.truncatedTo !== undefined) return undefined;
+    const ipFields = ip.fields;
+    if (ipFields.options !== undefined && ipFields.options.length > 0) return undefined;
+    const tcpFields = tcp.fields;
+    const optionBytes = tcpOptionBytes(tcpFields.options);
+    const tcpLength = 20 + optionBytes;
+    const out = Buffer.allocUnsafe(20 + tcpLength);
+    // TCP imposes no field on the IPv4 header below it (no ipv4Overload), and nothing lies above TCP here.
+    writeIPv4Header(out, 0, ipFields, 0, tcpLength, ipFields.proto ?? boundValue(IPv4Layer, TCPLayer, 'proto') ?? 0, undefined);
+    writeTCPHeader(out, 20, tcpFields, optionBytes, tcpFields.sport ?? sportFor(undefined));
+    if (tcpFields.chksum === undefined) {
+      // The checksum reads the pseudo-header from the IPv4 layer at offset 0; nothing in it builds.
+      const ctx = this.ctx;
+      ctx.layers = layers;
+      this.offsets[0] = 0;
+      this.offsets[1] = 20;
+      tcp.fixChecksum(out, 20, out.length, ctx as BuildContext, 1);
+      ctx.layers = NO_LAYERS;
+    }
+    return out;
   }
 }
 
