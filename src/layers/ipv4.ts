@@ -80,40 +80,50 @@ function ipv4OverloadOf(upper: Layer | undefined): IPv4Overload | undefined {
  * Writes an IPv4 header at out[off], options and checksum included: each field as given, else
  * what the layer above imposes (`overload`: IGMP's TTL), else its default. `proto` is the
  * protocol byte (given, else bound to the layer above) and `optionBytes` the options' padded
- * size, measured before the buffer was sized. The one writer of the header's layout: encode()
- * and the IPv4/TCP build plan (packet/build-plan.ts).
+ * size, measured before the buffer was sized. Returns the sum of the two addresses' words, the
+ * part of an upper layer's pseudo-header this header gives. The one writer of the header's
+ * layout: encode() and the IPv4/TCP build plan (packet/build-plan.ts).
  */
 export function writeIPv4Header(
   out: Buffer, off: number, f: Partial<IPv4Fields>, optionBytes: number, payloadLength: number, proto: number, overload: IPv4Overload | undefined,
-): void {
+): number {
   const headerLength = 20 + optionBytes;
+  const versionIHL = (((f.version ?? 4) & 15) << 4) | ((f.ihl ?? 5 + optionBytes / 4) & 15);
+  const tos = (f.tos ?? overload?.tos ?? 0) & 0xff;
   const len = (f.len ?? headerLength + payloadLength) & 0xffff;
   const id = (f.id ?? 1) & 0xffff;
   const flags = (f.flags as number | undefined) ?? 0;
   const fragWord = ((flags & 7) << 13) | ((f.frag ?? 0) & 0x1fff);
-  out[off] = (((f.version ?? 4) & 15) << 4) | ((f.ihl ?? 5 + optionBytes / 4) & 15);
-  out[off + 1] = (f.tos ?? overload?.tos ?? 0) & 0xff;
+  const ttlProto = (((f.ttl ?? overload?.ttl ?? 64) & 0xff) << 8) | (proto & 0xff);
+  out[off] = versionIHL;
+  out[off + 1] = tos;
   out[off + 2] = len >>> 8;
   out[off + 3] = len & 0xff;
   out[off + 4] = id >>> 8;
   out[off + 5] = id & 0xff;
   out[off + 6] = fragWord >>> 8;
   out[off + 7] = fragWord & 0xff;
-  out[off + 8] = (f.ttl ?? overload?.ttl ?? 64) & 0xff;
-  out[off + 9] = proto & 0xff;
-  out[off + 10] = 0;
-  out[off + 11] = 0;
+  out[off + 8] = ttlProto >>> 8;
+  out[off + 9] = ttlProto & 0xff;
   const dst = f.dst ?? overload?.dst ?? '127.0.0.1';
-  writeIPv4(f.src ?? (dst.startsWith('127.') ? '127.0.0.1' : '0.0.0.0'), out, off + 12);
-  writeIPv4(dst, out, off + 16);
+  const srcValue = writeIPv4(f.src ?? (dst.startsWith('127.') ? '127.0.0.1' : '0.0.0.0'), out, off + 12);
+  const dstValue = writeIPv4(dst, out, off + 16);
+  const addressSum = (srcValue >>> 16) + (srcValue & 0xffff) + (dstValue >>> 16) + (dstValue & 0xffff);
   if (f.options !== undefined && f.options.length > 0) {
     let p = off + 20;
     for (const opt of f.options) p = writeIPOption(opt, out, p);
     out.fill(0, p, off + headerLength);
   }
-  const sum = (f.chksum ?? finishChecksum(sumWords(out, off, off + headerLength))) & 0xffff;
-  out[off + 10] = sum >>> 8;
+  let sum = f.chksum;
+  if (sum === undefined) {
+    // The fixed words from the values just written (no reading back), the options from the bytes.
+    sum = ((versionIHL << 8) | tos) + len + id + fragWord + ttlProto + addressSum;
+    if (optionBytes > 0) sum = sumWords(out, off + 20, off + headerLength, sum);
+    sum = finishChecksum(sum);
+  }
+  out[off + 10] = (sum >>> 8) & 0xff;
   out[off + 11] = sum & 0xff;
+  return addressSum;
 }
 
 /** Where each field starts in the header, for cut-off headers: from the table's widths. */

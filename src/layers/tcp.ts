@@ -3,7 +3,7 @@
  * dataofs and chksum are computed when unset; the checksum covers the pseudo-header of the
  * IPv4 or IPv6 layer below. Options live in tcp-options.ts.
  */
-import { upperLayerChecksum, verifyUpperChecksum } from '../wire/checksum.js';
+import { finishChecksum, sumWords, upperLayerChecksum, verifyUpperChecksum } from '../wire/checksum.js';
 import { seqDistance } from '../wire/seq.js';
 import { usageError } from '../wire/errors.js';
 import type { FieldSpec } from './field.js';
@@ -87,18 +87,26 @@ export function sportFor(upper: Layer | undefined): number {
   return boundValue(TCPLayer, upper.layerClass, 'sport') ?? D.sport;
 }
 
+/** TCP's protocol number, in the pseudo-header its checksum covers. */
+const TCP_PROTOCOL = 6;
+
 /**
- * Writes a TCP header at out[off], options and their padding included, the checksum as given or
- * zero (fixChecksum fills it once the payload is final): each field as given, else its default.
- * `sport` is the source port (given, else bound to the layer above) and `optionBytes` the
- * options' padded size (tcpOptionBytes). The one writer of the header's layout: encode() and the
- * IPv4/TCP build plan (packet/build-plan.ts).
+ * Writes a TCP header at out[off], options and their padding included: each field as given,
+ * else its default. `sport` is the source port (given, else bound to the layer above) and
+ * `optionBytes` the options' padded size (tcpOptionBytes). An unset checksum is written as zero
+ * for fixChecksum to fill once the payload is final, or, given `pseudoAddressSum` (the segment is
+ * this header alone, under a network header whose addresses sum to it), filled here. The one
+ * writer of the header's layout: encode() and the IPv4/TCP build plan (packet/build-plan.ts).
  */
-export function writeTCPHeader(out: Buffer, off: number, f: Partial<TCPFields>, optionBytes: number, sport: number): void {
+export function writeTCPHeader(out: Buffer, off: number, f: Partial<TCPFields>, optionBytes: number, sport: number, pseudoAddressSum?: number): void {
   sport &= 0xffff;
   const dport = (f.dport ?? D.dport) & 0xffff;
   const seq = (f.seq ?? D.seq) >>> 0;
   const ack = (f.ack ?? D.ack) >>> 0;
+  const flags = (f.flags as number | undefined) ?? (D.flags as number);
+  const offsetFlags = ((((f.dataofs ?? 5 + optionBytes / 4) & 15) << 12) | (((f.reserved ?? D.reserved) & 7) << 9) | (flags & 0x1ff));
+  const window = (f.window ?? D.window) & 0xffff;
+  const urgptr = (f.urgptr ?? D.urgptr) & 0xffff;
   out[off] = sport >>> 8;
   out[off + 1] = sport & 0xff;
   out[off + 2] = dport >>> 8;
@@ -111,20 +119,23 @@ export function writeTCPHeader(out: Buffer, off: number, f: Partial<TCPFields>, 
   out[off + 9] = (ack >>> 16) & 0xff;
   out[off + 10] = (ack >>> 8) & 0xff;
   out[off + 11] = ack & 0xff;
-  const dataofs = f.dataofs ?? 5 + optionBytes / 4;
-  const flags = (f.flags as number | undefined) ?? (D.flags as number);
-  out[off + 12] = ((dataofs & 15) << 4) | (((f.reserved ?? D.reserved) & 7) << 1) | ((flags >> 8) & 1);
-  out[off + 13] = flags & 0xff;
-  const window = (f.window ?? D.window) & 0xffff;
-  const chksum = (f.chksum ?? 0) & 0xffff;
-  const urgptr = (f.urgptr ?? D.urgptr) & 0xffff;
+  out[off + 12] = offsetFlags >>> 8;
+  out[off + 13] = offsetFlags & 0xff;
   out[off + 14] = window >>> 8;
   out[off + 15] = window & 0xff;
-  out[off + 16] = chksum >>> 8;
-  out[off + 17] = chksum & 0xff;
   out[off + 18] = urgptr >>> 8;
   out[off + 19] = urgptr & 0xff;
   if (optionBytes > 0) writeTCPOptions(f.options!, out, off + 20, off + 20 + optionBytes);
+  let chksum = f.chksum ?? 0;
+  if (f.chksum === undefined && pseudoAddressSum !== undefined) {
+    // The fixed words from the values just written (no reading back), the options from the bytes.
+    let sum = pseudoAddressSum + TCP_PROTOCOL + 20 + optionBytes;
+    sum += sport + dport + (seq >>> 16) + (seq & 0xffff) + (ack >>> 16) + (ack & 0xffff) + offsetFlags + window + urgptr;
+    if (optionBytes > 0) sum = sumWords(out, off + 20, off + 20 + optionBytes, sum);
+    chksum = finishChecksum(sum);
+  }
+  out[off + 16] = (chksum >>> 8) & 0xff;
+  out[off + 17] = chksum & 0xff;
 }
 
 /** The padded size of a header's options, as built: what headerLength() adds to 20. */
@@ -166,7 +177,7 @@ export class TCPLayer extends Layer<TCPFields> {
 
   override fixChecksum(out: Buffer, off: number, end: number, ctx: BuildContext, index: number): void {
     if (this.fields.chksum !== undefined) return;
-    const sum = upperLayerChecksum(out, off, end, ctx, index, 6);
+    const sum = upperLayerChecksum(out, off, end, ctx, index, TCP_PROTOCOL);
     if (sum !== undefined) {
       out[off + 16] = sum >>> 8;
       out[off + 17] = sum & 0xff;
@@ -232,7 +243,7 @@ export class TCPLayer extends Layer<TCPFields> {
         for (const p of problems) layer.addProblem(p);
       } else f.options = [];
     }
-    if (!ctx.quoted) layer.checksumValid = verifyUpperChecksum(buf, off, end, ctx, 6);
+    if (!ctx.quoted) layer.checksumValid = verifyUpperChecksum(buf, off, end, ctx, TCP_PROTOCOL);
     // A port's protocol (DNS on 53) only when data follows: most segments ask nothing.
     const next = headerEnd < end ? portBound(layer.layerClass, f.dport!, f.sport!) : undefined;
     return { layer, payloadStart: headerEnd, payloadEnd: end, next };

@@ -94,33 +94,25 @@ export class BuildPlan {
   }
 
   /**
-   * IPv4/TCP in one pass: the TCP options sized once, both headers written by their layers' own
-   * writers, the TCP checksum by TCP's fixChecksum; no walk over layers, sizes or offsets. IP
-   * options and what build() leaves to the generic path (sets, cut-off headers) return
-   * undefined, and the walks below build those.
+   * IPv4/TCP in one pass: the TCP options sized once, both headers and both checksums written by
+   * their layers' own writers, the checksums summed from the values written; no walk over layers,
+   * sizes or offsets. IP options, a given IP len (whose pseudo-header rule pseudoSum keeps), and
+   * what build() leaves to the generic path (sets, cut-off headers) return undefined, and the
+   * walks below build those.
    */
   private buildIPv4TCP(layers: readonly Layer[]): Buffer | undefined {
     const ip = layers[0] as IPv4Layer;
     const tcp = layers[1] as TCPLayer;
     if (ip.hasSets || tcp.hasSets || ip.truncatedTo !== undefined || tcp.truncatedTo !== undefined) return undefined;
     const ipFields = ip.fields;
-    if (ipFields.options !== undefined && ipFields.options.length > 0) return undefined;
+    if (ipFields.len !== undefined || (ipFields.options !== undefined && ipFields.options.length > 0)) return undefined;
     const tcpFields = tcp.fields;
     const optionBytes = tcpOptionBytes(tcpFields.options);
     const tcpLength = 20 + optionBytes;
     const out = Buffer.allocUnsafe(20 + tcpLength);
     // TCP imposes no field on the IPv4 header below it (no ipv4Overload), and nothing lies above TCP here.
-    writeIPv4Header(out, 0, ipFields, 0, tcpLength, ipFields.proto ?? boundValue(IPv4Layer, TCPLayer, 'proto') ?? 0, undefined);
-    writeTCPHeader(out, 20, tcpFields, optionBytes, tcpFields.sport ?? sportFor(undefined));
-    if (tcpFields.chksum === undefined) {
-      // The checksum reads the pseudo-header from the IPv4 layer at offset 0; nothing in it builds.
-      const ctx = this.ctx;
-      ctx.layers = layers;
-      this.offsets[0] = 0;
-      this.offsets[1] = 20;
-      tcp.fixChecksum(out, 20, out.length, ctx as BuildContext, 1);
-      ctx.layers = NO_LAYERS;
-    }
+    const addressSum = writeIPv4Header(out, 0, ipFields, 0, tcpLength, ipFields.proto ?? boundValue(IPv4Layer, TCPLayer, 'proto') ?? 0, undefined);
+    writeTCPHeader(out, 20, tcpFields, optionBytes, tcpFields.sport ?? sportFor(undefined), addressSum);
     return out;
   }
 }

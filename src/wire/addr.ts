@@ -18,22 +18,24 @@ export function isIPv6(text: string): boolean {
 }
 
 /**
- * Writes a dotted quad at buf[off..off+4). A hand-rolled scan, since this runs twice for
+ * Writes a dotted quad at buf[off..off+4) and returns it as a 32-bit number (a checksum sums
+ * its two words without reading them back). A hand-rolled scan, since this runs twice for
  * every IPv4 packet built; anything unusual falls through to the checked path for its error.
  */
-export function writeIPv4(text: string, buf: Uint8Array, off: number): void {
+export function writeIPv4(text: string, buf: Uint8Array, off: number): number {
   // Most builds repeat a handful of addresses: remember their numeric form.
-  const known = ipv4Cache.get(text);
-  if (known !== undefined) {
-    buf[off] = known >>> 24;
-    buf[off + 1] = (known >>> 16) & 0xff;
-    buf[off + 2] = (known >>> 8) & 0xff;
-    buf[off + 3] = known & 0xff;
-    return;
+  let value = ipv4Cache.get(text);
+  if (value === undefined) {
+    scanIPv4(text, buf, off);
+    value = ((buf[off]! << 24) | (buf[off + 1]! << 16) | (buf[off + 2]! << 8) | buf[off + 3]!) >>> 0;
+    if (ipv4Cache.size >= 4096) ipv4Cache.clear();
+    ipv4Cache.set(text, value);
   }
-  scanIPv4(text, buf, off);
-  if (ipv4Cache.size >= 4096) ipv4Cache.clear();
-  ipv4Cache.set(text, ((buf[off]! << 24) | (buf[off + 1]! << 16) | (buf[off + 2]! << 8) | buf[off + 3]!) >>> 0);
+  buf[off] = value >>> 24;
+  buf[off + 1] = (value >>> 16) & 0xff;
+  buf[off + 2] = (value >>> 8) & 0xff;
+  buf[off + 3] = value & 0xff;
+  return value;
 }
 
 const ipv4Cache = new Map<string, number>();
