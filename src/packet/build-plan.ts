@@ -11,6 +11,9 @@
  * (a trailer, a header cut off by the dissector, a layer holding a set, a build nested inside a
  * build) returns undefined, and the caller takes the generic path (packet.ts buildGeneric), which
  * has the same semantics for everything.
+ *
+ * One sequence, IPv4 then TCP (most builds), has a plan of its own shape: no walk at all, the
+ * two headers and their checksums written in one pass by the layers' own header writers.
  */
 import { beginSuffixSum, endSuffixSum, extendSuffixSum } from '../wire/checksum.js';
 import type { BuildContext, Layer, LayerClass } from '../layers/layer.js';
