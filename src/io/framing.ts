@@ -46,8 +46,13 @@ export function frame(header: Buffer, packet: Buffer): Buffer {
 
 /** Where the network-layer packet starts in a captured frame, or -1 when it is not IP (VLAN tags skipped). */
 export function networkOffset(buf: Buffer, length: number, link: LinkType): number {
-  const linkType = typeof link === 'number' ? link : LINK_NUMBERS[link];
-  return linkType === undefined ? -1 : ipOffset(buf, 0, length, linkType);
+  const linkType = linkTypeNumber(link);
+  return linkType < 0 ? -1 : ipOffset(buf, 0, length, linkType);
+}
+
+/** The LINKTYPE number of a link type (-1 for a name it does not know): per-packet loops resolve it once. */
+export function linkTypeNumber(link: LinkType): number {
+  return typeof link === 'number' ? link : (LINK_NUMBERS[link] ?? -1);
 }
 
 const LINK_NUMBERS: Readonly<Record<string, number>> = { ip: LINKTYPE_RAW, ipv4: LINKTYPE_RAW, ipv6: LINKTYPE_RAW, ether: LINKTYPE_ETHERNET, sll: LINKTYPE_LINUX_SLL, sll2: LINKTYPE_LINUX_SLL2, null: LINKTYPE_NULL, loop: LINKTYPE_LOOP };
