@@ -1,5 +1,5 @@
 /**
- * The C ceilings (bench/helpers/sendto-loop.c, packet-loop.c) built with the machine's cc into a
+ * The C ceilings (bench/helpers/sendto-loop.c, packet-loop.c, pcap-loop.c) built with the machine's cc into a
  * temporary directory, for the send-rate bench and the scan bench; never committed as a binary.
  */
 import { spawnSync } from 'node:child_process';
@@ -17,12 +17,16 @@ export interface CLoop {
   remove(): void;
 }
 
-/** Builds a C loop (sendto-loop: raw sendto; packet-loop: AF_PACKET send); a sentence saying why instead when it cannot. */
-export function buildCLoop(name: 'sendto-loop' | 'packet-loop' = 'sendto-loop'): CLoop | string {
+/**
+ * Builds a C loop (sendto-loop: raw sendto; packet-loop: AF_PACKET send; pcap-loop: libpcap's
+ * pcap_sendpacket, linked with -lpcap); a sentence saying why instead when it cannot.
+ */
+export function buildCLoop(name: 'sendto-loop' | 'packet-loop' | 'pcap-loop' = 'sendto-loop'): CLoop | string {
   const dir = mkdtempSync(join(tmpdir(), 'synack-bench-'));
   const remove = (): void => rmSync(dir, { recursive: true, force: true });
   const path = join(dir, name);
-  const cc = spawnSync('cc', ['-O2', '-o', path, join(HERE, `${name}.c`)], { encoding: 'utf8' });
+  const libs = name === 'pcap-loop' ? ['-lpcap'] : [];
+  const cc = spawnSync('cc', ['-O2', '-o', path, join(HERE, `${name}.c`), ...libs], { encoding: 'utf8' });
   if (cc.error || cc.status !== 0) {
     remove();
     return `the C loop ${name} was not built (cc: ${cc.error?.message ?? cc.stderr.trim().split('\n')[0]})`;

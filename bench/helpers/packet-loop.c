@@ -5,20 +5,15 @@
  * with nothing else in the loop. bench/helpers/send-rate.ts builds it with the machine's cc at
  * bench time (bench/helpers/c-loop.ts; never committed as a binary) and counts, as for every
  * contender, the SYNs that reach the target's TCP.
- *   packet-loop <frame-hex> <seconds> <count> <iface> [capturing]
- * With "capturing", the socket is opened as libpcap opens a capture handle (bound to every
- * protocol, with a filter that takes nothing, as synack's injector with 'less 1'): the kernel
- * then hands it every frame that arrives on the interface (each RST back) to be filtered out,
- * which is what injecting through a capture handle (cap has no send-only handle) costs beside
- * the send itself.
+ *   packet-loop <frame-hex> <seconds> <count> <iface>
+ * bench/helpers/pcap-loop.c is the same loop through a libpcap capture handle opened and polled
+ * as cap's is.
  * Only IPv4 frames to 127.0.0.0/8 or 198.51.100.0/24 (the bench's namespaces). Bounded in count
  * and time; SIGINT/SIGTERM stop it. Prints "sending" when it starts and one JSON line with what
  * it sent when it stops.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
-#include <linux/filter.h>
-#include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <net/if.h>
 #include <signal.h>
@@ -39,8 +34,8 @@ static double now(void) {
 }
 
 int main(int argc, char **argv) {
-  if (argc != 5 && !(argc == 6 && strcmp(argv[5], "capturing") == 0)) {
-    fprintf(stderr, "usage: packet-loop <frame-hex> <seconds 0-30> <count> <iface> [capturing]\n");
+  if (argc != 5) {
+    fprintf(stderr, "usage: packet-loop <frame-hex> <seconds 0-30> <count> <iface>\n");
     return 2;
   }
   size_t hexlen = strlen(argv[1]);
@@ -66,14 +61,10 @@ int main(int argc, char **argv) {
     fprintf(stderr, "packet-loop: sends only Ethernet frames of IPv4 to 127.0.0.0/8 or 198.51.100.0/24\n");
     return 2;
   }
-  /* Protocol 0: the socket only sends, no frame is handed to it. Capturing: every protocol, as libpcap binds. */
-  int capturing = argc == 6;
-  unsigned short protocol = capturing ? htons(ETH_P_ALL) : 0;
-  int fd = socket(AF_PACKET, SOCK_RAW, protocol);
-  struct sockaddr_ll at = {.sll_family = AF_PACKET, .sll_ifindex = (int)ifindex, .sll_protocol = protocol};
-  struct sock_filter none[] = {{BPF_RET | BPF_K, 0, 0, 0}};
-  struct sock_fprog program = {.len = 1, .filter = none};
-  if (fd < 0 || (capturing && setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &program, sizeof program) < 0) || bind(fd, (struct sockaddr *)&at, sizeof at) < 0) {
+  /* Protocol 0: the socket only sends, no frame is handed to it. */
+  int fd = socket(AF_PACKET, SOCK_RAW, 0);
+  struct sockaddr_ll at = {.sll_family = AF_PACKET, .sll_ifindex = (int)ifindex};
+  if (fd < 0 || bind(fd, (struct sockaddr *)&at, sizeof at) < 0) {
     perror("packet-loop: packet socket");
     return 1;
   }

@@ -26,10 +26,10 @@
  * - veth: namespace A -> namespace B's 198.51.100.2 over a veth pair, counted in B. synack's
  *   send() takes the injected way there after its first pass. Ceilings: the C sendto loop, and
  *   bench/helpers/packet-loop.c, a C loop writing the whole frame on an AF_PACKET socket (what
- *   the injected way does per packet, with nothing around it), and the same loop on a socket
- *   opened as a capture handle is (the injected way goes through cap's, and the kernel hands a
- *   capture handle every frame that arrives, each RST back, to be filtered out). synack's sendp
- *   (cap) beside.
+ *   the injected way does per packet, with nothing around it), and bench/helpers/pcap-loop.c, the
+ *   same through a libpcap capture handle opened and polled as cap's is (the handle the injected
+ *   way has: the kernel hands it every frame that arrives, each RST back, to be filtered out,
+ *   and each frame sent wakes the epoll entry on its socket). synack's sendp (cap) beside.
  * With `--send-baseline DIR` (a checkout of the code before a change, with its node_modules),
  * that checkout's send() runs as one more contender in both places: an A/B in the same run.
  * The C loops are built with the machine's cc into a temporary directory (bench/helpers/c-loop.ts).
@@ -191,7 +191,7 @@ const SYNACK = 'synack send';
 const BASELINE = 'synack send (baseline)';
 const C_SENDTO = 'C loop of sendto';
 const C_PACKET = 'C loop of AF_PACKET send';
-const C_CAPTURING = 'C AF_PACKET, capturing';
+const C_PCAP = 'C loop of pcap_sendpacket';
 const ADDON = 'raw-socket bare loop';
 const HPING = 'hping3 --flood';
 
@@ -216,8 +216,9 @@ export async function sendRateBench(rounds = Number(argValue('--send-rounds') ??
     const bounds = [String(SENDER_SECONDS), String(SENDER_COUNT)];
     const sendto = buildCLoop('sendto-loop');
     const packet = buildCLoop('packet-loop');
-    const notBuilt = [sendto, packet].filter((c): c is string => typeof c === 'string');
-    for (const c of [sendto, packet]) if (typeof c !== 'string') built.push(c);
+    const pcap = buildCLoop('pcap-loop');
+    const notBuilt = [sendto, packet, pcap].filter((c): c is string => typeof c === 'string');
+    for (const c of [sendto, packet, pcap]) if (typeof c !== 'string') built.push(c);
 
     const node = (script: string, args: string[]): string[] => [process.execPath, '--import', 'tsx', script, ...args];
     const at = (place: 'lo' | 'veth'): { ns: string; count: () => number; ip: Buffer; dst: string } =>
@@ -239,7 +240,7 @@ export async function sendRateBench(rounds = Number(argValue('--send-rounds') ??
       if (place === 'veth') {
         const frame = vethFrame.toString('hex');
         if (typeof packet !== 'string') add(place, C_PACKET, () => [packet.path, frame, ...bounds, 'veth-sa']);
-        if (typeof packet !== 'string') add(place, C_CAPTURING, () => [packet.path, frame, ...bounds, 'veth-sa', 'capturing']);
+        if (typeof pcap !== 'string') add(place, C_PCAP, () => [pcap.path, frame, ...bounds, 'veth-sa']);
         add(place, 'synack sendp (cap)', () => node(SENDER, ['sendp', frame, ...bounds, 'veth-sa']));
       }
     }
@@ -281,8 +282,8 @@ export async function sendRateBench(rounds = Number(argValue('--send-rounds') ??
       ['lo', SYNACK, BASELINE, 'synack send / baseline send'],
       ['veth', SYNACK, C_SENDTO, 'synack send / C sendto (target >= 0.95)'],
       ['veth', SYNACK, C_PACKET, 'synack send / C AF_PACKET (the injected way\'s ceiling)'],
-      ['veth', SYNACK, C_CAPTURING, 'synack send / C AF_PACKET, capturing (with cap\'s handle)'],
-      ['veth', C_CAPTURING, C_PACKET, 'C AF_PACKET capturing / C AF_PACKET (a capture\'s cost)'],
+      ['veth', SYNACK, C_PCAP, 'synack send / C pcap_sendpacket (with cap\'s handle)'],
+      ['veth', C_PCAP, C_PACKET, 'C pcap_sendpacket / C AF_PACKET (the handle\'s cost)'],
       ['veth', ADDON, C_SENDTO, 'raw-socket bare loop / C sendto'],
       ['veth', SYNACK, HPING, 'synack send / hping3 --flood'],
       ['veth', 'synack sendp (cap)', C_PACKET, 'synack sendp / C AF_PACKET'],
@@ -298,8 +299,8 @@ export async function sendRateBench(rounds = Number(argValue('--send-rounds') ??
     console.log(`   callback per packet, with no batched send. Its bare loop is the ceiling of any sender through it; on veth`);
     console.log(`   synack's send leaves by packet-socket injection after its first pass, which skips routing, netfilter and`);
     console.log(`   the neighbour lookup per packet, and C's AF_PACKET loop is that way's ceiling; cap has no send-only handle,`);
-    console.log(`   so the way injects through a capture handle, which the kernel hands every arriving RST to be filtered out:`);
-    console.log(`   the capturing C loop is the ceiling with that handle)`);
+    console.log(`   so the way injects through a polled capture handle, which the kernel hands every arriving RST to be filtered`);
+    console.log(`   out and whose epoll entry every sent frame wakes: C's pcap_sendpacket loop is the ceiling with that handle)`);
   } finally {
     cleanup();
     process.off('SIGINT', onSignal);
