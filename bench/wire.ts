@@ -3,9 +3,10 @@
  *   node --import tsx bench/wire.ts
  * - sr1 SYN -> SYN-ACK latency, p50/p99: synack vs Scapy 2.5's sr1 (L3RawSocket) vs the
  *   kernel's own connect();
- * - send rate of prebuilt SYNs to a closed port, counted as SYNs that reached TCP: synack
- *   send (raw socket) and sendp (cap injection, one and two processes) vs hping3 --flood, on
- *   lo and between two namespaces joined by veth (bench/helpers/send-rate.ts);
+ * - send rate of prebuilt SYNs to a closed port, counted as SYNs that reached the target's TCP:
+ *   synack's send() vs hping3 --flood and its ceilings (C loops of raw sendto and of AF_PACKET
+ *   send, raw-socket's bare loop), on a private namespace's lo and between two namespaces joined
+ *   by veth (bench/helpers/send-rate.ts; --send-rounds N, --send-baseline DIR for an A/B);
  * - sr of 10,000 SYNs: all answered, and the time.
  */
 import net from 'node:net';
@@ -88,8 +89,8 @@ console.log(`  kernel connect  p50 ${us(pct(kernel, 50)).padStart(9)}  p99 ${us(
 if (scapy.length) console.log(`  synack is ${(pct(scapy, 50) / pct(ours, 50)).toFixed(0)}x faster than Scapy at p50; ${(pct(ours, 50) / pct(kernel, 50)).toFixed(1)}x the kernel's connect()`);
 closeSharedCaptures();
 
-// 2. Send rate of prebuilt SYNs, synack vs hping3 --flood, on lo and over veth (see
-// bench/helpers/send-rate.ts for what is counted and how).
+// 2. Send rate of prebuilt SYNs beside hping3 --flood and the C ceilings, on lo and over veth
+// (see bench/helpers/send-rate.ts for what is counted and how).
 await sendRateBench();
 
 // 3. sr of 10,000 SYNs.

@@ -1,43 +1,49 @@
 /**
- * Send rate of prebuilt SYNs, synack vs `hping3 --flood`, side by side in one run.
+ * Send rate of prebuilt SYNs, synack's send() beside its peer (hping3 --flood) and its ceilings
+ * (C loops on the same path), side by side in one run.
  *
- * What is counted: SYNs that reached the target's TCP, read from the target namespace's
- * Tcp OutRsts (one RST per SYN to a closed port). Frames that merely left an interface are
- * not counted: cap injection on lo toward 127.0.0.1 leaves lo but is dropped as a martian.
+ * What is counted: SYNs that reached the target's TCP, read from the target namespace's Tcp
+ * OutRsts (one RST per SYN to a closed port). Frames that merely left an interface are not
+ * counted.
  *
- * How: every contender is a separate process (hping3, or bench/helpers/flood-sender.ts which
- * calls synack's public send()/sendp()), started, given 400 ms to reach steady state, then
- * counted over a 2 s window; startup and teardown are outside the window for everyone. Each
- * contender runs in every round, interleaved, and the median round is reported (other work
- * on the machine moves single runs by +-30%).
+ * How: every contender is a separate process, one sender each, started, given 400 ms to reach
+ * steady state, then counted over a 2 s window; start-up and teardown are outside the window
+ * for everyone. Each contender runs in every round, interleaved, every round is printed and
+ * the median is reported, ratios as the median of the per-round ratios (the two ran seconds
+ * apart, under the same load). For every sender the user and system CPU time spent per SYN
+ * counted in the window is read from /proc/PID/stat: on a loaded machine the senders get a
+ * share of a core, so the rate ratio moves with the load; the ratio of CPU per SYN does not,
+ * and is printed beside it.
  *
- * Where:
- * - lo: the host's loopback toward 127.0.0.1 (raw-socket send; hping3 uses a raw socket too).
- * - veth: namespace A -> namespace B's 198.51.100.2 over a veth pair. synack injects whole
- *   frames with cap on A's veth (the fast path); hping3 runs in A. Counted in B.
- * The ceilings, on the same path (lo): bench/helpers/sendto-loop.c, a C loop of raw sendto(2) of
- * the same packet, built here with the machine's cc into a temporary directory; and
- * bench/helpers/raw-socket-loop.ts, the bare raw-socket addon in a loop (the floor of any sender
- * that leaves through raw-socket, as synack's send does: the addon sends one packet a call and
- * has no sendmmsg); and the C loop again with sendmmsg(2), 64 packets a call, for what a batched
- * send would buy over one syscall per packet. For them and for synack's send, the user and system CPU time each spent per
- * SYN counted in the window is read from /proc/PID/stat: the kernel's work inside sendto (the
- * target's RST built inside it included) against what the addon and JavaScript add outside it.
- * On a loaded machine the senders get a share of a core, so the rate ratio moves with the load;
- * the ratio of CPU per SYN does not, and is printed beside it.
- * - ns lo: a namespace's own lo with 198.51.100.3 on it, so that injected frames reach TCP
- *   (accept_local=1 on that namespace's lo lets a frame whose source is a local address in;
- *   the host's settings are not touched).
+ * Where, both in namespaces of the bench's own, so that nobody else's traffic or captures
+ * share the path (a capture anywhere on the host's lo runs tpacket_rcv inside every sender's
+ * sendto there, which inflated the kernel's cost per SYN in the figures taken on the host's lo):
+ * - lo: a private namespace's lo, 127.0.0.1 to itself. Everyone leaves by a raw socket (synack's
+ *   send() keeps the raw socket for a local destination: src/sr/injected-way.ts). Ceilings:
+ *   bench/helpers/sendto-loop.c, a C loop of raw sendto(2) of the same packet, and the same with
+ *   sendmmsg(2), 64 a call; and bench/helpers/raw-socket-loop.ts, the bare raw-socket addon in a
+ *   loop, the floor of any sender that leaves through raw-socket.
+ * - veth: namespace A -> namespace B's 198.51.100.2 over a veth pair, counted in B. synack's
+ *   send() takes the injected way there after its first pass. Ceilings: the C sendto loop, and
+ *   bench/helpers/packet-loop.c, a C loop writing the whole frame on an AF_PACKET socket (what
+ *   the injected way does per packet, with nothing around it), and bench/helpers/pcap-loop.c, the
+ *   same through a libpcap capture handle opened and polled as cap's is (the handle the injected
+ *   way has: the kernel hands it every frame that arrives, each RST back, to be filtered out,
+ *   and each frame sent wakes the epoll entry on its socket). synack's sendp (cap) beside.
+ * With `--send-baseline DIR` (a checkout of the code before a change, with its node_modules),
+ * that checkout's send() runs as one more contender in both places: an A/B in the same run.
+ * The C loops are built with the machine's cc into a temporary directory (bench/helpers/c-loop.ts).
  * Senders are bounded in count and time, and namespaces and children are removed in `finally`
  * and on SIGINT/SIGTERM.
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createNetnsPair, type NetnsPair } from '../../test/helpers/netns.js';
 import { IP, TCP } from '../../src/index.js';
+import { argValue } from './args.js';
 import { buildCLoop, type CLoop } from './c-loop.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -47,11 +53,11 @@ const WARMUP_MS = 400;
 const WINDOW_MS = 2000;
 /** Every sender stops by itself after this long, whatever happens to the bench. */
 const SENDER_SECONDS = 6;
-const SENDER_COUNT = 5_000_000;
+const SENDER_COUNT = 20_000_000;
 const PORT = 61999;
 
 const children = new Set<ChildProcess>();
-let cLoop: CLoop | string | undefined;
+const built: CLoop[] = [];
 const namespaces: string[] = [];
 let pair: NetnsPair | undefined;
 
@@ -61,20 +67,7 @@ function cleanup(): void {
   pair?.remove();
   pair = undefined;
   for (const ns of namespaces.splice(0)) spawnSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
-  if (cLoop && typeof cLoop !== 'string') cLoop.remove();
-  cLoop = undefined;
-}
-
-/** User and system CPU seconds of a live process, from /proc/PID/stat. */
-function cpuOf(pid: number | undefined): { user: number; system: number } | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // utime and stime are fields 14 and 15 of stat(5), in clock ticks (100 per second on Linux).
-    return { user: Number(fields[11]) / 100, system: Number(fields[12]) / 100 };
-  } catch {
-    return undefined;
-  }
+  for (const c of built.splice(0)) c.remove();
 }
 
 function onSignal(signal: NodeJS.Signals): void {
@@ -82,9 +75,35 @@ function onSignal(signal: NodeJS.Signals): void {
   process.kill(process.pid, signal);
 }
 
-/** Tcp OutRsts, of the host or of a namespace. */
-function outRsts(ns?: string): number {
-  const text = ns ? execFileSync('ip', ['netns', 'exec', ns, 'cat', '/proc/net/snmp'], { encoding: 'utf8' }) : readFileSync('/proc/net/snmp', 'utf8');
+/**
+ * CPU seconds of a live process and its children (hping3 runs under timeout(1), which forks
+ * it): user and system from /proc/PID/stat (in ticks, split by sampling), and all of it from
+ * /proc/PID/schedstat (the scheduler's own count, in ns: the precise one).
+ */
+function cpuOf(pid: number | undefined): CpuSplit | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime are fields 14 and 15 of stat(5), in clock ticks (100 per second on Linux).
+    const own = { user: Number(fields[11]) / 100, system: Number(fields[12]) / 100, all: Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[0]) / 1e9 };
+    const kids = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean);
+    for (const kid of kids) {
+      const k = cpuOf(Number(kid));
+      if (k) {
+        own.user += k.user;
+        own.system += k.system;
+        own.all += k.all;
+      }
+    }
+    return own;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Tcp OutRsts of a namespace. */
+function outRsts(ns: string): number {
+  const text = execFileSync('ip', ['netns', 'exec', ns, 'cat', '/proc/net/snmp'], { encoding: 'utf8' });
   const lines = text.split('\n').filter((l) => l.startsWith('Tcp:'));
   return Number(lines[1]!.split(/\s+/)[lines[0]!.split(/\s+/).indexOf('OutRsts')]);
 }
@@ -92,179 +111,196 @@ function outRsts(ns?: string): number {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /**
- * argv, run in `ns` (or here), on every CPU: bench/run.ts pins the bench to one core and
- * children inherit that, which would put two senders on one core.
+ * argv, run in `ns`, on every CPU: bench/run.ts pins the bench to one core and children inherit
+ * that, which would put the sender on the bench's core.
  */
-function start(ns: string | undefined, argv: string[]): ChildProcess {
+function start(ns: string, argv: string[]): ChildProcess {
   const cpus = `0-${availableParallelism() - 1}`;
-  const full = ['taskset', '-c', cpus, ...argv];
-  const child = ns ? spawn('ip', ['netns', 'exec', ns, ...full], { stdio: ['ignore', 'pipe', 'pipe'] }) : spawn(full[0]!, full.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('ip', ['netns', 'exec', ns, 'taskset', '-c', cpus, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   child.once('exit', () => children.delete(child));
   return child;
 }
 
-const hping3 = (ns: string | undefined, dst: string): ChildProcess =>
-  start(ns, ['timeout', '-s', 'INT', String(SENDER_SECONDS), 'hping3', '--flood', '-S', '-p', String(PORT), dst]);
-const synack = (ns: string | undefined, mode: 'send' | 'sendp', bytes: Buffer, iface = ''): ChildProcess =>
-  start(ns, [process.execPath, '--import', 'tsx', SENDER, mode, bytes.toString('hex'), String(SENDER_SECONDS), String(SENDER_COUNT), iface]);
-
-/** Per packet counted, CPU microseconds the (one) sender spent in user space and in the kernel. */
+/** CPU the sender spent in user space, in the kernel, and all (seconds; per SYN counted, µs). */
 interface CpuSplit {
   user: number;
   system: number;
+  all: number;
 }
 
-/** SYNs per second that reached TCP while `launch`'s processes ran, in a steady window. */
-async function measure(launch: () => ChildProcess[], counter: () => number, split?: CpuSplit[]): Promise<number> {
-  const kids = launch();
-  // Started = first output (hping3 writes its banner to stderr, flood-sender 'sending' to stdout).
-  await Promise.all(
-    kids.map(
-      (k) =>
-        new Promise<void>((resolve, reject) => {
-          const timer = setTimeout(resolve, 5000);
-          const go = (): void => {
-            clearTimeout(timer);
-            resolve();
-          };
-          k.stdout!.once('data', go);
-          k.stderr!.once('data', go);
-          k.once('exit', (code) => reject(new Error(`sender exited early (${code}) before sending`)));
-        }),
-    ),
-  );
+interface Round {
+  rate: number;
+  cpu: CpuSplit | undefined;
+}
+
+/** SYNs per second that reached TCP while `launch`'s process ran, in a steady window. */
+async function measure(launch: () => ChildProcess, counter: () => number): Promise<Round> {
+  const kid = launch();
+  // Started = first output (hping3 writes its banner to stderr, the others 'sending' to stdout).
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(resolve, 5000);
+    const go = (): void => {
+      clearTimeout(timer);
+      resolve();
+    };
+    kid.stdout!.once('data', go);
+    kid.stderr!.once('data', go);
+    kid.once('exit', (code) => reject(new Error(`sender exited early (${code}) before sending`)));
+  });
   await sleep(WARMUP_MS);
-  const cpu0 = split ? cpuOf(kids[0]!.pid) : undefined;
+  const cpu0 = cpuOf(kid.pid);
   const c0 = counter();
   const t0 = performance.now();
   await sleep(WINDOW_MS);
   const c1 = counter();
   const seconds = (performance.now() - t0) / 1000;
-  const cpu1 = split ? cpuOf(kids[0]!.pid) : undefined;
-  if (split && cpu0 && cpu1 && c1 > c0) split.push({ user: ((cpu1.user - cpu0.user) * 1e6) / (c1 - c0), system: ((cpu1.system - cpu0.system) * 1e6) / (c1 - c0) });
-  for (const k of kids) k.kill('SIGINT');
-  await Promise.all(kids.map((k) => (k.exitCode !== null || k.signalCode !== null ? undefined : new Promise((r) => k.once('exit', r)))));
-  return (c1 - c0) / seconds;
+  const cpu1 = cpuOf(kid.pid);
+  kid.kill('SIGINT');
+  if (kid.exitCode === null && kid.signalCode === null) await new Promise((r) => kid.once('exit', r));
+  const n = c1 - c0;
+  const per = (k: keyof CpuSplit): number => ((cpu1![k] - cpu0![k]) * 1e6) / n;
+  const cpu = cpu0 && cpu1 && n > 0 ? { user: per('user'), system: per('system'), all: per('all') } : undefined;
+  return { rate: n / seconds, cpu };
 }
 
 interface Contender {
-  place: string;
+  place: 'lo' | 'veth';
   name: string;
-  run: () => Promise<number>;
-  rates: number[];
-  split?: CpuSplit[];
+  run: () => Promise<Round>;
+  rounds: Round[];
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const fmt = (x: number): string => Math.round(x).toLocaleString('en-US');
+const total = (x: CpuSplit): number => x.all;
 
-function ethernetFrame(dstMac: string, ip: Buffer): Buffer {
+function ethernetFrame(dstMac: string, srcMac: string, ip: Buffer): Buffer {
   const header = Buffer.alloc(14);
   Buffer.from(dstMac.replace(/:/g, ''), 'hex').copy(header, 0);
+  Buffer.from(srcMac.replace(/:/g, ''), 'hex').copy(header, 6);
   header.writeUInt16BE(0x0800, 12);
   return Buffer.concat([header, ip]);
 }
 
 const syn = (src: string, dst: string): Buffer => IP({ src, dst }).add(TCP({ sport: 40000, dport: PORT, flags: 'S' })).bytes();
+const macOf = (ns: string, dev: string): string =>
+  (JSON.parse(execFileSync('ip', ['-n', ns, '-j', 'link', 'show', 'dev', dev], { encoding: 'utf8' })) as Array<{ address: string }>)[0]!.address;
 
-export async function sendRateBench(rounds = 3): Promise<void> {
+const SYNACK = 'synack send';
+const BASELINE = 'synack send (baseline)';
+const C_SENDTO = 'C loop of sendto';
+const C_PACKET = 'C loop of AF_PACKET send';
+const C_PCAP = 'C loop of pcap_sendpacket';
+const ADDON = 'raw-socket bare loop';
+const HPING = 'hping3 --flood';
+
+export async function sendRateBench(rounds = Number(argValue('--send-rounds') ?? 3)): Promise<void> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  const processes = Math.min(2, availableParallelism());
+  const baselineDir = argValue('--send-baseline');
+  const baseline = baselineDir ? join(resolve(baselineDir), 'bench', 'helpers', 'flood-sender.ts') : undefined;
   try {
-    pair = createNetnsPair(`rate`);
+    pair = createNetnsPair('rate');
     const { a, b } = pair;
-    const macB = (JSON.parse(execFileSync('ip', ['-n', b, '-j', 'link', 'show', 'dev', 'veth-sb'], { encoding: 'utf8' })) as Array<{ address: string }>)[0]!.address;
-    const c = `synack-rate-c-${process.pid}`;
-    namespaces.push(c);
-    execFileSync('ip', ['netns', 'add', c]);
-    execFileSync('ip', ['-n', c, 'link', 'set', 'lo', 'up']);
-    execFileSync('ip', ['-n', c, 'addr', 'add', '198.51.100.3/32', 'dev', 'lo']);
-    execFileSync('ip', ['netns', 'exec', c, 'sysctl', '-qw', 'net.ipv4.conf.lo.accept_local=1']);
+    const lo = `synack-rate-lo-${process.pid}`;
+    namespaces.push(lo);
+    execFileSync('ip', ['netns', 'add', lo]);
+    execFileSync('ip', ['-n', lo, 'link', 'set', 'lo', 'up']);
 
     const loSyn = syn('127.0.0.1', '127.0.0.1');
-    const vethFrame = ethernetFrame(macB, syn(pair.addrA.v4, pair.addrB.v4));
-    const nsLoFrame = ethernetFrame('00:00:00:00:00:00', syn('198.51.100.3', '198.51.100.3'));
-    const host = (): number => outRsts();
+    const vethSyn = syn(pair.addrA.v4, pair.addrB.v4);
+    const vethFrame = ethernetFrame(macOf(b, 'veth-sb'), macOf(a, 'veth-sa'), vethSyn);
+    const inLo = (): number => outRsts(lo);
     const inB = (): number => outRsts(b);
-    const inC = (): number => outRsts(c);
-    const many = (n: number, f: () => ChildProcess): ChildProcess[] => Array.from({ length: n }, f);
-    const built = buildCLoop();
-    cLoop = built;
-    const ourSplit: CpuSplit[] = [];
-    const cSplit: CpuSplit[] = [];
-    const addonSplit: CpuSplit[] = [];
-    const mmsgSplit: CpuSplit[] = [];
-    const bounds = [loSyn.toString('hex'), String(SENDER_SECONDS), String(SENDER_COUNT)];
-    const contenders: Contender[] = [
-      { place: 'lo', name: 'hping3 --flood', run: () => measure(() => [hping3(undefined, '127.0.0.1')], host), rates: [] },
-      { place: 'lo', name: 'synack send (raw socket)', run: () => measure(() => [synack(undefined, 'send', loSyn)], host, ourSplit), rates: [], split: ourSplit },
-      { place: 'lo', name: 'raw-socket bare loop', run: () => measure(() => [start(undefined, [process.execPath, '--import', 'tsx', ADDON_LOOP, ...bounds])], host, addonSplit), rates: [], split: addonSplit },
-      ...(typeof built === 'string'
-        ? []
-        : [
-            { place: 'lo', name: 'C loop of sendto (ceiling)', run: () => measure(() => [start(undefined, [built.path, ...bounds])], host, cSplit), rates: [], split: cSplit },
-            { place: 'lo', name: 'C loop of sendmmsg x64', run: () => measure(() => [start(undefined, [built.path, ...bounds, '64'])], host, mmsgSplit), rates: [], split: mmsgSplit },
-          ]),
-      { place: 'veth', name: 'hping3 --flood', run: () => measure(() => [hping3(a, pair!.addrB.v4)], inB), rates: [] },
-      { place: 'veth', name: `hping3 --flood x${processes}`, run: () => measure(() => many(processes, () => hping3(a, pair!.addrB.v4)), inB), rates: [] },
-      { place: 'veth', name: 'synack sendp (cap)', run: () => measure(() => [synack(a, 'sendp', vethFrame, 'veth-sa')], inB), rates: [] },
-      { place: 'veth', name: `synack sendp (cap) x${processes}`, run: () => measure(() => many(processes, () => synack(a, 'sendp', vethFrame, 'veth-sa')), inB), rates: [] },
-      { place: 'ns lo', name: 'hping3 --flood', run: () => measure(() => [hping3(c, '198.51.100.3')], inC), rates: [] },
-      { place: 'ns lo', name: 'synack sendp (cap)', run: () => measure(() => [synack(c, 'sendp', nsLoFrame, 'lo')], inC), rates: [] },
-    ];
-    for (let round = 0; round < rounds; round++) {
-      for (const k of contenders) k.rates.push(await k.run());
+    const bounds = [String(SENDER_SECONDS), String(SENDER_COUNT)];
+    const sendto = buildCLoop('sendto-loop');
+    const packet = buildCLoop('packet-loop');
+    const pcap = buildCLoop('pcap-loop');
+    const notBuilt = [sendto, packet, pcap].filter((c): c is string => typeof c === 'string');
+    for (const c of [sendto, packet, pcap]) if (typeof c !== 'string') built.push(c);
+
+    const node = (script: string, args: string[]): string[] => [process.execPath, '--import', 'tsx', script, ...args];
+    const at = (place: 'lo' | 'veth'): { ns: string; count: () => number; ip: Buffer; dst: string } =>
+      place === 'lo' ? { ns: lo, count: inLo, ip: loSyn, dst: '127.0.0.1' } : { ns: a, count: inB, ip: vethSyn, dst: pair!.addrB.v4 };
+    const contenders: Contender[] = [];
+    const add = (place: 'lo' | 'veth', name: string, argv: () => string[]): void => {
+      const where = at(place);
+      contenders.push({ place, name, run: () => measure(() => start(where.ns, argv()), where.count), rounds: [] });
+    };
+    for (const place of ['lo', 'veth'] as const) {
+      const { ip, dst } = at(place);
+      const hex = ip.toString('hex');
+      add(place, HPING, () => ['timeout', '-s', 'INT', String(SENDER_SECONDS), 'hping3', '--flood', '-S', '-p', String(PORT), dst]);
+      add(place, SYNACK, () => node(SENDER, ['send', hex, ...bounds]));
+      if (baseline) add(place, BASELINE, () => node(baseline, ['send', hex, ...bounds]));
+      add(place, ADDON, () => node(ADDON_LOOP, [hex, ...bounds]));
+      if (typeof sendto !== 'string') add(place, C_SENDTO, () => [sendto.path, hex, ...bounds]);
+      if (place === 'lo' && typeof sendto !== 'string') add(place, 'C loop of sendmmsg x64', () => [sendto.path, hex, ...bounds, '64']);
+      if (place === 'veth') {
+        const frame = vethFrame.toString('hex');
+        if (typeof packet !== 'string') add(place, C_PACKET, () => [packet.path, frame, ...bounds, 'veth-sa']);
+        if (typeof pcap !== 'string') add(place, C_PCAP, () => [pcap.path, frame, ...bounds, 'veth-sa']);
+        add(place, 'synack sendp (cap)', () => node(SENDER, ['sendp', frame, ...bounds, 'veth-sa']));
+      }
     }
 
-    console.log(`\nsend rate of prebuilt SYNs to a closed port: SYNs that reached TCP per second`);
-    console.log(`  (median of ${rounds} interleaved rounds, ${WINDOW_MS / 1000} s steady window each; all rounds in brackets)`);
-    for (const k of contenders) {
-      console.log(`  ${k.place.padEnd(6)} ${k.name.padEnd(28)} ${fmt(median(k.rates)).padStart(9)}   [${k.rates.map(fmt).join(', ')}]`);
-    }
-    const ratio = (place: string, name: string, peer = 'hping3 --flood'): string => {
-      const ours = contenders.find((k) => k.place === place && k.name === name)!;
-      const theirs = contenders.find((k) => k.place === place && k.name === peer)!;
-      // Ratios within each round (the two ran seconds apart, under the same load), then the median.
-      const perRound = ours.rates.map((r, i) => r / theirs.rates[i]!);
-      return `${median(perRound).toFixed(2)}x   [${perRound.map((x) => x.toFixed(2)).join(', ')}]`;
-    };
-    console.log(`  synack / hping3 --flood, median of the per-round ratios [each round]:`);
-    console.log(`    lo     send (raw socket), one process        ${ratio('lo', 'synack send (raw socket)')}`);
-    console.log(`    veth   sendp (cap), one process              ${ratio('veth', 'synack sendp (cap)')}`);
-    console.log(`    veth   sendp (cap), ${processes} processes             ${ratio('veth', `synack sendp (cap) x${processes}`)}`);
-    console.log(`    ns lo  sendp (cap), one process              ${ratio('ns lo', 'synack sendp (cap)')}`);
-    console.log(`    veth   ${processes} synack vs ${processes} hping3 processes          ${ratio('veth', `synack sendp (cap) x${processes}`, `hping3 --flood x${processes}`)}`);
-    if (typeof built === 'string') console.log(`  ${built}`);
-    else {
-      const C = 'C loop of sendto (ceiling)';
-      console.log(`  against the C loop of raw sendto on lo (target >= 0.95 for synack send), median of the per-round ratios:`);
-      console.log(`    synack send, rate                            ${ratio('lo', 'synack send (raw socket)', C)}`);
-      console.log(`    raw-socket bare loop, rate (addon's ceiling) ${ratio('lo', 'raw-socket bare loop', C)}`);
-      console.log(`    synack send / raw-socket bare loop, rate     ${ratio('lo', 'synack send (raw socket)', 'raw-socket bare loop')}`);
-      console.log(`    C loop of sendmmsg, 64 a call, rate          ${ratio('lo', 'C loop of sendmmsg x64', C)}`);
-      const total = (x: CpuSplit): number => x.user + x.system;
-      const us = (xs: CpuSplit[], k: keyof CpuSplit): string => (xs.length ? median(xs.map((x) => x[k])).toFixed(2) : '-');
-      const all = (xs: CpuSplit[]): string => (xs.length ? median(xs.map(total)).toFixed(2) : '-');
-      console.log(`  CPU per SYN counted, medians over rounds, each taken alone (µs): user, kernel, all   [all, each round]`);
-      for (const [name, xs] of [['synack send', ourSplit], ['raw-socket bare loop', addonSplit], ['C loop of sendto', cSplit], ['C loop of sendmmsg x64', mmsgSplit]] as const) {
-        console.log(`    ${name.padEnd(22)} ${us(xs, 'user')}, ${us(xs, 'system')}, ${all(xs)}   [${xs.map((x) => total(x).toFixed(2)).join(', ')}]`);
+    console.log(`\nsend rate of prebuilt SYNs to a closed port, one process each: SYNs that reached the target's TCP per second`);
+    console.log(`  (${rounds} interleaved rounds, ${WINDOW_MS / 1000} s steady window each; lo: a private namespace's; veth: between two namespaces)`);
+    for (let round = 0; round < rounds; round++) {
+      for (const k of contenders) {
+        const r = await k.run();
+        k.rounds.push(r);
+        const cpu = r.cpu ? `  CPU/SYN ${r.cpu.all.toFixed(2)} µs (${r.cpu.user.toFixed(2)} user, ${r.cpu.system.toFixed(2)} kernel)` : '';
+        console.log(`  round ${round + 1}  ${k.place.padEnd(5)} ${k.name.padEnd(26)} ${fmt(r.rate).padStart(9)}/s${cpu}`);
       }
-      // SYNs per CPU-second, as a ratio: what the rates would be with a core each to themselves.
-      const perCpu = (ours: CpuSplit[], theirs: CpuSplit[]): string => {
-        const n = Math.min(ours.length, theirs.length);
-        const perRound = Array.from({ length: n }, (_, i) => total(theirs[i]!) / total(ours[i]!));
-        return n ? `${median(perRound).toFixed(2)}x   [${perRound.map((x) => x.toFixed(2)).join(', ')}]` : '-';
-      };
-      console.log(`  against the C loop in SYNs per CPU-second (the load-independent form of the rate ratio):`);
-      console.log(`    synack send                                  ${perCpu(ourSplit, cSplit)}`);
-      console.log(`    raw-socket bare loop (addon's ceiling)       ${perCpu(addonSplit, cSplit)}`);
-      console.log(`    C loop of sendmmsg, 64 a call (batching's)   ${perCpu(mmsgSplit, cSplit)}`);
-      console.log(`  (the kernel's share is the sendto itself, the target's RST built inside it included; the user share is what a`);
-      console.log(`   sender can shave. raw-socket's per-call cost is the gap between its bare loop and C: without a batched send`);
-      console.log(`   in the addon, no sender through it can close that gap; sendmmsg shows what batching itself would buy)`);
     }
+
+    const find = (place: string, name: string): Contender | undefined => contenders.find((k) => k.place === place && k.name === name);
+    console.log(`\n  medians [every round]; CPU per SYN counted, medians (µs): all (schedstat), user and kernel (sampled)`);
+    for (const k of contenders) {
+      const cpus = k.rounds.map((r) => r.cpu).filter((c): c is CpuSplit => c !== undefined);
+      const cpu = cpus.length ? `${median(cpus.map(total)).toFixed(2)} (${median(cpus.map((c) => c.user)).toFixed(2)}, ${median(cpus.map((c) => c.system)).toFixed(2)})` : '-';
+      console.log(`  ${k.place.padEnd(5)} ${k.name.padEnd(26)} ${fmt(median(k.rounds.map((r) => r.rate))).padStart(9)}/s  [${k.rounds.map((r) => fmt(r.rate)).join(', ')}]   CPU ${cpu}`);
+    }
+    /** Median of the per-round ratios ours/theirs, of the rate and of SYNs per CPU-second. */
+    const ratio = (place: string, ours: string, theirs: string): string => {
+      const o = find(place, ours);
+      const t = find(place, theirs);
+      if (!o || !t) return '-';
+      const rate = o.rounds.map((r, i) => r.rate / t.rounds[i]!.rate);
+      const perCpu = o.rounds.flatMap((r, i) => (r.cpu && t.rounds[i]!.cpu ? [total(t.rounds[i]!.cpu!) / total(r.cpu)] : []));
+      const list = (xs: number[]): string => `${median(xs).toFixed(2)}x [${xs.map((x) => x.toFixed(2)).join(', ')}]`;
+      return `rate ${list(rate)}   per CPU-second ${perCpu.length ? list(perCpu) : '-'}`;
+    };
+    const lines: Array<[string, string, string, string]> = [
+      ['lo', SYNACK, C_SENDTO, 'synack send / C sendto (target >= 0.95)'],
+      ['lo', ADDON, C_SENDTO, "raw-socket bare loop / C sendto (the addon's ceiling)"],
+      ['lo', SYNACK, ADDON, 'synack send / raw-socket bare loop'],
+      ['lo', 'C loop of sendmmsg x64', C_SENDTO, 'C sendmmsg x64 / C sendto (what batching buys)'],
+      ['lo', SYNACK, HPING, 'synack send / hping3 --flood'],
+      ['lo', SYNACK, BASELINE, 'synack send / baseline send'],
+      ['veth', SYNACK, C_SENDTO, 'synack send / C sendto (target >= 0.95)'],
+      ['veth', SYNACK, C_PACKET, 'synack send / C AF_PACKET (the injected way\'s ceiling)'],
+      ['veth', SYNACK, C_PCAP, 'synack send / C pcap_sendpacket (with cap\'s handle)'],
+      ['veth', C_PCAP, C_PACKET, 'C pcap_sendpacket / C AF_PACKET (the handle\'s cost)'],
+      ['veth', ADDON, C_SENDTO, 'raw-socket bare loop / C sendto'],
+      ['veth', SYNACK, HPING, 'synack send / hping3 --flood'],
+      ['veth', 'synack sendp (cap)', C_PACKET, 'synack sendp / C AF_PACKET'],
+      ['veth', SYNACK, BASELINE, 'synack send / baseline send'],
+    ];
+    console.log(`  ratios, medians of the per-round ratios [each round]:`);
+    for (const [place, ours, theirs, label] of lines) {
+      if (find(place, ours) && find(place, theirs)) console.log(`    ${place.padEnd(5)} ${label.padEnd(56)} ${ratio(place, ours, theirs)}`);
+    }
+    for (const why of notBuilt) console.log(`  ${why}`);
+    console.log(`  (on lo every sender leaves by a raw socket, so the kernel's share per SYN is the same for all and the gap to C`);
+    console.log(`   is user CPU: raw-socket's cost per call, an address string converted, a persistent handle and a JavaScript`);
+    console.log(`   callback per packet, with no batched send. Its bare loop is the ceiling of any sender through it; on veth`);
+    console.log(`   synack's send leaves by packet-socket injection after its first pass, which skips routing, netfilter and`);
+    console.log(`   the neighbour lookup per packet, and C's AF_PACKET loop is that way's ceiling; cap has no send-only handle,`);
+    console.log(`   so the way injects through a polled capture handle, which the kernel hands every arriving RST to be filtered`);
+    console.log(`   out and whose epoll entry every sent frame wakes: C's pcap_sendpacket loop is the ceiling with that handle)`);
   } finally {
     cleanup();
     process.off('SIGINT', onSignal);

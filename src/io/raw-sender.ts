@@ -19,8 +19,13 @@ import { onCleanup } from './cleanup.js';
 
 const SO_BINDTODEVICE = 25;
 
-/** Errors after which the same packet can be tried again a moment later. */
+/** Errors after which the same packet can be tried again a moment later (a full queue). */
 const BACKOFF = /Resource temporarily unavailable|No buffer space available|EAGAIN|ENOBUFS/;
+
+/** Whether a send failed only because the kernel's queue was full: the same packet may go a moment later. */
+export function isBackoff(err: unknown): boolean {
+  return BACKOFF.test((err as Error)?.message ?? '');
+}
 
 export class RawSender {
   readonly family: 4 | 6;
@@ -85,7 +90,7 @@ export class RawSender {
       return true;
     } catch (err) {
       const message = (err as Error).message;
-      if (BACKOFF.test(message)) return false;
+      if (isBackoff(err)) return false;
       if (isPermissionError(err)) {
         throw new SynackError(`sending to ${dst} was refused (${message}): a firewall rule may drop it, or privileges are missing`, 'system');
       }

@@ -12,6 +12,8 @@ import { networkIndex } from './match.js';
 import { eachPacket, prepareOne, type Outgoing, type PacketInput } from './prepare.js';
 import { L3Senders } from './senders.js';
 import { transmit } from './transmit.js';
+import { injectedWay, sendInjected } from './injected-way.js';
+import { Replay } from './replay.js';
 
 export interface SendOptions {
   /** Send the whole list this many times (default 1). */
@@ -51,9 +53,16 @@ export async function send(pkts: PacketInput, options: SendOptions = {}): Promis
   const count = checkCount(options.count);
   const input = reiterable(pkts);
   const senders = new L3Senders(options.iface);
+  const opts = { inter: options.inter, window: options.window ?? 1024, signal: options.signal, until };
   try {
-    const items = new PreparedRepeats(input, count, options.iface);
-    return await transmit(items, senders.trySend, { inter: options.inter, window: options.window ?? 1024, signal: options.signal, until });
+    // A flood (no pause between packets) may leave by injection after its first pass.
+    const items = new PreparedRepeats(input, count, options.iface, !(options.inter! > 0));
+    let sent = await transmit(items, senders.trySend, opts);
+    const rest = items.paused();
+    if (!rest || (until !== undefined && performance.now() >= until)) return sent;
+    const way = injectedWay(rest.kept, rest.passes, options.iface);
+    sent += typeof way === 'string' ? await transmit(items.resume(), senders.trySend, opts) : await sendInjected(way, rest.passes, opts);
+    return sent;
   } finally {
     senders.close();
   }
@@ -103,23 +112,24 @@ const REPLAY_LIMIT = 4096;
  * The input `count` times over, prepared for the L3 sender: the first pass prepares as it
  * goes; when it held at most REPLAY_LIMIT packets the later passes replay those same prepared
  * packets (the same bytes and route: builds are deterministic), else each pass is prepared
- * again, lazily. An iterator by hand rather than a generator: the replay hands out one result
- * object over and over, where a generator allocates one per packet (a flood of millions keeps
- * the garbage collector busy for nothing; transmit reads each result before asking for the next).
+ * again, lazily.
+ *
+ * With `pause`, a replay stops at the end of the first pass: paused() then hands out what it
+ * kept and the passes due, for another way out (injected-way.ts), or resume() goes on here.
  */
 class PreparedRepeats implements IterableIterator<Outgoing> {
-  private readonly result: { done: false; value: Outgoing } = { done: false, value: undefined as never };
   /** The pass being prepared (the first, or every pass when it was too long to keep). */
   private preparing: Iterator<Outgoing> | undefined;
   private kept: Outgoing[] | undefined = [];
-  /** Passes still to replay after the current one, and the place in the current one. */
+  private replay: Replay<Outgoing> | undefined;
+  /** Passes still due after the first. */
   private passes: number;
-  private at = 0;
 
   constructor(
     private readonly input: PacketInput,
     count: number,
     private readonly iface: string | undefined,
+    private pause: boolean,
   ) {
     this.preparing = mapIterable(eachPacket(input), (p) => prepareOne(p, iface));
     this.passes = count - 1;
@@ -130,10 +140,10 @@ class PreparedRepeats implements IterableIterator<Outgoing> {
   }
 
   next(): IteratorResult<Outgoing> {
-    const kept = this.kept;
     if (this.preparing) {
       const r = this.preparing.next();
       if (!r.done) {
+        const kept = this.kept;
         if (kept) {
           if (kept.length < REPLAY_LIMIT) kept.push(r.value);
           else this.kept = undefined;
@@ -141,29 +151,42 @@ class PreparedRepeats implements IterableIterator<Outgoing> {
         return r;
       }
       this.preparing = undefined;
-      if (!this.kept && this.passes > 0) {
+      if (!this.kept) {
+        if (this.passes === 0) return DONE;
         this.preparing = mapIterable(repeated(this.input, this.passes), (p) => prepareOne(p, this.iface));
         this.passes = 0;
         return this.next();
       }
+      if (this.pause && this.passes > 0 && this.kept.length > 0) return DONE;
+      this.resume();
     }
-    if (!kept || kept.length === 0 || this.passes === 0) return { done: true, value: undefined };
-    this.result.value = kept[this.at]!;
-    if (++this.at === kept.length) {
-      this.at = 0;
-      this.passes--;
-    }
-    return this.result;
+    return this.replay ? this.replay.next() : DONE;
+  }
+
+  /** At the end of a paused first pass: its packets and the passes still due. */
+  paused(): { kept: readonly Outgoing[]; passes: number } | undefined {
+    return this.pause && !this.preparing && !this.replay && this.kept && this.passes > 0 ? { kept: this.kept, passes: this.passes } : undefined;
+  }
+
+  /** The later passes by replay, here. */
+  resume(): this {
+    this.pause = false;
+    this.replay = new Replay(this.kept ?? [], this.passes);
+    this.passes = 0;
+    return this;
   }
 
   /** Stopped early (abort, error): the packet generators' finally blocks run. */
   return(): IteratorResult<Outgoing> {
     this.preparing?.return?.();
     this.preparing = undefined;
+    this.replay = undefined;
     this.passes = 0;
-    return { done: true, value: undefined };
+    return DONE;
   }
 }
+
+const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
 
 function untilOf(options: SendOptions): number | undefined {
   if (options.duration === undefined) return undefined;
