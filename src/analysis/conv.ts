@@ -237,24 +237,22 @@ export class ConversationCounter {
 
 const total = (c: ConversationStats): number => c.aToB.frames + c.bToA.frames;
 
+// Largest first, for formatSize: a constant table, not one made at every call (16k calls a table).
+const SIZE_UNITS = [1e15, 1e12, 1e9, 1e6, 1e3];
+const SIZE_PREFIXES = ['P', 'T', 'G', 'M', 'k'];
+
 /** Wireshark's format_size() for bytes with SI prefixes: '785 bytes', '12 kB', '1 MB'. */
 export function formatSize(bytes: number): string {
-  const units: Array<[number, string]> = [
-    [1e15, 'P'],
-    [1e12, 'T'],
-    [1e9, 'G'],
-    [1e6, 'M'],
-    [1e3, 'k'],
-  ];
-  for (const [m, p] of units) if (bytes >= 10 * m) return `${Math.floor(bytes / m)} ${p}B`;
+  for (let i = 0; i < SIZE_UNITS.length; i++) {
+    const m = SIZE_UNITS[i]!;
+    if (bytes >= 10 * m) return `${Math.floor(bytes / m)} ${SIZE_PREFIXES[i]!}B`;
+  }
   return `${bytes} bytes`;
 }
 
 const TITLES: Record<ConvKind, string> = { tcp: 'TCP', udp: 'UDP', ipv4: 'IPv4', ipv6: 'IPv6' };
 const RULE = '================================================================================';
 
-const padEnd = (s: string, n: number): string => (s.length >= n ? s : s + ' '.repeat(n - s.length));
-const padStart = (s: string, n: number): string => (s.length >= n ? s : ' '.repeat(n - s.length) + s);
 
 /** One table in tshark's `-z conv,<kind>` layout. */
 export function formatConversations(kind: ConvKind, list: readonly ConversationStats[]): string {
@@ -268,16 +266,25 @@ export function formatConversations(kind: ConvKind, list: readonly ConversationS
     `${indent}                                               | Frames  Bytes | | Frames  Bytes | | Frames  Bytes |      Start     |              |`,
   ];
   const width = ports ? 26 : 20;
+  // Rows joined a block at a time: tens of thousands of rows, each a rope of a dozen pieces,
+  // would otherwise all live until the end and be copied by every young-generation collection.
+  const blocks: string[] = [lines.join('\n')];
+  let rows: string[] = [];
   for (const c of list) {
     const rx = c.bToA;
     const tx = c.aToB;
-    lines.push(
-      `${padEnd(c.a, width)} <-> ${padEnd(c.b, width)}  ${padStart(String(rx.frames), 6)} ${padEnd(formatSize(rx.bytes), 9)}` +
-        `  ${padStart(String(tx.frames), 6)} ${padEnd(formatSize(tx.bytes), 9)}` +
-        `  ${padStart(String(rx.frames + tx.frames), 6)} ${padEnd(formatSize(rx.bytes + tx.bytes), 9)}  ` +
-        `${padStart(c.start.toFixed(9), 14)}   ${padStart((c.end - c.start).toFixed(4), 12)}`,
+    rows.push(
+      `${c.a.padEnd(width)} <-> ${c.b.padEnd(width)}  ${String(rx.frames).padStart(6)} ${formatSize(rx.bytes).padEnd(9)}` +
+        `  ${String(tx.frames).padStart(6)} ${formatSize(tx.bytes).padEnd(9)}` +
+        `  ${String(rx.frames + tx.frames).padStart(6)} ${formatSize(rx.bytes + tx.bytes).padEnd(9)}  ` +
+        `${c.start.toFixed(9).padStart(14)}   ${(c.end - c.start).toFixed(4).padStart(12)}`,
     );
+    if (rows.length === 1024) {
+      blocks.push(rows.join('\n'));
+      rows = [];
+    }
   }
-  lines.push(RULE);
-  return lines.join('\n') + '\n';
+  if (rows.length) blocks.push(rows.join('\n'));
+  blocks.push(RULE);
+  return blocks.join('\n') + '\n';
 }
