@@ -15,7 +15,6 @@ import { StreamFollower, type FollowChunk, type FollowNodes } from './follow.js'
 
 export { Analyzer, analyze, analyzeSync, Stream, type FrameInput, type SegmentAnalysis, type Endpoint, type AnalyzerOptions } from './analyzer.js';
 export { Flag, FLAGS, flagNames, flagLabels, type FlagName } from './flags.js';
-export { StreamIndexer } from './streams.js';
 export { ConversationCounter, formatConversations, formatSize, type ConvKind, type ConversationStats } from './conv.js';
 export { StreamFollower, formatFollow, httpStarts, type FollowChunk, type FollowNodes } from './follow.js';
 export { Explainer, formatExplanation, type Explanation } from './explain.js';
