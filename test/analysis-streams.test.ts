@@ -8,7 +8,8 @@
  *   - a stream picked up mid-way (no handshake, first segment from either side), then a SYN
  *     from either side: the base seq of a direction that began without SYN, or that only an ACK
  *     set, decides
- *   - a SYN-ACK with another ISN on a reused tuple: the same stream
+ *   - a SYN-ACK with another ISN on a reused tuple: the same stream, and that ISN the base seq
+ *     of its direction from then on (for the next SYN, and the relative numbers)
  *   - the same ports with the addresses swapped (a different tuple), IPv4 and IPv6, UDP and
  *     ARP frames between (every frame counts in the numbering of frames)
  * Thousands of tuples also make the indexer's table grow and rehash. The conversations the
@@ -25,7 +26,7 @@ import { conversations, formatConversations } from '../src/analysis/index.js';
 import { decodeFrame, FrameView, Transport } from '../src/analysis/frame.js';
 import { StreamIndexer } from '../src/analysis/streams.js';
 import { readPcapSync } from '../src/pcap/read.js';
-import { haveTshark, tshark } from './helpers/tshark.js';
+import { compareColumns, haveTshark, tshark } from './helpers/tshark.js';
 
 if (!haveTshark()) {
   if (process.env.CI === 'true') throw new Error('tshark is missing: CI must install it (.ci/run)');
@@ -197,6 +198,35 @@ function tsharkStreams(file: string): string[] {
     .map((l) => l.replace('\t', ' '));
 }
 
+/**
+ * A SYN-ACK with another ISN on a tuple whose direction has its base seq: tshark 4.0 keeps the
+ * stream and makes that ISN the direction's base, which the next SYN is judged by. Each
+ * scenario on its own client port: [from client, flags, seq, ack, payload bytes].
+ */
+const SYN_ACK_SCENARIOS: Array<Array<[boolean, string, number, number, number?]>> = [
+  // From the client's side: its base moves, so its old ISN opens a new stream.
+  [[true, 'S', 1000, 0], [true, 'SA', 5000, 77], [true, 'S', 1000, 0]],
+  // From the server's: its first ISN is no longer its base (a new stream), the second is.
+  [[true, 'S', 1000, 0], [false, 'SA', 9000, 1001], [false, 'SA', 7000, 1001], [false, 'S', 9000, 0]],
+  [[true, 'S', 1000, 0], [false, 'SA', 9000, 1001], [false, 'SA', 7000, 1001], [false, 'S', 7000, 0]],
+  // Data on both bases: the relative numbers after it count from the new one.
+  [[true, 'S', 1000, 0], [false, 'SA', 9000, 1001], [true, 'A', 1001, 9001], [true, 'PA', 1001, 9001, 10], [false, 'SA', 7000, 1011], [false, 'PA', 7001, 1011, 20], [true, 'A', 1011, 7021], [false, 'PA', 9001, 1011, 5], [true, 'A', 1011, 9006]],
+];
+
+function writeSynAckScenarios(path: string): void {
+  const w = writePcap(path, { linkType: 'ether' });
+  let time = 1_700_000_000_000_000;
+  SYN_ACK_SCENARIOS.forEach((steps, i) => {
+    for (const [c, flags, seq, ack, len] of steps) {
+      const p = Ether()
+        .add(IP({ src: c ? '198.51.100.1' : '198.51.100.2', dst: c ? '198.51.100.2' : '198.51.100.1' }))
+        .add(TCP({ sport: c ? 30000 + i : 80, dport: c ? 80 : 30000 + i, flags, seq, ack }));
+      w.write(len ? p.add(Buffer.alloc(len, 0x61)) : p, (time += 1000));
+    }
+  });
+  w.close();
+}
+
 describe.skipIf(!haveTshark())('StreamIndexer numbers TCP streams as tshark 4.0 does', () => {
   const dir = mkdtempSync(join(tmpdir(), 'synack-streams-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -220,5 +250,16 @@ describe.skipIf(!haveTshark())('StreamIndexer numbers TCP streams as tshark 4.0 
     const at = Math.max(0, ours.findIndex((l, i) => l !== theirs[i]));
     expect(ours.slice(at, at + 8)).toEqual(theirs.slice(at, at + 8));
     expect(formatConversations('tcp', conversations(file, ['tcp']).tcp)).toBe(tshark(['-r', file, '-q', '-z', 'conv,tcp']));
+  });
+
+  it('a SYN-ACK with another ISN moves its direction\'s base seq: tcp.stream, and every column of the analyzer', () => {
+    const file = join(dir, 'syn-ack.pcap');
+    writeSynAckScenarios(file);
+    const theirs = tsharkStreams(file);
+    // More streams than scenarios: the moved base opened new ones.
+    expect(new Set(theirs.map((l) => l.split(' ')[1])).size).toBe(SYN_ACK_SCENARIOS.length + 2);
+    expect(indexerStreams(file)).toEqual(theirs);
+    const columns = compareColumns(file);
+    expect(columns.ours).toEqual(columns.theirs);
   });
 });

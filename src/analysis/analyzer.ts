@@ -165,6 +165,14 @@ export const hash4 = (srcAddr: number, sport: number, dstAddr: number, dport: nu
 export const opensNewStream = (flags: number, baseSet: boolean, baseSeq: number, seq: number): boolean =>
   (flags & (SYN | ACK)) === SYN && baseSet && seq !== baseSeq;
 
+/**
+ * A SYN-ACK whose seq is not its direction's base seq (ports reused, the same stream): tshark
+ * 4.0 makes that seq the direction's base, for the relative numbers after it and for the next
+ * SYN's opensNewStream test.
+ */
+export const movesBaseSeq = (flags: number, baseSet: boolean, baseSeq: number, seq: number): boolean =>
+  (flags & (SYN | ACK)) === (SYN | ACK) && baseSet && seq !== baseSeq;
+
 const sameTuple4 = (s: Stream, v: FrameView): boolean =>
   (v.sport === s.clientPort && v.dport === s.serverPort && v.src4 === s.client4 && v.dst4 === s.server4) ||
   (v.dport === s.clientPort && v.sport === s.serverPort && v.dst4 === s.client4 && v.src4 === s.server4);
@@ -308,8 +316,9 @@ export class Analyzer {
         this.forget(key || tupleKey(v), stream);
         stream = undefined;
         reused = true;
-      } else if ((flags & (SYN | ACK)) === (SYN | ACK) && fwd.baseSet && v.seq !== fwd.baseSeq) {
+      } else if (movesBaseSeq(flags, fwd.baseSet, fwd.baseSeq, v.seq)) {
         reused = true;
+        fwd.baseSeq = v.seq;
       }
     }
     if (!stream) {

@@ -2,7 +2,7 @@
  * Wireshark's tcp.stream numbering alone, for what needs the numbers and nothing else of the
  * analysis (`synack conv`): a stream per 4-tuple, and a new one when a SYN opens the tuple
  * again with another ISN (port numbers reused), by the Analyzer's own rules (opensNewStream,
- * baseSeqOf, hash4, tupleKey: one home each). A fraction of the Analyzer's cost per segment:
+ * movesBaseSeq, baseSeqOf, hash4, tupleKey: one home each). A fraction of the Analyzer's cost per segment:
  * no flow state, no endpoint states, no object per stream or per segment.
  *
  *   const v = new FrameView(), ix = new StreamIndexer();
@@ -14,10 +14,11 @@
  * indexer keeps every stream (about 30 bytes each), as tshark does: a late segment of a stream
  * closed long ago still gets that stream's number.
  */
-import { hash4, opensNewStream, tupleKey } from './analyzer.js';
+import { hash4, movesBaseSeq, opensNewStream, tupleKey } from './analyzer.js';
 import type { FrameView } from './frame.js';
 import { baseSeqOf, peerBaseSeqOf } from './sequence.js';
 
+const SYN = 0x02;
 const ACK = 0x10;
 /** Bits of baseSet: the client's direction has its base seq, the server's has. */
 const CLIENT_BASE = 1;
@@ -49,7 +50,12 @@ export class StreamIndexer {
   add(v: FrameView): number {
     let s = v.ipVersion === 4 ? this.find4(v) : this.find6(v);
     let fromClient = this.fromClient;
-    if (s >= 0 && opensNewStream(v.flags, (this.baseSet[s]! & (fromClient ? CLIENT_BASE : SERVER_BASE)) !== 0, fromClient ? this.clientBase[s]! : this.serverBase[s]!, v.seq)) s = -1;
+    if (s >= 0 && v.flags & SYN) {
+      const baseSet = (this.baseSet[s]! & (fromClient ? CLIENT_BASE : SERVER_BASE)) !== 0;
+      const bases = fromClient ? this.clientBase : this.serverBase;
+      if (opensNewStream(v.flags, baseSet, bases[s]!, v.seq)) s = -1;
+      else if (movesBaseSeq(v.flags, baseSet, bases[s]!, v.seq)) bases[s] = v.seq;
+    }
     if (s < 0) {
       s = this.create(v);
       fromClient = true;
