@@ -127,10 +127,11 @@ function flowSteps(kind: Kind, rand: (n: number) => number, seg: (fromClient: bo
 
 /**
  * Flows on `tuples` 4-tuples, `open` at a time, `flows` in all; a tuple is reused only once its
- * last flow has sent everything. IPv6 for one tuple in eight, a UDP datagram or an ARP frame
+ * last flow has sent everything, unless `overlap` (then flows on one tuple interleave: SYNs and
+ * SYN-ACKs of one amid another's segments). IPv6 for one tuple in eight, a UDP datagram or an ARP frame
  * now and then.
  */
-function writeCapture(path: string, seed: number, flows: number, open: number, tuples: number): void {
+function writeCapture(path: string, seed: number, flows: number, open: number, tuples: number, overlap: boolean): void {
   const rand = generator(seed);
   const w = writePcap(path, { linkType: 'ether' });
   let time = 1_700_000_000_000_000;
@@ -143,7 +144,7 @@ function writeCapture(path: string, seed: number, flows: number, open: number, t
   let started = 0;
   const start = (): void => {
     let t = rand(tuples);
-    while (busy.has(t)) t = (t + 1) % tuples;
+    while (!overlap && busy.has(t)) t = (t + 1) % tuples;
     busy.add(t);
     // Two hosts, and each port pair twice, the addresses swapped (another tuple): tuple t is
     // ports (40002 + t / 2, 40001) from host t % 2 to the other, so no two share a tuple.
@@ -233,11 +234,12 @@ describe.skipIf(!haveTshark())('StreamIndexer numbers TCP streams as tshark 4.0 
 
   it.each([
     // Few tuples, much reuse; then many tuples (the table grows past its first size).
-    ['port reuse on 60 tuples', 1, 1500, 20, 60],
-    ['5000 streams on 2400 tuples', 2, 5000, 300, 2400],
-  ] as const)('%s: every frame\'s tcp.stream, and conv,tcp', (_name, seed, flows, open, tuples) => {
+    ['port reuse on 60 tuples', 1, 1500, 20, 60, false],
+    ['5000 streams on 2400 tuples', 2, 5000, 300, 2400, false],
+    ['flows overlapping on 40 tuples', 3, 1500, 100, 40, true],
+  ] as const)('%s: every frame\'s tcp.stream, and conv,tcp', (_name, seed, flows, open, tuples, overlap) => {
     const file = join(dir, `streams-${seed}.pcap`);
-    writeCapture(file, seed, flows, open, tuples);
+    writeCapture(file, seed, flows, open, tuples, overlap);
     const theirs = tsharkStreams(file);
     const ours = indexerStreams(file);
     expect(ours.length).toBe(theirs.length);
