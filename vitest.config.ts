@@ -10,6 +10,7 @@ import { defineConfig } from 'vitest/config';
 const offline = [
   'analysis-corner',
   'analysis-memory',
+  'analysis-streams',
   'build-plan',
   'cli-startup',
   'cli-usage',

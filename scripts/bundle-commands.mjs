@@ -1,11 +1,11 @@
 /**
- * After tsc: bundles what `synack read` and `synack scan` run (dist/cli/main.js with that one
- * command and everything it imports, commander included) into one CommonJS file each,
- * dist/cli/read.bundle.cjs and dist/cli/scan.bundle.cjs, then runs read once on a small capture so
- * bin/synack writes read's V8 code cache beside it (scan's is written by its first real run: it
- * needs root and sends).
+ * After tsc: bundles what `synack read`, `synack scan` and `synack conv` run (dist/cli/main.js
+ * with that one command and everything it imports, commander included) into one CommonJS file
+ * each, dist/cli/read.bundle.cjs, scan.bundle.cjs and conv.bundle.cjs, then runs read and conv
+ * once on a small capture so bin/synack writes their V8 code caches beside them (scan's is
+ * written by its first real run: it needs root and sends).
  *
- * Why: start-up is part of every comparison with tcpdump and nmap. Node 20 loads ES modules one
+ * Why: start-up is part of every comparison with tcpdump, nmap and tshark. Node 20 loads ES modules one
  * file at a time (resolve, read, compile, link: ~60 files for read, more for scan) and keeps no
  * compiled code between runs. One CommonJS file can be compiled by bin/synack through vm.Script
  * with V8's cached data (measured for read of an empty file, CPU: 62 ms as one ES module, 48 ms
@@ -25,7 +25,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cli = join(root, 'dist', 'cli');
 const entry = join(cli, 'main.js');
-const BUNDLED = ['read', 'scan'];
+const BUNDLED = ['read', 'scan', 'conv'];
 
 // Old outputs first: the ES-module read bundle of earlier builds, and code caches of earlier bundles.
 for (const name of existsSync(cli) ? readdirSync(cli) : []) {
@@ -100,7 +100,7 @@ for (const command of BUNDLED) {
   }
 }
 
-// Read's code cache: one run over a capture with a few kinds of packets, through a filter.
+// Read's and conv's code caches: one run each over a capture with a few kinds of packets (read through a filter).
 const dir = mkdtempSync(join(tmpdir(), 'synack-bundle-'));
 try {
   const { writePcap, Ether, IP, IPv6, TCP, UDP, ICMP } = await import(pathToFileURL(join(root, 'dist', 'index.js')).href);
@@ -116,6 +116,11 @@ try {
   const run = spawnSync(process.execPath, [join(root, 'bin', 'synack'), 'read', capture, 'tcp port 80 or ip6 or icmp or udp'], { encoding: 'utf8', env: { ...process.env, TZ: 'UTC' } });
   if (run.status !== 0) {
     console.error(`bundle-commands: the read bundle failed its first run: ${run.stderr.trim()}`);
+    process.exit(1);
+  }
+  const conv = spawnSync(process.execPath, [join(root, 'bin', 'synack'), 'conv', capture, '-t', 'all'], { encoding: 'utf8', env: { ...process.env, TZ: 'UTC' } });
+  if (conv.status !== 0) {
+    console.error(`bundle-commands: the conv bundle failed its first run: ${conv.stderr.trim()}`);
     process.exit(1);
   }
 } finally {

@@ -1,8 +1,8 @@
 /**
- * How `synack` starts when run as a command (bin/synack's shell line, then CommonJS): read and
- * scan start Node without NODE_EXTRA_CA_CERTS (Node 20 parses that file at every start; neither
- * command makes a TLS connection), every other command keeps the environment, and the bundles
- * of read and scan load. Offline: nothing here opens a socket.
+ * How `synack` starts when run as a command (bin/synack's shell line, then CommonJS): read,
+ * scan and conv start Node without NODE_EXTRA_CA_CERTS (Node 20 parses that file at every start;
+ * none of them makes a TLS connection), every other command keeps the environment, and the
+ * bundles of read, scan and conv load. Offline: nothing here opens a socket.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -43,6 +43,13 @@ describe('synack as a command', () => {
     const r = asCommand(['scan', '--help']);
     expect(r.stderr).toBe('');
     expect(r.stdout).toMatch(/^Usage: synack scan /);
+    expect(r.code).toBe(0);
+  });
+
+  it('conv loads from its bundle and starts without NODE_EXTRA_CA_CERTS: stdout is the empty table', () => {
+    const r = asCommand(['conv', capture]);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toContain('TCP Conversations\nFilter:<No Filter>\n');
     expect(r.code).toBe(0);
   });
 

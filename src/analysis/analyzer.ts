@@ -156,13 +156,29 @@ const mix4 = (address: number, port: number): number => {
 };
 
 /** The IPv4 table's key: the same for both directions (xor), and a small integer (30 bits). */
-const hash4 = (srcAddr: number, sport: number, dstAddr: number, dport: number): number => (mix4(srcAddr, sport) ^ mix4(dstAddr, dport)) & 0x3fffffff;
+export const hash4 = (srcAddr: number, sport: number, dstAddr: number, dport: number): number => (mix4(srcAddr, sport) ^ mix4(dstAddr, dport)) & 0x3fffffff;
+
+/**
+ * Wireshark's new stream on a known 4-tuple: a SYN without ACK whose seq is not the base seq
+ * this direction began with (port numbers reused). The StreamIndexer numbers by it too.
+ */
+export const opensNewStream = (flags: number, baseSet: boolean, baseSeq: number, seq: number): boolean =>
+  (flags & (SYN | ACK)) === SYN && baseSet && seq !== baseSeq;
+
+/**
+ * A SYN-ACK whose seq is not its direction's base seq (ports reused, the same stream): tshark
+ * 4.0 makes that seq the direction's base, for the relative numbers after it and for the next
+ * SYN's opensNewStream test.
+ */
+export const movesBaseSeq = (flags: number, baseSet: boolean, baseSeq: number, seq: number): boolean =>
+  (flags & (SYN | ACK)) === (SYN | ACK) && baseSet && seq !== baseSeq;
 
 const sameTuple4 = (s: Stream, v: FrameView): boolean =>
   (v.sport === s.clientPort && v.dport === s.serverPort && v.src4 === s.client4 && v.dst4 === s.server4) ||
   (v.dport === s.clientPort && v.sport === s.serverPort && v.dst4 === s.client4 && v.src4 === s.server4);
 
-const tupleKey = (v: FrameView): string =>
+/** The 4-tuple as a string key, the same for both directions. */
+export const tupleKey = (v: FrameView): string =>
   v.srcKey < v.dstKey || (v.srcKey === v.dstKey && v.sport <= v.dport)
     ? `${v.srcKey}${v.sport} ${v.dstKey}${v.dport}`
     : `${v.dstKey}${v.dport} ${v.srcKey}${v.sport}`;
@@ -296,12 +312,13 @@ export class Analyzer {
       const fromClient = fromClientOf(stream, v);
       const fwd = fromClient ? stream.c2s : stream.s2c;
       // A new SYN with another ISN on the same ports: a new stream (Wireshark's "port numbers reused").
-      if ((flags & (SYN | ACK)) === SYN && fwd.baseSet && v.seq !== fwd.baseSeq) {
+      if (opensNewStream(flags, fwd.baseSet, fwd.baseSeq, v.seq)) {
         this.forget(key || tupleKey(v), stream);
         stream = undefined;
         reused = true;
-      } else if ((flags & (SYN | ACK)) === (SYN | ACK) && fwd.baseSet && v.seq !== fwd.baseSeq) {
+      } else if (movesBaseSeq(flags, fwd.baseSet, fwd.baseSeq, v.seq)) {
         reused = true;
+        fwd.baseSeq = v.seq;
       }
     }
     if (!stream) {

@@ -40,32 +40,115 @@ function compareKeys(x: string, y: string): number {
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
-export class ConversationCounter {
-  private readonly tables: Record<ConvKind, Map<string, Item>> = { tcp: new Map(), udp: new Map(), ipv4: new Map(), ipv6: new Map() };
-  // The hot paths without a string per frame: TCP by stream index, IPv4 by the address pair.
-  private readonly byStream: Item[] = [];
-  private readonly ipv4Pairs = new Map<number, Map<number, Item>>();
+/**
+ * Times relative to the capture's first frame, as Wireshark computes them: (seconds,
+ * nanoseconds) normalised, then one double. The first call sets the base.
+ */
+export class RelativeClock {
   private baseSeconds = -1;
   private baseNanos = 0;
 
-  /**
-   * Counts one frame. `v` is the frame decoded (decodeFrame), `tcpStream` its stream index
-   * when it is a TCP segment the analyzer numbered.
-   */
-  add(v: FrameView, wireLength: number, seconds: number, nanos: number, tcpStream?: number): void {
+  at(seconds: number, nanos: number): number {
     if (this.baseSeconds < 0) {
       this.baseSeconds = seconds;
       this.baseNanos = nanos;
     }
-    if (v.ipVersion === 0) return;
-    // As Wireshark: the relative time normalised to (seconds, nanoseconds), then one double.
     let rs = seconds - this.baseSeconds;
     let rn = nanos - this.baseNanos;
     if (rn < 0) {
       rs -= 1;
       rn += 1e9;
     }
-    const t = rs + rn / 1e9;
+    return rs + rn / 1e9;
+  }
+}
+
+/**
+ * TCP conversations by stream index (a StreamIndexer's, or the Analyzer's), each counter in a
+ * flat array: nothing made per frame, two strings per stream.
+ */
+export class TcpConversations {
+  private readonly a: string[] = [];
+  private readonly b: string[] = [];
+  private framesAB: Float64Array = new Float64Array(1024);
+  private framesBA: Float64Array = new Float64Array(1024);
+  private bytesAB: Float64Array = new Float64Array(1024);
+  private bytesBA: Float64Array = new Float64Array(1024);
+  private start: Float64Array = new Float64Array(1024);
+  private end: Float64Array = new Float64Array(1024);
+
+  /**
+   * Counts a frame of stream `stream`, `fromA` when its source is side A. Streams come first in
+   * index order (0, 1, 2...), as both numberings give them.
+   */
+  add(stream: number, fromA: boolean, v: FrameView, wireLength: number, t: number): void {
+    if (stream >= this.a.length) this.open(stream, v, t);
+    if (fromA) {
+      this.framesAB[stream]++;
+      this.bytesAB[stream] += wireLength;
+    } else {
+      this.framesBA[stream]++;
+      this.bytesBA[stream] += wireLength;
+    }
+    if (t > this.end[stream]!) this.end[stream] = t;
+    else if (t < this.start[stream]!) this.start[stream] = t;
+  }
+
+  /** A new stream: side A the source of its first frame. */
+  private open(stream: number, v: FrameView, t: number): void {
+    if (stream >= this.start.length) {
+      const n = Math.max(stream + 1, this.start.length * 2);
+      const more = (x: Float64Array): Float64Array => {
+        const y = new Float64Array(n);
+        y.set(x);
+        return y;
+      };
+      this.framesAB = more(this.framesAB);
+      this.framesBA = more(this.framesBA);
+      this.bytesAB = more(this.bytesAB);
+      this.bytesBA = more(this.bytesBA);
+      this.start = more(this.start);
+      this.end = more(this.end);
+    }
+    this.a.push(`${v.srcText()}:${v.sport}`);
+    this.b.push(`${v.dstText()}:${v.dport}`);
+    this.start[stream] = t;
+    this.end[stream] = t;
+  }
+
+  /** Most frames first (ties in stream order), as tshark lists them. */
+  list(): ConversationStats[] {
+    const n = this.a.length;
+    const order = Array.from({ length: n }, (_, i) => i);
+    const total = (i: number): number => this.framesAB[i]! + this.framesBA[i]!;
+    order.sort((x, y) => total(y) - total(x) || x - y);
+    return order.map((i) => ({
+      kind: 'tcp',
+      a: this.a[i]!,
+      b: this.b[i]!,
+      aToB: { frames: this.framesAB[i]!, bytes: this.bytesAB[i]! },
+      bToA: { frames: this.framesBA[i]!, bytes: this.bytesBA[i]! },
+      start: this.start[i]!,
+      end: this.end[i]!,
+      stream: i,
+    }));
+  }
+}
+
+export class ConversationCounter {
+  private readonly tables: Record<ConvKind, Map<string, Item>> = { tcp: new Map(), udp: new Map(), ipv4: new Map(), ipv6: new Map() };
+  // The hot paths without a string per frame: TCP by stream index, IPv4 by the address pair.
+  private readonly byStream: Item[] = [];
+  private readonly ipv4Pairs = new Map<number, Map<number, Item>>();
+  private readonly clock = new RelativeClock();
+
+  /**
+   * Counts one frame. `v` is the frame decoded (decodeFrame), `tcpStream` its stream index
+   * when it is a TCP segment the analyzer numbered.
+   */
+  add(v: FrameView, wireLength: number, seconds: number, nanos: number, tcpStream?: number): void {
+    const t = this.clock.at(seconds, nanos);
+    if (v.ipVersion === 0) return;
     if (v.transport === Transport.TCP && tcpStream !== undefined) {
       // Most frames: the stream's item by index, and through it the IP conversation's.
       let item = this.byStream[tcpStream];
@@ -154,24 +237,22 @@ export class ConversationCounter {
 
 const total = (c: ConversationStats): number => c.aToB.frames + c.bToA.frames;
 
+// Largest first, for formatSize: a constant table, not one made at every call (16k calls a table).
+const SIZE_UNITS = [1e15, 1e12, 1e9, 1e6, 1e3];
+const SIZE_PREFIXES = ['P', 'T', 'G', 'M', 'k'];
+
 /** Wireshark's format_size() for bytes with SI prefixes: '785 bytes', '12 kB', '1 MB'. */
 export function formatSize(bytes: number): string {
-  const units: Array<[number, string]> = [
-    [1e15, 'P'],
-    [1e12, 'T'],
-    [1e9, 'G'],
-    [1e6, 'M'],
-    [1e3, 'k'],
-  ];
-  for (const [m, p] of units) if (bytes >= 10 * m) return `${Math.floor(bytes / m)} ${p}B`;
+  for (let i = 0; i < SIZE_UNITS.length; i++) {
+    const m = SIZE_UNITS[i]!;
+    if (bytes >= 10 * m) return `${Math.floor(bytes / m)} ${SIZE_PREFIXES[i]!}B`;
+  }
   return `${bytes} bytes`;
 }
 
 const TITLES: Record<ConvKind, string> = { tcp: 'TCP', udp: 'UDP', ipv4: 'IPv4', ipv6: 'IPv6' };
 const RULE = '================================================================================';
 
-const padEnd = (s: string, n: number): string => (s.length >= n ? s : s + ' '.repeat(n - s.length));
-const padStart = (s: string, n: number): string => (s.length >= n ? s : ' '.repeat(n - s.length) + s);
 
 /** One table in tshark's `-z conv,<kind>` layout. */
 export function formatConversations(kind: ConvKind, list: readonly ConversationStats[]): string {
@@ -185,16 +266,25 @@ export function formatConversations(kind: ConvKind, list: readonly ConversationS
     `${indent}                                               | Frames  Bytes | | Frames  Bytes | | Frames  Bytes |      Start     |              |`,
   ];
   const width = ports ? 26 : 20;
+  // Rows joined a block at a time: tens of thousands of rows, each a rope of a dozen pieces,
+  // would otherwise all live until the end and be copied by every young-generation collection.
+  const blocks: string[] = [lines.join('\n')];
+  let rows: string[] = [];
   for (const c of list) {
     const rx = c.bToA;
     const tx = c.aToB;
-    lines.push(
-      `${padEnd(c.a, width)} <-> ${padEnd(c.b, width)}  ${padStart(String(rx.frames), 6)} ${padEnd(formatSize(rx.bytes), 9)}` +
-        `  ${padStart(String(tx.frames), 6)} ${padEnd(formatSize(tx.bytes), 9)}` +
-        `  ${padStart(String(rx.frames + tx.frames), 6)} ${padEnd(formatSize(rx.bytes + tx.bytes), 9)}  ` +
-        `${padStart(c.start.toFixed(9), 14)}   ${padStart((c.end - c.start).toFixed(4), 12)}`,
+    rows.push(
+      `${c.a.padEnd(width)} <-> ${c.b.padEnd(width)}  ${String(rx.frames).padStart(6)} ${formatSize(rx.bytes).padEnd(9)}` +
+        `  ${String(tx.frames).padStart(6)} ${formatSize(tx.bytes).padEnd(9)}` +
+        `  ${String(rx.frames + tx.frames).padStart(6)} ${formatSize(rx.bytes + tx.bytes).padEnd(9)}  ` +
+        `${c.start.toFixed(9).padStart(14)}   ${(c.end - c.start).toFixed(4).padStart(12)}`,
     );
+    if (rows.length === 1024) {
+      blocks.push(rows.join('\n'));
+      rows = [];
+    }
   }
-  lines.push(RULE);
-  return lines.join('\n') + '\n';
+  if (rows.length) blocks.push(rows.join('\n'));
+  blocks.push(RULE);
+  return blocks.join('\n') + '\n';
 }

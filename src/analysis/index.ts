@@ -8,7 +8,9 @@ import { readPcapBatchesSync, readPcapBatches, scanFramesSync } from '../pcap/re
 import type { Packet } from '../packet/packet.js';
 import { Analyzer, type FrameInput, type SegmentAnalysis } from './analyzer.js';
 import { Explainer, type Explanation } from './explain.js';
-import { ConversationCounter, type ConvKind, type ConversationStats } from './conv.js';
+import { ConversationCounter, RelativeClock, TcpConversations, type ConvKind, type ConversationStats } from './conv.js';
+import { decodeFrame, FrameView, Transport } from './frame.js';
+import { StreamIndexer } from './streams.js';
 import { StreamFollower, type FollowChunk, type FollowNodes } from './follow.js';
 
 export { Analyzer, analyze, analyzeSync, Stream, type FrameInput, type SegmentAnalysis, type Endpoint, type AnalyzerOptions } from './analyzer.js';
@@ -58,17 +60,28 @@ export function explainTrace(packets: Iterable<Packet | { packet: Packet }>): Tr
   return out;
 }
 
-/** Conversations of a capture file, by kind, in tshark's order. */
+/**
+ * Conversations of a capture file, by kind, in tshark's order. TCP conversations are told apart
+ * by tcp.stream numbers alone (StreamIndexer): the rest of the analysis changes no count.
+ */
 export function conversations(path: string, kinds: readonly ConvKind[] = ['tcp', 'udp', 'ipv4', 'ipv6']): Record<ConvKind, ConversationStats[]> {
-  const analyzer = new Analyzer();
-  const counter = new ConversationCounter();
-  // Frames where they lie in each read chunk: no record, no slice per frame.
+  const streams = new StreamIndexer();
+  const tcp = new TcpConversations();
+  // UDP and IP conversations, only when asked for: TCP frames count there by address only.
+  const others = kinds.some((k) => k !== 'tcp') ? new ConversationCounter() : undefined;
+  const clock = new RelativeClock();
+  const v = new FrameView();
+  // Frames where they lie in each read chunk, decoded into one reused view: no record, no
+  // slice, no object per frame.
   scanFramesSync(path, (buf, start, caplen, origLen, seconds, nanos, linkType) => {
-    const stream = analyzer.trackAt(buf, start, caplen, linkType, seconds, nanos);
-    counter.add(analyzer.lastFrame, origLen, seconds, nanos, stream >= 0 ? stream : undefined);
+    const t = clock.at(seconds, nanos);
+    if (decodeFrame(buf, start, caplen, linkType, v) && v.transport === Transport.TCP && !v.short) {
+      tcp.add(streams.add(v), streams.fromClient, v, origLen, t);
+    }
+    others?.add(v, origLen, seconds, nanos, undefined);
   });
   const out = {} as Record<ConvKind, ConversationStats[]>;
-  for (const k of kinds) out[k] = counter.list(k);
+  for (const k of kinds) out[k] = k === 'tcp' ? tcp.list() : others!.list(k);
   return out;
 }
 

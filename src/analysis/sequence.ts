@@ -240,6 +240,12 @@ export interface SegmentIn {
   window: number;
 }
 
+/** Wireshark's base seq of a direction from its first segment: the SYN's seq, else the seq before. */
+export const baseSeqOf = (seq: number, flags: number): number => (flags & SYN ? seq : (seq - 1) >>> 0);
+
+/** The base seq of the other direction, from the first ACK seen before it sent anything. */
+export const peerBaseSeqOf = (ack: number): number => (ack - 1) >>> 0;
+
 /**
  * The rules for one segment travelling fwd (rev is the other direction), in Wireshark's order.
  * `irttNs` is the stream's initial RTT so far (0: none), the out-of-order threshold.
@@ -249,16 +255,12 @@ export function analyzeSegment(s: SegmentIn, fwd: Flow, rev: Flow, irttNs: numbe
   let fl = out.flags;
 
   if (!fwd.baseSet) {
-    if (flags & SYN) {
-      fwd.baseSeq = seq;
-      fwd.sawSyn = true;
-    } else {
-      fwd.baseSeq = (seq - 1) >>> 0;
-    }
+    fwd.baseSeq = baseSeqOf(seq, flags);
+    if (flags & SYN) fwd.sawSyn = true;
     fwd.baseSet = true;
   }
   if (!rev.baseSet && flags & ACK) {
-    rev.baseSeq = (ack - 1) >>> 0;
+    rev.baseSeq = peerBaseSeqOf(ack);
     rev.baseSet = true;
   }
   if (flags & ACK) rev.validBif = true;
