@@ -354,7 +354,6 @@ async function scanGroup(route: Route, targets: string[], opts: ScanOptions): Pr
 
     let pending = portMajorOrder(nPorts, nHosts);
     rounds: for (let round = 0; round <= opts.retries && pending.length > 0; round++) {
-      const roundStart = performance.now();
       if (!(await sendRound(pending))) {
         interrupted = true;
         break rounds;
@@ -374,8 +373,6 @@ async function scanGroup(route: Route, targets: string[], opts: ScanOptions): Pr
         await sleep(Math.min(5, quiet / 2));
       }
       pending = answered === total ? pending.subarray(0, 0) : pending.filter((i) => states[i] === UNKNOWN);
-      if (process.env["SYNACK_DEBUG"]) process.stderr.write(`silent: ${Array.from(pending.slice(0, 5), (i) => opts.ports[i % nPorts]).join(",")} sport ${sport}\n`);
-      if (process.env['SYNACK_DEBUG']) process.stderr.write(`round ${round}: sent by ${(sentAll - roundStart).toFixed(0)} ms, settled by ${(performance.now() - roundStart).toFixed(0)} ms, ${answered} answered, ${pending.length} silent, srtt ${srtt.toFixed(2)} ms rttvar ${rttvar.toFixed(2)} ms\n`);
       opts.onProgress?.(Math.min(total, probesSent), total, answered);
     }
   } finally {
