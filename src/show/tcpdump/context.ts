@@ -33,7 +33,10 @@ export const TRUNCATED = { truncated: true } as const;
 export const TRUNCATED_CHECK = { truncated: true, check: true } as const;
 
 export class PrintContext {
+  /** The bytes the frame lies in (a whole read chunk, or the frame alone). */
   b: Buffer = Buffer.alloc(0);
+  /** Where the frame starts in b: every printer reads b at absolute offsets. */
+  frame = 0;
   /** End of the captured bytes the current printer may read. */
   snapend = 0;
   /**
