@@ -176,6 +176,15 @@ class LocalClock {
   }
 }
 
+/**
+ * The microseconds of a record's nanoseconds, truncated as libpcap does: small-integer division
+ * for a sound fraction (a double would be boxed on its way to the digit writers), Math.trunc
+ * for an out-of-range one (see PcapRecord.nanos).
+ */
+function micros(nanos: number): number {
+  return nanos >= 0 && nanos < 1e9 ? (nanos / 1000) | 0 : Math.trunc(nanos / 1000);
+}
+
 /** Whether tcpdump converts this second to a date (see LAST_CONVERTIBLE_SECOND). */
 function convertible(sec: number): boolean {
   return sec >= 0 && sec <= LAST_CONVERTIBLE_SECOND;
@@ -285,13 +294,13 @@ export function createPrinter(options: PrinterOptions = {}): Printer {
       return line(frame.data, frame.linkType, frame.sec, frame.frac, frame.nano === true, frame.wireLength ?? frame.data.length);
     },
     formatRecord(rec: CaptureRecordLike, nanoDigits = false): string {
-      return line(rec.data, rec.linkType, rec.seconds, nanoDigits ? rec.nanos : Math.trunc(rec.nanos / 1000), nanoDigits, rec.origLen);
+      return line(rec.data, rec.linkType, rec.seconds, nanoDigits ? rec.nanos : micros(rec.nanos), nanoDigits, rec.origLen);
     },
     formatBatch(records: readonly CaptureRecordLike[], nanoDigits = false): Buffer {
       ctx.pos = 0;
       for (let i = 0; i < records.length; i++) {
         const rec = records[i]!;
-        write(rec.data, 0, rec.data.length, rec.linkType, rec.seconds, nanoDigits ? rec.nanos : Math.trunc(rec.nanos / 1000), nanoDigits, rec.origLen);
+        write(rec.data, 0, rec.data.length, rec.linkType, rec.seconds, nanoDigits ? rec.nanos : micros(rec.nanos), nanoDigits, rec.origLen);
         ctx.wc(10);
       }
       const bytes = ctx.out.subarray(0, ctx.pos);
@@ -299,7 +308,7 @@ export function createPrinter(options: PrinterOptions = {}): Printer {
       return bytes;
     },
     appendFrame(buf: Buffer, start: number, caplen: number, origLen: number, seconds: number, nanos: number, linkType: number, nanoDigits: boolean): number {
-      write(buf, start, caplen, linkType, seconds, nanoDigits ? nanos : Math.trunc(nanos / 1000), nanoDigits, origLen);
+      write(buf, start, caplen, linkType, seconds, nanoDigits ? nanos : micros(nanos), nanoDigits, origLen);
       ctx.wc(10);
       return ctx.pos;
     },

@@ -107,6 +107,21 @@ export class PrintContext {
     this.pos = fixedDigits(this.out, p, n - high * 100000, 5);
   }
 
+  /**
+   * Appends the unsigned 32-bit number whose bits the signed `n` holds (what i32() reads), in
+   * decimal. The hot printers keep 32-bit fields signed so that every value stays a small
+   * integer to V8: an unsigned one above 2^31 is a double, boxed at each call and store, and
+   * code optimized for small integers deoptimizes on the first ("not a Smi", "lost precision").
+   */
+  wu32(n: number): void {
+    if (n >= 0) return this.wn(n);
+    // n as unsigned is u = 2^32 + n; u = 10q + r with q = floor((u >>> 1) / 5), all below 2^31.
+    const half = n >>> 1;
+    const q = (half / 5) | 0;
+    this.wn(q);
+    this.wc(48 + (((half - q * 5) << 1) | (n & 1)));
+  }
+
   /** Appends n in decimal, zero-padded to `width` digits (n below 10^width, width at most 10). */
   wpad(n: number, width: number): void {
     if (this.pos + width > this.out.length) this.room(width);
@@ -114,7 +129,8 @@ export class PrintContext {
       this.pos = fixedDigits(this.out, this.pos, n, width);
       return;
     }
-    const high = Math.floor(n / 1e5);
+    // Small-integer division for the nine-digit fractions; Math.floor only past 2^31.
+    const high = n <= 0x7fffffff ? (n / 1e5) | 0 : Math.floor(n / 1e5);
     const p = fixedDigits(this.out, this.pos, high, width - 5);
     this.pos = fixedDigits(this.out, p, n - high * 1e5, 5);
   }
@@ -186,6 +202,12 @@ export class PrintContext {
   u32(off: number): number {
     if (off + 4 > this.snapend) throw TRUNCATED;
     return ((this.b[off]! << 24) | (this.b[off + 1]! << 16) | (this.b[off + 2]! << 8) | this.b[off + 3]!) >>> 0;
+  }
+
+  /** The 32 bits at off as a signed number (a small integer to V8, never a double): print it with wu32(). */
+  i32(off: number): number {
+    if (off + 4 > this.snapend) throw TRUNCATED;
+    return (this.b[off]! << 24) | (this.b[off + 1]! << 16) | (this.b[off + 2]! << 8) | this.b[off + 3]!;
   }
 
   /** Whether n bytes from off were captured (tcpdump's ND_TTEST_LEN). */

@@ -5,9 +5,9 @@
  * base (and is itself printed absolute), and any SYN among them (the SYN-ACK) resets it.
  */
 export interface FlowEntry {
-  /** Base of the sequence numbers of the side that is not reversed. */
+  /** Base of the sequence numbers of the side that is not reversed (its 32 bits, signed: a small integer to V8). */
   seq: number;
-  /** Base of the other side's (one less than the ACK seen, so the first ACK prints as 1). */
+  /** Base of the other side's (one less than the ACK seen, so the first ACK prints as 1), signed as seq. */
   ack: number;
 }
 
