@@ -44,7 +44,9 @@ export class PrintContext {
    * strings they would only concatenate (a line's worth of short-lived strings per packet is
    * most of the cost of printing hundreds of thousands of packets a second). All ASCII.
    */
-  out: Buffer = Buffer.allocUnsafe(1 << 16);
+  // Room for `synack read`'s 64 KiB blocks and a long line past them: the field keeps its
+  // first buffer (V8 deoptimizes the writers the first time a constant-so-far field changes).
+  out: Buffer = Buffer.allocUnsafe(1 << 17);
   /** Where the next byte of text goes. */
   pos = 0;
   /** The protocol named in ` [|proto]` when the bytes run out. */

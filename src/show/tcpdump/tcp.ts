@@ -4,7 +4,7 @@
  */
 import { pseudoHeaderSum } from '../../wire/checksum.js';
 import { cksumResult, cksumShouldBe, HEX2, sum16, TRUNCATED, type PrintContext } from './context.js';
-import type { FlowEntry } from './tcp-flows.js';
+import { FlowEntry } from './tcp-flows.js';
 import { printTCPPayload } from './tcp-payload.js';
 import { printMPTCP } from './mptcp.js';
 
@@ -139,8 +139,7 @@ export function printTCP(c: PrintContext, off: number, length: number, ip: IPInf
     }
     if (!entry || flags & SYN) {
       // A new conversation (or a SYN-ACK restarting one): this segment sets the bases, printed absolute.
-      // One property order for every entry: one object shape where they are read.
-      entry = rev ? { seq: (ack - 1) | 0, ack: seq } : { seq, ack: (ack - 1) | 0 };
+      entry = rev ? new FlowEntry((ack - 1) | 0, seq) : new FlowEntry(seq, (ack - 1) | 0);
       if (ip.version === 4) c.flows.store4(key4src, key4dst, port, entry);
       else c.flows.store6(b, first6, second6, port, entry);
     } else if (rev) {
