@@ -8,6 +8,7 @@
  */
 import { formatIPv6, ipv6HasDottedTail, ipv6ZeroRun } from '../../wire/addr.js';
 import type { TCPFlowTable } from './tcp-flows.js';
+import type { IPInfo } from './tcp.js';
 
 export interface PrintOptions {
   /** -v: IP header line, checksum verdicts. */
@@ -55,10 +56,31 @@ export class PrintContext {
   linkHeader = 0;
   readonly opts: PrintOptions;
   readonly flows: TCPFlowTable;
+  /**
+   * Where the frame's IP headers are, one record per header (an ICMP error's quoted packet has
+   * a second), reused from frame to frame instead of an object per packet; printFrame starts
+   * the count again.
+   */
+  private readonly ips: IPInfo[] = [];
+  ipCount = 0;
 
   constructor(opts: PrintOptions, flows: TCPFlowTable) {
     this.opts = opts;
     this.flows = flows;
+  }
+
+  /** The record of an IP header for the printers above it: valid while this frame is printed. */
+  ipAt(version: 4 | 6, off: number, direct: boolean, finalDst: number | undefined): IPInfo {
+    let ip = this.ips[this.ipCount];
+    if (ip === undefined) this.ips.push((ip = { version, off, direct, finalDst }));
+    else {
+      ip.version = version;
+      ip.off = off;
+      ip.direct = direct;
+      ip.finalDst = finalDst;
+    }
+    this.ipCount++;
+    return ip;
   }
 
   /** Room for n more bytes of text: the buffer doubles (text already taken out stays valid). */

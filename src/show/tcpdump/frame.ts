@@ -35,6 +35,7 @@ export function printFrame(c: PrintContext, data: Buffer, start: number, caplen:
   c.snapend = start + caplen;
   c.proto = '';
   c.linkHeader = 0;
+  c.ipCount = 0;
   try {
     switch (linkType) {
       case LINKTYPE.ETHERNET:

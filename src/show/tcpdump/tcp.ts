@@ -37,7 +37,7 @@ export interface IPInfo {
   /** Whether the IP header names this protocol directly (else only ports are printed). */
   direct: boolean;
   /** Behind a source route (IPv4 LSRR/SSRR, IPv6 routing types 0 and 2): where the final destination the checksum covers lies (tcpdump's ip_finddst). */
-  finalDst?: number;
+  finalDst: number | undefined;
 }
 
 /**
