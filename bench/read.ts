@@ -5,7 +5,10 @@
  * conversations over IPv4 and IPv6 (handshake, data both ways, teardown, a RST now and then),
  * UDP datagrams, and ICMP echoes, with ports that tcpdump prints without an application decoder.
  *
- *   npx tsx bench/read.ts [--packets N] [--rounds N] [--keep]
+ *   npx tsx bench/read.ts [--packets N] [--rounds N] [--keep] [--against DIR]
+ *
+ * --against DIR runs another built checkout's bin/synack (e.g. a worktree of main) in the same
+ * rounds, for an A/B of a change: its CPU time and its ratio to this one are printed beside.
  *
  * Rounds are interleaved (every case on both sides, then the next round); every round's ratios
  * are printed, and the medians summarize. Beside each ratio is its ceiling: tcpdump over a Node
@@ -24,6 +27,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
 const TARGET_PACKETS = Number(argValue('--packets') ?? 600_000);
 const keep = hasFlag('--keep');
+const against = argValue('--against');
 
 
 const MAC_A = '02:00:00:00:00:01';
@@ -192,13 +196,14 @@ try {
     floors.readCpu.push(read.cpu);
   };
   // Interleaved: each round runs every case on both sides, so a busy moment hits both alike.
-  const times = cases.map(() => ({ synack: [] as number[], tcpdump: [] as number[], synackCpu: [] as number[], tcpdumpCpu: [] as number[], rss: 0, tcpdumpRss: 0, lines: 0, tcpdumpLines: 0, differ: 0, firstDiff: '' }));
+  const times = cases.map(() => ({ synack: [] as number[], tcpdump: [] as number[], synackCpu: [] as number[], tcpdumpCpu: [] as number[], againstCpu: [] as number[], rss: 0, tcpdumpRss: 0, lines: 0, tcpdumpLines: 0, differ: 0, firstDiff: '' }));
   for (let round = 1; round <= ROUNDS; round++) {
     const row: string[] = [];
     cases.forEach((c, i) => {
       const s = timed(join(root, 'bin', 'synack'), ['read', capture, ...c.filter], synackOut);
       const t = timed('tcpdump', ['-nn', '-r', capture, ...c.filter], tcpdumpOut);
       const r = times[i]!;
+      if (against) r.againstCpu.push(timed(join(against, 'bin', 'synack'), ['read', capture, ...c.filter], floorOut).cpu);
       r.synack.push(s.seconds);
       r.tcpdump.push(t.seconds);
       r.synackCpu.push(s.cpu);
@@ -237,6 +242,7 @@ try {
     const tc = median(r.tcpdumpCpu);
     console.log(`  ratio            ${(t / s).toFixed(2)}x ${s < t ? 'faster than' : 'slower than'} tcpdump (wall); CPU ${sc.toFixed(2)} s vs ${tc.toFixed(2)} s, ${(tc / Math.max(sc, 0.001)).toFixed(2)}x`);
     // What Node could reach at best: tcpdump's time over the floor of start-up plus reading the file.
+    if (against) console.log(`  against          ${against}: CPU ${median(r.againstCpu).toFixed(3)} s, ${(median(r.againstCpu) / Math.max(sc, 0.001)).toFixed(2)}x this checkout's time; tcpdump over it ${(tc / Math.max(median(r.againstCpu), 0.001)).toFixed(2)}x`);
     console.log(`  ceiling          ${(t / median(floors.read)).toFixed(2)}x (wall), ${(tc / Math.max(median(floors.readCpu), 0.001)).toFixed(2)}x (CPU): tcpdump over a Node program that only starts and reads the file`);
     console.log(`  lines            ${r.differ === 0 ? 'identical' : `${r.differ} differ; ${r.firstDiff}`}`);
   });

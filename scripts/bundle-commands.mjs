@@ -59,6 +59,25 @@ const otherCommandsExternal = (command) => ({
 });
 
 /**
+ * commander requires node:child_process at its top, for executable subcommands (synack has
+ * none): that loads some 30 of Node's own modules (net, streams, dgram), 4 ms of CPU at every
+ * start, more than a filtered read of a big file spends on its packets. In the bundles
+ * commander gets it on first use.
+ */
+const lazyChildProcess = {
+  name: 'lazy-child-process',
+  setup(build) {
+    build.onResolve({ filter: /^(node:)?child_process$/ }, (args) =>
+      /[\\/]node_modules[\\/]commander[\\/]/.test(args.importer) ? { path: 'child_process', namespace: 'lazy-child-process' } : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: 'lazy-child-process' }, () => ({
+      contents: "let loaded; module.exports = new Proxy({}, { get: (_, name) => (loaded ??= require('node:child_process'))[name] });",
+      loader: 'js',
+    }));
+  },
+};
+
+/**
  * import.meta does not exist in a script. The only module these bundles hold that reads it is
  * io/addons.ts, to resolve the native addons: from the bundle's own folder that finds the same
  * node_modules. Any other reader would get the wrong folder, so the build refuses it.
@@ -83,10 +102,12 @@ for (const command of BUNDLED) {
     // bin/synack defines __synackBundleUrl (the bundle's file URL) in the function it wraps the bundle in.
     define: { 'import.meta.url': '__synackBundleUrl' },
     metafile: true,
-    plugins: [otherCommandsExternal(command)],
+    plugins: [otherCommandsExternal(command), lazyChildProcess],
     logLevel: 'warning',
   });
   const readers = Object.keys(result.metafile.inputs).filter((input) => {
+    // The lazy child_process stand-in is made here, not read from a file.
+    if (input.startsWith('lazy-child-process:')) return false;
     const path = join(root, input);
     return !IMPORT_META_READERS.has(path) && /\bimport\.meta\b/.test(readFileSync(path, 'utf8'));
   });

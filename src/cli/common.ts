@@ -114,18 +114,21 @@ export function palette(stream: { isTTY?: boolean } = process.stdout): Palette {
 /** Thrown (and caught by the command) when the reader of our output went away. */
 export class OutputClosed extends Error {}
 
+/** Something to Atomics.wait() on while a full pipe drains. */
+let sleeper: Int32Array | undefined;
+
 /** Writes all of `text` to a file descriptor, waiting out a full non-blocking pipe. */
 export function writeAll(fd: number, text: string | Buffer): void {
   const buf = typeof text === 'string' ? Buffer.from(text) : text;
   let off = 0;
-  const sleeper = new Int32Array(new SharedArrayBuffer(4));
   while (off < buf.length) {
     try {
       off += writeSync(fd, buf, off, buf.length - off);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'EAGAIN') {
-        Atomics.wait(sleeper, 0, 0, 1);
+        // Made only when needed: `synack read` calls this once per 64 KiB of lines.
+        Atomics.wait((sleeper ??= new Int32Array(new SharedArrayBuffer(4))), 0, 0, 1);
         continue;
       }
       if (code === 'EPIPE') throw new OutputClosed();

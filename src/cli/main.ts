@@ -86,9 +86,27 @@ export function buildProgram(): Promise<Command> {
  * help text or a command's last lines: that is the reader's choice, not an error, as for tcpdump.
  */
 function endQuietlyWhenOutputCloses(): void {
-  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-    throw err;
+  const attach = (stdout: NodeJS.WriteStream): void => {
+    stdout.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw err;
+    });
+  };
+  // Node makes process.stdout on first use (a stream, and Node's net module for a pipe: 3-4 ms
+  // of CPU at start-up). `synack read` writes with fs.writeSync and never needs it: the handler
+  // is attached when something first asks for it, through Node's own (configurable) getter.
+  const own = Object.getOwnPropertyDescriptor(process, 'stdout');
+  const get = own?.get;
+  if (!own || !get || !own.configurable) return attach(process.stdout);
+  Object.defineProperty(process, 'stdout', {
+    configurable: true,
+    enumerable: own.enumerable ?? true,
+    get(): NodeJS.WriteStream {
+      Object.defineProperty(process, 'stdout', own);
+      const stdout = get.call(process) as NodeJS.WriteStream;
+      attach(stdout);
+      return stdout;
+    },
   });
 }
 

@@ -15,12 +15,13 @@
  */
 import { fstatSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
-import { readPcapBatchesSync, recordToPacket } from '../pcap/read.js';
+import { readPcapBatchesSync, recordToPacket, scanFramesSync } from '../pcap/read.js';
 import type { CompiledFilter } from '../pcap/filter/index.js';
 import type { PcapRecord } from '../pcap/record.js';
 import { linkTypeDescription } from '../pcap/link-type-names.js';
-import { createPrinter } from '../show/printer.js';
-import { examples, intOption, LineWriter, note, OutputClosed } from './common.js';
+import { createPrinter, type Printer } from '../show/printer.js';
+import type { InterfaceListener } from '../pcap/record.js';
+import { examples, intOption, LineWriter, note, OutputClosed, writeAll } from './common.js';
 import { addDisplayOptions, printerOptionsFor, type DisplayFlags } from './display-options.js';
 import { action } from './run.js';
 
@@ -94,8 +95,16 @@ export function registerRead(program: Command): void {
         const oneLinePerRecord = printerOptions.verbose === 0 && printerOptions.hex === undefined && printerOptions.ascii === undefined;
         const live = isLiveInput(file);
         const nano = opts.nano ?? false;
-        const w = new LineWriter();
         let announced = false;
+        const onInterface: InterfaceListener = (iface) => {
+          // tcpdump announces the file once, on stderr, before the first line.
+          if (announced) return;
+          announced = true;
+          note(`reading from file ${file}, link-type ${linkTypeDescription(iface.linkType)}, snapshot length ${iface.snaplen || 262144}\n`);
+        };
+        // Only lines, every one: printed from the read chunk itself, no record per frame.
+        if (printLines && !conversations && !explainer && opts.count === undefined) return printFrames(file, filter, printer, nano, live, onInterface);
+        const w = new LineWriter();
         let printed = 0;
         const limit = opts.count ?? Infinity;
         const kept: PcapRecord[] = [];
@@ -105,12 +114,7 @@ export function registerRead(program: Command): void {
             // Lines (and --explain's notes, which keep no frame) are printed from each batch before
             // the next is read; ladders keep packets.
             transient: !conversations,
-            onInterface: (iface) => {
-              // tcpdump announces the file once, on stderr, before the first line.
-              if (announced) return;
-              announced = true;
-              note(`reading from file ${file}, link-type ${linkTypeDescription(iface.linkType)}, snapshot length ${iface.snaplen || 262144}\n`);
-            },
+            onInterface,
           })) {
             let stop = false;
             let records: readonly PcapRecord[] = batch;
@@ -177,6 +181,47 @@ export function registerRead(program: Command): void {
         return 0;
       }),
     );
+}
+
+/** Bytes of lines gathered before they are written: a block that stays in the CPU's cache. */
+const FLUSH_AT = 1 << 16;
+/**
+ * Bytes per read: one core's L2 cache (1 MiB here) rather than the scanner's 4 MiB default,
+ * measured 10-20% less CPU for a filtered read of 600k packets (the filter looks at each frame
+ * while its bytes are still in the cache the read put them in); the same for a plain read.
+ */
+const READ_CHUNK_SIZE = 1 << 20;
+
+/**
+ * The lines of every frame (that passes the filter), printed where each frame lies in the read
+ * chunk (scanFramesSync): no record, no slice, no string per frame; the printer's own buffer is
+ * written out each time FLUSH_AT bytes have gathered (and after each read from a pipe).
+ */
+function printFrames(file: string, filter: CompiledFilter | undefined, printer: Printer, nano: boolean, live: boolean, onInterface: InterfaceListener): number {
+  const flush = (): void => {
+    const bytes = printer.takeBytes();
+    if (bytes.length > 0) writeAll(1, bytes);
+  };
+  try {
+    scanFramesSync(
+      file,
+      (buf, start, caplen, origLen, seconds, nanos, linkType) => {
+        if (printer.appendFrame(buf, start, caplen, origLen, seconds, nanos, linkType, nano) >= FLUSH_AT) flush();
+      },
+      { filter, onInterface, chunkSize: READ_CHUNK_SIZE, afterChunk: live ? flush : undefined },
+    );
+    flush();
+  } catch (err) {
+    if (err instanceof OutputClosed) return 0;
+    // What was read before a damaged record is printed before the error, as tcpdump does.
+    try {
+      flush();
+    } catch {
+      // The reader is gone; the error below is what matters.
+    }
+    throw err;
+  }
+  return 0;
 }
 
 /**

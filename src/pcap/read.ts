@@ -152,20 +152,40 @@ const SCAN_CHUNK_SIZE = 4 * 1024 * 1024;
 /**
  * Every frame of a capture file, with blocking reads and no record or slice per frame: `visit`
  * sees each one where it lies in the read chunk (valid during the call only). The fastest way
- * to walk a big file when nothing is kept (counting, analysis). Errors as readPcapBatchesSync.
+ * to walk a big file when nothing is kept (printing, counting, analysis). With a filter, only
+ * the frames it accepts are visited. `afterChunk` is called after the frames of each read
+ * (a pipe's reader prints what it has before waiting for more). Errors as readPcapBatchesSync.
  */
-export function scanFramesSync(path: string, visit: FrameVisitor, options: Omit<ReadOptions, 'transient' | 'filter'> = {}): void {
+export function scanFramesSync(path: string, visit: FrameVisitor, options: Omit<ReadOptions, 'transient'> & { afterChunk?: () => void } = {}): void {
   const fd = openSyncFor(path);
   try {
+    const filter = typeof options.filter === 'string' ? (options.filter.trim() === '' ? undefined : compileFilter(options.filter)) : options.filter;
     const reader = new ChunkedReader(path, options.chunkSize ?? SCAN_CHUNK_SIZE, options.onInterface, undefined, true);
+    const visitor = filter ? filteredVisitor(filter, visit) : visit;
+    const afterChunk = options.afterChunk;
     while (!reader.done) {
       const bytesRead = readSyncInto(fd, reader, path);
-      if (bytesRead >= 0) reader.advanceScan(bytesRead, visit);
+      if (bytesRead < 0) continue;
+      reader.advanceScan(bytesRead, visitor);
+      afterChunk?.();
     }
     if (reader.error) throw reader.error;
   } finally {
     if (path !== '-') closeSync(fd);
   }
+}
+
+/** One visitor for the whole scan that passes on only the frames `filter` accepts (its test is looked up per link type). */
+function filteredVisitor(filter: CompiledFilter, visit: FrameVisitor): FrameVisitor {
+  let linkTypeSeen = Number.NaN;
+  let test = filter.forLinkType(1);
+  return (buf, start, caplen, origLen, seconds, nanos, linkType, at) => {
+    if (linkType !== linkTypeSeen) {
+      linkTypeSeen = linkType;
+      test = filter.forLinkType(linkType);
+    }
+    if (test(buf, start, caplen, origLen)) visit(buf, start, caplen, origLen, seconds, nanos, linkType, at);
+  };
 }
 
 /** Records one at a time with blocking reads. */

@@ -85,6 +85,14 @@ export interface Printer {
    * printer's own and is overwritten by the next call: write it out (or copy it) first.
    */
   formatBatch(records: readonly CaptureRecordLike[], nanoDigits?: boolean): Buffer;
+  /**
+   * Appends the line (and its newline) of the frame buf[start, start + caplen) where it lies,
+   * e.g. in a reader's chunk during scanFramesSync's visit: no record and no slice per frame.
+   * Returns how many bytes of lines wait for takeBytes().
+   */
+  appendFrame(buf: Buffer, start: number, caplen: number, origLen: number, seconds: number, nanos: number, linkType: number, nanoDigits: boolean): number;
+  /** The lines appendFrame() gathered, as a view valid until the next call into the printer. */
+  takeBytes(): Buffer;
   /** The same for a Packet (built to bytes; its `time`, in microseconds, is the timestamp). */
   formatPacket(p: Packet): string;
   /** Forgets every flow (as if tcpdump were started again). */
@@ -168,6 +176,15 @@ class LocalClock {
   }
 }
 
+/**
+ * The microseconds of a record's nanoseconds, truncated as libpcap does: small-integer division
+ * for a sound fraction (a double would be boxed on its way to the digit writers), Math.trunc
+ * for an out-of-range one (see PcapRecord.nanos).
+ */
+function micros(nanos: number): number {
+  return nanos >= 0 && nanos < 1e9 ? (nanos / 1000) | 0 : Math.trunc(nanos / 1000);
+}
+
 /** Whether tcpdump converts this second to a date (see LAST_CONVERTIBLE_SECOND). */
 function convertible(sec: number): boolean {
   return sec >= 0 && sec <= LAST_CONVERTIBLE_SECOND;
@@ -241,9 +258,8 @@ export function createPrinter(options: PrinterOptions = {}): Printer {
   const hex = options.hex;
   const ascii = options.ascii;
 
-  /** Appends one frame's text (no newline) to ctx.out. */
-  function write(data: Buffer, linkType: number, sec: number, frac: number, nano: boolean, wireLength: number): void {
-    const caplen = data.length;
+  /** Appends the text (no newline) of the frame data[start, start + caplen) to ctx.out. */
+  function write(data: Buffer, start: number, caplen: number, linkType: number, sec: number, frac: number, nano: boolean, wireLength: number): void {
     const invalid = invalidHeader(caplen, wireLength);
     // tcpdump prints an impossible record header alone: no timestamp, no hex.
     if (invalid !== undefined) return ctx.w(invalid);
@@ -253,21 +269,21 @@ export function createPrinter(options: PrinterOptions = {}): Printer {
       else if (style === 'epoch') clock.writeEpoch(ctx, sec, frac, nano);
       else clock.writeDate(ctx, sec, frac, nano);
     }
-    const hdrlen = printFrame(ctx, data, caplen, wireLength, linkType);
+    const hdrlen = printFrame(ctx, data, start, caplen, wireLength, linkType);
     if (hex === undefined && ascii === undefined) return;
     // print.c's order: -X, then -x, then -A; the doubled letter starts at the link header, the
     // single one after it, and prints nothing when the frame is only a link header.
     const whole = hex === 'xx' || hex === 'XX' || (hex === undefined && ascii === 'AA');
-    const start = whole ? 0 : hdrlen;
-    if (caplen <= start) return;
-    if (hex === 'X' || hex === 'XX') ctx.w(hexAsciiLines(data, start, caplen - start, '\n\t'));
-    else if (hex !== undefined) ctx.w(hexLines(data, start, caplen - start, '\n\t'));
-    else ctx.w(asciiText(data, start, caplen - start));
+    const skip = whole ? 0 : hdrlen;
+    if (caplen <= skip) return;
+    if (hex === 'X' || hex === 'XX') ctx.w(hexAsciiLines(data, start + skip, caplen - skip, '\n\t'));
+    else if (hex !== undefined) ctx.w(hexLines(data, start + skip, caplen - skip, '\n\t'));
+    else ctx.w(asciiText(data, start + skip, caplen - skip));
   }
 
   function line(data: Buffer, linkType: number, sec: number, frac: number, nano: boolean, wireLength: number): string {
     ctx.pos = 0;
-    write(data, linkType, sec, frac, nano, wireLength);
+    write(data, 0, data.length, linkType, sec, frac, nano, wireLength);
     const text = ctx.textFrom(0);
     ctx.pos = 0;
     return text;
@@ -278,15 +294,25 @@ export function createPrinter(options: PrinterOptions = {}): Printer {
       return line(frame.data, frame.linkType, frame.sec, frame.frac, frame.nano === true, frame.wireLength ?? frame.data.length);
     },
     formatRecord(rec: CaptureRecordLike, nanoDigits = false): string {
-      return line(rec.data, rec.linkType, rec.seconds, nanoDigits ? rec.nanos : Math.trunc(rec.nanos / 1000), nanoDigits, rec.origLen);
+      return line(rec.data, rec.linkType, rec.seconds, nanoDigits ? rec.nanos : micros(rec.nanos), nanoDigits, rec.origLen);
     },
     formatBatch(records: readonly CaptureRecordLike[], nanoDigits = false): Buffer {
       ctx.pos = 0;
       for (let i = 0; i < records.length; i++) {
         const rec = records[i]!;
-        write(rec.data, rec.linkType, rec.seconds, nanoDigits ? rec.nanos : Math.trunc(rec.nanos / 1000), nanoDigits, rec.origLen);
+        write(rec.data, 0, rec.data.length, rec.linkType, rec.seconds, nanoDigits ? rec.nanos : micros(rec.nanos), nanoDigits, rec.origLen);
         ctx.wc(10);
       }
+      const bytes = ctx.out.subarray(0, ctx.pos);
+      ctx.pos = 0;
+      return bytes;
+    },
+    appendFrame(buf: Buffer, start: number, caplen: number, origLen: number, seconds: number, nanos: number, linkType: number, nanoDigits: boolean): number {
+      write(buf, start, caplen, linkType, seconds, nanoDigits ? nanos : micros(nanos), nanoDigits, origLen);
+      ctx.wc(10);
+      return ctx.pos;
+    },
+    takeBytes(): Buffer {
       const bytes = ctx.out.subarray(0, ctx.pos);
       ctx.pos = 0;
       return bytes;

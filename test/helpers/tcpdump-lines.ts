@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { createPrinter } from '../../src/index.js';
 import { timestampStyleFor } from '../../src/show/printer.js';
-import { readPcapSync } from '../../src/pcap/read.js';
+import { scanFramesSync } from '../../src/pcap/read.js';
 
 export function tcpdumpLines(file: string, flags: readonly string[]): string[] {
   const r = spawnSync('tcpdump', ['-nn', ...flags, '-r', file], { encoding: 'latin1', env: { ...process.env, TZ: 'UTC' }, maxBuffer: 1 << 28 });
@@ -27,7 +27,9 @@ export function ourLines(file: string, flags: readonly string[]): string[] {
   });
   // tcpdump prints microseconds even from a nanosecond file, unless given --nano.
   const nano = flags.includes('--nano');
-  const lines: string[] = [];
-  for (const rec of readPcapSync(file)) lines.push(...printer.formatRecord(rec, nano).split('\n'));
-  return lines;
+  // As `synack read` prints: each frame where it lies in the read chunk (at its offset there, not 0).
+  scanFramesSync(file, (buf, start, caplen, origLen, seconds, nanos, linkType) => {
+    printer.appendFrame(buf, start, caplen, origLen, seconds, nanos, linkType, nano);
+  });
+  return printer.takeBytes().toString('latin1').split('\n').slice(0, -1);
 }

@@ -8,6 +8,7 @@
  */
 import { formatIPv6, ipv6HasDottedTail, ipv6ZeroRun } from '../../wire/addr.js';
 import type { TCPFlowTable } from './tcp-flows.js';
+import type { IPInfo } from './tcp.js';
 
 export interface PrintOptions {
   /** -v: IP header line, checksum verdicts. */
@@ -33,7 +34,10 @@ export const TRUNCATED = { truncated: true } as const;
 export const TRUNCATED_CHECK = { truncated: true, check: true } as const;
 
 export class PrintContext {
+  /** The bytes the frame lies in (a whole read chunk, or the frame alone). */
   b: Buffer = Buffer.alloc(0);
+  /** Where the frame starts in b: every printer reads b at absolute offsets. */
+  frame = 0;
   /** End of the captured bytes the current printer may read. */
   snapend = 0;
   /**
@@ -41,7 +45,9 @@ export class PrintContext {
    * strings they would only concatenate (a line's worth of short-lived strings per packet is
    * most of the cost of printing hundreds of thousands of packets a second). All ASCII.
    */
-  out: Buffer = Buffer.allocUnsafe(1 << 16);
+  // Room for `synack read`'s 64 KiB blocks and a long line past them: the field keeps its
+  // first buffer (V8 deoptimizes the writers the first time a constant-so-far field changes).
+  out: Buffer = Buffer.allocUnsafe(1 << 17);
   /** Where the next byte of text goes. */
   pos = 0;
   /** The protocol named in ` [|proto]` when the bytes run out. */
@@ -50,10 +56,31 @@ export class PrintContext {
   linkHeader = 0;
   readonly opts: PrintOptions;
   readonly flows: TCPFlowTable;
+  /**
+   * Where the frame's IP headers are, one record per header (an ICMP error's quoted packet has
+   * a second), reused from frame to frame instead of an object per packet; printFrame starts
+   * the count again.
+   */
+  private readonly ips: IPInfo[] = [];
+  ipCount = 0;
 
   constructor(opts: PrintOptions, flows: TCPFlowTable) {
     this.opts = opts;
     this.flows = flows;
+  }
+
+  /** The record of an IP header for the printers above it: valid while this frame is printed. */
+  ipAt(version: 4 | 6, off: number, direct: boolean, finalDst: number | undefined): IPInfo {
+    let ip = this.ips[this.ipCount];
+    if (ip === undefined) this.ips.push((ip = { version, off, direct, finalDst }));
+    else {
+      ip.version = version;
+      ip.off = off;
+      ip.direct = direct;
+      ip.finalDst = finalDst;
+    }
+    this.ipCount++;
+    return ip;
   }
 
   /** Room for n more bytes of text: the buffer doubles (text already taken out stays valid). */
@@ -104,6 +131,21 @@ export class PrintContext {
     this.pos = fixedDigits(this.out, p, n - high * 100000, 5);
   }
 
+  /**
+   * Appends the unsigned 32-bit number whose bits the signed `n` holds (what i32() reads), in
+   * decimal. The hot printers keep 32-bit fields signed so that every value stays a small
+   * integer to V8: an unsigned one above 2^31 is a double, boxed at each call and store, and
+   * code optimized for small integers deoptimizes on the first ("not a Smi", "lost precision").
+   */
+  wu32(n: number): void {
+    if (n >= 0) return this.wn(n);
+    // n as unsigned is u = 2^32 + n; u = 10q + r with q = floor((u >>> 1) / 5), all below 2^31.
+    const half = n >>> 1;
+    const q = (half / 5) | 0;
+    this.wn(q);
+    this.wc(48 + (((half - q * 5) << 1) | (n & 1)));
+  }
+
   /** Appends n in decimal, zero-padded to `width` digits (n below 10^width, width at most 10). */
   wpad(n: number, width: number): void {
     if (this.pos + width > this.out.length) this.room(width);
@@ -111,7 +153,8 @@ export class PrintContext {
       this.pos = fixedDigits(this.out, this.pos, n, width);
       return;
     }
-    const high = Math.floor(n / 1e5);
+    // Small-integer division for the nine-digit fractions; Math.floor only past 2^31.
+    const high = n <= 0x7fffffff ? (n / 1e5) | 0 : Math.floor(n / 1e5);
     const p = fixedDigits(this.out, this.pos, high, width - 5);
     this.pos = fixedDigits(this.out, p, n - high * 1e5, 5);
   }
@@ -183,6 +226,12 @@ export class PrintContext {
   u32(off: number): number {
     if (off + 4 > this.snapend) throw TRUNCATED;
     return ((this.b[off]! << 24) | (this.b[off + 1]! << 16) | (this.b[off + 2]! << 8) | this.b[off + 3]!) >>> 0;
+  }
+
+  /** The 32 bits at off as a signed number (a small integer to V8, never a double): print it with wu32(). */
+  i32(off: number): number {
+    if (off + 4 > this.snapend) throw TRUNCATED;
+    return (this.b[off]! << 24) | (this.b[off + 1]! << 16) | (this.b[off + 2]! << 8) | this.b[off + 3]!;
   }
 
   /** Whether n bytes from off were captured (tcpdump's ND_TTEST_LEN). */

@@ -19,38 +19,41 @@ export function invalidHeader(caplen: number, wireLength: number): string | unde
 }
 
 /**
- * Appends to c.out the line for data[0, caplen) of a frame `wireLength` long; returns the
- * link header length for -x (0 after a truncation, when tcpdump dumps the whole frame), or -1
- * for an impossible record header (see invalidHeader).
+ * Appends to c.out the line for data[start, start + caplen) of a frame `wireLength` long (the
+ * frame where it lies, e.g. in a file's read chunk: printers read c.b at absolute offsets, so
+ * no slice is made per frame); returns the link header length for -x (0 after a truncation,
+ * when tcpdump dumps the whole frame), or -1 for an impossible record header (see invalidHeader).
  */
-export function printFrame(c: PrintContext, data: Buffer, caplen: number, wireLength: number, linkType: number): number {
+export function printFrame(c: PrintContext, data: Buffer, start: number, caplen: number, wireLength: number, linkType: number): number {
   const invalid = invalidHeader(caplen, wireLength);
   if (invalid !== undefined) {
     c.w(invalid);
     return -1;
   }
   c.b = data;
-  c.snapend = caplen;
+  c.frame = start;
+  c.snapend = start + caplen;
   c.proto = '';
   c.linkHeader = 0;
+  c.ipCount = 0;
   try {
     switch (linkType) {
       case LINKTYPE.ETHERNET:
-        return printEther(c, wireLength, caplen);
+        return printEther(c, wireLength, caplen, start);
       case LINKTYPE.RAW:
       case LINKTYPE.IPV4:
       case LINKTYPE.IPV6:
-        return printRawIP(c, 0, wireLength);
+        return printRawIP(c, start, wireLength);
       case LINKTYPE.NULL:
-        return printNull(c, wireLength, caplen, false);
+        return printNull(c, start, wireLength, caplen, false);
       case LINKTYPE.LOOP:
-        return printNull(c, wireLength, caplen, true);
+        return printNull(c, start, wireLength, caplen, true);
       case LINKTYPE.LINUX_SLL:
-        return printSLL(c, wireLength, caplen, false);
+        return printSLL(c, start, wireLength, caplen, false);
       case LINKTYPE.LINUX_SLL2:
-        return printSLL(c, wireLength, caplen, true);
+        return printSLL(c, start, wireLength, caplen, true);
       case -1:
-        printARP(c, 0, wireLength);
+        printARP(c, start, wireLength);
         return 0;
       default:
         c.w('unsupported link type ' + linkType);

@@ -90,7 +90,7 @@ export function printIPv4(c: PrintContext, off: number, length: number): void {
       c.w(' [remaining caplen(' + (c.snapend - off) + ') < header length(' + hlen + ')]');
       throw TRUNCATED;
     }
-    const ip: IPInfo = { version: 4, off, direct: true, finalDst: hlen > 20 ? sourceRouteEnd(c, off, hlen) : undefined };
+    const ip = c.ipAt(4, off, true, hlen > 20 ? sourceRouteEnd(c, off, hlen) : undefined);
     demux(c, off + hlen, len, ip, proto, (fragWord & 0x2000) !== 0);
   } else {
     c.w(c.ipv4(off + 12) + ' > ' + c.ipv4(off + 16) + ': ip-proto-' + DEC[proto]);

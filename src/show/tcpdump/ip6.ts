@@ -141,7 +141,7 @@ export function printIPv6(c: PrintContext, off: number, length: number): void {
             c.snapend = Math.min(c.snapend, off + len);
             len -= totalAdvance;
           }
-          const ip: IPInfo = { version: 6, off, direct: b[off + 6] === nh, finalDst };
+          const ip = c.ipAt(6, off, b[off + 6] === nh, finalDst);
           demux6(c, cp, len, ip, nh, fragmented);
           return;
         }

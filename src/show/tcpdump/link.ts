@@ -42,8 +42,8 @@ function defaultPrint(c: PrintContext, off: number, caplen: number): void {
   c.w(hexAsciiLines(c.b, off, Math.max(0, Math.min(caplen, c.snapend - off)), '\n\t'));
 }
 
-/** ether_print at `off`: the frame itself (off 0), or one that GRE carries (transparent bridging). */
-export function printEther(c: PrintContext, length: number, caplen: number, off = 0): number {
+/** ether_print at `off`: the frame itself (off c.frame), or one that GRE carries (transparent bridging). */
+export function printEther(c: PrintContext, length: number, caplen: number, off: number): number {
   if (length < caplen) {
     c.w('[length ' + length + ' < caplen ' + caplen + '] (invalid)');
     return length;
@@ -88,7 +88,7 @@ export function printEther(c: PrintContext, length: number, caplen: number, off 
     return hdrlen;
   }
   if (e) c.w(typeText(type, c.opts.quiet) + (printedLength ? ', ' : ', length ' + length + ': '));
-  if (off === 0) c.linkHeader = hdrlen;
+  if (off === c.frame) c.linkHeader = hdrlen;
   if (!printEthertype(c, type, p, len)) {
     if (!e) c.w(c.mac(off + 6) + ' > ' + c.mac(off) + ', ' + typeText(type, c.opts.quiet) + ', length ' + length + ': ');
     defaultPrint(c, p, cap);
@@ -106,22 +106,22 @@ export function printRawIP(c: PrintContext, off: number, length: number): number
   return 0;
 }
 
-/** BSD loopback (null) and OpenBSD loop: a 4-byte address family, host or network order. */
-export function printNull(c: PrintContext, length: number, caplen: number, networkOrder: boolean): number {
+/** BSD loopback (null) and OpenBSD loop at `off`: a 4-byte address family, host or network order. */
+export function printNull(c: PrintContext, off: number, length: number, caplen: number, networkOrder: boolean): number {
   if (caplen < 4) {
     c.w(' [|null]');
     return caplen;
   }
   const b = c.b;
-  let family = networkOrder ? c.u32(0) : b.readUInt32LE(0);
-  if (!networkOrder && (family & 0xffff0000) !== 0) family = c.u32(0);
+  let family = networkOrder ? c.u32(off) : b.readUInt32LE(off);
+  if (!networkOrder && (family & 0xffff0000) !== 0) family = c.u32(off);
   if (c.opts.link) c.w(nullHeader(family, c.opts.quiet ?? false) + ', length ' + length + ': ');
   c.linkHeader = 4;
-  if (family === 2) printIPv4(c, 4, length - 4);
-  else if (family === 24 || family === 28 || family === 30 || family === 10) printIPv6(c, 4, length - 4);
+  if (family === 2) printIPv4(c, off + 4, length - 4);
+  else if (family === 24 || family === 28 || family === 30 || family === 10) printIPv6(c, off + 4, length - 4);
   else {
     if (!c.opts.link) c.w(nullHeader(family, c.opts.quiet ?? false) + ', length ' + length + ': ');
-    defaultPrint(c, 4, caplen - 4);
+    defaultPrint(c, off + 4, caplen - 4);
   }
   return 4;
 }
@@ -135,19 +135,19 @@ function nullHeader(family: number, quiet: boolean): string {
 
 const SLL_TYPES: Record<number, string> = { 0: 'In', 1: 'B', 2: 'M', 3: 'P', 4: 'Out' };
 
-/** Linux cooked capture v1 (16-byte header) and v2 (20-byte header). */
-export function printSLL(c: PrintContext, length: number, caplen: number, v2: boolean): number {
+/** Linux cooked capture v1 (16-byte header) and v2 (20-byte header) at `off`. */
+export function printSLL(c: PrintContext, off: number, length: number, caplen: number, v2: boolean): number {
   const hdr = v2 ? 20 : 16;
   if (caplen < hdr) {
     c.w(v2 ? ' [|sll2]' : ' [|sll]');
     return caplen;
   }
-  const pkttype = v2 ? c.u8(10) : c.u16(0);
-  const halen = v2 ? c.u8(11) : c.u16(4);
-  const addrOff = v2 ? 12 : 6;
-  const proto = v2 ? c.u16(0) : c.u16(14);
+  const pkttype = v2 ? c.u8(off + 10) : c.u16(off);
+  const halen = v2 ? c.u8(off + 11) : c.u16(off + 4);
+  const addrOff = off + (v2 ? 12 : 6);
+  const proto = v2 ? c.u16(off) : c.u16(off + 14);
   if (c.opts.link) {
-    if (v2) c.w('ifindex ' + c.u32(4) + ' ');
+    if (v2) c.w('ifindex ' + c.u32(off + 4) + ' ');
     // v1 as tcpdump's "%3s ": right-aligned in three columns (' In', 'Out', '  B').
     if (v2) c.w((SLL_TYPES[pkttype] ?? 'Unknown (' + pkttype + ')') + ' ');
     else c.w((SLL_TYPES[pkttype] ?? '?').padStart(3) + ' ');
@@ -160,9 +160,9 @@ export function printSLL(c: PrintContext, length: number, caplen: number, v2: bo
     if (!c.opts.quiet) c.w(typeText(proto) + ', length ' + length + ': ');
   }
   c.linkHeader = hdr;
-  if (!printEthertype(c, proto, hdr, length - hdr)) {
+  if (!printEthertype(c, proto, off + hdr, length - hdr)) {
     if (!c.opts.link) c.w(typeText(proto) + ', length ' + length + ': ');
-    defaultPrint(c, hdr, caplen - hdr);
+    defaultPrint(c, off + hdr, caplen - hdr);
   }
   return hdr;
 }

@@ -4,7 +4,7 @@
  */
 import { pseudoHeaderSum } from '../../wire/checksum.js';
 import { cksumResult, cksumShouldBe, HEX2, sum16, TRUNCATED, type PrintContext } from './context.js';
-import type { FlowEntry } from './tcp-flows.js';
+import { FlowEntry } from './tcp-flows.js';
 import { printTCPPayload } from './tcp-payload.js';
 import { printMPTCP } from './mptcp.js';
 
@@ -37,7 +37,7 @@ export interface IPInfo {
   /** Whether the IP header names this protocol directly (else only ports are printed). */
   direct: boolean;
   /** Behind a source route (IPv4 LSRR/SSRR, IPv6 routing types 0 and 2): where the final destination the checksum covers lies (tcpdump's ip_finddst). */
-  finalDst?: number;
+  finalDst: number | undefined;
 }
 
 /**
@@ -95,8 +95,9 @@ export function printTCP(c: PrintContext, off: number, length: number, ip: IPInf
     c.w(' tcp ' + ((length - hlen) >>> 0) + ' [bad hdr length ' + hlen + ' - too short, < 20]');
     return;
   }
-  let seq = c.u32(off + 4);
-  let ack = c.u32(off + 8);
+  // Signed, and printed with wu32: small integers all the way (see PrintContext.wu32).
+  let seq = c.i32(off + 4);
+  let ack = c.i32(off + 8);
   const win = (b[off + 14]! << 8) | b[off + 15]!;
   const urp = (b[off + 18]! << 8) | b[off + 19]!;
   const flags = b[off + 13]!;
@@ -120,13 +121,13 @@ export function printTCP(c: PrintContext, off: number, length: number, ip: IPInf
     let first6 = 0;
     let second6 = 0;
     if (ip.version === 4) {
-      const src = c.u32(ip.off + 12);
-      const dst = c.u32(ip.off + 16);
-      rev = sport > dport || (sport === dport && src > dst);
       // Keys as signed 32-bit numbers: small integers to V8, where unsigned ones above 2^31
-      // would be boxed doubles, slow to hash and compare.
-      key4src = rev ? dst | 0 : src | 0;
-      key4dst = rev ? src | 0 : dst | 0;
+      // would be boxed doubles, slow to hash and compare. The order is the unsigned one.
+      const src = c.i32(ip.off + 12);
+      const dst = c.i32(ip.off + 16);
+      rev = sport > dport || (sport === dport && src >>> 0 > dst >>> 0);
+      key4src = rev ? dst : src;
+      key4dst = rev ? src : dst;
       port = rev ? (dport << 16) | sport : (sport << 16) | dport;
       entry = c.flows.lookup4(key4src, key4dst, port);
     } else {
@@ -138,15 +139,15 @@ export function printTCP(c: PrintContext, off: number, length: number, ip: IPInf
     }
     if (!entry || flags & SYN) {
       // A new conversation (or a SYN-ACK restarting one): this segment sets the bases, printed absolute.
-      entry = rev ? { ack: seq, seq: (ack - 1) >>> 0 } : { seq, ack: (ack - 1) >>> 0 };
+      entry = rev ? new FlowEntry((ack - 1) | 0, seq) : new FlowEntry(seq, (ack - 1) | 0);
       if (ip.version === 4) c.flows.store4(key4src, key4dst, port, entry);
       else c.flows.store6(b, first6, second6, port, entry);
     } else if (rev) {
-      seq = (seq - entry.ack) >>> 0;
-      ack = (ack - entry.seq) >>> 0;
+      seq = (seq - entry.ack) | 0;
+      ack = (ack - entry.seq) | 0;
     } else {
-      seq = (seq - entry.seq) >>> 0;
-      ack = (ack - entry.ack) >>> 0;
+      seq = (seq - entry.seq) | 0;
+      ack = (ack - entry.ack) | 0;
     }
     thseq = entry.seq;
     thack = entry.ack;
@@ -170,15 +171,15 @@ export function printTCP(c: PrintContext, off: number, length: number, ip: IPInf
   length -= hlen;
   if (c.opts.verbose > 1 || length > 0 || flags & (SYN | FIN | RST)) {
     c.w(', seq ');
-    c.wn(seq);
+    c.wu32(seq);
     if (length > 0) {
       c.wc(0x3a);
-      c.wn((seq + length) >>> 0);
+      c.wu32((seq + length) | 0);
     }
   }
   if (flags & ACK) {
     c.w(', ack ');
-    c.wn(ack);
+    c.wu32(ack);
   }
   c.w(', win ');
   c.wn(win);
@@ -190,9 +191,9 @@ export function printTCP(c: PrintContext, off: number, length: number, ip: IPInf
   if (hlen === 32 && isNopNopTimestamp(c, off + 20)) {
     // Most segments of a conversation carry only nop,nop,TS: what printOptions prints for them, in one step.
     c.w(', options [nop,nop,TS val ');
-    c.wn(c.u32(off + 24));
+    c.wu32(c.i32(off + 24));
     c.w(' ecr ');
-    c.wn(c.u32(off + 28));
+    c.wu32(c.i32(off + 28));
     c.wc(0x5d);
   } else if (hlen > 20 && !printOptions(c, off + 20, hlen - 20, flags, rev, thseq, thack, off + hlen, length)) return;
   c.w(', length ');
@@ -252,20 +253,20 @@ function printOptions(c: PrintContext, cp: number, hlen: number, flags: number, 
           c.wc(0x20);
           for (let i = 0; i < datalen; i += 8) {
             if ((check = lenCheck(c, cp, i + 4, hlen))) return optionsStop(c, check, first);
-            let s = c.u32(cp + i);
+            let s = c.i32(cp + i);
             if ((check = lenCheck(c, cp, i + 8, hlen))) return optionsStop(c, check, first);
-            let e = c.u32(cp + i + 4);
+            let e = c.i32(cp + i + 4);
             if (rev) {
-              s = (s - thseq) >>> 0;
-              e = (e - thseq) >>> 0;
+              s = (s - thseq) | 0;
+              e = (e - thseq) | 0;
             } else {
-              s = (s - thack) >>> 0;
-              e = (e - thack) >>> 0;
+              s = (s - thack) | 0;
+              e = (e - thack) | 0;
             }
             c.wc(0x7b);
-            c.wn(s);
+            c.wu32(s);
             c.wc(0x3a);
-            c.wn(e);
+            c.wu32(e);
             c.wc(0x7d);
           }
         }
@@ -283,9 +284,9 @@ function printOptions(c: PrintContext, cp: number, hlen: number, flags: number, 
         datalen = 8;
         if ((check = lenCheck(c, cp, 8, hlen))) return optionsStop(c, check, first);
         c.w(' val ');
-        c.wn(c.u32(cp));
+        c.wu32(c.i32(cp));
         c.w(' ecr ');
-        c.wn(c.u32(cp + 4));
+        c.wu32(c.i32(cp + 4));
         break;
       case 19:
         datalen = 16;
