@@ -22,15 +22,8 @@
 #include <sys/epoll.h>
 #include <time.h>
 #include <unistd.h>
+#include "loop-common.h"
 
-static volatile sig_atomic_t stop;
-static void on_signal(int sig) { (void)sig; stop = 1; }
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 int main(int argc, char **argv) {
   if (argc != 5) {
@@ -46,16 +39,9 @@ int main(int argc, char **argv) {
   }
   unsigned char frame[1514];
   size_t length = hexlen / 2;
-  for (size_t i = 0; i < length; i++) {
-    unsigned int byte;
-    if (sscanf(argv[1] + 2 * i, "%2x", &byte) != 1) {
-      fprintf(stderr, "pcap-loop: the frame is not hex\n");
-      return 2;
-    }
-    frame[i] = (unsigned char)byte;
-  }
+  if (read_hex("pcap-loop", "frame", argv[1], frame, length)) return 2;
   unsigned char *ip = frame + 14, *d = ip + 16;
-  if (frame[12] != 0x08 || frame[13] != 0x00 || (ip[0] >> 4) != 4 || !(d[0] == 127 || (d[0] == 198 && d[1] == 51 && d[2] == 100))) {
+  if (frame[12] != 0x08 || frame[13] != 0x00 || (ip[0] >> 4) != 4 || !allowed_destination(d)) {
     fprintf(stderr, "pcap-loop: sends only Ethernet frames of IPv4 to 127.0.0.0/8 or 198.51.100.0/24\n");
     return 2;
   }
@@ -74,8 +60,7 @@ int main(int argc, char **argv) {
     perror("pcap-loop: epoll");
     return 1;
   }
-  signal(SIGINT, on_signal);
-  signal(SIGTERM, on_signal);
+  stop_on_signals();
   printf("sending\n");
   fflush(stdout);
   double start = now(), deadline = start + seconds;

@@ -22,6 +22,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include "loop-common.h"
 
 #define BATCH 64
 #define RING_BYTES (8 * 1024 * 1024)
@@ -32,11 +33,6 @@ static long answered, open_count;
 static unsigned short sport;
 static unsigned int seq;
 
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static unsigned int sum16(const unsigned char *p, size_t n, unsigned int sum) {
   for (size_t i = 0; i + 1 < n; i += 2) sum += (unsigned int)(p[i] << 8 | p[i + 1]);

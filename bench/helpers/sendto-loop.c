@@ -22,15 +22,8 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include "loop-common.h"
 
-static volatile sig_atomic_t stop;
-static void on_signal(int sig) { (void)sig; stop = 1; }
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 int main(int argc, char **argv) {
   if (argc != 4 && argc != 5) {
@@ -51,18 +44,11 @@ int main(int argc, char **argv) {
   }
   unsigned char packet[1500];
   size_t length = hexlen / 2;
-  for (size_t i = 0; i < length; i++) {
-    unsigned int byte;
-    if (sscanf(argv[1] + 2 * i, "%2x", &byte) != 1) {
-      fprintf(stderr, "sendto-loop: the packet is not hex\n");
-      return 2;
-    }
-    packet[i] = (unsigned char)byte;
-  }
+  if (read_hex("sendto-loop", "packet", argv[1], packet, length)) return 2;
   struct sockaddr_in to = {.sin_family = AF_INET};
   memcpy(&to.sin_addr, packet + 16, 4);
   unsigned char *d = packet + 16;
-  if ((packet[0] >> 4) != 4 || !(d[0] == 127 || (d[0] == 198 && d[1] == 51 && d[2] == 100))) {
+  if ((packet[0] >> 4) != 4 || !allowed_destination(d)) {
     fprintf(stderr, "sendto-loop: sends only IPv4 to 127.0.0.0/8 or 198.51.100.0/24\n");
     return 2;
   }
@@ -72,8 +58,7 @@ int main(int argc, char **argv) {
     perror("sendto-loop: raw socket");
     return 1;
   }
-  signal(SIGINT, on_signal);
-  signal(SIGTERM, on_signal);
+  stop_on_signals();
   printf("sending\n");
   fflush(stdout);
   double start = now(), deadline = start + seconds;
