@@ -30,9 +30,8 @@
  *   npx tsx bench/scan.ts [--rounds N] [--where host|netns|both] [--baseline DIR]   (default 5, both)
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
 import { IP, TCP } from '../src/index.js';
 import { argValue } from './helpers/args.js';
 import { buildCLoop } from './helpers/c-loop.js';
@@ -132,21 +131,8 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-/** The C scanner with libpcap, built into a temporary directory; a sentence saying why instead when it cannot be. */
-function buildScanFloor(): { path: string; remove(): void } | string {
-  const dir = mkdtempSync(join(tmpdir(), 'synack-bench-'));
-  const remove = (): void => rmSync(dir, { recursive: true, force: true });
-  const path = join(dir, 'scan-floor');
-  const cc = spawnSync('cc', ['-O2', '-o', path, join(root, 'bench', 'helpers', 'scan-floor.c'), '-lpcap'], { encoding: 'utf8' });
-  if (cc.error || cc.status !== 0) {
-    remove();
-    return `the C scanner was not built (cc: ${cc.error?.message ?? cc.stderr.trim().split('\n')[0]}; it needs libpcap's headers)`;
-  }
-  return { path, remove };
-}
-
 const cLoop = buildCLoop();
-const scanFloor = buildScanFloor();
+const scanFloor = buildCLoop('scan-floor');
 const floorSyn = IP({ src: '127.0.0.1', dst: '127.0.0.1' }).add(TCP({ sport: 40001, dport: await closedPort(), flags: 'S' })).bytes();
 /** The send floor: 65,535 SYNs and the kernel's RSTs to them, by the C loop (bounded: 30 s at most). */
 function sendFloor(ns: string | undefined): Run | undefined {

@@ -1,6 +1,7 @@
 /**
- * The C ceilings (bench/helpers/sendto-loop.c, packet-loop.c, pcap-loop.c) built with the machine's cc into a
- * temporary directory, for the send-rate bench and the scan bench; never committed as a binary.
+ * The C ceilings (bench/helpers/sendto-loop.c, packet-loop.c, pcap-loop.c, scan-floor.c) built with the
+ * machine's cc into a temporary directory, for the send-rate bench and the scan bench; never committed as a
+ * binary.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -19,13 +20,14 @@ export interface CLoop {
 
 /**
  * Builds a C loop (sendto-loop: raw sendto; packet-loop: AF_PACKET send; pcap-loop: libpcap's
- * pcap_sendpacket, linked with -lpcap); a sentence saying why instead when it cannot.
+ * pcap_sendpacket; scan-floor: a SYN scanner with synack's capture; the last two linked with -lpcap,
+ * so they need libpcap's headers); a sentence saying why instead when it cannot.
  */
-export function buildCLoop(name: 'sendto-loop' | 'packet-loop' | 'pcap-loop' = 'sendto-loop'): CLoop | string {
+export function buildCLoop(name: 'sendto-loop' | 'packet-loop' | 'pcap-loop' | 'scan-floor' = 'sendto-loop'): CLoop | string {
   const dir = mkdtempSync(join(tmpdir(), 'synack-bench-'));
   const remove = (): void => rmSync(dir, { recursive: true, force: true });
   const path = join(dir, name);
-  const libs = name === 'pcap-loop' ? ['-lpcap'] : [];
+  const libs = name === 'pcap-loop' || name === 'scan-floor' ? ['-lpcap'] : [];
   const cc = spawnSync('cc', ['-O2', '-o', path, join(HERE, `${name}.c`), ...libs], { encoding: 'utf8' });
   if (cc.error || cc.status !== 0) {
     remove();
