@@ -6,7 +6,7 @@
  * zero-window probe is never also a retransmission, a keep-alive ACK never a duplicate ACK).
  *
  * Memory per direction is bounded: at most MAX_UNACKED segments are remembered (Wireshark's
- * own limit), each as four numbers in flat arrays.
+ * own limit), each as four numbers side by side in one flat array.
  */
 import { Flag } from './flags.js';
 
@@ -77,15 +77,13 @@ export class Flow {
   pushSetLast = false;
   /** SACK blocks of the last segment sent in this direction (left, right, ...). */
   sack: number[] = [];
-  // Unacked segments, oldest first, in [head, tail) of four typed arrays (seq, nextseq, frame,
-  // time in ns): no object and no array resize per segment. They start small and double up to
-  // MAX_UNACKED; an ACK usually drops a prefix, which only moves `head`. analyzeSegment()
-  // appends to them in place (a method call would box the uint32 and time arguments: a few
-  // heap numbers per data segment, the analyzer's largest garbage).
-  segSeq: Uint32Array = EMPTY_U32;
-  segNext: Uint32Array = EMPTY_U32;
-  segFrame: Float64Array = EMPTY_F64;
-  segTime: Float64Array = EMPTY_F64;
+  // Unacked segments, oldest first, entries [head, tail) of one Float64Array, four numbers
+  // each (seq, nextseq, frame, time in ns): no object and no array resize per segment, and a
+  // segment's numbers side by side (one array to reach, not four). The array starts small and
+  // doubles up to MAX_UNACKED entries; an ACK usually drops a prefix, which only moves `head`.
+  // analyzeSegment() appends to it in place (a method call would box the uint32 and time
+  // arguments: a few heap numbers per data segment, the analyzer's largest garbage).
+  segs: Float64Array = EMPTY;
   head = 0;
   tail = 0;
 
@@ -95,36 +93,22 @@ export class Flow {
 
   /** Forget the unacked list (the stream ended; nothing more will be acked). */
   release(): void {
-    if (this.segSeq.length) spareArrays(this.segSeq, this.segNext, this.segFrame, this.segTime);
-    this.segSeq = EMPTY_U32;
-    this.segNext = EMPTY_U32;
-    this.segFrame = EMPTY_F64;
-    this.segTime = EMPTY_F64;
+    if (this.segs.length) spareList(this.segs);
+    this.segs = EMPTY;
     this.head = this.tail = 0;
   }
 
-  /** Moves the live entries to the front, or doubles the arrays when they are more than half full. */
+  /** Moves the live entries to the front, or doubles the array when it is more than half full. */
   makeRoom(): void {
     const n = this.tail - this.head;
-    const cap = this.segSeq.length;
+    const cap = this.segs.length / SEG;
     if (cap && n <= cap >> 1) {
-      this.segSeq.copyWithin(0, this.head, this.tail);
-      this.segNext.copyWithin(0, this.head, this.tail);
-      this.segFrame.copyWithin(0, this.head, this.tail);
-      this.segTime.copyWithin(0, this.head, this.tail);
+      this.segs.copyWithin(0, this.head * SEG, this.tail * SEG);
     } else {
-      const [seq, next, frame, time] = takeArrays(Math.max(8, cap * 2));
-      for (let i = this.head, j = 0; i < this.tail; i++, j++) {
-        seq[j] = this.segSeq[i]!;
-        next[j] = this.segNext[i]!;
-        frame[j] = this.segFrame[i]!;
-        time[j] = this.segTime[i]!;
-      }
-      if (cap) spareArrays(this.segSeq, this.segNext, this.segFrame, this.segTime);
-      this.segSeq = seq;
-      this.segNext = next;
-      this.segFrame = frame;
-      this.segTime = time;
+      const bigger = takeList(Math.max(8, cap * 2) * SEG);
+      for (let i = this.head * SEG, j = 0; i < this.tail * SEG; i++, j++) bigger[j] = this.segs[i]!;
+      if (cap) spareList(this.segs);
+      this.segs = bigger;
     }
     this.head = 0;
     this.tail = n;
@@ -135,16 +119,15 @@ export class Flow {
    * segment in `out` (the oldest such, as Wireshark's newest-first walk leaves it).
    */
   acknowledge(ack: number, time: number, out: SegmentFacts): void {
-    const segSeq = this.segSeq;
-    const segNext = this.segNext;
+    const segs = this.segs;
     let i = this.head;
     const tail = this.tail;
     let matched = false;
     // The acknowledged prefix (the common case): dropped by moving head.
     for (; i < tail; i++) {
-      const next = segNext[i]!;
+      const next = segs[i * SEG + 1]!;
       if (ack === next) {
-        if (!matched) matched = this.acked(i, time, out);
+        if (!matched) matched = acked(segs, i, time, out);
       } else if (gt(next, ack)) break;
     }
     this.head = i;
@@ -152,19 +135,20 @@ export class Flow {
     // kept one has its start trimmed to the ACK when the ACK falls inside it.
     let w = i;
     for (; i < tail; i++) {
-      const next = segNext[i]!;
+      const at = i * SEG;
+      const next = segs[at + 1]!;
       if (ack === next) {
-        if (!matched) matched = this.acked(i, time, out);
+        if (!matched) matched = acked(segs, i, time, out);
         continue;
       }
       if (!gt(next, ack)) continue;
-      const seq = segSeq[i]!;
-      if (gt(ack, seq)) segSeq[i] = ack;
+      if (gt(ack, segs[at]!)) segs[at] = ack;
       if (w !== i) {
-        segSeq[w] = segSeq[i]!;
-        segNext[w] = next;
-        this.segFrame[w] = this.segFrame[i]!;
-        this.segTime[w] = this.segTime[i]!;
+        const to = w * SEG;
+        segs[to] = segs[at]!;
+        segs[to + 1] = next;
+        segs[to + 2] = segs[at + 2]!;
+        segs[to + 3] = segs[at + 3]!;
       }
       w++;
     }
@@ -172,24 +156,16 @@ export class Flow {
     if (this.head === this.tail) this.head = this.tail = 0;
   }
 
-  /** Records segment i as the one an ACK acknowledges exactly. */
-  private acked(i: number, time: number, out: SegmentFacts): true {
-    out.ackedFrame = this.segFrame[i]!;
-    out.ackRttNs = time - this.segTime[i]!;
-    out.analysed = true;
-    return true;
-  }
-
   /** Bytes from the lowest unacked seq to the highest unacked end (Wireshark's payload-based method). */
   inFlight(): number {
     const base = this.baseSeq;
-    const h = this.head;
+    const segs = this.segs;
     const n = this.tail;
-    let first = (this.segSeq[n - 1]! - base) >>> 0;
-    let last = (this.segNext[n - 1]! - base) >>> 0;
-    for (let i = h; i < n - 1; i++) {
-      const s = (this.segSeq[i]! - base) >>> 0;
-      const e = (this.segNext[i]! - base) >>> 0;
+    let first = (segs[(n - 1) * SEG]! - base) >>> 0;
+    let last = (segs[(n - 1) * SEG + 1]! - base) >>> 0;
+    for (let i = this.head; i < n - 1; i++) {
+      const s = (segs[i * SEG]! - base) >>> 0;
+      const e = (segs[i * SEG + 1]! - base) >>> 0;
       if (e > last) last = e;
       if (s < first) first = s;
     }
@@ -198,34 +174,41 @@ export class Flow {
 
   /** For a retransmission: the oldest unacked segment's frame (0: none) and time (Wireshark's RTO reference). */
   oldestFrame(): number {
-    return this.tail > this.head ? this.segFrame[this.head]! : 0;
+    return this.tail > this.head ? this.segs[this.head * SEG + 2]! : 0;
   }
 
   oldestTime(): number {
-    return this.segTime[this.head]!;
+    return this.segs[this.head * SEG + 3]!;
   }
 }
 
-const EMPTY_U32 = new Uint32Array(0);
-const EMPTY_F64 = new Float64Array(0);
+/** Records entry i as the segment an ACK acknowledges exactly. */
+function acked(segs: Float64Array, i: number, time: number, out: SegmentFacts): true {
+  out.ackedFrame = segs[i * SEG + 2]!;
+  out.ackRttNs = time - segs[i * SEG + 3]!;
+  out.analysed = true;
+  return true;
+}
 
-type Arrays = [Uint32Array, Uint32Array, Float64Array, Float64Array];
+/** Numbers per unacked segment: seq, nextseq, frame, time (ns). */
+const SEG = 4;
+
+const EMPTY = new Float64Array(0);
+
 /**
  * The arrays of flows that ended or grew, by size, for the next flows to take: streams come
  * and go by the thousand, and a typed array is dear to make (its buffer is allocated outside
  * the heap and counted against it). At most ~256 KiB are kept per size.
  */
-const spare: Arrays[][] = [];
+const spare: Float64Array[][] = [];
 
-function takeArrays(size: number): Arrays {
-  const kept = spare[Math.clz32(size)]?.pop();
-  if (kept) return kept;
-  return [new Uint32Array(size), new Uint32Array(size), new Float64Array(size), new Float64Array(size)];
+function takeList(size: number): Float64Array {
+  return spare[Math.clz32(size)]?.pop() ?? new Float64Array(size);
 }
 
-function spareArrays(seq: Uint32Array, next: Uint32Array, frame: Float64Array, time: Float64Array): void {
-  const list = (spare[Math.clz32(seq.length)] ??= []);
-  if (list.length * seq.length * 24 < 256 * 1024) list.push([seq, next, frame, time]);
+function spareList(list: Float64Array): void {
+  const kept = (spare[Math.clz32(list.length)] ??= []);
+  if (kept.length * list.length * 8 < 256 * 1024) kept.push(list);
 }
 
 export interface SegmentIn {
@@ -350,12 +333,13 @@ export function analyzeSegment(s: SegmentIn, fwd: Flow, rev: Flow, irttNs: numbe
   let nextseq = (seq + seglen) >>> 0;
   if ((seglen || flags & (SYN | FIN)) && fwd.segmentCount < MAX_UNACKED) {
     if (flags & (SYN | FIN)) nextseq = (nextseq + 1) >>> 0;
-    if (fwd.tail === fwd.segSeq.length) fwd.makeRoom();
-    const t = fwd.tail++;
-    fwd.segSeq[t] = seq;
-    fwd.segNext[t] = nextseq;
-    fwd.segFrame[t] = frame;
-    fwd.segTime[t] = time;
+    if ((fwd.tail + 1) * SEG > fwd.segs.length) fwd.makeRoom();
+    const at = fwd.tail++ * SEG;
+    const segs = fwd.segs;
+    segs[at] = seq;
+    segs[at + 1] = nextseq;
+    segs[at + 2] = frame;
+    segs[at + 3] = time;
   }
   const probe = (fl & Flag.ZERO_WINDOW_PROBE) !== 0;
   if ((gt(nextseq, fwd.nextseq) || !fwd.nextseq) && !probe) {
