@@ -19,7 +19,7 @@
  */
 import { formatIPv4, formatMAC } from '../wire/addr.js';
 import { fieldBits, type FieldSpec } from './field.js';
-import type { DecodeContext, Layer, LayerClass } from './layer.js';
+import { stackOf, type DecodeContext, type Layer, type LayerClass } from './layer.js';
 
 /** What scan() reports about a header whose structure is ordinary (anything else: decode it). */
 export interface ScanResult {
@@ -38,21 +38,6 @@ export interface ScanResult {
  */
 export type ScanFunction = (this: LayerClass, buf: Buffer, off: number, end: number, out: ScanResult) => boolean;
 
-/** The bytes a lazy layer decodes from, and the stack it was dissected in. */
-export interface LazyState {
-  readonly cls: LayerClass;
-  readonly buf: Buffer;
-  readonly off: number;
-  readonly end: number;
-  /** The packet's layer list; this layer is at `index` in it. */
-  readonly layers: readonly Layer[];
-  readonly index: number;
-  readonly quoted: boolean;
-}
-
-/** The slot a lazy layer keeps its state in (Layer declares it; undefined once decoded). */
-export const LAZY: unique symbol = Symbol('synack.lazy');
-
 /**
  * How lazyLayer() and force() talk to Layer's constructor: while `active`, it makes no field
  * object; with `adopt`, the next instance of that layer's class is that layer itself, reset, so
@@ -61,10 +46,11 @@ export const LAZY: unique symbol = Symbol('synack.lazy');
 export const lazyConstruction: { active: boolean; adopt: Layer | undefined } = { active: false, adopt: undefined };
 
 /**
- * A lazy instance of `cls` over buf[off, end), the layer at `index` of `layers`: made by the
- * class's own constructor, so it has the shape every instance of the class has.
+ * A lazy instance of `cls` over buf[off, end), on top of `below`: made by the class's own
+ * constructor, so it has the shape every instance of the class has. Its lazy state lives in the
+ * layer's own slots (Layer's lazyBuf, lazyOff, lazyEnd), not in an object of its own.
  */
-export function lazyLayer(cls: LayerClass, buf: Buffer, off: number, end: number, layers: readonly Layer[], index: number, quoted: boolean): Layer {
+export function lazyLayer(cls: LayerClass, buf: Buffer, off: number, end: number, below: Layer | undefined): Layer {
   lazyConstruction.active = true;
   let layer: Layer;
   try {
@@ -72,13 +58,16 @@ export function lazyLayer(cls: LayerClass, buf: Buffer, off: number, end: number
   } finally {
     lazyConstruction.active = false;
   }
-  layer[LAZY] = { cls, buf, off, end, layers, index, quoted };
+  layer.lazyBuf = buf;
+  layer.lazyOff = off;
+  layer.lazyEnd = end;
+  layer.below = below;
   return layer;
 }
 
 /** Whether this layer still waits to be decoded. */
 export function isLazy(layer: Layer): boolean {
-  return layer[LAZY] !== undefined;
+  return layer.lazyBuf !== undefined;
 }
 
 /**
@@ -87,32 +76,40 @@ export function isLazy(layer: Layer): boolean {
  * decode() made. Does nothing to any other layer.
  */
 export function force(layer: Layer): void {
-  const state = layer[LAZY];
-  if (state === undefined) return;
-  layer[LAZY] = undefined;
-  // The index it had when dissected, unless someone has rearranged the packet's list since.
-  const index = state.layers[state.index] === layer ? state.index : Math.max(state.layers.indexOf(layer), 0);
-  const below = state.layers.slice(0, index);
+  const buf = layer.lazyBuf;
+  if (buf === undefined) return;
+  const off = layer.lazyOff;
+  const end = layer.lazyEnd;
+  // Back to a decoded layer's slots first, so that decode() and the layers below see it decoded.
+  layer.lazyBuf = undefined;
+  layer.lazyOff = 0;
+  layer.lazyEnd = 0;
+  // The stack it was dissected in, below it, whatever list the layer is in now.
+  const below = stackOf(layer.below);
   for (let i = 0; i < below.length; i++) force(below[i]!);
-  const ctx: DecodeContext = { below, quoted: state.quoted, view: true };
+  const cls = layer.layerClass;
+  const ctx: DecodeContext = { below, quoted: false, view: true };
   let decoded: Layer;
   lazyConstruction.adopt = layer;
   try {
-    decoded = state.cls.decode(state.buf, state.off, state.end, ctx).layer;
+    decoded = cls.decode(buf, off, end, ctx).layer;
   } catch (err) {
     // scan() saw an ordinary header, so this is a decoder bug: keep the layer, say why.
     lazyConstruction.adopt = layer;
-    decoded = new state.cls();
-    (decoded.problems ??= []).push(`${state.cls.layerName} decode failed: ${(err as Error).message}`);
+    decoded = new cls();
+    (decoded.problems ??= []).push(`${cls.layerName} decode failed: ${(err as Error).message}`);
   } finally {
     lazyConstruction.adopt = undefined;
   }
   // A decode() that returned another instance than the one it made first: take over its state.
-  // The packet getLayer() found this layer in stays its owner (the other instance has none).
+  // The packet getLayer() found this layer in stays its owner, and the stack its place (the
+  // other instance has neither).
   if (decoded !== layer) {
     const owner = layer.owner;
+    const under = layer.below;
     Object.assign(layer, decoded);
     layer.owner = owner;
+    layer.below = under;
   }
 }
 
