@@ -63,7 +63,7 @@ export function dissect(bytes: Buffer | Uint8Array, link: LinkType = 'ip', optio
   return new Packet(undefined, dissectStack(buf, 0, buf.length, startClass(buf, link), false, !eager));
 }
 
-/** scan() writes here; read at once by dissectLayers (one dissection runs at a time). */
+/** scan() writes here; read at once by dissectStack (one dissection runs at a time). */
 const scanned: ScanResult = { payloadStart: 0, payloadEnd: 0, next: undefined };
 
 /** The layers of buf[off, end) dissected from `cls`, outermost first (decoded at once). */
