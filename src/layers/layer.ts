@@ -9,7 +9,7 @@
 import { usageError, didYouMean } from '../wire/errors.js';
 import { checkFieldNumber, type FieldSpec } from './field.js';
 import { isSetValue, toFieldSet, FieldSet } from './field-set.js';
-import { fixedFieldReader, force, lazyConstruction, type FieldReader, type ScanFunction } from './lazy.js';
+import { fixedField, force, lazyConstruction, readFixedField, type FixedField, type ScanFunction } from './lazy.js';
 
 /** What a layer's encoder may ask about the stack it is built in. */
 export interface BuildContext {
@@ -387,19 +387,19 @@ export function defineFieldAccessors(cls: LayerClass): void {
     const name = spec.name;
     if (name in proto && !isFieldAccessor(proto, name)) continue;
     if (Object.prototype.hasOwnProperty.call(proto, name)) continue;
-    // The reader for the class last seen lazy here (a subclass may share the accessor).
-    let readerClass: LayerClass | undefined;
-    let reader: FieldReader | undefined;
+    // Where the field lies for the class last seen lazy here (a subclass may share the accessor).
+    let fixedClass: LayerClass | undefined;
+    let fixed: FixedField | undefined;
     const get = function (this: Layer): unknown {
       // A layer dissected lazily reads a fixed-position field from its bytes, decoding nothing.
       const buf = this.lazyBuf;
       if (buf !== undefined) {
         const cls = this.layerClass;
-        if (cls !== readerClass) {
-          readerClass = cls;
-          reader = fixedFieldReader(cls, name);
+        if (cls !== fixedClass) {
+          fixedClass = cls;
+          fixed = fixedField(cls, name);
         }
-        if (reader !== undefined) return reader(buf, this.lazyOff);
+        if (fixed !== undefined) return readFixedField(fixed, buf, this.lazyOff);
       }
       const v = (this.fields as Record<string, unknown>)[name];
       if (v !== undefined) return v;

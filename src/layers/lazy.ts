@@ -113,14 +113,68 @@ export function force(layer: Layer): void {
   }
 }
 
+/** How a fixed-position field is read (FixedField.how). */
+const U8 = 0;
+const U16 = 1;
+const U32 = 2;
+/** Bits within one byte, or within two (TCP's 9 flag bits, IPv4's flags and fragment offset). */
+const IN_ONE = 3;
+const IN_TWO = 4;
+/** Wider unaligned bits: the general loop. */
+const WIDE = 5;
+const IPV4 = 6;
+const MAC = 7;
+
 /**
- * Readers for the fields at fixed positions of a header, from its field table: each takes the
- * header's bytes and start and returns what decode() stores for that field. Fields past the
- * first one of variable width, conditional fields and kinds other than numbers, flags, IPv4
- * and MAC addresses have none (reading them decodes the layer).
+ * Where a field at a fixed position of a header lies, and how to read it: data, one shape for
+ * every field, read by readFixedField(). (A closure per field would be one call target per
+ * field at the call in the accessors, which all fields share: a megamorphic call per read.)
  */
-export function fixedFieldReaders(specs: readonly FieldSpec[]): ReadonlyMap<string, FieldReader> {
-  const readers = new Map<string, FieldReader>();
+export class FixedField {
+  constructor(
+    readonly how: number,
+    /** First and last byte, from the header's start. */
+    readonly first: number,
+    readonly last: number,
+    /** Bits right of the field in its last byte, and the field's mask. */
+    readonly shift: number,
+    readonly mask: number,
+  ) {}
+}
+
+/** What decode() stores for field `f` of the header at buf[off]. */
+export function readFixedField(f: FixedField, buf: Buffer, off: number): unknown {
+  const at = off + f.first;
+  switch (f.how) {
+    case U8:
+      return buf[at];
+    case U16:
+      return (buf[at]! << 8) | buf[at + 1]!;
+    case U32:
+      return ((buf[at]! << 24) | (buf[at + 1]! << 16) | (buf[at + 2]! << 8) | buf[at + 3]!) >>> 0;
+    case IN_ONE:
+      return (buf[at]! >> f.shift) & f.mask;
+    case IN_TWO:
+      return (((buf[at]! << 8) | buf[at + 1]!) >> f.shift) & f.mask;
+    case IPV4:
+      return formatIPv4(buf, at);
+    case MAC:
+      return formatMAC(buf, at);
+    default: {
+      let v = 0;
+      for (let i = at; i <= off + f.last; i++) v = v * 256 + buf[i]!;
+      return Math.floor(v / 2 ** f.shift) % (f.mask + 1);
+    }
+  }
+}
+
+/**
+ * The fields at fixed positions of a header, from its field table, each read as decode() stores
+ * it. Fields past the first one of variable width, conditional fields and kinds other than
+ * numbers, flags, IPv4 and MAC addresses have none (reading them decodes the layer).
+ */
+export function fixedFields(specs: readonly FieldSpec[]): ReadonlyMap<string, FixedField> {
+  const fields = new Map<string, FixedField>();
   let bit = 0;
   for (const spec of specs) {
     if (spec.when) break;
@@ -128,47 +182,34 @@ export function fixedFieldReaders(specs: readonly FieldSpec[]): ReadonlyMap<stri
     if (bits === undefined) break;
     const start = bit;
     bit += bits;
-    if (readers.has(spec.name)) continue;
-    if (spec.kind === 'ipv4' && start % 8 === 0) readers.set(spec.name, (buf, off) => formatIPv4(buf, off + start / 8));
-    else if (spec.kind === 'mac' && start % 8 === 0) readers.set(spec.name, (buf, off) => formatMAC(buf, off + start / 8));
-    else if ((spec.kind === 'int' || spec.kind === 'flags') && bits <= 32) readers.set(spec.name, bitReader(start, bits));
+    if (fields.has(spec.name)) continue;
+    if ((spec.kind === 'ipv4' || spec.kind === 'mac') && start % 8 === 0) fields.set(spec.name, new FixedField(spec.kind === 'ipv4' ? IPV4 : MAC, start / 8, 0, 0, 0));
+    else if ((spec.kind === 'int' || spec.kind === 'flags') && bits <= 32) fields.set(spec.name, bitField(start, bits));
   }
-  return readers;
+  return fields;
 }
 
-function bitReader(start: number, bits: number): FieldReader {
+function bitField(start: number, bits: number): FixedField {
   const first = start >> 3;
-  if (start % 8 === 0) {
-    if (bits === 8) return (buf, off) => buf[off + first];
-    if (bits === 16) return (buf, off) => (buf[off + first]! << 8) | buf[off + first + 1]!;
-    if (bits === 32) return (buf, off) => ((buf[off + first]! << 24) | (buf[off + first + 1]! << 16) | (buf[off + first + 2]! << 8) | buf[off + first + 3]!) >>> 0;
-  }
   const last = (start + bits - 1) >> 3;
   const shift = (last + 1) * 8 - (start + bits);
   const mask = bits === 32 ? 0xffffffff : 2 ** bits - 1;
-  // A field within two bytes (TCP's 9 flag bits, IPv4's flags and fragment offset, a nibble):
-  // integer shifts, no loop. Wider unaligned fields take the general loop below.
-  if (last === first) return (buf, off) => (buf[off + first]! >> shift) & mask;
-  if (last === first + 1) return (buf, off) => (((buf[off + first]! << 8) | buf[off + first + 1]!) >> shift) & mask;
-  return (buf, off) => {
-    let v = 0;
-    for (let i = first; i <= last; i++) v = v * 256 + buf[off + i]!;
-    return Math.floor(v / 2 ** shift) % (mask + 1);
-  };
+  let how = WIDE;
+  if (shift === 0 && start % 8 === 0 && (bits === 8 || bits === 16 || bits === 32)) how = bits === 8 ? U8 : bits === 16 ? U16 : U32;
+  else if (last === first) how = IN_ONE;
+  else if (last === first + 1) how = IN_TWO;
+  return new FixedField(how, first, last, shift, mask);
 }
 
-/** Reads one field from a header's bytes (the header starting at `off`). */
-export type FieldReader = (buf: Buffer, off: number) => unknown;
-
-/** The reader for one field of `cls` from its table, or undefined (reading it decodes the layer). */
-export function fixedFieldReader(cls: LayerClass, name: string): FieldReader | undefined {
-  return readersOf(cls).get(name);
+/** Field `name` of `cls` where it is at a fixed position, or undefined (reading it decodes the layer). */
+export function fixedField(cls: LayerClass, name: string): FixedField | undefined {
+  return fieldsOf(cls).get(name);
 }
 
-const readerTables = new Map<LayerClass, ReadonlyMap<string, FieldReader>>();
+const fieldTables = new Map<LayerClass, ReadonlyMap<string, FixedField>>();
 
-function readersOf(cls: LayerClass): ReadonlyMap<string, FieldReader> {
-  let r = readerTables.get(cls);
-  if (r === undefined) readerTables.set(cls, (r = fixedFieldReaders(cls.fieldSpecs)));
+function fieldsOf(cls: LayerClass): ReadonlyMap<string, FixedField> {
+  let r = fieldTables.get(cls);
+  if (r === undefined) fieldTables.set(cls, (r = fixedFields(cls.fieldSpecs)));
   return r;
 }
