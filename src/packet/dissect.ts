@@ -3,7 +3,6 @@
  * header that is cut off or lies about its lengths becomes a partial layer with the defect
  * recorded in layer.problems. Bytes past the end that the headers declare become Padding.
  */
-import { Buffer } from 'node:buffer';
 import { stackOf, type Decoded, type Layer, type LayerClass } from '../layers/layer.js';
 import { force, lazyLayer, type ScanResult } from '../layers/lazy.js';
 import { PaddingLayer, RawLayer } from '../layers/raw.js';
@@ -11,6 +10,11 @@ import { Packet } from './packet.js';
 
 /** Where dissection starts. Numbers are pcap LINKTYPE values. */
 export type LinkType = 'ip' | 'ipv4' | 'ipv6' | 'ether' | 'sll' | 'sll2' | 'null' | 'loop' | number;
+
+// Node 20's global Buffer is a getter on globalThis, run at each use: dissect() reads it from
+// here. (An import from node:buffer would do as well, but the page build, src/view/page, gives
+// the dissector a Buffer of its own through the global.)
+const NodeBuffer = Buffer;
 
 /** Each link type's first layer, as a function of the bytes (a class given is wrapped once). */
 const linkStarts = new Map<string | number, (buf: Buffer) => LayerClass>();
@@ -56,9 +60,9 @@ export interface DissectOptions {
  * packet, or pass `{ copy: true }` (or `{ eager: true }`).
  */
 export function dissect(bytes: Buffer | Uint8Array, link: LinkType = 'ip', options?: DissectOptions): Packet {
-  let buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let buf = NodeBuffer.isBuffer(bytes) ? bytes : NodeBuffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const eager = options?.eager === true;
-  if (!eager && options?.copy === true) buf = Buffer.from(buf);
+  if (!eager && options?.copy === true) buf = NodeBuffer.from(buf);
   // The packet holds its innermost layer; its list of layers is made when first asked for.
   return new Packet(undefined, dissectStack(buf, 0, buf.length, startClass(buf, link), false, !eager));
 }
