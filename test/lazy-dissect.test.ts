@@ -69,6 +69,22 @@ function compare(input: Buffer, link: (typeof FUZZ_LINKS)[number], t: Tally): vo
       if (!same(mine, theirs)) note(t, `${layer.name}.${spec.name}: lazy ${String(mine)}, eager ${String(theirs)}`, input, link);
     }
   });
+  // 1b. Before the packet has its list: getLayer walks the stack down from its innermost layer,
+  // and must find the layer eager getLayer finds (the outermost of its class), fields and all.
+  const unlisted = dissect(input, link);
+  const found = eager.layers.map((l) => unlisted.getLayer(l.layerClass));
+  found.forEach((layer, i) => {
+    const other = eager.getLayer(eager.layers[i]!.layerClass)!;
+    for (const spec of other.layerClass.fieldSpecs) {
+      const mine = layer === undefined ? undefined : (layer as unknown as Record<string, unknown>)[spec.name];
+      const theirs = (other as unknown as Record<string, unknown>)[spec.name];
+      if (!same(mine, theirs)) note(t, `getLayer(${other.name}) before the list: ${spec.name} ${String(mine)}, eager ${String(theirs)}`, input, link);
+    }
+  });
+  found.forEach((layer, i) => {
+    const at = layer === undefined ? -1 : unlisted.layers.indexOf(layer);
+    if (at !== eager.layers.indexOf(eager.getLayer(eager.layers[i]!.layerClass)!)) note(t, `getLayer(${eager.layers[i]!.name}) before the list found layer ${at}`, input, link);
+  });
   // 2. State once decoded, on a fresh lazy dissection (decoded by reading the outermost layer's state).
   const again = dissect(input, link);
   again.layers.forEach((layer, i) => {

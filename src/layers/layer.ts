@@ -9,7 +9,7 @@
 import { usageError, didYouMean } from '../wire/errors.js';
 import { checkFieldNumber, type FieldSpec } from './field.js';
 import { isSetValue, toFieldSet, FieldSet } from './field-set.js';
-import { LAZY, fixedFieldReader, force, lazyConstruction, type FieldReader, type LazyState, type ScanFunction } from './lazy.js';
+import { fixedField, force, lazyConstruction, readFixedField, type FixedField, type ScanFunction } from './lazy.js';
 
 /** What a layer's encoder may ask about the stack it is built in. */
 export interface BuildContext {
@@ -78,12 +78,21 @@ export const layerHooks: { repr?: (layer: Layer) => string } = {};
 
 export abstract class Layer<F extends object = Record<string, unknown>> {
   /**
-   * A layer dissect() made lazily: the bytes it will decode on first use (layers/lazy.ts), or
-   * undefined once decoded and for every layer made any other way.
+   * A layer dissect() made lazily (layers/lazy.ts): the bytes it decodes on first use, or
+   * undefined once decoded and for every layer made any other way. Its header is
+   * lazyBuf[lazyOff, lazyEnd). Slots of the layer itself rather than an object of their own.
    */
   // Declared, not initialized here: the constructor assigns each once (a class field would be
   // defined as undefined first, then assigned again, for every layer built or dissected).
-  declare [LAZY]: LazyState | undefined;
+  declare lazyBuf: Buffer | undefined;
+  declare lazyOff: number;
+  declare lazyEnd: number;
+  /**
+   * The layer under this one in the stack dissect() found it in (undefined for the outermost,
+   * and for a layer made any other way): a dissected packet lists its layers from its innermost
+   * one when first asked, and a lazy layer is decoded over the layers it reaches.
+   */
+  declare below: Layer | undefined;
   declare private stateFields: Partial<F> | undefined;
   declare private stateProblems: string[] | undefined;
   declare private stateChecksumValid: boolean | undefined;
@@ -109,7 +118,10 @@ export abstract class Layer<F extends object = Record<string, unknown>> {
       lazyConstruction.adopt = undefined;
       return adopted.reset() as this;
     }
-    this[LAZY] = undefined;
+    this.lazyBuf = undefined;
+    this.lazyOff = 0;
+    this.lazyEnd = 0;
+    this.below = undefined;
     this.stateProblems = undefined;
     this.stateChecksumValid = undefined;
     this.stateTruncatedTo = undefined;
@@ -135,34 +147,34 @@ export abstract class Layer<F extends object = Record<string, unknown>> {
 
   /** Fields set by the user or read by the dissector. Unset fields are defaulted or computed. */
   get fields(): Partial<F> {
-    if (this[LAZY] !== undefined) force(this as unknown as Layer);
+    if (this.lazyBuf !== undefined) force(this as unknown as Layer);
     return this.stateFields!;
   }
 
   set fields(value: Partial<F>) {
-    if (this[LAZY] !== undefined) force(this as unknown as Layer);
+    if (this.lazyBuf !== undefined) force(this as unknown as Layer);
     this.stateFields = value;
   }
 
   /** Defects the dissector found in this header, in tcpdump's words where tcpdump has some. */
   get problems(): string[] | undefined {
-    if (this[LAZY] !== undefined) force(this as unknown as Layer);
+    if (this.lazyBuf !== undefined) force(this as unknown as Layer);
     return this.stateProblems;
   }
 
   set problems(value: string[] | undefined) {
-    if (this[LAZY] !== undefined) force(this as unknown as Layer);
+    if (this.lazyBuf !== undefined) force(this as unknown as Layer);
     this.stateProblems = value;
   }
 
   /** After dissection: whether the checksum this layer carries is right (undefined: none, or not checkable). */
   get checksumValid(): boolean | undefined {
-    if (this[LAZY] !== undefined) force(this as unknown as Layer);
+    if (this.lazyBuf !== undefined) force(this as unknown as Layer);
     return this.stateChecksumValid;
   }
 
   set checksumValid(value: boolean | undefined) {
-    if (this[LAZY] !== undefined) force(this as unknown as Layer);
+    if (this.lazyBuf !== undefined) force(this as unknown as Layer);
     this.stateChecksumValid = value;
   }
 
@@ -171,12 +183,12 @@ export abstract class Layer<F extends object = Record<string, unknown>> {
    * are built, so a cut-off packet (an ICMP error's quote) rebuilds to the bytes it came from.
    */
   get truncatedTo(): number | undefined {
-    if (this[LAZY] !== undefined) force(this as unknown as Layer);
+    if (this.lazyBuf !== undefined) force(this as unknown as Layer);
     return this.stateTruncatedTo;
   }
 
   set truncatedTo(value: number | undefined) {
-    if (this[LAZY] !== undefined) force(this as unknown as Layer);
+    if (this.lazyBuf !== undefined) force(this as unknown as Layer);
     this.stateTruncatedTo = value;
   }
 
@@ -247,6 +259,10 @@ export abstract class Layer<F extends object = Record<string, unknown>> {
   /** A copy of this layer with its own field object (lists inside are copied one level). */
   clone(): this {
     const copy = Object.create(Object.getPrototypeOf(this)) as this;
+    copy.lazyBuf = undefined;
+    copy.lazyOff = 0;
+    copy.lazyEnd = 0;
+    copy.below = undefined;
     copy.fields = {} as Partial<F>;
     for (const [k, v] of Object.entries(this.fields)) {
       (copy.fields as Record<string, unknown>)[k] = Array.isArray(v) ? v.slice() : v;
@@ -341,6 +357,15 @@ function fieldsByName(specs: readonly FieldSpec[]): Map<string, FieldSpec> {
   return byName;
 }
 
+/** The stack a dissected layer is the innermost of, outermost first: it and every layer below it. */
+export function stackOf(innermost: Layer | undefined): Layer[] {
+  let n = 0;
+  for (let l = innermost; l !== undefined; l = l.below) n++;
+  const layers = new Array<Layer>(n);
+  for (let l = innermost; l !== undefined; l = l.below) layers[--n] = l;
+  return layers;
+}
+
 /** Records a dissection defect on a layer from outside its class (decoders of other layers). */
 export function noteProblem(layer: Layer, problem: string): void {
   (layer.problems ??= []).push(problem);
@@ -362,18 +387,19 @@ export function defineFieldAccessors(cls: LayerClass): void {
     const name = spec.name;
     if (name in proto && !isFieldAccessor(proto, name)) continue;
     if (Object.prototype.hasOwnProperty.call(proto, name)) continue;
-    // The reader for the class last seen lazy here (a subclass may share the accessor).
-    let readerClass: LayerClass | undefined;
-    let reader: FieldReader | undefined;
+    // Where the field lies for the class last seen lazy here (a subclass may share the accessor).
+    let fixedClass: LayerClass | undefined;
+    let fixed: FixedField | undefined;
     const get = function (this: Layer): unknown {
       // A layer dissected lazily reads a fixed-position field from its bytes, decoding nothing.
-      const lazy = this[LAZY];
-      if (lazy !== undefined) {
-        if (lazy.cls !== readerClass) {
-          readerClass = lazy.cls;
-          reader = fixedFieldReader(lazy.cls, name);
+      const buf = this.lazyBuf;
+      if (buf !== undefined) {
+        const cls = this.layerClass;
+        if (cls !== fixedClass) {
+          fixedClass = cls;
+          fixed = fixedField(cls, name);
         }
-        if (reader !== undefined) return reader(lazy.buf, lazy.off);
+        if (fixed !== undefined) return readFixedField(fixed, buf, this.lazyOff);
       }
       const v = (this.fields as Record<string, unknown>)[name];
       if (v !== undefined) return v;
@@ -397,8 +423,6 @@ export function defineFieldAccessors(cls: LayerClass): void {
 }
 
 const accessorsDefined = new WeakSet<object>();
-// A copy made with Object.create (clone) answers the lazy slot without walking the whole chain.
-(Layer.prototype as unknown as Record<PropertyKey, unknown>)[LAZY] = undefined;
 const fieldAccessorNames = new Set<string>();
 
 /** Whether `name` on `proto`'s chain is an accessor defineFieldAccessors made (a parent's field). */

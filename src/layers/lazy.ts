@@ -19,7 +19,7 @@
  */
 import { formatIPv4, formatMAC } from '../wire/addr.js';
 import { fieldBits, type FieldSpec } from './field.js';
-import type { DecodeContext, Layer, LayerClass } from './layer.js';
+import { stackOf, type DecodeContext, type Layer, type LayerClass } from './layer.js';
 
 /** What scan() reports about a header whose structure is ordinary (anything else: decode it). */
 export interface ScanResult {
@@ -38,21 +38,6 @@ export interface ScanResult {
  */
 export type ScanFunction = (this: LayerClass, buf: Buffer, off: number, end: number, out: ScanResult) => boolean;
 
-/** The bytes a lazy layer decodes from, and the stack it was dissected in. */
-export interface LazyState {
-  readonly cls: LayerClass;
-  readonly buf: Buffer;
-  readonly off: number;
-  readonly end: number;
-  /** The packet's layer list; this layer is at `index` in it. */
-  readonly layers: readonly Layer[];
-  readonly index: number;
-  readonly quoted: boolean;
-}
-
-/** The slot a lazy layer keeps its state in (Layer declares it; undefined once decoded). */
-export const LAZY: unique symbol = Symbol('synack.lazy');
-
 /**
  * How lazyLayer() and force() talk to Layer's constructor: while `active`, it makes no field
  * object; with `adopt`, the next instance of that layer's class is that layer itself, reset, so
@@ -61,10 +46,11 @@ export const LAZY: unique symbol = Symbol('synack.lazy');
 export const lazyConstruction: { active: boolean; adopt: Layer | undefined } = { active: false, adopt: undefined };
 
 /**
- * A lazy instance of `cls` over buf[off, end), the layer at `index` of `layers`: made by the
- * class's own constructor, so it has the shape every instance of the class has.
+ * A lazy instance of `cls` over buf[off, end), on top of `below`: made by the class's own
+ * constructor, so it has the shape every instance of the class has. Its lazy state lives in the
+ * layer's own slots (Layer's lazyBuf, lazyOff, lazyEnd), not in an object of its own.
  */
-export function lazyLayer(cls: LayerClass, buf: Buffer, off: number, end: number, layers: readonly Layer[], index: number, quoted: boolean): Layer {
+export function lazyLayer(cls: LayerClass, buf: Buffer, off: number, end: number, below: Layer | undefined): Layer {
   lazyConstruction.active = true;
   let layer: Layer;
   try {
@@ -72,13 +58,16 @@ export function lazyLayer(cls: LayerClass, buf: Buffer, off: number, end: number
   } finally {
     lazyConstruction.active = false;
   }
-  layer[LAZY] = { cls, buf, off, end, layers, index, quoted };
+  layer.lazyBuf = buf;
+  layer.lazyOff = off;
+  layer.lazyEnd = end;
+  layer.below = below;
   return layer;
 }
 
 /** Whether this layer still waits to be decoded. */
 export function isLazy(layer: Layer): boolean {
-  return layer[LAZY] !== undefined;
+  return layer.lazyBuf !== undefined;
 }
 
 /**
@@ -87,43 +76,105 @@ export function isLazy(layer: Layer): boolean {
  * decode() made. Does nothing to any other layer.
  */
 export function force(layer: Layer): void {
-  const state = layer[LAZY];
-  if (state === undefined) return;
-  layer[LAZY] = undefined;
-  // The index it had when dissected, unless someone has rearranged the packet's list since.
-  const index = state.layers[state.index] === layer ? state.index : Math.max(state.layers.indexOf(layer), 0);
-  const below = state.layers.slice(0, index);
+  const buf = layer.lazyBuf;
+  if (buf === undefined) return;
+  const off = layer.lazyOff;
+  const end = layer.lazyEnd;
+  // Back to a decoded layer's slots first, so that decode() and the layers below see it decoded.
+  layer.lazyBuf = undefined;
+  layer.lazyOff = 0;
+  layer.lazyEnd = 0;
+  // The stack it was dissected in, below it, whatever list the layer is in now.
+  const below = stackOf(layer.below);
   for (let i = 0; i < below.length; i++) force(below[i]!);
-  const ctx: DecodeContext = { below, quoted: state.quoted, view: true };
+  const cls = layer.layerClass;
+  const ctx: DecodeContext = { below, quoted: false, view: true };
   let decoded: Layer;
   lazyConstruction.adopt = layer;
   try {
-    decoded = state.cls.decode(state.buf, state.off, state.end, ctx).layer;
+    decoded = cls.decode(buf, off, end, ctx).layer;
   } catch (err) {
     // scan() saw an ordinary header, so this is a decoder bug: keep the layer, say why.
     lazyConstruction.adopt = layer;
-    decoded = new state.cls();
-    (decoded.problems ??= []).push(`${state.cls.layerName} decode failed: ${(err as Error).message}`);
+    decoded = new cls();
+    (decoded.problems ??= []).push(`${cls.layerName} decode failed: ${(err as Error).message}`);
   } finally {
     lazyConstruction.adopt = undefined;
   }
   // A decode() that returned another instance than the one it made first: take over its state.
-  // The packet getLayer() found this layer in stays its owner (the other instance has none).
+  // The packet getLayer() found this layer in stays its owner, and the stack its place (the
+  // other instance has neither).
   if (decoded !== layer) {
     const owner = layer.owner;
+    const under = layer.below;
     Object.assign(layer, decoded);
     layer.owner = owner;
+    layer.below = under;
+  }
+}
+
+/** How a fixed-position field is read (FixedField.how). */
+const U8 = 0;
+const U16 = 1;
+const U32 = 2;
+/** Bits within one byte, or within two (TCP's 9 flag bits, IPv4's flags and fragment offset). */
+const IN_ONE = 3;
+const IN_TWO = 4;
+/** Wider unaligned bits: the general loop. */
+const WIDE = 5;
+const IPV4 = 6;
+const MAC = 7;
+
+/**
+ * Where a field at a fixed position of a header lies, and how to read it: data, one shape for
+ * every field, read by readFixedField(). (A closure per field would be one call target per
+ * field at the call in the accessors, which all fields share: a megamorphic call per read.)
+ */
+export class FixedField {
+  constructor(
+    readonly how: number,
+    /** First and last byte, from the header's start. */
+    readonly first: number,
+    readonly last: number,
+    /** Bits right of the field in its last byte, and the field's mask. */
+    readonly shift: number,
+    readonly mask: number,
+  ) {}
+}
+
+/** What decode() stores for field `f` of the header at buf[off]. */
+export function readFixedField(f: FixedField, buf: Buffer, off: number): unknown {
+  const at = off + f.first;
+  switch (f.how) {
+    case U8:
+      return buf[at];
+    case U16:
+      return (buf[at]! << 8) | buf[at + 1]!;
+    case U32:
+      return ((buf[at]! << 24) | (buf[at + 1]! << 16) | (buf[at + 2]! << 8) | buf[at + 3]!) >>> 0;
+    case IN_ONE:
+      return (buf[at]! >> f.shift) & f.mask;
+    case IN_TWO:
+      return (((buf[at]! << 8) | buf[at + 1]!) >> f.shift) & f.mask;
+    case IPV4:
+      return formatIPv4(buf, at);
+    case MAC:
+      return formatMAC(buf, at);
+    default: {
+      let v = 0;
+      for (let i = at; i <= off + f.last; i++) v = v * 256 + buf[i]!;
+      return Math.floor(v / 2 ** f.shift) % (f.mask + 1);
+    }
   }
 }
 
 /**
- * Readers for the fields at fixed positions of a header, from its field table: each takes the
- * header's bytes and start and returns what decode() stores for that field. Fields past the
- * first one of variable width, conditional fields and kinds other than numbers, flags, IPv4
- * and MAC addresses have none (reading them decodes the layer).
+ * The fields at fixed positions of a header, from its field table, each read as decode() stores
+ * it. Fields past the first one of variable width, conditional fields and kinds other than
+ * numbers, flags, IPv4 and MAC addresses have none (reading them decodes the layer).
  */
-export function fixedFieldReaders(specs: readonly FieldSpec[]): ReadonlyMap<string, FieldReader> {
-  const readers = new Map<string, FieldReader>();
+export function fixedFields(specs: readonly FieldSpec[]): ReadonlyMap<string, FixedField> {
+  const fields = new Map<string, FixedField>();
   let bit = 0;
   for (const spec of specs) {
     if (spec.when) break;
@@ -131,47 +182,34 @@ export function fixedFieldReaders(specs: readonly FieldSpec[]): ReadonlyMap<stri
     if (bits === undefined) break;
     const start = bit;
     bit += bits;
-    if (readers.has(spec.name)) continue;
-    if (spec.kind === 'ipv4' && start % 8 === 0) readers.set(spec.name, (buf, off) => formatIPv4(buf, off + start / 8));
-    else if (spec.kind === 'mac' && start % 8 === 0) readers.set(spec.name, (buf, off) => formatMAC(buf, off + start / 8));
-    else if ((spec.kind === 'int' || spec.kind === 'flags') && bits <= 32) readers.set(spec.name, bitReader(start, bits));
+    if (fields.has(spec.name)) continue;
+    if ((spec.kind === 'ipv4' || spec.kind === 'mac') && start % 8 === 0) fields.set(spec.name, new FixedField(spec.kind === 'ipv4' ? IPV4 : MAC, start / 8, 0, 0, 0));
+    else if ((spec.kind === 'int' || spec.kind === 'flags') && bits <= 32) fields.set(spec.name, bitField(start, bits));
   }
-  return readers;
+  return fields;
 }
 
-function bitReader(start: number, bits: number): FieldReader {
+function bitField(start: number, bits: number): FixedField {
   const first = start >> 3;
-  if (start % 8 === 0) {
-    if (bits === 8) return (buf, off) => buf[off + first];
-    if (bits === 16) return (buf, off) => (buf[off + first]! << 8) | buf[off + first + 1]!;
-    if (bits === 32) return (buf, off) => ((buf[off + first]! << 24) | (buf[off + first + 1]! << 16) | (buf[off + first + 2]! << 8) | buf[off + first + 3]!) >>> 0;
-  }
   const last = (start + bits - 1) >> 3;
   const shift = (last + 1) * 8 - (start + bits);
   const mask = bits === 32 ? 0xffffffff : 2 ** bits - 1;
-  // A field within two bytes (TCP's 9 flag bits, IPv4's flags and fragment offset, a nibble):
-  // integer shifts, no loop. Wider unaligned fields take the general loop below.
-  if (last === first) return (buf, off) => (buf[off + first]! >> shift) & mask;
-  if (last === first + 1) return (buf, off) => (((buf[off + first]! << 8) | buf[off + first + 1]!) >> shift) & mask;
-  return (buf, off) => {
-    let v = 0;
-    for (let i = first; i <= last; i++) v = v * 256 + buf[off + i]!;
-    return Math.floor(v / 2 ** shift) % (mask + 1);
-  };
+  let how = WIDE;
+  if (shift === 0 && start % 8 === 0 && (bits === 8 || bits === 16 || bits === 32)) how = bits === 8 ? U8 : bits === 16 ? U16 : U32;
+  else if (last === first) how = IN_ONE;
+  else if (last === first + 1) how = IN_TWO;
+  return new FixedField(how, first, last, shift, mask);
 }
 
-/** Reads one field from a header's bytes (the header starting at `off`). */
-export type FieldReader = (buf: Buffer, off: number) => unknown;
-
-/** The reader for one field of `cls` from its table, or undefined (reading it decodes the layer). */
-export function fixedFieldReader(cls: LayerClass, name: string): FieldReader | undefined {
-  return readersOf(cls).get(name);
+/** Field `name` of `cls` where it is at a fixed position, or undefined (reading it decodes the layer). */
+export function fixedField(cls: LayerClass, name: string): FixedField | undefined {
+  return fieldsOf(cls).get(name);
 }
 
-const readerTables = new Map<LayerClass, ReadonlyMap<string, FieldReader>>();
+const fieldTables = new Map<LayerClass, ReadonlyMap<string, FixedField>>();
 
-function readersOf(cls: LayerClass): ReadonlyMap<string, FieldReader> {
-  let r = readerTables.get(cls);
-  if (r === undefined) readerTables.set(cls, (r = fixedFieldReaders(cls.fieldSpecs)));
+function fieldsOf(cls: LayerClass): ReadonlyMap<string, FixedField> {
+  let r = fieldTables.get(cls);
+  if (r === undefined) fieldTables.set(cls, (r = fixedFields(cls.fieldSpecs)));
   return r;
 }

@@ -5,7 +5,7 @@
  */
 import { usageError, didYouMean } from '../wire/errors.js';
 import { beginSuffixSum, endSuffixSum, extendSuffixSum } from '../wire/checksum.js';
-import { defineFieldAccessors, type BuildContext, type FieldInput, type Layer, type LayerClass, type LayerOwner } from '../layers/layer.js';
+import { defineFieldAccessors, stackOf, type BuildContext, type FieldInput, type Layer, type LayerClass, type LayerOwner } from '../layers/layer.js';
 import { dissectLayers } from './dissect.js';
 import { layerNames } from '../layers/registry.js';
 import { RawLayer } from '../layers/raw.js';
@@ -32,7 +32,10 @@ export const inspectSymbol = Symbol.for('nodejs.util.inspect.custom');
 
 export class Packet implements LayerOwner {
   // Declared, and assigned once by the constructor (class fields would be defined, then assigned).
-  declare readonly layers: Layer[];
+  /** The layers outermost first, once made: a dissected packet makes them when first asked. */
+  declare private list: Layer[] | undefined;
+  /** A dissected packet's innermost layer, each layer linked to the one below it (layer.below). */
+  declare private readonly innermost: Layer | undefined;
   /** Capture time in microseconds since the epoch, when the packet came off the wire or a file. */
   declare time: number | undefined;
   /** The same capture time in nanoseconds since the epoch, when the source had that precision (pcap files). */
@@ -40,8 +43,13 @@ export class Packet implements LayerOwner {
   /** A comment kept with the packet in pcapng files (opt_comment), as Scapy's pkt.comment. */
   declare comment?: string;
 
-  constructor(layers: Layer[] = []) {
-    this.layers = layers;
+  /**
+   * A packet of `layers`, or (dissect()) of the stack `innermost` is the top of, whose list is
+   * made only when asked for: reading a few fields of a dissected packet makes no list.
+   */
+  constructor(layers?: Layer[], innermost?: Layer) {
+    this.list = layers ?? (innermost === undefined ? [] : undefined);
+    this.innermost = innermost;
     this.time = undefined;
     this.timeNs = undefined;
     this.comment = undefined;
@@ -73,17 +81,29 @@ export class Packet implements LayerOwner {
     return new Packet(layers);
   }
 
+  /** The layers, outermost first. */
+  get layers(): Layer[] {
+    return (this.list ??= stackOf(this.innermost));
+  }
+
   /** The first layer of the given kind (or of a subclass of it), or undefined. */
   getLayer<L extends Layer>(key: LayerKey<L>, nth = 0): L | undefined {
-    let seen = 0;
-    for (const layer of this.layers) {
-      if (matchesKey(layer, key) && seen++ === nth) {
-        // Its computed fields (chksum, len, proto) read their values from this packet, built.
-        if (layer.owner !== this) layer.owner = this;
-        return layer as L;
+    let found: Layer | undefined;
+    if (this.list === undefined && nth === 0) {
+      // A dissected packet without its list yet: down from the innermost, the last match is the first.
+      for (let layer = this.innermost; layer !== undefined; layer = layer.below) if (matchesKey(layer, key)) found = layer;
+    } else {
+      let seen = 0;
+      for (const layer of this.layers) {
+        if (matchesKey(layer, key) && seen++ === nth) {
+          found = layer;
+          break;
+        }
       }
     }
-    return undefined;
+    // Its computed fields (chksum, len, proto) read their values from this packet, built.
+    if (found !== undefined && found.owner !== this) found.owner = this;
+    return found as L | undefined;
   }
 
   /** The value a field of one of this packet's layers has in the built bytes (for computed fields). */
