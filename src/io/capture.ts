@@ -55,37 +55,8 @@ const LINKS: Record<string, LinkType> = {
   LOOP: 'loop',
 };
 
-/** Where a handle made by newDirectCap() keeps its packet listener. */
-const ON_PACKET = Symbol('onPacket');
-type DirectCap = CapHandle & { [ON_PACKET]?: ((nbytes: number, truncated: boolean) => void) | undefined };
-let directCapTarget: (new () => DirectCap) | undefined;
-
-/**
- * A Cap handle that hands each packet straight to its ON_PACKET listener. cap's native side
- * calls the `emit` the handle had when it was constructed, once per packet ('packet' is the
- * only event it emits); EventEmitter's emit gathers the arguments into an array and applies
- * every listener, per packet (65,535 times in a full-port scan). So the handle is constructed
- * with a prototype of our own in front of Cap's whose emit is the direct call.
- */
-function newDirectCap(): DirectCap {
-  const Cap = capAddon().Cap;
-  if (!directCapTarget) {
-    const target = function DirectCap(): void {} as unknown as new () => DirectCap;
-    target.prototype = Object.create(Cap.prototype as object, {
-      emit: {
-        value(this: DirectCap, _event: string, nbytes: number, truncated: boolean): boolean {
-          this[ON_PACKET]?.(nbytes, truncated);
-          return true;
-        },
-      },
-    }) as DirectCap;
-    directCapTarget = target;
-  }
-  return Reflect.construct(Cap, [], directCapTarget) as DirectCap;
-}
-
 /** Every Cap handle ever opened: never collected, see above. */
-const retired = new Set<DirectCap>();
+const retired = new Set<CapHandle>();
 /** Packet buffers of closed captures, for the next capture to reuse. */
 const spareBuffers: Buffer[] = [];
 
@@ -96,7 +67,7 @@ export class Capture {
   readonly link: LinkType;
   /** The Buffer cap copies each packet into; referenced here for as long as cap may write it. */
   private readonly buffer: Buffer;
-  private handle: DirectCap | undefined;
+  private handle: CapHandle | undefined;
   private dispatching = false;
   private closeRequested = false;
   private unregister: (() => void) | undefined;
@@ -106,7 +77,8 @@ export class Capture {
     this.iface = iface;
     this.filter = options.filter ?? '';
     this.buffer = spareBuffers.pop() ?? Buffer.alloc(65536);
-    const handle = newDirectCap();
+    const Cap = capAddon().Cap;
+    const handle = new Cap();
     retired.add(handle);
     let linkName: string;
     try {
@@ -118,7 +90,7 @@ export class Capture {
     }
     this.link = linkFromCap(linkName);
     const buffer = this.buffer;
-    handle[ON_PACKET] = (nbytes: number, truncated: boolean) => {
+    handle.on('packet', (nbytes: number, truncated: boolean) => {
       // Packets still in the ring after a close was asked for are dropped, not delivered.
       if (this.closeRequested) return;
       const time = nowMicros();
@@ -129,7 +101,7 @@ export class Capture {
         this.dispatching = false;
       }
       if (this.closeRequested) setImmediate(() => this.closeNow());
-    };
+    });
     this.handle = handle;
     this.unregister = onCleanup(() => this.closeNow());
   }
@@ -167,7 +139,7 @@ export class Capture {
     try {
       handle.close();
     } finally {
-      handle[ON_PACKET] = undefined;
+      handle.removeAllListeners('packet');
       spareBuffers.push(this.buffer);
     }
   }
