@@ -161,11 +161,19 @@ export class PrintContext {
    */
   wu32(n: number): void {
     if (n >= 0) return this.wn(n);
-    // n as unsigned is u = 2^32 + n; u = 10q + r with q = floor((u >>> 1) / 5), all below 2^31.
-    const half = n >>> 1;
-    const q = (half / 5) | 0;
-    this.wn(q);
-    this.wc(48 + (((half - q * 5) << 1) | (n & 1)));
+    if (this.pos + 10 > this.out.length) this.room(10);
+    // n as unsigned is 2^31 + h with h = n & 0x7fffffff: its five digits and the ones before
+    // from h's halves and 2^31's (21474 * 10^5 + 83648), with a carry: small integers only.
+    const h = n & 0x7fffffff;
+    const hHigh = (h / 100000) | 0;
+    let low = h - hHigh * 100000 + 83648;
+    let high = hHigh + 21474;
+    if (low >= 100000) {
+      low -= 100000;
+      high++;
+    }
+    const p = smallNumber(this.out, this.pos, high);
+    this.pos = fixedDigits(this.out, p, low, 5);
   }
 
   /** Appends n in decimal, zero-padded to `width` digits (n below 10^width, width at most 10). */
