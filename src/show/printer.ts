@@ -6,7 +6,7 @@
  * The per-frame path works on the captured bytes directly (no dissection, no regexes): the
  * benchmark prints hundreds of thousands of frames a second.
  */
-import { PrintContext } from './tcpdump/context.js';
+import { PrintContext, viewOf } from './tcpdump/context.js';
 import { TCPFlowTable } from './tcpdump/tcp-flows.js';
 import { invalidHeader, printFrame } from './tcpdump/frame.js';
 import { asciiText, hexAsciiLines, hexLines } from './tcpdump/hex.js';
@@ -120,6 +120,8 @@ class LocalClock {
   offset = 0;
   private second = NaN;
   private readonly prefix = new Uint8Array(8);
+  /** `prefix` as a DataView, which PrintContext.wbytes copies from. */
+  private readonly prefixView = viewOf(this.prefix);
 
   /** HH:MM:SS for seconds since the epoch, in the local time zone. */
   hms(sec: number): string {
@@ -146,11 +148,7 @@ class LocalClock {
       const text = this.hms(sec);
       for (let i = 0; i < 8; i++) prefix[i] = text.charCodeAt(i);
     }
-    c.room(8);
-    const o = c.out;
-    const p = c.pos;
-    for (let i = 0; i < 8; i++) o[p + i] = prefix[i]!;
-    c.pos = p + 8;
+    c.wbytes(this.prefixView, 0, 8);
     writeFraction(c, frac, nano);
     c.wc(32);
   }

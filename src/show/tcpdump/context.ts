@@ -48,6 +48,8 @@ export class PrintContext {
   // Room for `synack read`'s 64 KiB blocks and a long line past them: the field keeps its
   // first buffer (V8 deoptimizes the writers the first time a constant-so-far field changes).
   out: Buffer = Buffer.allocUnsafe(1 << 17);
+  /** `out` as a DataView, for copies four bytes a step (wbytes). */
+  private outView = viewOf(this.out);
   /** Where the next byte of text goes. */
   pos = 0;
   /** The protocol named in ` [|proto]` when the bytes run out. */
@@ -91,6 +93,7 @@ export class PrintContext {
     const bigger = Buffer.allocUnsafe(size);
     this.out.copy(bigger, 0, 0, this.pos);
     this.out = bigger;
+    this.outView = viewOf(bigger);
   }
 
   /** Appends ASCII text. */
@@ -105,6 +108,25 @@ export class PrintContext {
     }
     for (let i = 0; i < n; i++) o[p + i] = s.charCodeAt(i);
     this.pos = p + n;
+  }
+
+  /**
+   * Appends n bytes of text from src[from, from + n). Four bytes a step through DataViews:
+   * three times faster than a byte loop, or than set() or copy() for the 20-100 bytes here.
+   */
+  wbytes(src: DataView, from: number, n: number): void {
+    if (this.pos + n > this.out.length) this.room(n);
+    const o = this.outView;
+    const p = this.pos;
+    let i = 0;
+    for (; i + 4 <= n; i += 4) o.setInt32(p + i, src.getInt32(from + i));
+    for (; i < n; i++) o.setUint8(p + i, src.getUint8(from + i));
+    this.pos = p + n;
+  }
+
+  /** Appends a constant text made once (see ByteText). */
+  wt(t: ByteText): void {
+    this.wbytes(t.view, 0, t.length);
   }
 
   /** Appends one character by its code. */
@@ -139,11 +161,19 @@ export class PrintContext {
    */
   wu32(n: number): void {
     if (n >= 0) return this.wn(n);
-    // n as unsigned is u = 2^32 + n; u = 10q + r with q = floor((u >>> 1) / 5), all below 2^31.
-    const half = n >>> 1;
-    const q = (half / 5) | 0;
-    this.wn(q);
-    this.wc(48 + (((half - q * 5) << 1) | (n & 1)));
+    if (this.pos + 10 > this.out.length) this.room(10);
+    // n as unsigned is 2^31 + h with h = n & 0x7fffffff: its five digits and the ones before
+    // from h's halves and 2^31's (21474 * 10^5 + 83648), with a carry: small integers only.
+    const h = n & 0x7fffffff;
+    const hHigh = (h / 100000) | 0;
+    let low = h - hHigh * 100000 + 83648;
+    let high = hHigh + 21474;
+    if (low >= 100000) {
+      low -= 100000;
+      high++;
+    }
+    const p = smallNumber(this.out, this.pos, high);
+    this.pos = fixedDigits(this.out, p, low, 5);
   }
 
   /** Appends n in decimal, zero-padded to `width` digits (n below 10^width, width at most 10). */
@@ -265,6 +295,24 @@ export class PrintContext {
     const b = this.b;
     return HEX2[b[off]!]! + ':' + HEX2[b[off + 1]!]! + ':' + HEX2[b[off + 2]!]! + ':' + HEX2[b[off + 3]!]! + ':' + HEX2[b[off + 4]!]! + ':' + HEX2[b[off + 5]!]!;
   }
+}
+
+/**
+ * An ASCII text the hot printers write on most lines (`, seq `, `Flags [.]`), as bytes made
+ * once: wt() copies it four bytes a step, where w() takes a string a character at a time.
+ */
+export class ByteText {
+  readonly view: DataView;
+  readonly length: number;
+  constructor(s: string) {
+    this.view = viewOf(Buffer.from(s, 'latin1'));
+    this.length = s.length;
+  }
+}
+
+/** A DataView over all of a buffer's bytes. */
+export function viewOf(b: Uint8Array): DataView {
+  return new DataView(b.buffer, b.byteOffset, b.byteLength);
 }
 
 /** '00' '01' ... '99' as byte pairs. */

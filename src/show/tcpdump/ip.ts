@@ -3,7 +3,7 @@
  * parentheses and the rest on an indented second line, then the protocol above; fragments
  * after the first print `ip-proto-N`, and protocols with no printer `ip-proto-N length`.
  */
-import { cksumResult, cksumShouldBe, DEC, sum16, TRUNCATED, type PrintContext } from './context.js';
+import { ByteText, cksumResult, cksumShouldBe, DEC, sum16, TRUNCATED, type PrintContext } from './context.js';
 import { printTCP, type IPInfo } from './tcp.js';
 import { printUDP } from './udp.js';
 import { printICMP } from './icmp.js';
@@ -14,6 +14,7 @@ import { printIPOptions } from './ip-options.js';
 
 const FRAG_FLAGS: readonly string[] = ['none', '+', 'DF', '+, DF', 'rsvd', '+, rsvd', 'DF, rsvd', '+, DF, rsvd'];
 const ECN = ['', ',ECT(1)', ',ECT(0)', ',CE'];
+const IP_TEXT = new ByteText('IP ');
 
 export function printIPv4(c: PrintContext, off: number, length: number): void {
   c.proto = 'ip';
@@ -25,7 +26,7 @@ export function printIPv4(c: PrintContext, off: number, length: number): void {
     c.w(' (invalid)');
     return;
   }
-  if (!c.opts.link) c.w('IP ');
+  if (!c.opts.link) c.wt(IP_TEXT);
   c.need(off, 20);
   if (length < 20) {
     c.w('truncated-ip ' + length);

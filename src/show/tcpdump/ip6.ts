@@ -3,13 +3,15 @@
  * in parentheses on the same line, then the next headers: fragment (`frag (0|1448) `), and
  * the protocol above (TCP, UDP, ICMPv6, or `ip-proto-N length`).
  */
-import { DEC, type PrintContext } from './context.js';
+import { ByteText, DEC, type PrintContext } from './context.js';
 import { IP_PROTO_NAMES } from './tables.js';
 import { printTCP, type IPInfo } from './tcp.js';
 import { printUDP } from './udp.js';
 import { printICMP6 } from './icmp6.js';
 import { printGRE } from './gre.js';
 import { printExtensionOptions } from './ip6-options.js';
+
+const IP6_TEXT = new ByteText('IP6 ');
 
 export function printIPv6(c: PrintContext, off: number, length: number): void {
   c.proto = 'ip6';
@@ -19,7 +21,7 @@ export function printIPv6(c: PrintContext, off: number, length: number): void {
     return;
   }
   const b = c.b;
-  if (!c.opts.link) c.w('IP6 ');
+  if (!c.opts.link) c.wt(IP6_TEXT);
   if (b[off]! >> 4 !== 6) {
     c.w('version error: ' + (b[off]! >> 4) + ' != 6');
     return;

@@ -3,7 +3,7 @@
  * [...], length 3`, relative sequence numbers per flow unless -S, checksum verdicts with -v.
  */
 import { pseudoHeaderSum } from '../../wire/checksum.js';
-import { cksumResult, cksumShouldBe, HEX2, sum16, TRUNCATED, type PrintContext } from './context.js';
+import { ByteText, cksumResult, cksumShouldBe, HEX2, sum16, TRUNCATED, type PrintContext } from './context.js';
 import { FlowEntry } from './tcp-flows.js';
 import { printTCPPayload } from './tcp-payload.js';
 import { printMPTCP } from './mptcp.js';
@@ -15,7 +15,15 @@ export const TCP_FLAG_LETTERS: readonly string[] = Array.from({ length: 256 }, (
   for (let i = 0; i < 8; i++) if (bits & (1 << i)) s += letters[i];
   return s === '' ? 'none' : s;
 });
-const FLAG_TEXT: readonly string[] = TCP_FLAG_LETTERS.map((letters) => 'Flags [' + letters + ']');
+const FLAG_TEXT: readonly ByteText[] = TCP_FLAG_LETTERS.map((letters) => new ByteText('Flags [' + letters + ']'));
+const SEQ = new ByteText(', seq ');
+const ACK_TEXT = new ByteText(', ack ');
+const WIN = new ByteText(', win ');
+const NOP_NOP_TS = new ByteText(', options [nop,nop,TS val ');
+const ECR = new ByteText(' ecr ');
+const LENGTH = new ByteText(', length ');
+const TO = new ByteText(' > ');
+const COLON = new ByteText(': ');
 
 const OPTION_NAMES: Record<number, string> = {
   0: 'eol', 1: 'nop', 2: 'mss', 3: 'wscale', 4: 'sackOK', 5: 'sack', 6: 'echo', 7: 'echoreply', 8: 'TS',
@@ -51,14 +59,14 @@ export function addressesAndPorts(c: PrintContext, ip: IPInfo, sport: number, dp
     c.wc(0x2e);
   }
   c.wn(sport);
-  c.w(' > ');
+  c.wt(TO);
   if (ip.direct) {
     if (ip.version === 4) c.wipv4(ip.off + 16);
     else c.wipv6(ip.off + 24);
     c.wc(0x2e);
   }
   c.wn(dport);
-  c.w(': ');
+  c.wt(COLON);
 }
 
 function addressesOnly(c: PrintContext, ip: IPInfo): string {
@@ -85,41 +93,18 @@ export function printTCP(c: PrintContext, off: number, length: number, ip: IPInf
   const b = c.b;
   const sport = (b[off]! << 8) | b[off + 1]!;
   const dport = (b[off + 2]! << 8) | b[off + 3]!;
-  addressesAndPorts(c, ip, sport, dport);
-  if (!c.has(off, 20)) {
-    c.w(' [|tcp]');
-    return;
-  }
-  let hlen = (b[off + 12]! >> 4) * 4;
-  if (hlen < 20) {
-    c.w(' tcp ' + ((length - hlen) >>> 0) + ' [bad hdr length ' + hlen + ' - too short, < 20]');
-    return;
-  }
-  // Signed, and printed with wu32: small integers all the way (see PrintContext.wu32).
-  let seq = c.i32(off + 4);
-  let ack = c.i32(off + 8);
-  const win = (b[off + 14]! << 8) | b[off + 15]!;
-  const urp = (b[off + 18]! << 8) | b[off + 19]!;
-  const flags = b[off + 13]!;
-  if (c.opts.quiet) {
-    // -q: the payload length only (no flags, sequence numbers or options; no flow state kept).
-    c.w('tcp ');
-    c.wn((length - hlen) >>> 0);
-    if (hlen > length) c.w(' [bad hdr length ' + hlen + ' - too long, > ' + length + ']');
-    return;
-  }
-  c.w(FLAG_TEXT[flags]!);
-
+  const flags = c.has(off, 20) ? b[off + 13]! : 0;
+  // The flow is looked up before anything is written (a lookup changes nothing), so that a
+  // known connection's addresses and ports are one copy of its cached text.
   let rev = false;
-  let thseq = 0;
-  let thack = 0;
-  if (!c.opts.absolute && flags & ACK) {
-    let entry: FlowEntry | undefined;
-    let key4src = 0;
-    let key4dst = 0;
-    let port = 0;
-    let first6 = 0;
-    let second6 = 0;
+  let entry: FlowEntry | undefined;
+  let key4src = 0;
+  let key4dst = 0;
+  let port = 0;
+  let first6 = 0;
+  let second6 = 0;
+  const relative = !c.opts.absolute && !c.opts.quiet && (flags & ACK) !== 0;
+  if (relative) {
     if (ip.version === 4) {
       // Keys as signed 32-bit numbers: small integers to V8, where unsigned ones above 2^31
       // would be boxed doubles, slow to hash and compare. The order is the unsigned one.
@@ -137,9 +122,42 @@ export function printTCP(c: PrintContext, off: number, length: number, ip: IPInf
       port = rev ? (dport << 16) | sport : (sport << 16) | dport;
       entry = c.flows.lookup6(b, first6, second6, port);
     }
+  }
+  const prefixStart = c.pos;
+  if (entry !== undefined && ip.direct && entry.prefix >= 0) c.wbytes(c.flows.prefixView, rev ? entry.prefix + entry.prefixLength : entry.prefix, entry.prefixLength);
+  else addressesAndPorts(c, ip, sport, dport);
+  const prefixEnd = c.pos;
+  if (!c.has(off, 20)) {
+    c.w(' [|tcp]');
+    return;
+  }
+  let hlen = (b[off + 12]! >> 4) * 4;
+  if (hlen < 20) {
+    c.w(' tcp ' + ((length - hlen) >>> 0) + ' [bad hdr length ' + hlen + ' - too short, < 20]');
+    return;
+  }
+  // Signed, and printed with wu32: small integers all the way (see PrintContext.wu32).
+  let seq = c.i32(off + 4);
+  let ack = c.i32(off + 8);
+  const win = (b[off + 14]! << 8) | b[off + 15]!;
+  const urp = (b[off + 18]! << 8) | b[off + 19]!;
+  if (c.opts.quiet) {
+    // -q: the payload length only (no flags, sequence numbers or options; no flow state kept).
+    c.w('tcp ');
+    c.wn((length - hlen) >>> 0);
+    if (hlen > length) c.w(' [bad hdr length ' + hlen + ' - too long, > ' + length + ']');
+    return;
+  }
+  c.wt(FLAG_TEXT[flags]!);
+
+  let thseq = 0;
+  let thack = 0;
+  if (relative) {
     if (!entry || flags & SYN) {
       // A new conversation (or a SYN-ACK restarting one): this segment sets the bases, printed absolute.
-      entry = rev ? new FlowEntry((ack - 1) | 0, seq) : new FlowEntry(seq, (ack - 1) | 0);
+      const prefix = ip.direct ? c.flows.storePrefixes(c.out, prefixStart, prefixEnd, rev) : -1;
+      const prefixLength = prefixEnd - prefixStart;
+      entry = rev ? new FlowEntry((ack - 1) | 0, seq, prefix, prefixLength) : new FlowEntry(seq, (ack - 1) | 0, prefix, prefixLength);
       if (ip.version === 4) c.flows.store4(key4src, key4dst, port, entry);
       else c.flows.store6(b, first6, second6, port, entry);
     } else if (rev) {
@@ -170,7 +188,7 @@ export function printTCP(c: PrintContext, off: number, length: number, ip: IPInf
 
   length -= hlen;
   if (c.opts.verbose > 1 || length > 0 || flags & (SYN | FIN | RST)) {
-    c.w(', seq ');
+    c.wt(SEQ);
     c.wu32(seq);
     if (length > 0) {
       c.wc(0x3a);
@@ -178,10 +196,10 @@ export function printTCP(c: PrintContext, off: number, length: number, ip: IPInf
     }
   }
   if (flags & ACK) {
-    c.w(', ack ');
+    c.wt(ACK_TEXT);
     c.wu32(ack);
   }
-  c.w(', win ');
+  c.wt(WIN);
   c.wn(win);
   if (flags & URG) {
     c.w(', urg ');
@@ -190,13 +208,13 @@ export function printTCP(c: PrintContext, off: number, length: number, ip: IPInf
 
   if (hlen === 32 && isNopNopTimestamp(c, off + 20)) {
     // Most segments of a conversation carry only nop,nop,TS: what printOptions prints for them, in one step.
-    c.w(', options [nop,nop,TS val ');
+    c.wt(NOP_NOP_TS);
     c.wu32(c.i32(off + 24));
-    c.w(' ecr ');
+    c.wt(ECR);
     c.wu32(c.i32(off + 28));
     c.wc(0x5d);
   } else if (hlen > 20 && !printOptions(c, off + 20, hlen - 20, flags, rev, thseq, thack, off + hlen, length)) return;
-  c.w(', length ');
+  c.wt(LENGTH);
   c.wn(length);
   if (length === 0) return;
   if (!c.has(off, hlen)) {
