@@ -4,7 +4,7 @@
  * to 127.0.0.1 only. The wire commands need root and skip (with the reason) without it.
  */
 import dgram from 'node:dgram';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,6 +34,7 @@ beforeAll(async () => {
 
 afterAll(() => {
   server?.close();
+  rmSync(dir, { recursive: true, force: true });
 });
 
 describe('build (no privileges needed)', () => {

@@ -4,7 +4,7 @@
  * Ctrl-C), ladders (each side's state on its own side, aligned columns, marked pauses, SVG
  * styling and tooltips), serve and demo.
  */
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,6 +52,7 @@ beforeAll(async () => {
 
 afterAll(() => {
   for (const s of servers) s.close();
+  rmSync(dir, { recursive: true, force: true });
 });
 
 describe.skipIf(!isRoot)('handshake (root)', () => {

@@ -4,7 +4,7 @@
  * capture of several megabytes.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -93,7 +93,7 @@ beforeAll(async () => {
   if (isRoot) await makeLoopbackCapture();
 }, 120_000);
 
-afterAll(() => undefined);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('synack read = tcpdump -nn -r', () => {
   const cases: string[][] = [[], ['-v'], ['-e'], ['-x'], ['-xx'], ['-S'], ['-vv', '-e']];

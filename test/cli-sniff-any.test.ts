@@ -6,7 +6,7 @@
  * sniff() in the API reporting link 'sll' with CookedLinux/IP/TCP layers.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -32,7 +32,10 @@ beforeAll(async () => {
   port = (server.address() as net.AddressInfo).port;
 }, 120_000);
 
-afterAll(() => server?.close());
+afterAll(() => {
+  server?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
 
 async function exchange(): Promise<void> {
   await new Promise<void>((resolve) => {

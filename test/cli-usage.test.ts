@@ -3,13 +3,14 @@
  * and nothing on stdout.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, ensureBuilt, isRoot, synack } from './helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'synack-cli-usage-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const textFile = join(dir, 'notes.txt');
 const gzFile = join(dir, 'c.pcap.gz');
 writeFileSync(textFile, 'hello, this is not a capture\n');
