@@ -9,6 +9,12 @@
  */
 export const SYNACK_MARK = 0x5a4b;
 
+/**
+ * The name every nftables table of the kernel-RST guard starts with (`synack_<pid>`,
+ * tcp/guard/nft.ts): the injected way (sr/injected-way.ts) knows a chain there from a user's.
+ */
+export const GUARD_TABLE_PREFIX = 'synack_';
+
 // Socket levels and options (Linux values; raw-socket passes any number through to setsockopt).
 export const SOL_SOCKET = 1;
 export const SO_MARK = 36;

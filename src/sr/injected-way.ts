@@ -31,6 +31,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Capture } from '../io/capture.js';
+import { GUARD_TABLE_PREFIX } from '../io/constants.js';
 import { frame, linkHeaderFor } from '../io/framing.js';
 import { isBackoff } from '../io/raw-sender.js';
 import { interfaceInfo, interfaceMtu, routeTo } from '../io/route.js';
@@ -63,9 +64,11 @@ export function injectedWay(items: readonly Outgoing[], passes: number, iface: s
   const packets = items.length * passes;
   if (packets < MIN_PACKETS) return `${packets} packets after the first pass, fewer than ${MIN_PACKETS}`;
   const out = routeTo(items[0]!.dst).iface;
+  const routes = [];
   for (const item of items) {
     if (item.family !== 4) return `${item.dst} is IPv6`;
     const routed = routeTo(item.dst);
+    routes.push(routed);
     if (routed.local) return `${item.dst} is an address of this host`;
     if (iface !== undefined && iface !== routed.iface) return `iface ${iface} is not the interface ${item.dst} is routed by (${routed.iface})`;
     if (routed.iface !== out) return `the packets leave by more than one interface (${out}, ${routed.iface})`;
@@ -81,8 +84,9 @@ export function injectedWay(items: readonly Outgoing[], passes: number, iface: s
   if (chain) return `netfilter has ${chain} on the output path`;
   const headers = new Map<string, Buffer>();
   const frames: Buffer[] = [];
-  for (const item of items) {
-    const route = routeTo(item.dst);
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i]!;
+    const route = routes[i]!;
     const nextHop = route.gateway ?? route.dst;
     let header = headers.get(nextHop);
     if (!header) {
@@ -134,7 +138,7 @@ function outputChain(): string | undefined {
   const entries = (JSON.parse(text) as { nftables?: Array<{ chain?: { family: string; table: string; name: string; hook?: string } }> }).nftables ?? [];
   for (const { chain } of entries) {
     if (!chain || (chain.hook !== 'output' && chain.hook !== 'postrouting')) continue;
-    if ((chain.family === 'ip' || chain.family === 'inet') && !chain.table.startsWith('synack_')) return `the chain ${chain.family} ${chain.table} ${chain.name}`;
+    if ((chain.family === 'ip' || chain.family === 'inet') && !chain.table.startsWith(GUARD_TABLE_PREFIX)) return `the chain ${chain.family} ${chain.table} ${chain.name}`;
   }
   return undefined;
 }

@@ -18,7 +18,7 @@
  * (~0.2 ms) than asked, which is the safe direction.
  */
 import { spawn, type ChildProcess, execFileSync } from 'node:child_process';
-import { SYNACK_MARK } from '../../io/constants.js';
+import { GUARD_TABLE_PREFIX, SYNACK_MARK } from '../../io/constants.js';
 import { onCleanup } from '../../io/cleanup.js';
 import { deleteRecord, processIdentity, writeRecord } from './records.js';
 import { isFourTuple, type CheckedScope } from './scope.js';
@@ -179,7 +179,7 @@ export interface NftOptions {
  * no table was asked for since.
  */
 export class NftGuards {
-  readonly tableName = `synack_${process.pid}`;
+  readonly tableName = `${GUARD_TABLE_PREFIX}${process.pid}`;
   private session: NftSession | undefined;
   /** The table's creation, written on the current session (its answer may still be on the way). */
   private tableReady: Promise<void> | undefined;
