@@ -279,6 +279,13 @@ export function createPrinter(options: PrinterOptions = {}): Printer {
     else ctx.w(asciiText(data, start + skip, caplen - skip));
   }
 
+  /** The text gathered in ctx.out, as a view valid until the next call into the printer. */
+  function takeBytes(): Buffer {
+    const bytes = ctx.out.subarray(0, ctx.pos);
+    ctx.pos = 0;
+    return bytes;
+  }
+
   function line(data: Buffer, linkType: number, sec: number, frac: number, nano: boolean, wireLength: number): string {
     ctx.pos = 0;
     write(data, 0, data.length, linkType, sec, frac, nano, wireLength);
@@ -301,20 +308,14 @@ export function createPrinter(options: PrinterOptions = {}): Printer {
         write(rec.data, 0, rec.data.length, rec.linkType, rec.seconds, nanoDigits ? rec.nanos : micros(rec.nanos), nanoDigits, rec.origLen);
         ctx.wc(10);
       }
-      const bytes = ctx.out.subarray(0, ctx.pos);
-      ctx.pos = 0;
-      return bytes;
+      return takeBytes();
     },
     appendFrame(buf: Buffer, start: number, caplen: number, origLen: number, seconds: number, nanos: number, linkType: number, nanoDigits: boolean): number {
       write(buf, start, caplen, linkType, seconds, nanoDigits ? nanos : micros(nanos), nanoDigits, origLen);
       ctx.wc(10);
       return ctx.pos;
     },
-    takeBytes(): Buffer {
-      const bytes = ctx.out.subarray(0, ctx.pos);
-      ctx.pos = 0;
-      return bytes;
-    },
+    takeBytes,
     formatPacket(p: Packet): string {
       const { data, linkType } = packetFrame(p);
       const micros = p.time ?? 0;
